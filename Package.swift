@@ -1,0 +1,64 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// pus-mount: per-user Azure Files shares for multi-user compute nodes.
+/// Dependency direction (see ../shared/ARCHITECTURE.md):
+/// pus-mount -> PusMountCLI -> Orchestrator -> {AzureFiles, Mounting, Credentials, Ledger} -> SystemSupport.
+let package = Package(
+    name: "pus-mount",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pus-mount", targets: ["pus-mount"]),
+        .executable(name: "azfiles-emulator", targets: ["azfiles-emulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        // C libraries from Debian, one Swift owner each.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CLibMount", pkgConfig: "mount", providers: [.apt(["libmount-dev"])]),
+
+        .target(name: "SystemSupport"),
+        .target(name: "AzureFiles", dependencies: [
+            "SystemSupport", "CCurl", "COpenSSL",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Mounting", dependencies: ["SystemSupport", "CLibMount"]),
+        .target(name: "Credentials", dependencies: ["SystemSupport"]),
+        .target(name: "Ledger", dependencies: ["SystemSupport"]),
+        .target(name: "Orchestrator", dependencies: [
+            "AzureFiles", "Mounting", "Credentials", "Ledger", "SystemSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "PusMountCLI", dependencies: [
+            "Orchestrator", "AzureFiles", "Mounting", "Credentials", "Ledger", "SystemSupport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        .executableTarget(name: "pus-mount", dependencies: ["PusMountCLI"]),
+
+        .target(name: "AzureFilesEmulator", dependencies: [
+            "AzureFiles", "SystemSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
+        .executableTarget(name: "azfiles-emulator", dependencies: [
+            "AzureFilesEmulator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .target(name: "TestSupport", dependencies: ["SystemSupport"], path: "Tests/TestSupport"),
+        .testTarget(name: "AzureFilesTests", dependencies: ["AzureFiles", "TestSupport"],
+                    resources: [.copy("Vectors")]),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "AzureFiles", "AzureFilesEmulator", "Mounting", "Credentials", "Ledger", "Orchestrator",
+            "PusMountCLI", "TestSupport",
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,46 @@
+import COpenSSL
+import FoundationEssentials
+
+/// HMAC-SHA256 and SHA-256 over OpenSSL's libcrypto (`HMAC()`, `SHA256()`).
+public enum Crypto {
+    /// HMAC-SHA256 of `message` with `key` (HMAC(3)). An empty key is allowed (unlike EVP_MAC_init).
+    public static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var len: UInt32 = 0
+        let keyCopy = key.isEmpty ? [0] : key
+        _ = keyCopy.withUnsafeBytes { k in
+            message.withUnsafeBytes { m in
+                HMAC(EVP_sha256(), k.baseAddress, Int32(key.count),
+                     m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count, &out, &len)
+            }
+        }
+        return Array(out[0..<Int(len)])
+    }
+
+    /// SHA-256 digest of `bytes` (SHA256(3)).
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
+        _ = bytes.withUnsafeBufferPointer { SHA256($0.baseAddress, $0.count, &out) }
+        return out
+    }
+
+    /// Lower-case hex of `bytes`.
+    public static func hex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Standard base64 with padding.
+    public static func base64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
+
+    /// Decodes standard base64; nil when the text is not valid base64.
+    public static func base64Decode(_ text: String) -> [UInt8]? {
+        Data(base64Encoded: text).map { Array($0) }
+    }
+}

@@ -1,0 +1,39 @@
+import Glibc
+
+/// Durable, atomic replacement of a small file: a temp file created with its final mode
+/// (O_CREAT|O_EXCL|O_NOFOLLOW), write, fsync, rename over the target, fsync of the directory.
+/// Readers see either the old or the new content, never a torn one; the mode is never wider in between.
+public enum AtomicFile {
+    /// Writes `bytes` to `path` with `mode`, owned by `owner` when given (fchown before rename).
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t, owner: (uid_t, gid_t)? = nil) throws {
+        let dir = directory(of: path)
+        let tmp = "\(dir)/.\(basename(of: path)).tmp.\(getpid())"
+        _ = try? Syscalls.unlink(tmp)
+        let fd = try Syscalls.open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
+        var ok = false
+        defer {
+            close(fd)
+            if !ok { _ = try? Syscalls.unlink(tmp) }
+        }
+        // umask may have narrowed the mode; set it exactly.
+        if fchmod(fd, mode) != 0 { throw SystemError("fchmod", path: tmp) }
+        if let (uid, gid) = owner, fchown(fd, uid, gid) != 0 { throw SystemError("fchown", path: tmp) }
+        try bytes.withUnsafeBytes { try Syscalls.writeAll(fd, $0, path: tmp) }
+        try Syscalls.fsync(fd, path: tmp)
+        try Syscalls.rename(tmp, path)
+        ok = true
+        try Syscalls.fsyncDirectory(dir)
+    }
+
+    /// The directory part of `path` ("." for a bare name).
+    public static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// The last component of `path`.
+    public static func basename(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+}

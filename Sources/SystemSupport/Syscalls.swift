@@ -1,0 +1,131 @@
+import Glibc
+
+/// Thin wrappers over the few system calls the package needs beyond the standard library.
+/// Each retries EINTR and throws ``SystemError`` naming the call and path.
+public enum Syscalls {
+    /// open(2) with O_CLOEXEC and O_NOFOLLOW always added, so a planted symlink is refused (ELOOP).
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws -> Int32 {
+        while true {
+            let fd = Glibc.open(path, flags | O_CLOEXEC | O_NOFOLLOW, mode)
+            if fd >= 0 { return fd }
+            if errno == EINTR { continue }
+            throw SystemError("open", path: path)
+        }
+    }
+
+    /// Writes all of `bytes` to `fd` (write(2) in a loop).
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String? = nil) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError("write", path: path)
+            }
+            offset += n
+        }
+    }
+
+    /// Reads up to `count` bytes (read(2), EINTR retried). Returns 0 at end of file.
+    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String? = nil) throws -> Int {
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw SystemError("read", path: path)
+        }
+    }
+
+    /// Reads a whole (small) file, refusing symlinks.
+    public static func readFile(_ path: String) throws -> [UInt8] {
+        let fd = try open(path, O_RDONLY)
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try read(fd, into: $0, path: path) }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+        }
+        return out
+    }
+
+    /// fsync(2).
+    public static func fsync(_ fd: Int32, path: String? = nil) throws {
+        while Glibc.fsync(fd) != 0 {
+            if errno == EINTR { continue }
+            throw SystemError("fsync", path: path)
+        }
+    }
+
+    /// fsync(2) of a directory, to make a rename durable.
+    public static func fsyncDirectory(_ path: String) throws {
+        let fd = try open(path, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        try fsync(fd, path: path)
+    }
+
+    /// rename(2).
+    public static func rename(_ from: String, _ to: String) throws {
+        if Glibc.rename(from, to) != 0 { throw SystemError("rename", path: "\(from) -> \(to)") }
+    }
+
+    /// lstat(2); nil when the path does not exist.
+    public static func linkStatus(_ path: String) throws -> Glibc.stat? {
+        var st = Glibc.stat()
+        if fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0 { return st }
+        if errno == ENOENT { return nil }
+        throw SystemError("lstat", path: path)
+    }
+
+    /// stat(2); nil when the path does not exist.
+    public static func fileStatus(_ path: String) throws -> Glibc.stat? {
+        var st = Glibc.stat()
+        if fstatat(AT_FDCWD, path, &st, 0) == 0 { return st }
+        if errno == ENOENT { return nil }
+        throw SystemError("stat", path: path)
+    }
+
+    /// mkdir(2); an existing directory is not an error. Returns true when it was created.
+    @discardableResult
+    public static func mkdir(_ path: String, mode: mode_t) throws -> Bool {
+        if Glibc.mkdir(path, mode) == 0 { return true }
+        if errno == EEXIST { return false }
+        throw SystemError("mkdir", path: path)
+    }
+
+    /// Creates `path` and its missing parents with `mode` (like `mkdir -p`); existing ones are left alone.
+    public static func mkdirs(_ path: String, mode: mode_t) throws {
+        var prefix = ""
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            try mkdir(prefix, mode: mode)
+        }
+    }
+
+    /// chown(2) without following a final symlink (lchown).
+    public static func chown(_ path: String, uid: uid_t, gid: gid_t) throws {
+        if Glibc.lchown(path, uid, gid) != 0 { throw SystemError("lchown", path: path) }
+    }
+
+    /// chmod(2).
+    public static func chmod(_ path: String, mode: mode_t) throws {
+        if Glibc.chmod(path, mode) != 0 { throw SystemError("chmod", path: path) }
+    }
+
+    /// unlink(2); a missing file is not an error. Returns true when a file was removed.
+    @discardableResult
+    public static func unlink(_ path: String) throws -> Bool {
+        if Glibc.unlink(path) == 0 { return true }
+        if errno == ENOENT { return false }
+        throw SystemError("unlink", path: path)
+    }
+
+    /// rmdir(2). Returns false (and does nothing) when the directory is missing or not empty.
+    @discardableResult
+    public static func rmdirIfEmpty(_ path: String) throws -> Bool {
+        if Glibc.rmdir(path) == 0 { return true }
+        if errno == ENOENT || errno == ENOTEMPTY || errno == EEXIST || errno == EBUSY { return false }
+        throw SystemError("rmdir", path: path)
+    }
+}
