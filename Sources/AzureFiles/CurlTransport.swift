@@ -1,0 +1,173 @@
+import CCurl
+import Glibc
+import SystemSupport
+
+/// ``HTTPTransport`` over one libcurl easy handle, reused for every request of the process (its connection
+/// survives `curl_easy_reset`). Exact headers: `Expect`, `Accept` and any default `Content-Type` are removed;
+/// TLS verification is always on; proxies come from libcurl's usual environment variables.
+public final class CurlTransport: HTTPTransport {
+    private let handle: UnsafeMutableRawPointer
+    private let connectTimeout: Double
+
+    /// Creates the handle (curl_global_init once, curl_easy_init).
+    public init(connectTimeout: Double = 10) {
+        Self.globalInit
+        guard let h = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+        handle = h
+        self.connectTimeout = connectTimeout
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    /// The libcurl version string (curl_version).
+    public static var version: String { String(cString: curl_version()) }
+
+    public func send(_ request: HTTPRequest, sink: BodySink?) throws -> HTTPResponse {
+        curl_easy_reset(handle)
+        let exchange = Exchange(body: request.body, sink: sink)
+        let ctx = Unmanaged.passUnretained(exchange).toOpaque()
+        var list: UnsafeMutablePointer<curl_slist>? = nil
+        defer { curl_slist_free_all(list) }
+        var sent = Set<String>()
+        for (name, value) in request.headers {
+            let lower = name.lowercased()
+            if lower == "content-length" { continue }
+            sent.insert(lower)
+            list = curl_slist_append(list, value.isEmpty ? "\(name);" : "\(name): \(value)")
+        }
+        for name in ["Expect", "Accept", "Content-Type", "Transfer-Encoding"] where !sent.contains(name.lowercased()) {
+            list = curl_slist_append(list, "\(name):")
+        }
+        let h = handle
+        var rc = pus_curl_setopt_string(h, CURLOPT_URL, request.url)
+        rc = rc == CURLE_OK ? pus_curl_setopt_pointer(h, CURLOPT_HTTPHEADER, list) : rc
+        _ = pus_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
+        _ = pus_curl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1)
+        _ = pus_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2)
+        _ = pus_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(connectTimeout * 1000))
+        if request.timeout > 0 { _ = pus_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000)) }
+        // Guard against stalled transfers without capping large ones: < 1 KiB/s for 30 s aborts.
+        _ = pus_curl_setopt_long(h, CURLOPT_LOW_SPEED_LIMIT, 1024)
+        _ = pus_curl_setopt_long(h, CURLOPT_LOW_SPEED_TIME, 30)
+        _ = pus_curl_setopt_callback(h, CURLOPT_HEADERFUNCTION, headerCallback)
+        _ = pus_curl_setopt_pointer(h, CURLOPT_HEADERDATA, ctx)
+        _ = pus_curl_setopt_callback(h, CURLOPT_WRITEFUNCTION, writeCallback)
+        _ = pus_curl_setopt_pointer(h, CURLOPT_WRITEDATA, ctx)
+        switch request.method {
+        case "GET": _ = pus_curl_setopt_long(h, CURLOPT_HTTPGET, 1)
+        case "HEAD": _ = pus_curl_setopt_long(h, CURLOPT_NOBODY, 1)
+        case "PUT":
+            _ = pus_curl_setopt_long(h, CURLOPT_UPLOAD, 1)
+            _ = pus_curl_setopt_off(h, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.body.count))
+            _ = pus_curl_setopt_callback(h, CURLOPT_READFUNCTION, readCallback)
+            _ = pus_curl_setopt_pointer(h, CURLOPT_READDATA, ctx)
+        default: _ = pus_curl_setopt_string(h, CURLOPT_CUSTOMREQUEST, request.method)
+        }
+        guard rc == CURLE_OK else {
+            throw TransportError(kind: .broken, code: Int(rc.rawValue), message: "invalid request URL \(request.url)")
+        }
+        let result = curl_easy_perform(h)
+        if let sinkError = exchange.sinkError { throw sinkError }
+        guard result == CURLE_OK else {
+            throw TransportError(kind: Self.kind(result), code: Int(result.rawValue),
+                                 message: "\(String(cString: curl_easy_strerror(result))) (\(Redaction.redact(Self.hostPart(request.url))))")
+        }
+        var status = 0
+        _ = pus_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, headers: exchange.headers, body: exchange.body)
+    }
+
+    static func kind(_ code: CURLcode) -> TransportError.Kind {
+        switch code {
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return .connect
+        case CURLE_OPERATION_TIMEDOUT: return .timeout
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE: return .tls
+        default: return .broken
+        }
+    }
+
+    /// scheme://host[:port] of a URL, for error messages (never the query, which may hold a SAS).
+    static func hostPart(_ url: String) -> String {
+        guard let scheme = url.firstRange(of: "://") else { return url }
+        let rest = url[scheme.upperBound...]
+        let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+        return String(url[..<end])
+    }
+}
+
+/// Per-request state shared with the C callbacks through their user-data pointer.
+final class Exchange {
+    let upload: HTTPBody
+    let sink: BodySink?
+    var uploaded = 0
+    var delivered = 0
+    var headers: [String: String] = [:]
+    var status = 0
+    var body: [UInt8] = []
+    var sinkError: (any Error)?
+
+    init(body: HTTPBody, sink: BodySink?) {
+        self.upload = body
+        self.sink = sink
+    }
+}
+
+private func headerCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ n: Int, _ ctx: UnsafeMutableRawPointer?) -> Int {
+    let ex = Unmanaged<Exchange>.fromOpaque(ctx!).takeUnretainedValue()
+    let count = size * n
+    let line = String(decoding: UnsafeRawBufferPointer(start: data, count: count), as: UTF8.self).trimmingWhitespace()
+    if line.hasPrefix("HTTP/") {
+        // A new response (after a 1xx or a redirect): start over.
+        ex.headers = [:]
+        ex.status = Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    } else if let colon = line.firstIndex(of: ":") {
+        ex.headers[line[..<colon].lowercased()] = String(line[line.index(after: colon)...]).trimmingWhitespace()
+    }
+    return count
+}
+
+private func writeCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ n: Int, _ ctx: UnsafeMutableRawPointer?) -> Int {
+    let ex = Unmanaged<Exchange>.fromOpaque(ctx!).takeUnretainedValue()
+    let count = size * n
+    let buffer = UnsafeRawBufferPointer(start: data, count: count)
+    if let sink = ex.sink, (200..<300).contains(ex.status) {
+        defer { ex.delivered += count }
+        do { try sink(buffer, ex.delivered) } catch {
+            ex.sinkError = error
+            return 0  // aborts the transfer (CURLE_WRITE_ERROR)
+        }
+    } else {
+        ex.body.append(contentsOf: buffer)
+    }
+    return count
+}
+
+private func readCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ n: Int, _ ctx: UnsafeMutableRawPointer?) -> Int {
+    let ex = Unmanaged<Exchange>.fromOpaque(ctx!).takeUnretainedValue()
+    let room = size * n
+    switch ex.upload {
+    case .none: return 0
+    case .bytes(let bytes):
+        let k = min(room, bytes.count - ex.uploaded)
+        bytes.withUnsafeBytes { src in
+            UnsafeMutableRawPointer(data!).copyMemory(from: src.baseAddress! + ex.uploaded, byteCount: k)
+        }
+        ex.uploaded += k
+        return k
+    case .file(let fd, let offset, let length):
+        let want = min(room, length - ex.uploaded)
+        if want == 0 { return 0 }
+        while true {
+            let got = pread(fd, data, want, off_t(offset) + off_t(ex.uploaded))
+            if got < 0 && errno == EINTR { continue }
+            if got <= 0 {
+                ex.sinkError = SystemError("pread", errno: got < 0 ? errno : EIO)
+                return pus_curl_readfunc_abort()
+            }
+            ex.uploaded += got
+            return got
+        }
+    }
+}

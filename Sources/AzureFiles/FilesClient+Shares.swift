@@ -1,0 +1,116 @@
+/// Share-level operations (Create/Get/Set/Delete Share, List Shares, Stats, Snapshot).
+extension FilesClient {
+    /// The outcome of ``createShare(_:quotaGiB:metadata:)``.
+    public enum CreateOutcome: Sendable, Equatable { case created, alreadyExists }
+
+    /// Create Share with quota and metadata in the same request. 409 ShareAlreadyExists is reported, not thrown.
+    public func createShare(_ share: String, quotaGiB: Int?, metadata: [(String, String)]) throws -> CreateOutcome {
+        var headers: [(String, String)] = []
+        if let quotaGiB { headers.append(("x-ms-share-quota", String(quotaGiB))) }
+        for (k, v) in metadata { headers.append(("x-ms-meta-" + k, v)) }
+        do {
+            try perform("create share \(share)", method: "PUT", path: Self.sharePath(share), query: [("restype", "share")],
+                        headers: headers, expect: [201])
+            return .created
+        } catch let e as AzureError where e.status == 409 && e.code == "ShareAlreadyExists" {
+            return .alreadyExists
+        }
+    }
+
+    /// Share properties: quota and metadata (names lower-cased as HTTP delivers them).
+    public struct ShareProperties: Sendable {
+        public var quotaGiB: Int?
+        public var metadata: [String: String]
+        public var etag: String?
+        public var lastModified: String?
+    }
+
+    /// Get Share Properties.
+    public func getShareProperties(_ share: String) throws -> ShareProperties {
+        let r = try perform("get share properties \(share)", method: "GET", path: Self.sharePath(share),
+                            query: [("restype", "share")], expect: [200])
+        var meta: [String: String] = [:]
+        for (k, v) in r.headers where k.hasPrefix("x-ms-meta-") { meta[String(k.dropFirst(10))] = v }
+        return ShareProperties(quotaGiB: r.headers["x-ms-share-quota"].flatMap { Int($0) }, metadata: meta,
+                               etag: r.headers["etag"], lastModified: r.headers["last-modified"])
+    }
+
+    /// Set Share Properties with only the quota.
+    public func setShareQuota(_ share: String, quotaGiB: Int) throws {
+        try perform("set quota of \(share)", method: "PUT", path: Self.sharePath(share),
+                    query: [("restype", "share"), ("comp", "properties")], headers: [("x-ms-share-quota", String(quotaGiB))],
+                    expect: [200])
+    }
+
+    /// Set Share Metadata (replaces all metadata).
+    public func setShareMetadata(_ share: String, metadata: [(String, String)]) throws {
+        try perform("set metadata of \(share)", method: "PUT", path: Self.sharePath(share),
+                    query: [("restype", "share"), ("comp", "metadata")],
+                    headers: metadata.map { ("x-ms-meta-" + $0.0, $0.1) }, expect: [200])
+    }
+
+    /// Delete Share; with `includeSnapshots` its snapshots go too (`x-ms-delete-snapshots: include`).
+    public func deleteShare(_ share: String, includeSnapshots: Bool) throws {
+        try perform("delete share \(share)", method: "DELETE", path: Self.sharePath(share), query: [("restype", "share")],
+                    headers: includeSnapshots ? [("x-ms-delete-snapshots", "include")] : [], expect: [202])
+    }
+
+    /// Get Share Stats: approximate usage in bytes.
+    public func getShareStats(_ share: String) throws -> Int64 {
+        let r = try perform("get stats of \(share)", method: "GET", path: Self.sharePath(share),
+                            query: [("restype", "share"), ("comp", "stats")], expect: [200])
+        guard let v = XMLElement.parse(r.body)?.text(of: "ShareUsageBytes"), let n = Int64(v) else {
+            throw AzureError(status: r.status, code: "", message: "unreadable ShareStats body", operation: "get stats of \(share)")
+        }
+        return n
+    }
+
+    /// Snapshot Share; returns the snapshot timestamp (`x-ms-snapshot`).
+    public func createSnapshot(_ share: String) throws -> String {
+        let r = try perform("snapshot \(share)", method: "PUT", path: Self.sharePath(share),
+                            query: [("restype", "share"), ("comp", "snapshot")], expect: [201])
+        return r.headers["x-ms-snapshot"] ?? ""
+    }
+
+    /// One share in a listing.
+    public struct ShareItem: Sendable {
+        public var name: String
+        public var snapshot: String?
+        public var quotaGiB: Int?
+        public var metadata: [String: String]
+    }
+
+    /// One page of List Shares.
+    public func listShares(prefix: String?, includeMetadata: Bool, maxResults: Int? = nil,
+                           marker: String? = nil) throws -> (shares: [ShareItem], nextMarker: String?) {
+        var q: [(String, String)] = [("comp", "list")]
+        if let prefix { q.append(("prefix", prefix)) }
+        if let marker { q.append(("marker", marker)) }
+        if let maxResults { q.append(("maxresults", String(maxResults))) }
+        if includeMetadata { q.append(("include", "metadata")) }
+        let r = try perform("list shares", method: "GET", path: "/", query: q, expect: [200])
+        guard let root = XMLElement.parse(r.body) else {
+            throw AzureError(status: r.status, code: "", message: "unreadable List Shares body", operation: "list shares")
+        }
+        let items = (root.child("Shares")?.all("Share") ?? []).map { s in
+            ShareItem(name: s.text(of: "Name") ?? "", snapshot: s.text(of: "Snapshot"),
+                      quotaGiB: s.child("Properties")?.text(of: "Quota").flatMap { Int($0) },
+                      metadata: Dictionary((s.child("Metadata")?.children ?? []).map { ($0.name.lowercased(), $0.text) },
+                                           uniquingKeysWith: { a, _ in a }))
+        }
+        let next = root.text(of: "NextMarker").flatMap { $0.isEmpty ? nil : $0 }
+        return (items, next)
+    }
+
+    /// Every page of List Shares.
+    public func listAllShares(prefix: String?, includeMetadata: Bool) throws -> [ShareItem] {
+        var all: [ShareItem] = []
+        var marker: String?
+        repeat {
+            let page = try listShares(prefix: prefix, includeMetadata: includeMetadata, marker: marker)
+            all += page.shares
+            marker = page.nextMarker
+        } while marker != nil
+        return all
+    }
+}

@@ -1,0 +1,78 @@
+/// An HTTP request exactly as it will be sent: nothing is added behind the caller's back.
+public struct HTTPRequest: Sendable {
+    /// Upper-case method.
+    public var method: String
+    /// Absolute URL, already percent-encoded.
+    public var url: String
+    /// Header lines in order. `content-length` is taken from the body, not sent from here.
+    public var headers: [(String, String)]
+    /// The request body.
+    public var body: HTTPBody
+    /// Total time allowed for the exchange, in seconds (0: no total limit, only the low-speed guard).
+    public var timeout: Double
+
+    public init(method: String, url: String, headers: [(String, String)] = [], body: HTTPBody = .none, timeout: Double = 30) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+    }
+}
+
+/// A request body, held in memory or read from a file region (so large uploads stream).
+public enum HTTPBody: Sendable {
+    case none
+    case bytes([UInt8])
+    /// `length` bytes of the open file `fd` from `offset`, read with pread(2).
+    case file(fd: Int32, offset: Int64, length: Int)
+
+    /// Byte count of the body.
+    public var count: Int {
+        switch self {
+        case .none: return 0
+        case .bytes(let b): return b.count
+        case .file(_, _, let n): return n
+        }
+    }
+}
+
+/// A response: status, lower-cased headers, and the body unless it was streamed to a sink.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [String: String], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// Failures below HTTP: the connection could not be made, timed out or broke.
+public struct TransportError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable { case connect, timeout, broken, tls, sink }
+    public let kind: Kind
+    /// The CURLcode, when libcurl produced the error.
+    public let code: Int
+    public let message: String
+
+    public init(kind: Kind, code: Int, message: String) {
+        self.kind = kind
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+/// Receives a successful response body in pieces (a download streamed to disk), with each piece's offset
+/// from the start of this response body (a retried request starts again at 0).
+public typealias BodySink = (UnsafeRawBufferPointer, Int) throws -> Void
+
+/// The network seam of the REST client. The real one is ``CurlTransport``.
+public protocol HTTPTransport: AnyObject {
+    /// Sends `request`. A 2xx body goes to `sink` when one is given, otherwise into the response.
+    func send(_ request: HTTPRequest, sink: BodySink?) throws -> HTTPResponse
+}
