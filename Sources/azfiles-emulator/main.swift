@@ -1,1 +1,77 @@
-print("x")
+import ArgumentParser
+import AzureFiles
+import AzureFilesEmulator
+import Foundation
+import Hummingbird
+import SystemSupport
+
+/// `azfiles-emulator --listen 127.0.0.1:PORT --data DIR --account NAME=BASE64KEY [--fault SPEC]`
+@main
+struct AzFilesEmulator: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "azfiles-emulator",
+        abstract: "A loopback emulator of the Azure Files REST API (Shared Key and SAS verified, shares stored as directories).")
+
+    @Option(help: "Address to listen on, HOST:PORT (PORT 0 picks a free port).")
+    var listen = "127.0.0.1:0"
+
+    @Option(help: "Directory holding the shares: DIR/<account>/<share>/...")
+    var data: String
+
+    @Option(help: "An account and its key (NAME=BASE64KEY); repeat for more accounts, or for a second key of the same account.")
+    var account: [String] = []
+
+    @Option(help: "Read NAME=BASE64KEY lines from this file instead of the command line (keeps keys out of argv).")
+    var accountsFile: String?
+
+    @Option(help: "Inject faults: STATUS:PROB[:retry-after=S|:no-retry-after] (e.g. 503:0.3), latency:MS[:PROB], drop:PROB.")
+    var fault: [String] = []
+
+    @Flag(help: "Treat plain HTTP as HTTPS for SAS spr=https checks (loopback stands in for TLS).")
+    var treatHttpAsHttps = false
+
+    @Flag(help: "Log one line per request to stderr (signatures redacted).")
+    var log = false
+
+    @Option(help: "Run this executable after a share is created or deleted, with arguments ACCOUNT SHARE created|deleted.")
+    var onShareChange: String?
+
+    func run() async throws {
+        var entries = account
+        if let accountsFile {
+            let text = try String(contentsOfFile: accountsFile, encoding: .utf8)
+            entries += text.split(separator: "\n").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        }
+        var accounts: [String: [SharedKey]] = [:]
+        for entry in entries {
+            guard let eq = entry.firstIndex(of: "=") else { throw ValidationError("--account takes NAME=BASE64KEY") }
+            let name = String(entry[..<eq])
+            guard let key = SharedKey(account: name, key: Secret(String(entry[entry.index(after: eq)...]))) else {
+                throw ValidationError("--account \(name): the key is not valid base64")
+            }
+            accounts[name, default: []].append(key)
+        }
+        guard !accounts.isEmpty else { throw ValidationError("at least one --account NAME=BASE64KEY is required") }
+        var plan = FaultPlan()
+        for f in fault { if let err = plan.add(f) { throw ValidationError(err) } }
+        guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
+            throw ValidationError("--listen takes HOST:PORT")
+        }
+        let host = String(listen[..<colon])
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let hook = onShareChange
+        let core = EmulatorCore(dataDir: data, accounts: accounts, faults: plan, onShareChange: hook.map { exe in
+            { @Sendable account, share, created in
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: exe)
+                p.arguments = [account, share, created ? "created" : "deleted"]
+                try? p.run()
+                p.waitUntilExit()
+            }
+        })
+        let app = EmulatorServer.application(core: core, host: host, port: port, treatHTTPAsHTTPS: treatHttpAsHttps, log: log) { p in
+            FileHandle.standardOutput.write(Data("listening on http://\(host):\(p)\n".utf8))
+        }
+        try await app.runService()
+    }
+}

@@ -1,0 +1,324 @@
+import AzureFiles
+import Foundation
+import Glibc
+import SystemSupport
+
+/// The operations, each returning the service's status, headers and body.
+extension EmulatorCore {
+    static let maxRange = 4 * 1024 * 1024
+
+    func etag() -> String { "\"0x\(String(UInt64.random(in: 1...UInt64.max), radix: 16, uppercase: true))\"" }
+
+    func metadata(from r: EmulatorRequest) -> ([[String]], EmulatorResponse?) {
+        var out: [[String]] = []
+        for (k, v) in r.headers where k.lowercased().hasPrefix("x-ms-meta-") {
+            let name = String(k.dropFirst(10))
+            guard let first = name.unicodeScalars.first, first == "_" || (first.properties.isAlphabetic && first.isASCII),
+                  name.unicodeScalars.allSatisfy({ $0.isASCII && ($0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0)) }) else {
+                return ([], .error(400, "InvalidMetadata", "The metadata specified is invalid. It has characters that are not permitted."))
+            }
+            if out.contains(where: { $0[0].lowercased() == name.lowercased() }) {
+                return ([], .error(400, "InvalidMetadata", "Duplicate metadata name \(name)."))
+            }
+            out.append([name, v])
+        }
+        return (out, nil)
+    }
+
+    func quota(from r: EmulatorRequest, default d: Int?) -> (Int?, EmulatorResponse?) {
+        guard let q = r.header("x-ms-share-quota") else { return (d, nil) }
+        guard let v = Int(q), (1...102_400).contains(v) else {
+            return (nil, .error(400, "InvalidHeaderValue", "The value for one of the HTTP headers is not in the correct format.",
+                                extra: [("HeaderName", "x-ms-share-quota"), ("HeaderValue", q)]))
+        }
+        return (v, nil)
+    }
+
+    func createShare(_ s: ShareStore, _ r: EmulatorRequest) -> EmulatorResponse {
+        if s.exists { return .error(409, "ShareAlreadyExists", "The specified share already exists.") }
+        let (meta, badMeta) = metadata(from: r)
+        if let badMeta { return badMeta }
+        let (quota, badQuota) = quota(from: r, default: 5120)
+        if let badQuota { return badQuota }
+        let m = ShareStore.Meta(quota: quota!, metadata: meta, etag: etag(), lastModified: now())
+        do {
+            try FileManager.default.createDirectory(atPath: s.dir, withIntermediateDirectories: true)
+            try s.save(m)
+        } catch {
+            return .error(500, "InternalError", "storage: \(error)")
+        }
+        onShareChange?(s.account, s.share, true)
+        return EmulatorResponse(status: 201, headers: [("ETag", m.etag), ("Last-Modified", CivilTime(unixSeconds: m.lastModified).rfc1123)])
+    }
+
+    func getShareProperties(_ s: ShareStore, snapshot: String?) -> EmulatorResponse {
+        guard let m = s.load() else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
+        if let snapshot, !FileManager.default.fileExists(atPath: "\(s.snapshotDir)/\(snapshot)") {
+            return .error(404, "ShareNotFound", "The specified share snapshot does not exist.")
+        }
+        var h: [(String, String)] = [("ETag", m.etag), ("Last-Modified", CivilTime(unixSeconds: m.lastModified).rfc1123),
+                                     ("x-ms-share-quota", String(m.quota))]
+        for kv in m.metadata { h.append(("x-ms-meta-" + kv[0], kv[1])) }
+        return EmulatorResponse(status: 200, headers: h)
+    }
+
+    func setShareQuota(_ s: ShareStore, _ r: EmulatorRequest) -> EmulatorResponse {
+        guard var m = s.load() else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
+        let (quota, bad) = quota(from: r, default: nil)
+        if let bad { return bad }
+        if let quota { m.quota = quota }
+        m.etag = etag()
+        m.lastModified = now()
+        do { try s.save(m) } catch { return .error(500, "InternalError", "storage: \(error)") }
+        return EmulatorResponse(status: 200, headers: [("ETag", m.etag)])
+    }
+
+    func setShareMetadata(_ s: ShareStore, _ r: EmulatorRequest) -> EmulatorResponse {
+        guard var m = s.load() else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
+        let (meta, bad) = metadata(from: r)
+        if let bad { return bad }
+        m.metadata = meta
+        m.etag = etag()
+        do { try s.save(m) } catch { return .error(500, "InternalError", "storage: \(error)") }
+        return EmulatorResponse(status: 200, headers: [("ETag", m.etag)])
+    }
+
+    func snapshotShare(_ s: ShareStore) -> EmulatorResponse {
+        guard s.exists else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
+        var ts = SAS.timestamp(now()).dropLast().description + ".0000000Z"
+        let fm = FileManager.default
+        var n = 0
+        while fm.fileExists(atPath: "\(s.snapshotDir)/\(ts)") {
+            n += 1
+            ts = SAS.timestamp(now()).dropLast().description + String(format: ".%07dZ", n)
+        }
+        do {
+            try fm.createDirectory(atPath: s.snapshotDir, withIntermediateDirectories: true)
+            try fm.copyItem(atPath: s.dir, toPath: "\(s.snapshotDir)/\(ts)")
+        } catch {
+            return .error(500, "InternalError", "storage: \(error)")
+        }
+        return EmulatorResponse(status: 201, headers: [("x-ms-snapshot", ts), ("ETag", etag())])
+    }
+
+    func shareStats(_ s: ShareStore) -> EmulatorResponse {
+        guard s.exists else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
+        var total: Int64 = 0
+        if let e = FileManager.default.enumerator(atPath: s.dir) {
+            while let rel = e.nextObject() as? String {
+                if let a = try? FileManager.default.attributesOfItem(atPath: s.dir + "/" + rel),
+                   a[.type] as? FileAttributeType == .typeRegular, let size = a[.size] as? Int64 {
+                    total += size
+                }
+            }
+        }
+        let xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><ShareStats><ShareUsageBytes>\(total)</ShareUsageBytes></ShareStats>"
+        return EmulatorResponse(status: 200, headers: [("Content-Type", "application/xml")], body: .bytes(Array(xml.utf8)))
+    }
+
+    func deleteShare(_ s: ShareStore, _ r: EmulatorRequest) -> EmulatorResponse {
+        guard s.exists else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
+        let fm = FileManager.default
+        let snapshots = (try? fm.contentsOfDirectory(atPath: s.snapshotDir)) ?? []
+        if !snapshots.isEmpty && r.header("x-ms-delete-snapshots") == nil {
+            return .error(409, "ShareHasSnapshots", "The share has snapshots and the operation requires no snapshots.")
+        }
+        try? fm.removeItem(atPath: s.snapshotDir)
+        try? fm.removeItem(atPath: s.dir)
+        try? fm.removeItem(atPath: s.metaFile)
+        onShareChange?(s.account, s.share, false)
+        return EmulatorResponse(status: 202)
+    }
+
+    func listShares(account: String, q: [String: String]) -> EmulatorResponse {
+        let metaDir = "\(dataDir)/\(account)/.emulator/shares"
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: metaDir)) ?? [])
+            .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+        let prefix = q["prefix"] ?? ""
+        let maxResults: Int
+        if let m = q["maxresults"] {
+            guard let v = Int(m), v > 0 else { return .error(400, "OutOfRangeQueryParameterValue", "maxresults must be positive.") }
+            maxResults = min(v, 5000)
+        } else {
+            maxResults = 5000
+        }
+        let startAfter = q["marker"].map { String($0.split(separator: "/").last ?? "") }
+        var candidates = names.filter { $0.hasPrefix(prefix) }
+        if let startAfter, !startAfter.isEmpty { candidates = candidates.filter { $0 >= startAfter } }
+        let page = candidates.prefix(maxResults)
+        let next = candidates.count > maxResults ? "/\(account)/\(candidates[maxResults])" : ""
+        let withMeta = (q["include"] ?? "").split(separator: ",").contains("metadata")
+        var xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"http://emulator/\(account)/\">"
+        if !prefix.isEmpty { xml += "<Prefix>\(XMLElement.escape(prefix))</Prefix>" }
+        if let m = q["marker"] { xml += "<Marker>\(XMLElement.escape(m))</Marker>" }
+        if q["maxresults"] != nil { xml += "<MaxResults>\(maxResults)</MaxResults>" }
+        xml += "<Shares>"
+        for name in page {
+            let m = ShareStore(root: dataDir, account: account, share: name).load()
+            xml += "<Share><Name>\(name)</Name><Properties><Last-Modified>\(CivilTime(unixSeconds: m?.lastModified ?? 0).rfc1123)</Last-Modified><Etag>\(XMLElement.escape(m?.etag ?? ""))</Etag><Quota>\(m?.quota ?? 0)</Quota></Properties>"
+            if withMeta {
+                xml += "<Metadata>" + (m?.metadata ?? []).map { "<\($0[0])>\(XMLElement.escape($0[1]))</\($0[0])>" }.joined() + "</Metadata>"
+            }
+            xml += "</Share>"
+        }
+        xml += "</Shares><NextMarker>\(XMLElement.escape(next))</NextMarker></EnumerationResults>"
+        return EmulatorResponse(status: 200, headers: [("Content-Type", "application/xml")], body: .bytes(Array(xml.utf8)))
+    }
+
+    func isDirectory(_ p: String) -> Bool? {
+        var st = stat()
+        guard lstat(p, &st) == 0 else { return nil }
+        return (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    func parentMissing(_ s: ShareStore, _ path: String) -> Bool {
+        let parent = (path as NSString).deletingLastPathComponent
+        return isDirectory(s.file(parent)) != true
+    }
+
+    func createDirectory(_ s: ShareStore, path: String) -> EmulatorResponse {
+        guard s.exists else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
+        if isDirectory(s.file(path)) != nil { return .error(409, "ResourceAlreadyExists", "The specified resource already exists.") }
+        if parentMissing(s, path) { return .error(404, "ParentNotFound", "The specified parent path does not exist.") }
+        guard mkdir(s.file(path), 0o755) == 0 else { return .error(500, "InternalError", "mkdir failed: errno \(errno)") }
+        return EmulatorResponse(status: 201, headers: [("ETag", etag()), ("Last-Modified", CivilTime(unixSeconds: now()).rfc1123), ("x-ms-file-attributes", "Directory")])
+    }
+
+    func directoryProperties(_ s: ShareStore, path: String) -> EmulatorResponse {
+        guard s.exists else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
+        guard isDirectory(s.file(path)) == true else { return .error(404, "ResourceNotFound", "The specified resource does not exist.") }
+        return EmulatorResponse(status: 200, headers: [("x-ms-file-attributes", "Directory")])
+    }
+
+    func deleteDirectory(_ s: ShareStore, path: String) -> EmulatorResponse {
+        guard isDirectory(s.file(path)) == true else { return .error(404, "ResourceNotFound", "The specified resource does not exist.") }
+        if rmdir(s.file(path)) != 0 {
+            return errno == ENOTEMPTY ? .error(409, "DirectoryNotEmpty", "The specified directory is not empty.")
+                : .error(500, "InternalError", "rmdir failed: errno \(errno)")
+        }
+        return EmulatorResponse(status: 202)
+    }
+
+    func listDirectory(_ s: ShareStore, path: String, q: [String: String]) -> EmulatorResponse {
+        guard s.exists else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
+        let dirPath = s.file(path)
+        guard isDirectory(dirPath) == true else { return .error(404, "ResourceNotFound", "The specified resource does not exist.") }
+        let prefix = q["prefix"] ?? ""
+        let maxResults: Int
+        if let m = q["maxresults"] {
+            guard let v = Int(m), v > 0 else { return .error(400, "OutOfRangeQueryParameterValue", "maxresults must be positive.") }
+            maxResults = min(v, 5000)
+        } else {
+            maxResults = 5000
+        }
+        var names = ((try? FileManager.default.contentsOfDirectory(atPath: dirPath)) ?? []).filter { $0.hasPrefix(prefix) }.sorted()
+        if let marker = q["marker"], !marker.isEmpty {
+            guard let start = Crypto.base64Decode(marker).map({ String(decoding: $0, as: UTF8.self) }) else {
+                return .error(400, "InvalidQueryParameterValue", "The marker is not valid.")
+            }
+            names = names.filter { $0 >= start }
+        }
+        let page = names.prefix(maxResults)
+        // Opaque marker, like the service's (base64 may contain '/', '+' and '=': clients must encode it).
+        let next = names.count > maxResults ? Crypto.base64(Array(names[maxResults].utf8)) : ""
+        var xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"http://emulator/\(s.account)/\" ShareName=\"\(s.share)\" DirectoryPath=\"\(XMLElement.escape(path))\">"
+        if !prefix.isEmpty { xml += "<Prefix>\(XMLElement.escape(prefix))</Prefix>" }
+        if let m = q["marker"] { xml += "<Marker>\(XMLElement.escape(m))</Marker>" }
+        if q["maxresults"] != nil { xml += "<MaxResults>\(maxResults)</MaxResults>" }
+        xml += "<Entries>"
+        for name in page {
+            var st = stat()
+            guard lstat(dirPath + "/" + name, &st) == 0 else { continue }
+            let fileId = String(st.st_ino)
+            if (st.st_mode & S_IFMT) == S_IFDIR {
+                xml += "<Directory><Name>\(XMLElement.escape(name))</Name><FileId>\(fileId)</FileId><Properties /></Directory>"
+            } else if (st.st_mode & S_IFMT) == S_IFREG {
+                xml += "<File><Name>\(XMLElement.escape(name))</Name><FileId>\(fileId)</FileId><Properties><Content-Length>\(st.st_size)</Content-Length></Properties></File>"
+            }
+        }
+        xml += "</Entries><NextMarker>\(XMLElement.escape(next))</NextMarker></EnumerationResults>"
+        return EmulatorResponse(status: 200, headers: [("Content-Type", "application/xml")], body: .bytes(Array(xml.utf8)))
+    }
+
+    func createFile(_ s: ShareStore, path: String, _ r: EmulatorRequest) -> EmulatorResponse {
+        guard s.exists else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
+        guard r.header("x-ms-type") == "file", let lenText = r.header("x-ms-content-length"), let len = Int64(lenText), len >= 0 else {
+            return .error(400, "MissingRequiredHeader", "x-ms-type: file and x-ms-content-length are required.")
+        }
+        if parentMissing(s, path) { return .error(404, "ParentNotFound", "The specified parent path does not exist.") }
+        if isDirectory(s.file(path)) == true { return .error(409, "ResourceTypeMismatch", "A directory of that name exists.") }
+        let fd = open(s.file(path), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return .error(500, "InternalError", "open failed: errno \(errno)") }
+        defer { close(fd) }
+        guard ftruncate(fd, off_t(len)) == 0 else { return .error(500, "InternalError", "ftruncate failed: errno \(errno)") }
+        return EmulatorResponse(status: 201, headers: [("ETag", etag()), ("Last-Modified", CivilTime(unixSeconds: now()).rfc1123)])
+    }
+
+    static func parseRange(_ text: String?) -> (Int64, Int64)? {
+        guard let t = text, t.hasPrefix("bytes=") else { return nil }
+        let parts = t.dropFirst(6).split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let a = Int64(parts[0]), let b = Int64(parts[1]), a >= 0, b >= a else { return nil }
+        return (a, b)
+    }
+
+    func putRange(_ s: ShareStore, path: String, _ r: EmulatorRequest) -> EmulatorResponse {
+        guard s.exists else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
+        guard let (a, b) = Self.parseRange(r.header("x-ms-range") ?? r.header("range")) else {
+            return .error(400, "InvalidHeaderValue", "x-ms-range is missing or malformed.", extra: [("HeaderName", "x-ms-range")])
+        }
+        let p = s.file(path)
+        guard isDirectory(p) == false else { return .error(404, "ResourceNotFound", "The specified resource does not exist.") }
+        var st = stat()
+        lstat(p, &st)
+        guard b < Int64(st.st_size) else { return .error(416, "InvalidRange", "The range specified is invalid for the current size of the resource.") }
+        let write = r.header("x-ms-write") ?? ""
+        let fd = open(p, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return .error(500, "InternalError", "open failed: errno \(errno)") }
+        defer { close(fd) }
+        if write == "update" {
+            guard r.body.count == Int(b - a + 1), r.body.count <= Self.maxRange else {
+                return .error(400, "InvalidHeaderValue", "Content-Length must equal the range size and be at most 4 MiB.", extra: [("HeaderName", "Content-Length")])
+            }
+            let n = r.body.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(a)) }
+            guard n == r.body.count else { return .error(500, "InternalError", "pwrite failed") }
+        } else if write == "clear" {
+            let zeros = [UInt8](repeating: 0, count: Int(b - a + 1))
+            _ = zeros.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(a)) }
+        } else {
+            return .error(400, "InvalidHeaderValue", "x-ms-write must be update or clear.", extra: [("HeaderName", "x-ms-write")])
+        }
+        return EmulatorResponse(status: 201, headers: [("ETag", etag()), ("Last-Modified", CivilTime(unixSeconds: now()).rfc1123), ("x-ms-request-server-encrypted", "true")])
+    }
+
+    func getFile(_ s: ShareStore, path: String, _ r: EmulatorRequest) -> EmulatorResponse {
+        guard s.exists else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
+        let p = s.file(path)
+        guard isDirectory(p) == false else {
+            return r.method == "HEAD" ? EmulatorResponse(status: 404, headers: [("x-ms-error-code", "ResourceNotFound")])
+                : .error(404, "ResourceNotFound", "The specified resource does not exist.")
+        }
+        var st = stat()
+        lstat(p, &st)
+        let size = Int64(st.st_size)
+        var headers: [(String, String)] = [("Content-Type", "application/octet-stream"), ("x-ms-type", "File"), ("Accept-Ranges", "bytes")]
+        if r.method == "HEAD" {
+            headers.append(("Content-Length", String(size)))
+            return EmulatorResponse(status: 200, headers: headers)
+        }
+        if let rangeText = r.header("x-ms-range") ?? r.header("range") {
+            guard let (a, b0) = Self.parseRange(rangeText), a < size || (a == 0 && size == 0) else {
+                return .error(416, "InvalidRange", "The range specified is invalid for the current size of the resource.")
+            }
+            let b = min(b0, max(size - 1, 0))
+            headers.append(("Content-Range", "bytes \(a)-\(b)/\(size)"))
+            return EmulatorResponse(status: 206, headers: headers, body: .file(path: p, offset: a, length: size == 0 ? 0 : b - a + 1))
+        }
+        return EmulatorResponse(status: 200, headers: headers, body: .file(path: p, offset: 0, length: size))
+    }
+
+    func deleteFile(_ s: ShareStore, path: String) -> EmulatorResponse {
+        guard isDirectory(s.file(path)) == false else { return .error(404, "ResourceNotFound", "The specified resource does not exist.") }
+        unlink(s.file(path))
+        return EmulatorResponse(status: 202)
+    }
+}

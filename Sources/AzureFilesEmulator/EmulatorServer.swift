@@ -1,0 +1,102 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Logging
+import NIOCore
+
+/// Per-request context carrying the peer address (SAS `sip` checks).
+public struct EmulatorContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    let remoteIP: String
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteIP = source.channel.remoteAddress?.ipAddress ?? ""
+    }
+}
+
+/// The HTTP face of ``EmulatorCore`` on Hummingbird: raw path and query in, status, headers and a
+/// (streamed) body out.
+public struct EmulatorResponder: HTTPResponder {
+    public typealias Context = EmulatorContext
+    let core: EmulatorCore
+    let treatHTTPAsHTTPS: Bool
+    let log: Bool
+
+    public init(core: EmulatorCore, treatHTTPAsHTTPS: Bool, log: Bool) {
+        self.core = core
+        self.treatHTTPAsHTTPS = treatHTTPAsHTTPS
+        self.log = log
+    }
+
+    public func respond(to request: Request, context: EmulatorContext) async throws -> Response {
+        let raw = request.uri.string
+        let pathEnd = raw.firstIndex(of: "?") ?? raw.endIndex
+        var rawPath = String(raw[..<pathEnd])
+        if let scheme = rawPath.firstRange(of: "://") {  // absolute-form request target
+            let rest = rawPath[scheme.upperBound...]
+            rawPath = rest.firstIndex(of: "/").map { String(rest[$0...]) } ?? "/"
+        }
+        let rawQuery = pathEnd < raw.endIndex ? String(raw[raw.index(after: pathEnd)...]) : ""
+        let headers = request.headers.map { ($0.name.rawName, $0.value) }
+        let body = try await request.body.collect(upTo: 5 * 1024 * 1024)
+        let r = EmulatorRequest(method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headers,
+                                body: Array(buffer: body), remoteIP: context.remoteIP,
+                                isHTTPS: treatHTTPAsHTTPS || request.headers[.init("X-Forwarded-Proto")!] == "https")
+        let out = core.handle(r)
+        if log {
+            FileHandle.standardError.write(Data("\(r.method) \(rawPath)?\(redactSig(rawQuery)) -> \(out.status)\n".utf8))
+        }
+        var fields = HTTPFields()
+        for (k, v) in out.headers { if let name = HTTPField.Name(k) { fields.append(HTTPField(name: name, value: v)) } }
+        if out.dropConnection {
+            // Promise a body and break off: the client sees a connection reset mid-response.
+            return Response(status: .ok, headers: fields, body: ResponseBody(contentLength: 64) { _ in
+                throw CancellationError()
+            })
+        }
+        if request.method == .head {
+            return Response(status: .init(code: out.status), headers: fields, body: ResponseBody())
+        }
+        switch out.body {
+        case .bytes(let b):
+            var buf = ByteBuffer()
+            buf.writeBytes(b)
+            return Response(status: .init(code: out.status), headers: fields, body: ResponseBody(byteBuffer: buf))
+        case .file(let path, let offset, let length):
+            return Response(status: .init(code: out.status), headers: fields,
+                            body: ResponseBody(contentLength: Int(length)) { writer in
+                guard let fh = FileHandle(forReadingAtPath: path) else { throw CancellationError() }
+                defer { try? fh.close() }
+                try fh.seek(toOffset: UInt64(offset))
+                var left = length
+                while left > 0 {
+                    let chunk = fh.readData(ofLength: Int(min(left, 1 << 20)))
+                    if chunk.isEmpty { break }
+                    var buf = ByteBuffer()
+                    buf.writeBytes(chunk)
+                    try await writer.write(buf)
+                    left -= Int64(chunk.count)
+                }
+                try await writer.finish(nil)
+            })
+        }
+    }
+
+    func redactSig(_ q: String) -> String {
+        q.split(separator: "&").map { $0.hasPrefix("sig=") ? "sig=REDACTED" : String($0) }.joined(separator: "&")
+    }
+}
+
+/// Builds the Hummingbird application serving ``EmulatorCore`` on `host:port`.
+public enum EmulatorServer {
+    public static func application(core: EmulatorCore, host: String, port: Int, treatHTTPAsHTTPS: Bool, log: Bool,
+                                   onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+        var logger = Logger(label: "azfiles-emulator")
+        logger.logLevel = .warning
+        return Application(responder: EmulatorResponder(core: core, treatHTTPAsHTTPS: treatHTTPAsHTTPS, log: log),
+                           configuration: .init(address: .hostname(host, port: port), serverName: "azfiles-emulator"),
+                           onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+                           logger: logger)
+    }
+}

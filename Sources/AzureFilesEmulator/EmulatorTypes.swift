@@ -1,0 +1,111 @@
+import AzureFiles
+import SystemSupport
+
+/// A request as the emulator core sees it: raw (still percent-encoded) path and query, headers as received.
+public struct EmulatorRequest: Sendable {
+    public var method: String
+    public var rawPath: String
+    public var rawQuery: String
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+    public var remoteIP: String
+    /// True when the request arrived over HTTPS (or the emulator treats loopback HTTP as HTTPS).
+    public var isHTTPS: Bool
+
+    public init(method: String, rawPath: String, rawQuery: String, headers: [(String, String)], body: [UInt8],
+                remoteIP: String, isHTTPS: Bool) {
+        self.method = method
+        self.rawPath = rawPath
+        self.rawQuery = rawQuery
+        self.headers = headers
+        self.body = body
+        self.remoteIP = remoteIP
+        self.isHTTPS = isHTTPS
+    }
+
+    /// Header value by case-insensitive name (duplicates joined with ",").
+    public func header(_ name: String) -> String? {
+        let values = headers.filter { $0.0.lowercased() == name }.map(\.1)
+        return values.isEmpty ? nil : values.joined(separator: ",")
+    }
+
+    /// Query parameters, percent-decoded; the last value of a repeated name wins.
+    public var query: [String: String] {
+        var q: [String: String] = [:]
+        for part in rawQuery.split(separator: "&") {
+            if let eq = part.firstIndex(of: "=") {
+                q[String(part[..<eq]).lowercased()] = PercentEncoding.decode(String(part[part.index(after: eq)...]))
+            } else {
+                q[String(part).lowercased()] = ""
+            }
+        }
+        return q
+    }
+}
+
+/// A response from the emulator core; a file body is streamed by the HTTP adapter.
+public struct EmulatorResponse: Sendable {
+    public enum Body: Sendable {
+        case bytes([UInt8])
+        case file(path: String, offset: Int64, length: Int64)
+    }
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: Body
+    /// When true the adapter breaks the connection instead of answering (fault injection).
+    public var dropConnection = false
+
+    public init(status: Int, headers: [(String, String)] = [], body: Body = .bytes([])) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// An Azure-style error: XML body plus `x-ms-error-code`.
+    public static func error(_ status: Int, _ code: String, _ message: String, extra: [(String, String)] = []) -> EmulatorResponse {
+        var xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>\(code)</Code><Message>\(XMLElement.escape(message))\nRequestId:emulator\nTime:\(SAS.timestamp(Clock.unixSeconds()))</Message>"
+        for (k, v) in extra { xml += "<\(k)>\(XMLElement.escape(v))</\(k)>" }
+        xml += "</Error>"
+        return EmulatorResponse(status: status, headers: [("x-ms-error-code", code), ("Content-Type", "application/xml")],
+                                body: .bytes(Array(xml.utf8)))
+    }
+}
+
+/// Faults to inject, parsed from `--fault` specs:
+/// `STATUS:PROBABILITY[:retry-after=SECONDS]` (e.g. `503:0.3`), `latency:MILLISECONDS[:PROBABILITY]`, `drop:PROBABILITY`.
+public struct FaultPlan: Sendable {
+    public struct StatusFault: Sendable { public var status: Int; public var probability: Double; public var retryAfter: String? }
+    public var statuses: [StatusFault] = []
+    public var latencyMs: Int = 0
+    public var latencyProbability: Double = 0
+    public var dropProbability: Double = 0
+
+    public init() {}
+
+    /// Adds one spec; returns an error message for a malformed one.
+    public mutating func add(_ spec: String) -> String? {
+        let parts = spec.split(separator: ":").map(String.init)
+        guard parts.count >= 2 else { return "fault spec \(spec): expected KIND:VALUE" }
+        switch parts[0] {
+        case "latency":
+            guard let ms = Int(parts[1]), ms >= 0 else { return "fault spec \(spec): latency takes milliseconds" }
+            latencyMs = ms
+            latencyProbability = parts.count > 2 ? (Double(parts[2]) ?? -1) : 1
+            guard (0...1).contains(latencyProbability) else { return "fault spec \(spec): probability must be 0..1" }
+        case "drop":
+            guard let p = Double(parts[1]), (0...1).contains(p) else { return "fault spec \(spec): probability must be 0..1" }
+            dropProbability = p
+        default:
+            guard let status = Int(parts[0]), (400...599).contains(status), let p = Double(parts[1]), (0...1).contains(p) else {
+                return "fault spec \(spec): expected STATUS:PROBABILITY, e.g. 503:0.3"
+            }
+            var retryAfter: String? = "1"
+            for extra in parts.dropFirst(2) {
+                if extra.hasPrefix("retry-after=") { retryAfter = String(extra.dropFirst(12)) }
+                if extra == "no-retry-after" { retryAfter = nil }
+            }
+            statuses.append(StatusFault(status: status, probability: p, retryAfter: retryAfter))
+        }
+        return nil
+    }
+}
