@@ -28,15 +28,19 @@ let package = Package(
             "SystemSupport", "CCurl", "COpenSSL",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "Storage", dependencies: [
+            "AzureFiles", "SystemSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "Mounting", dependencies: ["SystemSupport", "CLibMount"]),
         .target(name: "Credentials", dependencies: ["SystemSupport"]),
         .target(name: "Ledger", dependencies: ["SystemSupport"]),
         .target(name: "Orchestrator", dependencies: [
-            "AzureFiles", "Mounting", "Credentials", "Ledger", "SystemSupport",
+            "Storage", "AzureFiles", "Mounting", "Credentials", "Ledger", "SystemSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "PusMountCLI", dependencies: [
-            "Orchestrator", "AzureFiles", "Mounting", "Credentials", "Ledger", "SystemSupport",
+            "Orchestrator", "Storage", "AzureFiles", "Mounting", "Credentials", "Ledger", "SystemSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "TOMLKit", package: "TOMLKit"),
@@ -56,7 +60,7 @@ let package = Package(
         .testTarget(name: "AzureFilesTests", dependencies: ["AzureFiles", "TestSupport"],
                     resources: [.copy("Vectors")]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "AzureFiles", "AzureFilesEmulator", "Mounting", "Credentials", "Ledger", "Orchestrator",
+            "AzureFiles", "AzureFilesEmulator", "Storage", "Mounting", "Credentials", "Ledger", "Orchestrator",
             "PusMountCLI", "TestSupport",
         ]),
     ],

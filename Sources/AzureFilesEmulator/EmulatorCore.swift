@@ -79,7 +79,7 @@ public final class EmulatorCore: Sendable {
             return listShares(account: account, q: q)
         }
         guard ShareName.isValid(share) else { return .error(400, "InvalidResourceName", "The specifed resource name contains invalid characters.") }
-        if let bad = Self.validatePath(path) { return .error(400, "InvalidFileOrDirectoryPathName", bad) }
+        if let bad = FilePathRules.problem(with: path) { return .error(400, "InvalidFileOrDirectoryPathName", bad) }
         let store = ShareStore(root: dataDir, account: account, share: share)
         switch (r.method, restype, comp, path.isEmpty) {
         case ("PUT", "share", nil, true):
@@ -132,16 +132,4 @@ public final class EmulatorCore: Sendable {
         }
     }
 
-    /// Azure's path rules: no forbidden characters, no `.`/`..` components, at most 255 per component.
-    static func validatePath(_ path: String) -> String? {
-        for comp in path.split(separator: "/", omittingEmptySubsequences: false) where !path.isEmpty {
-            if comp.isEmpty { return "Empty path component." }
-            if comp.allSatisfy({ $0 == "." }) { return "A path component may not consist of dots only." }
-            if comp.utf8.count > 255 { return "A path component is longer than 255 characters." }
-            if comp.unicodeScalars.contains(where: { $0.value < 0x20 || "\"\\:|<>*?".unicodeScalars.contains($0) }) {
-                return "The path contains a forbidden character."
-            }
-        }
-        return nil
-    }
 }

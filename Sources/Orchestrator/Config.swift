@@ -1,0 +1,64 @@
+/// The parsed configuration (`pus-mount.toml`, see pus-mount.toml(5)). Plain values; loading and
+/// validation of the file live in PusMountCLI.
+public struct Config: Sendable, Equatable {
+    public enum Backend: String, Sendable, Equatable { case azure, local }
+
+    public struct Account: Sendable, Equatable {
+        public var name: String
+        public var keyFile: String
+        public var weight: Int = 1
+        public var fileEndpoint: String?
+        public var smbHost: String?
+        public init(name: String, keyFile: String) {
+            self.name = name
+            self.keyFile = keyFile
+        }
+    }
+
+    public struct Volume: Sendable, Equatable {
+        public var name: String
+        public var account: String
+        public var share: String
+        public var mountpoint: String
+        public var readOnly = true
+        public init(name: String, account: String, share: String, mountpoint: String) {
+            self.name = name
+            self.account = account
+            self.share = share
+            self.mountpoint = mountpoint
+        }
+    }
+
+    public var backend: Backend = .local
+    public var endpointSuffix = "core.windows.net"
+    public var accounts: [Account] = []
+    public var localRoot = "/srv/pus-mount"
+    public var sharePrefix = "pus"
+    public var quotaGiB = 100
+    public var mountRoot = "/mnt/pus"
+    public var vers = "3.0"
+    public var mountOptions = ["serverino", "nosharesock", "actimeo=30", "mfsymlinks", "nosuid", "nodev"]
+    public var fileMode = "0600"
+    public var dirMode = "0700"
+    public var mountTimeoutSeconds = 60
+    public var lingerSeconds = 0
+    public var minUID = 1000
+    public var denyUsers = ["root"]
+    public var sasMaxExpiryHours = 24
+    public var stateDir = "/var/lib/pus-mount"
+    public var credentialsDir = "/etc/pus-mount/credentials"
+    public var auditLog = "/var/log/pus-mount/audit.jsonl"
+    public var volumes: [Volume] = []
+    /// REST retry policy (`[retry]`, a pus-mount extension): attempts, first delay, total budget.
+    public var retryMaxAttempts = 5
+    public var retryInitialDelayMs = 250
+    public var retryTotalSeconds = 20
+    public var requestTimeoutSeconds = 30
+
+    public init() {}
+
+    /// The mountpoint of `user`.
+    public func mountpoint(for user: String) -> String { "\(mountRoot)/\(user)" }
+    /// The ledger file.
+    public var ledgerPath: String { "\(stateDir)/ledger.json" }
+}

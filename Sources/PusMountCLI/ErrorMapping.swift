@@ -1,0 +1,45 @@
+import AzureFiles
+import SystemSupport
+import Glibc
+
+/// The one place that turns any error into a ``PusError`` (and so an exit status).
+enum ErrorMapping {
+    static func pusError(_ error: any Error) -> PusError {
+        switch error {
+        case let e as PusError:
+            return e
+        case let e as AzureError:
+            let base = "\(e.operation): \(e.code.isEmpty ? "HTTP \(e.status)" : e.code) (HTTP \(e.status)): \(e.message)"
+                + (e.requestID.map { " [request id \($0)]" } ?? "")
+            switch (e.status, e.code) {
+            case (403, "AuthenticationFailed"):
+                return PusError(.permission, base, hint: e.hint)
+            case (403, _):
+                return PusError(.permission, base, hint: e.hint)
+            case (409, "ShareBeingDeleted"), (429, _), (408, _), (500, _), (502, _), (503, _), (504, _):
+                return PusError(.temporary, base, hint: e.hint ?? "the service did not recover within the retry budget; try again later")
+            default:
+                return PusError(.other, base, hint: e.hint)
+            }
+        case let e as TransportError:
+            switch e.kind {
+            case .connect, .tls:
+                return PusError(.unavailable, "cannot reach the storage endpoint: \(e.message)",
+                                hint: "check the endpoint (file_endpoint / endpoint_suffix), DNS, proxy settings and that HTTPS (443) is allowed")
+            case .timeout, .broken:
+                return PusError(.temporary, "the storage endpoint did not answer in time: \(e.message)", hint: "try again; raise [retry] budgets if it persists")
+            case .sink:
+                return PusError(.other, e.message)
+            }
+        case let e as FileLock.LockTimeout:
+            return PusError(.temporary, e.description, hint: "another pus-mount is working on the same user; try again")
+        case let e as SystemError:
+            if e.errno == EACCES || e.errno == EPERM {
+                return PusError(.permission, e.description, hint: "run pus-mount as root")
+            }
+            return PusError(.other, e.description)
+        default:
+            return PusError(.other, Redaction.redact(String(describing: error)))
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import AzureFiles
+import Glibc
+import Orchestrator
+import SystemSupport
+
+/// `pus-mount get <user> REMOTE [LOCAL]`: download over REST in 4 MiB ranges into a temp file renamed at the end.
+struct GetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "Download a file of the user's share over REST.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Login name.") var user: String
+    @Argument(help: "File inside the share.") var remote: String
+    @Argument(help: "Local destination (default: the remote file's name in the current directory).") var local: String?
+    @Flag(help: "Replace LOCAL if it exists.") var force = false
+
+    func run() throws {
+        try CommandRunner.run(global) { rt in
+            let u = try UserPolicy.resolve(user, config: rt.config)
+            let src = try RemotePaths.check(remote, what: "REMOTE", allowRoot: false)
+            var dest = local ?? AtomicFile.basename(of: src)
+            if let st = try? Syscalls.fileStatus(dest), (st.st_mode & S_IFMT) == S_IFDIR { dest += "/" + AtomicFile.basename(of: src) }
+            if !force, (try? Syscalls.linkStatus(dest)) != nil {
+                throw PusError(.badInput, "LOCAL \(dest) exists", hint: "pass --force to replace it")
+            }
+            let az = try rt.azure()
+            let acct = az.placement(for: u.name)
+            let share = az.shareName(for: u.name)
+            let n: Int64
+            do {
+                n = try az.client(acct).download(share: share, remotePath: src, localPath: dest)
+            } catch let e as AzureError where e.status == 404 {
+                throw PusError(.badInput, "no such file in \(u.name)'s share: /\(src)\(e.code == "ShareNotFound" ? " (the user has no share)" : "")")
+            }
+            rt.emit(human: ["downloaded \(n) bytes to \(dest)"],
+                    json: [("user", .string(u.name)), ("remote", .string("/" + src)), ("local", .string(dest)), ("bytes", .int(Int(n)))])
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import AzureFiles
+import Orchestrator
+import SystemSupport
+
+/// `pus-mount ls <user> [PATH]`: list a directory of the user's share over REST, every page.
+struct LsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List a directory of the user's share over REST (no mount).")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Login name.") var user: String
+    @Argument(help: "Directory inside the share (default: the root).") var path: String = ""
+
+    func run() throws {
+        try CommandRunner.run(global) { rt in
+            let u = try UserPolicy.resolve(user, config: rt.config)
+            let p = try RemotePaths.check(path, what: "PATH", allowRoot: true)
+            let az = try rt.azure()
+            let acct = az.placement(for: u.name)
+            let share = az.shareName(for: u.name)
+            let client = az.client(acct)
+            var entries: [FilesClient.DirectoryEntry] = []
+            var marker: String?
+            var pages = 0
+            do {
+                repeat {
+                    let page = try client.listDirectory(share: share, path: p, marker: marker)
+                    entries += page.entries
+                    marker = page.nextMarker
+                    pages += 1
+                } while marker != nil
+            } catch let e as AzureError where e.code == "ShareNotFound" {
+                throw PusError(.other, "user \(u.name) has no share (\(share))", hint: "run `pus-mount provision \(u.name)` first")
+            } catch let e as AzureError where e.code == "ResourceNotFound" {
+                throw PusError(.badInput, "no such directory in \(u.name)'s share: /\(p)")
+            }
+            let rows = entries.map { e in [e.isDirectory ? "dir" : "file", e.isDirectory ? "-" : String(e.size ?? 0), e.name] }
+            rt.emit(human: Output.table(rows),
+                    json: [("user", .string(u.name)), ("share", .string(share)), ("path", .string("/" + p)), ("count", .int(entries.count)),
+                           ("pages", .int(pages)),
+                           ("entries", .array(entries.map { e in
+                               .object([("name", .string(e.name)), ("type", .string(e.isDirectory ? "directory" : "file")),
+                                        ("size", e.size.map { .int(Int($0)) } ?? .null)])
+                           }))])
+        }
+    }
+}
+
+/// Checks share-relative paths given on the command line (exit 65 with the rule that failed).
+enum RemotePaths {
+    static func check(_ raw: String, what: String, allowRoot: Bool) throws -> String {
+        let p = FilePathRules.normalize(raw)
+        if p.isEmpty && !allowRoot { throw PusError(.badInput, "\(what) must name a file inside the share") }
+        if let problem = FilePathRules.problem(with: p) { throw PusError(.badInput, "\(what) \(raw): \(problem)") }
+        return p
+    }
+}

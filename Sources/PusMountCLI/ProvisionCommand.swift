@@ -1,0 +1,39 @@
+import ArgumentParser
+import Orchestrator
+import Storage
+import SystemSupport
+
+/// `pus-mount provision <user> [--quota GiB] [--dry-run]`
+struct ProvisionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "provision",
+        abstract: "Ensure the user's share exists (one REST call for a new user), with quota and owner metadata.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Login name (must resolve through NSS).") var user: String
+    @Option(help: "Quota in GiB (default: shares.quota_gib). Given explicitly, an existing share's quota is converged to it.")
+    var quota: Int?
+    @Flag(help: "Print the REST calls and change nothing.") var dryRun = false
+
+    func run() throws {
+        try CommandRunner.run(global, dryRun: dryRun) { rt in
+            let u = try UserPolicy.resolve(user, config: rt.config)
+            if let quota, !(1...102_400).contains(quota) {
+                throw PusError(.badInput, "--quota \(quota) is out of range", hint: "Azure file shares take 1 to 102400 GiB")
+            }
+            let q = quota ?? rt.config.quotaGiB
+            if rt.config.backend == .local {
+                let dir = try LocalStore(root: rt.config.localRoot).ensure(user: u.name, uid: u.uid, gid: u.gid, dryRun: dryRun)
+                rt.emit(human: ["\(u.name): local directory \(dir.path) \(dir.created ? "created" : "exists")"],
+                        json: [("user", .string(u.name)), ("backend", .string("local")), ("path", .string(dir.path)), ("created", .bool(dir.created))])
+                return
+            }
+            let az = try rt.azure()
+            let p = try az.provision(user: u.name, uid: u.uid, quotaGiB: q, explicitQuota: quota != nil)
+            let state = dryRun ? (p.created ? "would be created" : "exists") : (p.created ? "created" : "exists")
+            rt.emit(human: ["\(u.name): share \(p.share) in account \(p.account) \(state), quota \(p.quotaGiB.map { "\($0) GiB" } ?? "unknown")\(p.quotaChanged ? " (changed)" : "")"],
+                    json: [("user", .string(u.name)), ("share", .string(p.share)), ("account", .string(p.account)),
+                           ("created", .bool(p.created)), ("quota_gib", p.quotaGiB.map { .int($0) } ?? .null),
+                           ("quota_changed", .bool(p.quotaChanged)), ("rest_requests", .int(rt.requestsSent))])
+        }
+    }
+}

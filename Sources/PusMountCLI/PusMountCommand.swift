@@ -1,0 +1,22 @@
+import ArgumentParser
+
+/// The `pus-mount` command line (see pus-mount(8)).
+public struct PusMountCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "pus-mount",
+        abstract: "Per-user persistent storage on Azure Files for multi-user compute nodes.",
+        discussion: """
+            EXIT STATUS: 0 ok; 1 other failure; 64 usage; 65 bad input; 67 unknown or refused user; \
+            69 service unavailable; 73 mount failed; 75 temporary failure, retry; 77 permission or authentication; \
+            78 configuration error.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            ProvisionCommand.self, SASCommand.self, LsCommand.self, PutCommand.self, GetCommand.self,
+            QuotaCommand.self, SnapshotCommand.self, VersionCommand.self,
+        ])
+
+    @OptionGroup var global: GlobalOptions
+
+    public init() {}
+}

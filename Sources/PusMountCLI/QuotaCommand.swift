@@ -1,0 +1,36 @@
+import ArgumentParser
+import AzureFiles
+import Orchestrator
+import SystemSupport
+
+/// `pus-mount quota <user> [--set GiB]`
+struct QuotaCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "quota", abstract: "Show the share's quota and usage, or set the quota.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Login name.") var user: String
+    @Option(help: "New quota in GiB (1-102400).") var set: Int?
+    @Flag(help: "With --set: print the REST call and change nothing.") var dryRun = false
+
+    func run() throws {
+        try CommandRunner.run(global, dryRun: dryRun) { rt in
+            let u = try UserPolicy.resolve(user, config: rt.config)
+            if let set, !(1...102_400).contains(set) { throw PusError(.badInput, "--set \(set) is out of range", hint: "1 to 102400 GiB") }
+            let az = try rt.azure()
+            let (acct, share, props) = try az.existingShare(user: u.name)
+            let client = az.client(acct)
+            var quota = props.quotaGiB
+            if let set, set != quota {
+                try client.setShareQuota(share, quotaGiB: set)
+                quota = set
+            }
+            let used = try client.getShareStats(share)
+            let gib = Double(used) / 1_073_741_824
+            let usage = (gib * 100).rounded() / 100
+            rt.emit(human: Output.table([["share", share], ["quota", quota.map { "\($0) GiB" } ?? "unknown"],
+                                         ["used", "\(used) bytes (\(usage) GiB)"]]),
+                    json: [("user", .string(u.name)), ("share", .string(share)), ("quota_gib", quota.map { .int($0) } ?? .null),
+                           ("used_bytes", .int(Int(used)))])
+        }
+    }
+}

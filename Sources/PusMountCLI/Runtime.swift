@@ -1,0 +1,107 @@
+import ArgumentParser
+import AzureFiles
+import Glibc
+import Logging
+import Orchestrator
+import Storage
+import SystemSupport
+
+/// What one command invocation works with: the options, the checked config, a logger, the REST side
+/// (built on first use) and the output channel.
+final class Runtime {
+    let global: GlobalOptions
+    let config: Config
+    let logger: Logger
+    private var storage: AzureStorage?
+    /// Mutating REST requests held back by `--dry-run`.
+    var plannedRequests: [HTTPRequest] = []
+    var dryRun = false
+
+    init(global: GlobalOptions, config: Config) {
+        self.global = global
+        self.config = config
+        let level: Logger.Level = global.verbose ? .debug : .warning
+        logger = Logger(label: "pus-mount") { _ in StderrLogHandler(logLevel: level) }
+    }
+
+    /// The Azure side, with every account's key file read and checked.
+    func azure() throws -> AzureStorage {
+        if let storage { return storage }
+        guard config.backend == .azure else {
+            throw PusError(.config, "this command needs backend = \"azure\" (the config uses \"\(config.backend.rawValue)\")")
+        }
+        let specs = try config.accounts.map { a in
+            try AccountSpec(name: a.name, keys: KeyFile.read(a.keyFile), weight: a.weight, endpointSuffix: config.endpointSuffix,
+                            fileEndpoint: a.fileEndpoint, smbHost: a.smbHost)
+        }
+        let retry = RetryPolicy(maxAttempts: config.retryMaxAttempts, initialDelay: Double(config.retryInitialDelayMs) / 1000,
+                                maxDelay: 4, totalBudget: Double(config.retryTotalSeconds))
+        let s = AzureStorage(accounts: specs, prefix: config.sharePrefix, transport: CurlTransport(), retry: retry, logger: logger,
+                             requestTimeout: Double(config.requestTimeoutSeconds))
+        if dryRun { s.dryRunRecorder = { [unowned self] in self.plannedRequests.append($0) } }
+        storage = s
+        return s
+    }
+
+    /// REST requests sent so far.
+    var requestsSent: Int { storage?.requestsSent ?? 0 }
+
+    /// Prints the result: human lines, or one JSON document with `--json`.
+    func emit(human: [String], json: [(String, JSONValue)]) {
+        var fields = json
+        if dryRun {
+            fields.append(("dry_run", .bool(true)))
+            fields.append(("planned_requests", .array(plannedRequests.map(Self.describe))))
+        }
+        if global.json {
+            Output.stdout(JSONValue.object(fields).serialized())
+            return
+        }
+        if dryRun {
+            Output.stdout("dry run: nothing was changed. Planned REST calls (unsigned):")
+            if plannedRequests.isEmpty { Output.stdout("  (none)") }
+            for r in plannedRequests {
+                Output.stdout("  \(r.method) \(Redaction.redact(r.url))")
+                for (k, v) in r.headers { Output.stdout("      \(k): \(v)") }
+                if r.body.count > 0 { Output.stdout("      (body: \(r.body.count) bytes)") }
+            }
+        }
+        for line in human { Output.stdout(line) }
+    }
+
+    static func describe(_ r: HTTPRequest) -> JSONValue {
+        .object([("method", .string(r.method)), ("url", .string(Redaction.redact(r.url))),
+                 ("headers", .object(r.headers.map { ($0.0, .string($0.1)) })), ("body_bytes", .int(r.body.count))])
+    }
+}
+
+/// Runs a command body with the shared error handling: config loading, root check, error mapping,
+/// one line on stderr (or a JSON error on stdout), and the documented exit status.
+enum CommandRunner {
+    static func run(_ global: GlobalOptions, requireRoot: Bool = true, dryRun: Bool = false, _ body: (Runtime) throws -> Void) throws {
+        do {
+            if requireRoot && geteuid() != 0 {
+                throw PusError(.permission, "pus-mount must run as root (it reads account keys and mounts file systems)",
+                               hint: "run it through sudo, a systemd unit or the session launcher's privileged hook")
+            }
+            let config = try ConfigLoader.load(path: global.configPath)
+            let runtime = Runtime(global: global, config: config)
+            runtime.dryRun = dryRun
+            try body(runtime)
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            let e = ErrorMapping.pusError(error)
+            if global.json {
+                var fields: [(String, JSONValue)] = [("code", .string(e.kind.code)), ("message", .string(Redaction.redact(e.message))),
+                                                     ("exit_status", .int(Int(e.kind.exitCode)))]
+                if let h = e.hint { fields.append(("hint", .string(h))) }
+                Output.stdout(JSONValue.object([("error", .object(fields))]).serialized())
+            } else {
+                Output.stderr("pus-mount: error: \(Redaction.redact(e.message))")
+                if let h = e.hint { Output.stderr("pus-mount: hint: \(h)") }
+            }
+            throw ExitCode(e.kind.exitCode)
+        }
+    }
+}

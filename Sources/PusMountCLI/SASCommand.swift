@@ -1,0 +1,86 @@
+import ArgumentParser
+import AzureFiles
+import Orchestrator
+import SystemSupport
+
+/// `pus-mount sas <user> [--path P] [--permissions rl] [--start T] [--expiry T|DURATION] [--ip A[-B]]`
+struct SASCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sas",
+        abstract: "Print a share (or file) SAS URL for the user's share; HTTPS only; expiry capped by sas.max_expiry_hours.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Login name.") var user: String
+    @Option(help: "A file inside the share: the SAS then grants that file only (sr=f).") var path: String?
+    @Option(help: "Permission letters: share r c w d l, file r c w d (default: rl for a share, r for a file).") var permissions: String?
+    @Option(help: "Start time, YYYY-MM-DDTHH:MM:SSZ (default: now minus 5 minutes, for clock skew).") var start: String?
+    @Option(help: "Expiry: a time (YYYY-MM-DDTHH:MM:SSZ) or a duration (30m, 8h, 1d); default 1h.") var expiry: String?
+    @Option(help: "Allowed client address or range, a.b.c.d or a.b.c.d-e.f.g.h.") var ip: String?
+
+    func run() throws {
+        try CommandRunner.run(global) { rt in
+            let u = try UserPolicy.resolve(user, config: rt.config)
+            let now = Clock.unixSeconds()
+            let startTime: Int
+            if let start {
+                guard let t = SAS.parseTimestamp(start) else { throw PusError(.badInput, "--start \(start) is not YYYY-MM-DDTHH:MM:SSZ") }
+                startTime = t
+            } else {
+                startTime = now - 300
+            }
+            let expiryTime = try Self.parseExpiry(expiry ?? "1h", now: now)
+            guard expiryTime > startTime, expiryTime > now else { throw PusError(.badInput, "--expiry must be in the future and after --start") }
+            let cap = rt.config.sasMaxExpiryHours * 3600
+            guard expiryTime - now <= cap else {
+                throw PusError(.badInput, "--expiry is more than sas.max_expiry_hours (\(rt.config.sasMaxExpiryHours) h) away",
+                               hint: "ask for a shorter expiry, or raise sas.max_expiry_hours in the config")
+            }
+            if let ip, !Self.validIPRange(ip) { throw PusError(.badInput, "--ip \(ip) is not a.b.c.d or a.b.c.d-e.f.g.h") }
+            let az = try rt.azure()
+            let (acct, share, _) = try az.existingShare(user: u.name)
+            let resource: SAS.Resource
+            if let path {
+                let p = FilePathRules.normalize(path)
+                if let problem = FilePathRules.problem(with: p), !p.isEmpty {
+                    throw PusError(.badInput, "--path \(path): \(problem)")
+                }
+                guard !p.isEmpty else { throw PusError(.badInput, "--path must name a file inside the share") }
+                resource = .file(share: share, path: p)
+            } else {
+                resource = .share(share)
+            }
+            let letters = permissions ?? (path == nil ? "rl" : "r")
+            guard let perms = SAS.canonicalPermissions(letters, for: resource) else {
+                throw PusError(.badInput, "--permissions \(letters) is not valid here",
+                               hint: path == nil ? "a share SAS takes letters from r c w d l" : "a file SAS takes letters from r c w d")
+            }
+            let fields = SAS.ServiceFields(permissions: perms, start: SAS.timestamp(startTime), expiry: SAS.timestamp(expiryTime),
+                                           ip: ip, protocolName: "https")
+            let token = SAS.serviceToken(key: acct.endpoint.key, resource: resource, fields: fields)
+            var url = acct.endpoint.baseURL + "/" + share
+            if case .file(_, let p) = resource { url += "/" + PercentEncoding.encodePath(p) }
+            url += "?" + token
+            rt.emit(human: [url], json: [("user", .string(u.name)), ("share", .string(share)), ("account", .string(acct.name)),
+                                         ("url", .string(url)), ("permissions", .string(perms)),
+                                         ("start", .string(SAS.timestamp(startTime))), ("expiry", .string(SAS.timestamp(expiryTime)))])
+        }
+    }
+
+    /// A timestamp, or a duration like `90s`, `30m`, `8h`, `1d` from `now`.
+    static func parseExpiry(_ text: String, now: Int) throws -> Int {
+        if let t = SAS.parseTimestamp(text) { return t }
+        let units: [Character: Int] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        guard let unit = text.last, let mult = units[unit], let n = Int(text.dropLast()), n > 0 else {
+            throw PusError(.badInput, "--expiry \(text) is neither YYYY-MM-DDTHH:MM:SSZ nor a duration like 30m, 8h, 1d")
+        }
+        return now + n * mult
+    }
+
+    static func validIPRange(_ text: String) -> Bool {
+        let ends = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard (1...2).contains(ends.count) else { return false }
+        return ends.allSatisfy { e in
+            let parts = e.split(separator: ".", omittingEmptySubsequences: false)
+            return parts.count == 4 && parts.allSatisfy { UInt8($0) != nil }
+        }
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+import AzureFiles
+
+/// `pus-mount version`
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "version", abstract: "Print the version and the linked library versions.")
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let v = PusMountCommand.configuration.version
+        if global.json {
+            Output.stdout(JSONValue.object([("version", .string(v)), ("libcurl", .string(CurlTransport.version)),
+                                            ("api_version", .string(FilesAPI.version))]).serialized())
+        } else {
+            Output.stdout("pus-mount \(v)\n\(CurlTransport.version)\nAzure Files API \(FilesAPI.version)")
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import AzureFiles
+import Glibc
+import SystemSupport
+
+/// An account key file: line 1 key1, optional line 2 key2 (for rotation), base64. Root-owned, mode 0600
+/// or stricter; anything else is refused (exit 78) with the fix.
+public struct KeyFile: Sendable {
+    public let key1: Secret
+    public let key2: Secret?
+
+    /// Reads and checks `path`.
+    public static func read(_ path: String) throws -> KeyFile {
+        guard let st = try? Syscalls.linkStatus(path) else {
+            throw PusError(.config, "key file \(path) does not exist or cannot be read",
+                           hint: "write the account key to it (line 1 key1, optional line 2 key2), chown root:root, chmod 0600")
+        }
+        if (st.st_mode & S_IFMT) == S_IFLNK {
+            throw PusError(.config, "key file \(path) is a symbolic link", hint: "point key_file at the real file")
+        }
+        let mode = st.st_mode & 0o7777
+        if st.st_uid != 0 || (mode & 0o077) != 0 {
+            throw PusError(.config, "key file \(path) is owned by uid \(st.st_uid) with mode \(String(mode, radix: 8)): it must be readable by root only",
+                           hint: "chown root:root \(path) && chmod 0600 \(path)")
+        }
+        let bytes: [UInt8]
+        do { bytes = try Syscalls.readFile(path) } catch {
+            throw PusError(.permission, "cannot read key file \(path): \(error)", hint: "run pus-mount as root")
+        }
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map { String($0).trimmingWhitespace() }
+            .filter { !$0.isEmpty }
+        guard let first = lines.first else {
+            throw PusError(.config, "key file \(path) is empty", hint: "write the account key (base64) on line 1")
+        }
+        guard lines.count <= 2 else { throw PusError(.config, "key file \(path) has more than two lines", hint: "line 1 key1, optional line 2 key2") }
+        for (i, line) in lines.enumerated() where Crypto.base64Decode(line) == nil {
+            throw PusError(.config, "key file \(path) line \(i + 1) is not valid base64",
+                           hint: "copy the key exactly as the Azure portal shows it (88 characters ending in '==')")
+        }
+        return KeyFile(key1: Secret(first), key2: lines.count > 1 ? Secret(lines[1]) : nil)
+    }
+}
