@@ -62,6 +62,7 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: [
             "AzureFiles", "AzureFilesEmulator", "Storage", "Mounting", "Credentials", "Ledger", "Orchestrator",
             "PusMountCLI", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
         ]),
     ],
     swiftLanguageModes: [.v6]

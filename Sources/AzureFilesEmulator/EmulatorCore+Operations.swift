@@ -138,9 +138,9 @@ extension EmulatorCore {
         let maxResults: Int
         if let m = q["maxresults"] {
             guard let v = Int(m), v > 0 else { return .error(400, "OutOfRangeQueryParameterValue", "maxresults must be positive.") }
-            maxResults = min(v, 5000)
+            maxResults = min(v, pageSize)
         } else {
-            maxResults = 5000
+            maxResults = pageSize
         }
         let startAfter = q["marker"].map { String($0.split(separator: "/").last ?? "") }
         var candidates = names.filter { $0.hasPrefix(prefix) }
@@ -207,9 +207,9 @@ extension EmulatorCore {
         let maxResults: Int
         if let m = q["maxresults"] {
             guard let v = Int(m), v > 0 else { return .error(400, "OutOfRangeQueryParameterValue", "maxresults must be positive.") }
-            maxResults = min(v, 5000)
+            maxResults = min(v, pageSize)
         } else {
-            maxResults = 5000
+            maxResults = pageSize
         }
         var names = ((try? FileManager.default.contentsOfDirectory(atPath: dirPath)) ?? []).filter { $0.hasPrefix(prefix) }.sorted()
         if let marker = q["marker"], !marker.isEmpty {

@@ -11,6 +11,8 @@ public final class EmulatorCore: Sendable {
     let dataDir: String
     let accounts: [String: [SharedKey]]
     let faults: FaultPlan
+    /// Largest listing page (5000 like the service; tests lower it to exercise paging).
+    let pageSize: Int
     let lock = Mutex(())
     let counter = Atomic<Int>(0)
     /// Called after a share directory is created or deleted (the end-to-end test regenerates samba's shares).
@@ -18,12 +20,13 @@ public final class EmulatorCore: Sendable {
     /// Clock, replaceable by tests.
     let now: @Sendable () -> Int
 
-    public init(dataDir: String, accounts: [String: [SharedKey]], faults: FaultPlan = FaultPlan(),
+    public init(dataDir: String, accounts: [String: [SharedKey]], faults: FaultPlan = FaultPlan(), pageSize: Int = 5000,
                 onShareChange: (@Sendable (String, String, Bool) -> Void)? = nil,
                 now: @escaping @Sendable () -> Int = { Clock.unixSeconds() }) {
         self.dataDir = dataDir
         self.accounts = accounts
         self.faults = faults
+        self.pageSize = pageSize
         self.onShareChange = onShareChange
         self.now = now
     }

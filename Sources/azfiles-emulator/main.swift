@@ -27,6 +27,9 @@ struct AzFilesEmulator: AsyncParsableCommand {
     @Option(help: "Inject faults: STATUS:PROB[:retry-after=S|:no-retry-after] (e.g. 503:0.3), latency:MS[:PROB], drop:PROB.")
     var fault: [String] = []
 
+    @Option(help: "Largest page a listing returns (the service's is 5000).")
+    var pageSize = 5000
+
     @Flag(help: "Treat plain HTTP as HTTPS for SAS spr=https checks (loopback stands in for TLS).")
     var treatHttpAsHttps = false
 
@@ -60,7 +63,7 @@ struct AzFilesEmulator: AsyncParsableCommand {
         let host = String(listen[..<colon])
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         let hook = onShareChange
-        let core = EmulatorCore(dataDir: data, accounts: accounts, faults: plan, onShareChange: hook.map { exe in
+        let core = EmulatorCore(dataDir: data, accounts: accounts, faults: plan, pageSize: pageSize, onShareChange: hook.map { exe in
             { @Sendable account, share, created in
                 let p = Process()
                 p.executableURL = URL(fileURLWithPath: exe)

@@ -1,0 +1,227 @@
+import AzureFiles
+import Foundation
+import Logging
+import SystemSupport
+import Testing
+import TestSupport
+
+/// The REST commands against a running emulator, as a person would run them.
+@Suite(.serialized) struct RESTCommandTests {
+    func json(_ text: String) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not JSON: \(text)")
+    }
+
+    func shareDirs(_ emu: EmulatorProcess) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "\(emu.dataDir)/\(emu.account)")) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    @Test func provisionIsOneRequestThenIdempotent() throws {
+        let dir = TempDir()
+        let emu = try EmulatorProcess(dir: dir)
+        let cfg = TestConfig(dir: dir, emulator: emu)
+        let user = TestUsers.name(1)
+        let first = try cfg.run(["--json", "provision", user])
+        #expect(first.status == 0, "\(first.stderr)")
+        let j1 = try json(first.stdout)
+        let share = try #require(j1["share"] as? String)
+        #expect(share == ShareName.forUser(user, prefix: "pus"))
+        #expect(j1["created"] as? Bool == true)
+        #expect(j1["rest_requests"] as? Int == 1)
+        #expect(emu.requestLog.count == 1)
+        #expect(emu.requestLog.first?.hasPrefix("PUT /\(emu.account)/\(share)?restype=share -> 201") == true)
+        // Quota and metadata landed with that one request.
+        let meta = try String(contentsOfFile: "\(emu.dataDir)/\(emu.account)/.emulator/shares/\(share).json", encoding: .utf8)
+        #expect(meta.contains("\"quota\":100"))
+        #expect(meta.contains("\"pus_user\",\"\(user)\""))
+        #expect(meta.contains("\"pus_uid\",\"42001\""))
+
+        let second = try cfg.run(["--json", "provision", user])
+        #expect(second.status == 0)
+        let j2 = try json(second.stdout)
+        #expect(j2["created"] as? Bool == false)
+        #expect(emu.requestLog.filter { $0.contains("-> 201") }.count == 1, "a second provision must create nothing")
+
+        // The human form says the same in one line.
+        let human = try cfg.run(["provision", user])
+        #expect(human.status == 0)
+        #expect(human.stdout.contains("\(share)") && human.stdout.contains("exists"))
+    }
+
+    @Test func putGetRoundTrip100MiBWithFlatMemory() throws {
+        let dir = TempDir()
+        let emu = try EmulatorProcess(dir: dir)
+        let cfg = TestConfig(dir: dir, emulator: emu)
+        let user = TestUsers.name(2)
+        #expect(try cfg.run(["provision", user]).status == 0)
+        let src = dir.file("big.bin")
+        #expect(try Run.sh("head -c 104857600 /dev/urandom > \(src)").status == 0)
+        let put = try cfg.run(["--json", "put", user, src, "data/big file.bin"])
+        #expect(put.status == 0, "\(put.stderr)")
+        let putRSS = Self.lastChildMaxRSSKiB()
+        #expect(try json(put.stdout)["bytes"] as? Int == 104_857_600)
+        // 1 properties + 1 directory + 1 create file + 25 ranges
+        #expect(try json(put.stdout)["rest_requests"] as? Int == 28)
+        let back = dir.file("back.bin")
+        let get = try cfg.run(["get", user, "data/big file.bin", back])
+        #expect(get.status == 0, "\(get.stderr)")
+        let getRSS = Self.lastChildMaxRSSKiB()
+        #expect(FileManager.default.contentsEqual(atPath: src, andPath: back))
+        // Flat memory: far below the 100 MiB moved (the process itself needs ~20 MiB).
+        #expect(putRSS < 60_000, "put peak RSS \(putRSS) KiB")
+        #expect(getRSS < 60_000, "get peak RSS \(getRSS) KiB")
+        // No temp files left beside the download.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".part.") }.isEmpty)
+    }
+
+    /// Peak RSS of the largest waited-for child so far (getrusage RUSAGE_CHILDREN), in KiB.
+    static func lastChildMaxRSSKiB() -> Int {
+        var u = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &u)
+        return u.ru_maxrss
+    }
+
+    @Test func lsPagesThroughFiveThousandFiles() throws {
+        let dir = TempDir()
+        let emu = try EmulatorProcess(dir: dir, extraArgs: ["--page-size", "1000"])
+        let cfg = TestConfig(dir: dir, emulator: emu)
+        let user = TestUsers.name(3)
+        #expect(try cfg.run(["provision", user]).status == 0)
+        let share = ShareName.forUser(user, prefix: "pus")
+        let many = "\(emu.dataDir)/\(emu.account)/\(share)/many"
+        try FileManager.default.createDirectory(atPath: many, withIntermediateDirectories: true)
+        for i in 0..<5000 { FileManager.default.createFile(atPath: "\(many)/f\(i).txt", contents: Data(repeating: 1, count: i % 7)) }
+        let ls = try cfg.run(["--json", "ls", user, "many"])
+        #expect(ls.status == 0, "\(ls.stderr)")
+        let j = try json(ls.stdout)
+        #expect(j["count"] as? Int == 5000)
+        #expect(j["pages"] as? Int == 5)
+        let names = Set(((j["entries"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String })
+        #expect(names.count == 5000 && names.contains("f4999.txt"))
+        #expect(emu.requestLog.filter { $0.contains("comp=list") }.count == 5)
+    }
+
+    @Test func sasURLGrantsExactlyWhatItSays() throws {
+        let dir = TempDir()
+        let emu = try EmulatorProcess(dir: dir, extraArgs: ["--treat-http-as-https"])
+        let cfg = TestConfig(dir: dir, emulator: emu)
+        let user = TestUsers.name(4)
+        #expect(try cfg.run(["provision", user]).status == 0)
+        let src = dir.write("hello.txt", "hello over SAS\n")
+        #expect(try cfg.run(["put", user, src, "docs/hello.txt"]).status == 0)
+
+        let sas = try cfg.run(["--json", "sas", user, "--permissions", "rl", "--expiry", "3s"])
+        #expect(sas.status == 0, "\(sas.stderr)")
+        let url = try #require(try json(sas.stdout)["url"] as? String)
+        #expect(url.contains("spr=https") && url.contains("sp=rl") && url.contains("sr=s"))
+        let base = String(url[..<url.firstIndex(of: "?")!])
+        let token = String(url[url.index(after: url.firstIndex(of: "?")!)...])
+        let t = CurlTransport()
+        let read = try t.send(HTTPRequest(method: "GET", url: "\(base)/docs/hello.txt?\(token)",
+                                          headers: [("x-ms-version", FilesAPI.version)]), sink: nil)
+        #expect(read.status == 200)
+        #expect(String(decoding: read.body, as: UTF8.self) == "hello over SAS\n")
+        let list = try t.send(HTTPRequest(method: "GET", url: "\(base)/docs?restype=directory&comp=list&\(token)"), sink: nil)
+        #expect(list.status == 200)
+        let write = try t.send(HTTPRequest(method: "PUT", url: "\(base)/docs/new.txt?\(token)",
+                                           headers: [("x-ms-type", "file"), ("x-ms-content-length", "1")]), sink: nil)
+        #expect(write.status == 403)
+        #expect(write.headers["x-ms-error-code"] == "AuthorizationPermissionMismatch")
+        let delete = try t.send(HTTPRequest(method: "DELETE", url: "\(base)/docs/hello.txt?\(token)"), sink: nil)
+        #expect(delete.status == 403)
+        // A tampered signature fails authentication.
+        let forged = try t.send(HTTPRequest(method: "GET", url: "\(base)/docs/hello.txt?\(token.replacingOccurrences(of: "sp=rl", with: "sp=rwdl"))"), sink: nil)
+        #expect(forged.status == 403 && forged.headers["x-ms-error-code"] == "AuthenticationFailed")
+        sleep(4)
+        let expired = try t.send(HTTPRequest(method: "GET", url: "\(base)/docs/hello.txt?\(token)"), sink: nil)
+        #expect(expired.status == 403)
+        #expect(expired.headers["x-ms-error-code"] == "AuthenticationFailed")
+
+        // A file SAS is scoped to that one file.
+        let fsas = try cfg.run(["--json", "sas", user, "--path", "docs/hello.txt"])
+        let furl = try #require(try json(fsas.stdout)["url"] as? String)
+        #expect(try t.send(HTTPRequest(method: "GET", url: furl), sink: nil).status == 200)
+        let other = furl.replacingOccurrences(of: "/docs/hello.txt?", with: "/docs?restype=directory&comp=list&")
+        #expect(try t.send(HTTPRequest(method: "GET", url: other), sink: nil).status == 403)
+        // Over the cap: refused, nothing printed.
+        let tooLong = try cfg.run(["sas", user, "--expiry", "25h"])
+        #expect(tooLong.status == 65 && tooLong.stdout.isEmpty && tooLong.stderr.contains("max_expiry_hours"))
+    }
+
+    @Test func commandsSucceedUnderInjected503s() throws {
+        let dir = TempDir()
+        let emu = try EmulatorProcess(dir: dir, extraArgs: ["--fault", "503:0.3", "--treat-http-as-https"])
+        // 10 attempts: a request fails for good with probability 0.3^10.
+        let cfg = TestConfig(dir: dir, emulator: emu, retry: "max_attempts = 10\ninitial_delay_ms = 20\ntotal_seconds = 60")
+        let user = TestUsers.name(5)
+        let prov = try cfg.run(["--verbose", "provision", user])
+        #expect(prov.status == 0, "\(prov.stderr)")
+        let src = dir.file("f.bin")
+        #expect(try Run.sh("head -c 20971520 /dev/urandom > \(src)").status == 0)
+        let put = try cfg.run(["--verbose", "put", user, src, "f.bin"])
+        #expect(put.status == 0, "\(put.stderr)")
+        let get = try cfg.run(["--verbose", "get", user, "f.bin", dir.file("back")])
+        #expect(get.status == 0, "\(get.stderr)")
+        #expect(FileManager.default.contentsEqual(atPath: src, andPath: dir.file("back")))
+        let ls = try cfg.run(["--verbose", "ls", user])
+        #expect(ls.status == 0)
+        let sas = try cfg.run(["--verbose", "sas", user])
+        #expect(sas.status == 0)
+        let verbose = prov.stderr + put.stderr + get.stderr + ls.stderr + sas.stderr
+        let retries = verbose.split(separator: "\n").filter { $0.contains("retrying") }
+        let injected = emu.requestLog.filter { $0.hasSuffix("-> 503") }.count
+        #expect(injected > 0)
+        #expect(retries.count == injected, "every injected 503 shows as a retry in --verbose output")
+        #expect(!verbose.contains(emu.key), "the key must not be logged")
+        #expect(!verbose.contains("SharedKey \(emu.account):") || verbose.contains("REDACTED"))
+    }
+
+    @Test func badInputIsRefusedWithTheDocumentedStatusAndNothingCreated() throws {
+        let dir = TempDir()
+        let emu = try EmulatorProcess(dir: dir)
+        let cfg = TestConfig(dir: dir, emulator: emu)
+        func expectRefused(_ r: RunResult, _ status: Int32, _ needle: String, sourceLocation: SourceLocation = #_sourceLocation) {
+            #expect(r.status == status, "want \(status), got \(r.status): \(r.stderr)", sourceLocation: sourceLocation)
+            #expect(r.stderr.contains(needle), "\(r.stderr)", sourceLocation: sourceLocation)
+            #expect(r.stderr.split(separator: "\n").first?.hasPrefix("pus-mount: error: ") == true, sourceLocation: sourceLocation)
+            #expect(!r.stderr.contains(emu.key), sourceLocation: sourceLocation)
+        }
+        expectRefused(try cfg.run(["provision", "a,uid=0"]), 65, "invalid user name")
+        expectRefused(try cfg.run(["provision", "../x"]), 65, "invalid user name")
+        expectRefused(try cfg.run(["provision", "nosuchuser-pus"]), 67, "unknown user")
+        expectRefused(try cfg.run(["provision", "root"]), 67, "users.deny")
+        expectRefused(try cfg.run(["provision", TestUsers.lowUID]), 67, "min_uid")
+
+        let leaky = TestConfig(dir: TempDir(), emulator: emu, keyMode: 0o644)
+        expectRefused(try leaky.run(["provision", TestUsers.name(6)]), 78, "chmod 0600")
+
+        let notBase64 = TestConfig(dir: TempDir(), emulator: emu, key: "not base64 at all!")
+        expectRefused(try notBase64.run(["provision", TestUsers.name(6)]), 78, "not valid base64")
+
+        let wrongKey = TestConfig(dir: TempDir(), emulator: emu, key: Data(repeating: 9, count: 64).base64EncodedString())
+        let wk = try wrongKey.run(["provision", TestUsers.name(6)])
+        expectRefused(wk, 77, "AuthenticationFailed")
+        #expect(wk.stderr.contains("hint: the account key was rejected"))
+        let wkJSON = try wrongKey.run(["--json", "provision", TestUsers.name(6)])
+        #expect(wkJSON.status == 77)
+        let err = try #require(try json(wkJSON.stdout)["error"] as? [String: Any])
+        #expect(err["code"] as? String == "permission")
+
+        let unreachable = TestConfig(dir: TempDir(), emulator: emu, endpoint: "http://127.0.0.1:9/\(emu.account)",
+                                     retry: "max_attempts = 2\ninitial_delay_ms = 10\ntotal_seconds = 2")
+        expectRefused(try unreachable.run(["provision", TestUsers.name(6)]), 69, "cannot reach")
+
+        let typo = TestConfig(dir: TempDir(), emulator: emu, extra: "[sas]\nmax_expiry_hour = 3\n")
+        expectRefused(try typo.run(["provision", TestUsers.name(6)]), 78, "unknown key sas.max_expiry_hour")
+
+        // A share whose metadata names another user is refused.
+        let user = TestUsers.name(7)
+        let share = ShareName.forUser(user, prefix: "pus")
+        let key = try #require(SharedKey(account: emu.account, key: Secret(emu.key)))
+        let client = FilesClient(endpoint: AccountEndpoint(account: emu.account, key: key, override: emu.endpoint),
+                                 transport: CurlTransport(), logger: Logger(label: "test"))
+        #expect(try client.createShare(share, quotaGiB: 1, metadata: [("pus_user", "mallory")]) == .created)
+        expectRefused(try cfg.run(["provision", user]), 77, "belongs to user mallory")
+
+        #expect(shareDirs(emu) == [share], "no bad input may create a share")
+    }
+}

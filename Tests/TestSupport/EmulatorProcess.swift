@@ -1,0 +1,56 @@
+import Foundation
+
+/// A running `azfiles-emulator` on a free loopback port, stopped when dropped.
+public final class EmulatorProcess: @unchecked Sendable {
+    public let process = Process()
+    public let port: Int
+    public let dataDir: String
+    public let logPath: String
+    public let account: String
+    public let key: String
+
+    /// A fixed, valid test key (64 bytes, base64).
+    public static let testKey = Data((0..<64).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) }).base64EncodedString()
+
+    public init(dir: TempDir, account: String = "pusacct", key: String = EmulatorProcess.testKey, extraArgs: [String] = []) throws {
+        self.account = account
+        self.key = key
+        dataDir = dir.file("emulator-data")
+        logPath = dir.file("emulator.log")
+        let accounts = dir.write("emulator-accounts", "\(account)=\(key)\n", mode: 0o600)
+        process.executableURL = URL(fileURLWithPath: Binaries.emulator)
+        process.arguments = ["--listen", "127.0.0.1:0", "--data", dataDir, "--accounts-file", accounts, "--log"] + extraArgs
+        let out = Pipe()
+        process.standardOutput = out
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: logPath)
+        try process.run()
+        var line = Data()
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let c = out.fileHandleForReading.readData(ofLength: 1)
+            if c.isEmpty { break }
+            if c == Data("\n".utf8) { break }
+            line.append(c)
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard text.hasPrefix("listening on http://127.0.0.1:"), let p = Int(text.split(separator: ":").last ?? "") else {
+            process.terminate()
+            throw NSError(domain: "emulator", code: 1, userInfo: [NSLocalizedDescriptionKey: "emulator did not start: \(text)"])
+        }
+        port = p
+    }
+
+    /// The path-style account URL.
+    public var endpoint: String { "http://127.0.0.1:\(port)/\(account)" }
+
+    /// The request log lines (`METHOD /path?query -> status`).
+    public var requestLog: [String] {
+        (try? String(contentsOfFile: logPath, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+    }
+
+    deinit {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
