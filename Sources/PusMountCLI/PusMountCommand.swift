@@ -12,8 +12,9 @@ public struct PusMountCommand: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
+            AttachCommand.self, DetachCommand.self, StatusCommand.self,
             ProvisionCommand.self, SASCommand.self, LsCommand.self, PutCommand.self, GetCommand.self,
-            QuotaCommand.self, SnapshotCommand.self, VersionCommand.self,
+            QuotaCommand.self, SnapshotCommand.self, VersionCommand.self, ProbeCommand.self, UnmountChildCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

@@ -57,7 +57,7 @@ final class Runtime {
             Output.stdout(JSONValue.object(fields).serialized())
             return
         }
-        if dryRun {
+        if dryRun && (config.backend == .azure || !plannedRequests.isEmpty) {
             Output.stdout("dry run: nothing was changed. Planned REST calls (unsigned):")
             if plannedRequests.isEmpty { Output.stdout("  (none)") }
             for r in plannedRequests {

@@ -1,0 +1,42 @@
+import SystemSupport
+
+/// The cifs credentials file read by mount.cifs (`credentials=`): `username=`, `password=`, optional
+/// `password2=` (the account's second key, for rotation). No spaces around `=`.
+public struct CredentialsFile: Sendable, Equatable {
+    public var username: String
+    public var password: Secret
+    public var password2: Secret?
+
+    public init(username: String, password: Secret, password2: Secret? = nil) {
+        self.username = username
+        self.password = password
+        self.password2 = password2
+    }
+
+    /// The file's bytes. Refuses values with a newline (they would inject another line).
+    public func render() throws -> [UInt8] {
+        for v in [username, password.reveal(), password2?.reveal() ?? ""] where v.contains("\n") || v.contains("\r") {
+            throw PusError(.config, "a credential value contains a line break", hint: "check the key file for stray characters")
+        }
+        var text = "username=\(username)\npassword=\(password.reveal())\n"
+        if let p2 = password2 { text += "password2=\(p2.reveal())\n" }
+        return Array(text.utf8)
+    }
+
+    /// Parses the format back (for drift checks); nil when `username=` or `password=` is missing.
+    public static func parse(_ bytes: [UInt8]) -> CredentialsFile? {
+        var user: String?, pass: String?, pass2: String?
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            let k = line[..<eq], v = String(line[line.index(after: eq)...])
+            switch k {
+            case "username", "user": user = v
+            case "password", "pass": pass = v
+            case "password2": pass2 = v
+            default: continue
+            }
+        }
+        guard let user, let pass else { return nil }
+        return CredentialsFile(username: user, password: Secret(pass), password2: pass2.map(Secret.init))
+    }
+}

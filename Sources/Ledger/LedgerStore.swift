@@ -1,0 +1,72 @@
+import FoundationEssentials
+import Glibc
+import SystemSupport
+
+/// Reads and updates the ledger file. ``update(_:)`` = lock, load, migrate, body, atomic save (keeping the
+/// previous good copy as `ledger.json.bak`). A ledger that does not parse stops the command and is never
+/// overwritten. The lock is held only for this read-modify-write: never across a network call or a mount.
+public struct LedgerStore: Sendable {
+    public let path: String
+    public let lockTimeout: Double
+
+    public init(path: String, lockTimeout: Double = 30) {
+        self.path = path
+        self.lockTimeout = lockTimeout
+    }
+
+    public var lockPath: String { path + ".lock" }
+    public var backupPath: String { path + ".bak" }
+
+    /// Reads without locking (a consistent snapshot: the file is only ever replaced by rename).
+    public func read() throws -> Ledger {
+        guard let bytes = try readBytes() else { return Ledger() }
+        return try decode(bytes)
+    }
+
+    /// Runs `body` on the ledger under the ledger lock and saves the result if it changed.
+    @discardableResult
+    public func update<T>(_ body: (inout Ledger) throws -> T) throws -> T {
+        try Syscalls.mkdirs(AtomicFile.directory(of: path), mode: 0o700)
+        let lock = try FileLock.acquire(path: lockPath, timeout: lockTimeout)
+        defer { withExtendedLifetime(lock) {} }
+        let old = try readBytes()
+        var ledger = try old.map(decode) ?? Ledger()
+        let before = ledger
+        let result = try body(&ledger)
+        if ledger != before || old == nil {
+            if let old { try AtomicFile.write(old, to: backupPath, mode: 0o600) }
+            try AtomicFile.write(try Self.encode(ledger), to: path, mode: 0o600)
+        }
+        return result
+    }
+
+    func readBytes() throws -> [UInt8]? {
+        guard try Syscalls.linkStatus(path) != nil else { return nil }
+        return try Syscalls.readFile(path)
+    }
+
+    func decode(_ bytes: [UInt8]) throws -> Ledger {
+        struct VersionProbe: Decodable { let version: Int }
+        guard let probe = try? JSONDecoder().decode(VersionProbe.self, from: Data(bytes)) else {
+            throw PusError(.other, "ledger \(path) does not parse; it was left untouched",
+                           hint: "inspect it (a good copy may be in \(backupPath)) or run `pus-mount reconcile --rebuild-ledger`")
+        }
+        guard probe.version <= Ledger.currentVersion, probe.version >= 1 else {
+            throw PusError(.other, "ledger \(path) has format version \(probe.version); this pus-mount understands up to \(Ledger.currentVersion)",
+                           hint: "run the newer pus-mount that wrote it; the file was left untouched")
+        }
+        do {
+            return try JSONDecoder().decode(Ledger.self, from: Data(bytes))
+        } catch {
+            throw PusError(.other, "ledger \(path) does not match format version \(probe.version): \(error); it was left untouched",
+                           hint: "restore \(backupPath) or run `pus-mount reconcile --rebuild-ledger`")
+        }
+    }
+
+    /// Stable, readable JSON (sorted keys, slashes unescaped).
+    public static func encode(_ ledger: Ledger) throws -> [UInt8] {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return Array(try e.encode(ledger)) + [10]
+    }
+}

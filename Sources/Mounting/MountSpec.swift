@@ -1,0 +1,22 @@
+/// What to mount: a value, so plans can print it and tests can compare it.
+public struct MountSpec: Sendable, Equatable, Codable {
+    public var source: String
+    public var target: String
+    public var fstype: String
+    public var options: String
+
+    public init(source: String, target: String, fstype: String, options: String) {
+        self.source = source
+        self.target = target
+        self.fstype = fstype
+        self.options = options
+    }
+}
+
+/// The mount seam: the real one is ``LibMountMounter``.
+public protocol Mounter: AnyObject {
+    /// Mounts `spec`; throws ``MountError``.
+    func mount(_ spec: MountSpec) throws
+    /// Unmounts `target` (lazily: MNT_DETACH); throws ``MountError``.
+    func unmount(_ target: String, lazy: Bool) throws
+}

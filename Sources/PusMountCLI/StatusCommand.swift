@@ -1,0 +1,58 @@
+import ArgumentParser
+import Ledger
+import Mounting
+import Orchestrator
+import SystemSupport
+
+/// `pus-mount status [<user>]`: the ledger, the live mount table and health side by side.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the ledger, the live mount table and health side by side.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Only this user.") var user: String?
+
+    func run() throws {
+        try CommandRunner.run(global) { rt in
+            if let user, let problem = UserPolicy.problem(with: user) {
+                throw PusError(.badInput, "invalid user name \(UserPolicy.quoted(user)): \(problem)")
+            }
+            let node = rt.node()
+            let ledger = try node.ledger.read()
+            let table = try node.mountTable()
+            var names = Set(ledger.entries.keys)
+            for m in MountTable.children(of: rt.config.mountRoot, in: table) { names.insert(AtomicFile.basename(of: m.target)) }
+            if let user { names = names.filter { $0 == user } }
+            var rows: [[String]] = [["USER", "LEDGER", "LIVE", "HEALTH", "LEASES", "SOURCE", "MOUNTPOINT"]]
+            var items: [JSONValue] = []
+            for name in names.sorted() {
+                let e = ledger.entries[name]
+                let mp = e?.mountpoint ?? rt.config.mountpoint(for: name)
+                let live = MountTable.mounts(at: mp, in: table)
+                let top = live.last
+                var health = "-"
+                if top != nil {
+                    if top?.fstype == "cifs" {
+                        health = HealthProbe(executable: ChildProcess.selfExecutable).check(mp).rawValue
+                    } else {
+                        health = HealthProbe.checkInProcess(mp).rawValue
+                    }
+                }
+                let drift = (e?.mounted ?? false) != (top != nil) ? " (drift)" : ""
+                rows.append([name, e.map { $0.mounted ? "mounted" : "unmounted" } ?? "absent", (top == nil ? "no" : "yes") + drift,
+                             health, String(e?.leases.count ?? 0), top?.source ?? e?.source ?? "-", mp])
+                items.append(.object([
+                    ("user", .string(name)), ("mountpoint", .string(mp)),
+                    ("ledger", e.map { e in .object([("mounted", .bool(e.mounted)), ("backend", .string(e.backend)), ("source", .string(e.source)),
+                                                      ("share", e.share.map { .string($0) } ?? .null), ("account", e.account.map { .string($0) } ?? .null),
+                                                      ("leases", .array(e.leases.map { l in .object([("session", .string(l.session)),
+                                                          ("pid", l.pid.map { .int(Int($0)) } ?? .null), ("created_at", .int(l.createdAt))]) }))]) } ?? .null),
+                    ("live", top.map { m in .object([("source", .string(m.source)), ("fstype", .string(m.fstype)),
+                                                      ("vfs_options", .string(m.vfsOptions)), ("fs_options", .string(m.fsOptions)),
+                                                      ("stacked", .int(live.count))]) } ?? .null),
+                    ("health", .string(health)), ("drift", .bool(!drift.isEmpty)),
+                ]))
+            }
+            rt.emit(human: rows.count == 1 ? ["no users attached"] : Output.table(rows), json: [("users", .array(items))])
+        }
+    }
+}
