@@ -50,7 +50,7 @@ public final class EmulatorProcess: @unchecked Sendable {
     }
 
     deinit {
-        process.terminate()
+        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 }

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// attach / detach / status on real bind mounts, each test in its own private mount namespace.
+@Suite(.serialized) struct AttachDetachTests {
+    func json(_ text: String) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not JSON: \(text)")
+    }
+
+    /// status --json's view of one user: (ledger leases, live mount present).
+    func status(_ ns: MountNamespace, _ cfg: TestConfig, _ user: String) throws -> (leases: Int, live: Bool, mountpoint: String) {
+        let r = try ns.run(Binaries.pusMount, ["--config", cfg.path, "--json", "status", user])
+        #expect(r.status == 0, "\(r.stderr)")
+        let users = try #require(try json(r.stdout)["users"] as? [[String: Any]])
+        guard let u = users.first else { return (0, false, "") }
+        let leases = ((u["ledger"] as? [String: Any])?["leases"] as? [Any])?.count ?? 0
+        return (leases, !(u["live"] is NSNull) && u["live"] != nil, u["mountpoint"] as? String ?? "")
+    }
+
+    @Test func localAttachIsIdempotentAndLastDetachUnmounts() throws {
+        let dir = TempDir()
+        let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
+        let ns = try MountNamespace()
+        let user = TestUsers.name(11)
+        let mp = dir.file("mnt/\(user)")
+        func pus(_ args: [String]) throws -> RunResult { try ns.run(Binaries.pusMount, ["--config", cfg.path] + args) }
+
+        let a1 = try pus(["attach", user, "--session", "s1"])
+        #expect(a1.status == 0, "\(a1.stderr)")
+        #expect(a1.stdout == mp + "\n")
+        #expect(ns.mounts(at: mp).count == 1)
+        // The mount shows the user's directory, owned by the user, mode 0700.
+        let st = try ns.sh("stat -c '%u:%g:%a' \(mp)")
+        #expect(st.stdout == "42011:100:700\n")
+        #expect(try status(ns, cfg, user) == (1, true, mp))
+
+        let a2 = try pus(["attach", user, "--session", "s2"])
+        #expect(a2.status == 0)
+        #expect(ns.mounts(at: mp).count == 1, "a second attach must not stack a mount")
+        #expect(try status(ns, cfg, user) == (2, true, mp))
+
+        // Same session again: still two leases (the lease is refreshed, not duplicated).
+        #expect(try pus(["attach", user, "--session", "s2"]).status == 0)
+        #expect(try status(ns, cfg, user) == (2, true, mp))
+
+        // The user writes through the mount; the data lands in the local directory.
+        let w = try ns.sh("setpriv --reuid=42011 --regid=100 --clear-groups sh -c 'echo persistent > \(mp)/notes.txt'")
+        #expect(w.status == 0, "\(w.stderr)")
+        #expect(try String(contentsOfFile: dir.file("local/\(user)/notes.txt"), encoding: .utf8) == "persistent\n")
+        // Another user cannot read it.
+        let other = try ns.sh("setpriv --reuid=42012 --regid=100 --clear-groups cat \(mp)/notes.txt")
+        #expect(other.status != 0)
+
+        let d1 = try pus(["detach", user, "--session", "s1"])
+        #expect(d1.status == 0)
+        #expect(ns.mounts(at: mp).count == 1, "one lease remains: the mount stays")
+        #expect(try status(ns, cfg, user) == (1, true, mp))
+
+        let d2 = try pus(["detach", user, "--session", "s2"])
+        #expect(d2.status == 0, "\(d2.stderr)")
+        #expect(ns.mounts(at: mp).isEmpty, "the last detach unmounts")
+        #expect(try status(ns, cfg, user) == (0, false, mp))
+        #expect(!FileManager.default.fileExists(atPath: mp), "the empty mountpoint is removed")
+        #expect(FileManager.default.fileExists(atPath: dir.file("local/\(user)/notes.txt")), "detach never deletes data")
+
+        // A second attach sees the data again.
+        #expect(try pus(["attach", user]).status == 0)
+        #expect(try ns.sh("cat \(mp)/notes.txt").stdout == "persistent\n")
+        // A detach of a session that has no lease is harmless.
+        let stray = try pus(["detach", user, "--session", "nope"])
+        #expect(stray.status == 0)
+        #expect(ns.mounts(at: mp).count == 1)
+    }
+
+    @Test func attachRefusesToStackOnAForeignMount() throws {
+        let dir = TempDir()
+        let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
+        let ns = try MountNamespace()
+        let user = TestUsers.name(12)
+        let mp = dir.file("mnt/\(user)")
+        #expect(try ns.sh("mkdir -p \(mp) && mount -t tmpfs foreign \(mp)").status == 0)
+        let r = try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user])
+        #expect(r.status == 73)
+        #expect(r.stderr.contains("refusing to stack"))
+        #expect(ns.mounts(at: mp).count == 1)
+        #expect(!FileManager.default.fileExists(atPath: dir.file("state/ledger.json")), "no lease was written")
+    }
+
+    @Test func hostileNamesAreRefusedBeforeAnythingHappens() throws {
+        let dir = TempDir()
+        let emu = try EmulatorProcess(dir: dir)
+        let cfg = TestConfig(dir: dir, emulator: emu)
+        let ns = try MountNamespace()
+        let hostile: [(String, Int32)] = [
+            ("a,uid=0", 65), ("../x", 65), ("x/y", 65), ("-x", 65), ("a\nb", 65), (String(repeating: "a", count: 300), 65),
+            ("ünïcode", 65), ("a=b", 65), (" alice", 65), (".hidden", 65), ("", 65),
+            ("nosuchuser-pus", 67), ("root", 67), (TestUsers.lowUID, 67),
+        ]
+        let before = ns.mountinfo
+        for (name, want) in hostile {
+            // "--" so that a name starting with '-' reaches pus-mount as a name (a bare one is a usage error, 64).
+            for cmd in [["attach", "--", name], ["detach", "--", name], ["provision", "--", name]] {
+                let r = try ns.run(Binaries.pusMount, ["--config", cfg.path] + cmd)
+                #expect(r.status == want, "\(cmd) for \(name.debugDescription): \(r.status) \(r.stderr)")
+                #expect(r.stderr.hasPrefix("pus-mount: error: "))
+            }
+        }
+        let bare = try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", "-x"])
+        #expect(bare.status == 64)
+        #expect(ns.mountinfo == before, "no mount")
+        #expect(emu.requestLog.isEmpty, "no REST call")
+        for sub in ["state", "creds", "mnt", "local"] {
+            #expect(!FileManager.default.fileExists(atPath: dir.file(sub)), "\(sub) must not exist")
+        }
+    }
+}
