@@ -1,4 +1,5 @@
 import Foundation
+import SystemSupport
 
 /// A private mount namespace for one test: `unshare --mount --propagation private sleep`, entered with
 /// `nsenter`. Mounts made inside vanish with it; the host's mount table is never touched.
@@ -34,7 +35,11 @@ public final class MountNamespace: @unchecked Sendable {
     }
 
     /// The namespace's mount table (as the kernel shows it to its processes).
-    public var mountinfo: String { (try? String(contentsOfFile: "/proc/\(pid)/mountinfo", encoding: .utf8)) ?? "" }
+    /// Read with read(2) to EOF: Foundation's String(contentsOfFile:) trusts st_size, which is 0 for /proc
+    /// files, and returned only the first page of a long mountinfo.
+    public var mountinfo: String {
+        (try? Syscalls.readFile("/proc/\(pid)/mountinfo")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
 
     /// Mountinfo lines whose mount point (field 5) is `target`.
     public func mounts(at target: String) -> [[String]] {
