@@ -59,6 +59,10 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["SystemSupport"], path: "Tests/TestSupport"),
         .testTarget(name: "AzureFilesTests", dependencies: ["AzureFiles", "TestSupport"],
                     resources: [.copy("Vectors")]),
+        .testTarget(name: "MountingTests", dependencies: ["Mounting", "SystemSupport", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "SystemSupport", "TestSupport"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "SystemSupport", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "Ledger", "Mounting", "SystemSupport", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "AzureFiles", "AzureFilesEmulator", "Storage", "Mounting", "Credentials", "Ledger", "Orchestrator",
             "PusMountCLI", "TestSupport",

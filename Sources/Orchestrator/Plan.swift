@@ -13,6 +13,17 @@ public struct MountTarget: Sendable, Equatable {
     public var spec: MountSpec
     /// First 16 hex of sha256(options), stored in the ledger to notice option drift.
     public var optionsDigest: String
+
+    public init(backend: Backend, account: String?, share: String?, localDirectory: String?, credentialsPath: String?,
+                spec: MountSpec, optionsDigest: String) {
+        self.backend = backend
+        self.account = account
+        self.share = share
+        self.localDirectory = localDirectory
+        self.credentialsPath = credentialsPath
+        self.spec = spec
+        self.optionsDigest = optionsDigest
+    }
 }
 
 /// What is at the mountpoint now.

@@ -5,6 +5,12 @@ public struct ResolvedUser: Sendable, Equatable {
     public let name: String
     public let uid: UInt32
     public let gid: UInt32
+
+    public init(name: String, uid: UInt32, gid: UInt32) {
+        self.name = name
+        self.uid = uid
+        self.gid = gid
+    }
 }
 
 /// User name checks, applied before any file, mount or REST call.

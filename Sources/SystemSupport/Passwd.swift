@@ -6,6 +6,13 @@ public struct PasswdEntry: Sendable, Equatable {
     public let uid: UInt32
     public let gid: UInt32
     public let home: String
+
+    public init(name: String, uid: UInt32, gid: UInt32, home: String) {
+        self.name = name
+        self.uid = uid
+        self.gid = gid
+        self.home = home
+    }
 }
 
 /// NSS user lookups through getpwnam_r(3).
