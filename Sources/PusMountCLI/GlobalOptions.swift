@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import Orchestrator
 
 /// Options every command accepts: `pus-mount [--config PATH] [--json] [--verbose] <command> ...`.
 public struct GlobalOptions: ParsableArguments {
@@ -14,10 +15,23 @@ public struct GlobalOptions: ParsableArguments {
 
     public init() {}
 
+    /// The default path, used when neither --config nor $PUS_MOUNT_CONFIG is given.
+    static let defaultConfigPath = "/etc/pus-mount/pus-mount.toml"
+
+    /// Loads the config. With no file at the default path (and none asked for), the embedded defaults apply:
+    /// the local backend, so `pus-mount attach <user>` works on a fresh node.
+    func loadConfig() throws -> Orchestrator.Config {
+        let path = configPath
+        if config == nil && getenv("PUS_MOUNT_CONFIG") == nil && path == Self.defaultConfigPath && access(path, F_OK) != 0 {
+            return Orchestrator.Config()
+        }
+        return try ConfigLoader.load(path: path)
+    }
+
     /// The config path after the environment fallback.
     var configPath: String {
         if let config { return config }
         if let env = getenv("PUS_MOUNT_CONFIG") { return String(cString: env) }
-        return "/etc/pus-mount/pus-mount.toml"
+        return Self.defaultConfigPath
     }
 }

@@ -14,7 +14,7 @@ public struct PusMountCommand: ParsableCommand {
         subcommands: [
             AttachCommand.self, DetachCommand.self, StatusCommand.self,
             ProvisionCommand.self, SASCommand.self, LsCommand.self, PutCommand.self, GetCommand.self,
-            QuotaCommand.self, SnapshotCommand.self, VersionCommand.self, ProbeCommand.self, UnmountChildCommand.self,
+            QuotaCommand.self, SnapshotCommand.self, DeprovisionCommand.self, VersionCommand.self, ProbeCommand.self, UnmountChildCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

@@ -84,7 +84,7 @@ enum CommandRunner {
                 throw PusError(.permission, "pus-mount must run as root (it reads account keys and mounts file systems)",
                                hint: "run it through sudo, a systemd unit or the session launcher's privileged hook")
             }
-            let config = try ConfigLoader.load(path: global.configPath)
+            let config = try global.loadConfig()
             let runtime = Runtime(global: global, config: config)
             runtime.dryRun = dryRun
             try body(runtime)

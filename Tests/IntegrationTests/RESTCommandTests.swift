@@ -224,4 +224,53 @@ import TestSupport
 
         #expect(shareDirs(emu) == [share], "no bad input may create a share")
     }
+
+    @Test func deprovisionSnapshotsThenDeletesAndRefusesWhileLeased() throws {
+        let dir = TempDir()
+        let emu = try EmulatorProcess(dir: dir)
+        let cfg = TestConfig(dir: dir, emulator: emu)
+        let user = TestUsers.name(8)
+        let share = ShareName.forUser(user, prefix: "pus")
+        #expect(try cfg.run(["provision", user]).status == 0)
+        let noYes = try cfg.run(["deprovision", user])
+        #expect(noYes.status == 64 && noYes.stderr.contains("--yes"))
+        let dry = try cfg.run(["--json", "deprovision", user, "--dry-run"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        #expect(try json(dry.stdout)["planned_requests"] as? [Any] != nil)
+        #expect(shareDirs(emu) == [share], "a dry run deletes nothing")
+
+        // A lease in the ledger blocks it.
+        try FileManager.default.createDirectory(atPath: dir.file("state"), withIntermediateDirectories: true)
+        dir.write("state/ledger.json", """
+            {"version": 1, "entries": {"\(user)": {"user": "\(user)", "uid": 42008, "gid": 100, "backend": "azure", "source": "//h/\(share)",
+             "mountpoint": "/mnt/x", "optionsDigest": "x", "mounted": true, "createdAt": 1, "updatedAt": 1,
+             "leases": [{"session": "s", "createdAt": 1}]}}}
+            """, mode: 0o600)
+        let leased = try cfg.run(["deprovision", user, "--yes"])
+        #expect(leased.status == 1 && leased.stderr.contains("lease"))
+        #expect(shareDirs(emu) == [share])
+        try FileManager.default.removeItem(atPath: dir.file("state/ledger.json"))
+
+        let gone = try cfg.run(["deprovision", user, "--yes"])
+        #expect(gone.status == 0, "\(gone.stderr)")
+        #expect(shareDirs(emu).isEmpty)
+        let log = emu.requestLog
+        let snap = try #require(log.firstIndex { $0.contains("comp=snapshot") && $0.hasSuffix("-> 201") })
+        let del = try #require(log.firstIndex { $0.hasPrefix("DELETE /\(emu.account)/\(share)?restype=share -> 202") })
+        #expect(snap < del, "snapshot first, then delete")
+    }
+
+    @Test func theShippedExampleConfigParses() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("etc/pus-mount.toml.example").path
+        let dir = TempDir()
+        let copy = dir.write("example.toml", try String(contentsOfFile: path, encoding: .utf8), mode: 0o644)
+        let r = try Run.run(Binaries.pusMount, ["--config", copy, "--json", "provision", "root"])
+        // The example parses (so the error is the user policy, not the config) ...
+        #expect(r.status == 67, "\(r.stdout)")
+        // ... and a group-writable copy is refused.
+        chmod(copy, 0o664)
+        let loose = try Run.run(Binaries.pusMount, ["--config", copy, "provision", "root"])
+        #expect(loose.status == 78 && loose.stderr.contains("chmod 0644"))
+    }
 }
