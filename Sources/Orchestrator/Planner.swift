@@ -21,19 +21,22 @@ public enum Planner {
         case .ours(let health):
             notes.append("mounted but \(health.rawValue): remounting")
             steps.append(.unmount(target.spec.target, reason: "mount is \(health.rawValue)"))
-            steps += mountSteps(target)
+            steps += mountSteps(target, entry: entry)
         case .absent:
-            steps += mountSteps(target)
+            steps += mountSteps(target, entry: entry)
         }
         steps.append(.addLease(lease))
         return Plan(steps: steps, target: target, notes: notes)
     }
 
-    static func mountSteps(_ t: MountTarget) -> [Step] {
+    /// Provisioning is skipped for a share this node's ledger already records (re-attach of a known user
+    /// needs no REST call; a share deleted behind our back then fails the mount with error 2 and its hint).
+    static func mountSteps(_ t: MountTarget, entry: Ledger.Entry?) -> [Step] {
         var s: [Step] = []
         switch t.backend {
         case .azure:
-            if let a = t.account, let sh = t.share { s.append(.provisionShare(account: a, share: sh)) }
+            let known = entry?.share == t.share && entry?.account == t.account && entry?.backend == t.backend.rawValue
+            if let a = t.account, let sh = t.share, !known { s.append(.provisionShare(account: a, share: sh)) }
             if let c = t.credentialsPath { s.append(.writeCredentials(c)) }
         case .local:
             if let d = t.localDirectory { s.append(.ensureLocalDirectory(d)) }

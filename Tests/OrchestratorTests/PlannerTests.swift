@@ -25,6 +25,11 @@ import Testing
                             .prepareMountpoint("/mnt/pus/alice"), .mount(azure.spec), .addLease(lease)])
     }
 
+    @Test func reattachOfAKnownShareSkipsProvisioning() throws {
+        let p = try Planner.attach(target: azure, entry: entry([]), state: .absent, lease: lease)
+        #expect(p.steps == [.writeCredentials("/c/pus-alice-1.cred"), .prepareMountpoint("/mnt/pus/alice"), .mount(azure.spec), .addLease(lease)])
+    }
+
     @Test func warmAttachOnlyAddsALease() throws {
         let p = try Planner.attach(target: azure, entry: entry(["a"]), state: .ours(.ok), lease: lease)
         #expect(p.steps == [.addLease(lease)])

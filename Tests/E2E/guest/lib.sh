@@ -1,0 +1,42 @@
+# Helpers for e2e scenarios (sourced inside the guest). A scenario is a sh script run with `set -e`;
+# `check` makes each assertion explicit and named.
+PUS=/host/bin/pus-mount
+EMU=/host/bin/azfiles-emulator
+ACCOUNT=pusacct
+CONFIG=/etc/pus-mount/pus-mount.toml
+KEYFILE=/etc/pus-mount/keys/$ACCOUNT.key
+
+fail() { echo "FAIL: $*"; exit 1; }
+check() {  # check "what" command...
+  what=$1; shift
+  if "$@"; then echo "ok: $what"; else fail "$what"; fi
+}
+share_of() { printf 'pus-%s-%s' "$1" "$(printf %s "$1" | sha256sum | cut -c1-8)"; }
+mountinfo_line() { awk -v mp="$1" '$5 == mp' /proc/self/mountinfo; }
+
+guest_setup() {
+  KEY=$(head -c 64 /dev/urandom | base64 -w0)
+  useradd -M -s /usr/sbin/nologin "$ACCOUNT"
+  printf '%s\n%s\n' "$KEY" "$KEY" | smbpasswd -s -a "$ACCOUNT" >/dev/null
+  useradd -m -u 1001 alice; useradd -m -u 1002 bob
+  mkdir -p /var/log/samba /run/samba /var/lib/samba/private /etc/pus-mount/keys /srv/emulator
+  : > /etc/samba/pus-shares.conf
+  smbd -D
+  printf '%s=%s\n' "$ACCOUNT" "$KEY" > /root/emulator.accounts; chmod 600 /root/emulator.accounts
+  PUS_E2E_DATA=/srv/emulator "$EMU" --listen 127.0.0.1:10000 --data /srv/emulator --accounts-file /root/emulator.accounts \
+    --on-share-change /usr/local/sbin/pus-e2e-share-hook --log > /tmp/emu.out 2> /tmp/emu.log &
+  for i in $(seq 100); do grep -q listening /tmp/emu.out 2>/dev/null && break; sleep 0.1; done
+  printf '%s\n' "$KEY" > "$KEYFILE"; chmod 600 "$KEYFILE"
+  cat > "$CONFIG" <<TOML
+backend = "azure"
+[[azure.accounts]]
+name = "$ACCOUNT"
+key_file = "$KEYFILE"
+file_endpoint = "http://127.0.0.1:10000/$ACCOUNT"
+smb_host = "127.0.0.1"
+[shares]
+quota_gib = 5
+TOML
+  chmod 644 "$CONFIG"
+  echo "e2e-guest: samba $(smbd --version), emulator $(cat /tmp/emu.out)"
+}

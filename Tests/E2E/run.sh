@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Real-kernel end-to-end test: a qemu guest (Debian's kernel with cifs.ko, samba, mount.cifs) runs our
+# emulator and pus-mount over its own loopback, with no network device.
+#
+# usage: sudo Tests/E2E/run.sh [SCENARIO...]      (default: every Tests/E2E/scenarios/*.sh, in order)
+# env:   PUS_E2E_CACHE   where the guest root is cached (default /var/cache/pus-mount-e2e), keyed by the
+#                        package list and guest files, so a change rebuilds it
+#        PUS_E2E_KVM=1   use KVM (off by default: a nested KVM guest hangs on these machines)
+#        PUS_E2E_TIMEOUT hard limit for the guest in seconds (default 900)
+#
+# Builds the guest root once (debootstrap minbase + packages, ext4 image via mke2fs -d), boots it with
+# -kernel/-initrd from that root, the image as a snapshot=on virtio disk and a host folder over 9p, runs
+# the scenarios inside, prints their output and timings, and exits with the scenarios' status. The guest
+# is always stopped within the hard limit.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cache=${PUS_E2E_CACHE:-/var/cache/pus-mount-e2e}
+limit=${PUS_E2E_TIMEOUT:-900}
+packages="linux-image-amd64,samba,cifs-utils,util-linux,kmod,python3,libcurl4,libmount1,libssl3,libxml2,procps,passwd,ca-certificates,libstdc++6"
+mirror=${PUS_E2E_MIRROR:-http://deb.debian.org/debian}
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+[ "$(id -u)" -eq 0 ] || { echo "e2e: run as root" >&2; exit 77; }
+for tool in debootstrap qemu-system-x86_64 mke2fs; do
+  command -v "$tool" >/dev/null || { echo "e2e: $tool missing (apt-get install debootstrap qemu-system-x86 e2fsprogs)" >&2; exit 69; }
+done
+
+# 1. The guest root, cached by content.
+key=$( { echo "$packages"; cat "$here"/guest/*; } | sha256sum | cut -c1-16)
+image="$cache/root-$key.ext4"
+t0=$(now)
+if [ ! -s "$image" ]; then
+  echo "e2e: building guest root $key (debootstrap, about 2.5 minutes)"
+  mkdir -p "$cache"
+  root="$cache/root-$key.tmp"
+  rm -rf "$root"
+  debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror" > "$cache/debootstrap-$key.log" 2>&1 \
+    || { tail -20 "$cache/debootstrap-$key.log" >&2; exit 69; }
+  install -m 0755 "$here/guest/init" "$root/sbin/pus-e2e-init"
+  install -m 0755 "$here/guest/share-hook" "$root/usr/local/sbin/pus-e2e-share-hook"
+  install -m 0644 "$here/guest/smb.conf" "$root/etc/samba/smb.conf"
+  cp -L "$root"/boot/vmlinuz-* "$cache/vmlinuz-$key"
+  cp -L "$root"/boot/initrd.img-* "$cache/initrd-$key"
+  rm -rf "$root"/var/cache/apt/archives/*.deb
+  mke2fs -q -t ext4 -d "$root" "$image.tmp" 1536M
+  mv "$image.tmp" "$image"
+  rm -rf "$root"
+  # Old roots of other keys are no longer needed.
+  find "$cache" -maxdepth 1 -name 'root-*.ext4' ! -name "root-$key.ext4" -delete
+  echo "e2e: image built in $(elapsed "$t0") s"
+fi
+image_time=$(elapsed "$t0")
+
+# 2. What the guest gets over 9p: static binaries, the scenarios, an output folder.
+t1=$(now)
+(cd "$repo" && swift build -c release --static-swift-stdlib --product pus-mount >/dev/null \
+            && swift build -c release --static-swift-stdlib --product azfiles-emulator >/dev/null)
+bindir=$(cd "$repo" && swift build -c release --static-swift-stdlib --show-bin-path)
+share=$(mktemp -d /tmp/pus-e2e.XXXXXX)
+trap 'rm -rf "$share"' EXIT
+mkdir -p "$share/bin" "$share/scenarios" "$share/out"
+cp "$bindir/pus-mount" "$bindir/azfiles-emulator" "$share/bin/"
+cp "$here/guest/lib.sh" "$share/"
+if [ $# -gt 0 ]; then for s in "$@"; do cp "$here/scenarios/$s.sh" "$share/scenarios/"; done
+else cp "$here"/scenarios/*.sh "$share/scenarios/"; fi
+build_time=$(elapsed "$t1")
+
+# 3. Boot, run, always stop.
+accel="-accel tcg"
+[ "${PUS_E2E_KVM:-0}" = 1 ] && accel="-accel kvm"
+t2=$(now)
+set +e
+timeout --kill-after=10 "$limit" qemu-system-x86_64 $accel -m 2048 -smp 2 -nographic -no-reboot -nic none \
+  -kernel "$cache/vmlinuz-$key" -initrd "$cache/initrd-$key" \
+  -append "console=ttyS0 root=/dev/vda rw init=/sbin/pus-e2e-init panic=-1 quiet" \
+  -drive "file=$image,format=raw,if=virtio,snapshot=on" \
+  -virtfs "local,path=$share,mount_tag=host,security_model=none,id=host" > "$share/console.log" 2>&1
+qemu=$?
+set -e
+guest_time=$(elapsed "$t2")
+cat "$share/out/scenarios.log" 2>/dev/null || { echo "e2e: no scenario output; console:"; tail -40 "$share/console.log"; }
+status=$(cat "$share/out/status" 2>/dev/null || echo 1)
+[ "$qemu" -eq 124 ] || [ "$qemu" -eq 137 ] && { echo "e2e: guest killed after the ${limit} s limit"; tail -20 "$share/console.log"; status=1; }
+echo "e2e timings: image ${image_time} s (cached when ~0), binaries ${build_time} s, boot+scenarios ${guest_time} s; $(cat "$share/out/timings" 2>/dev/null)"
+exit "$status"
