@@ -16,7 +16,7 @@ struct AttachCommand: ParsableCommand {
     var fakeMount = false
 
     func run() throws {
-        try CommandRunner.run(global, dryRun: dryRun) { rt in
+        try CommandRunner.run(global, dryRun: dryRun, audit: "attach") { rt in
             let u = try UserPolicy.resolve(user, config: rt.config)
             let r = try rt.node(fakeMounts: fakeMount).attach(u, session: session, pid: pid, dryRun: dryRun)
             var json: [(String, JSONValue)] = [("user", .string(u.name)), ("mountpoint", .string(r.mountpoint)), ("session", .string(session)),

@@ -16,7 +16,7 @@ struct DeprovisionCommand: ParsableCommand {
     @Flag(help: "Print the REST calls and change nothing.") var dryRun = false
 
     func run() throws {
-        try CommandRunner.run(global, dryRun: dryRun) { rt in
+        try CommandRunner.run(global, dryRun: dryRun, audit: "deprovision") { rt in
             let u = try UserPolicy.resolve(user, config: rt.config)
             let entry = try LedgerStore(path: rt.config.ledgerPath).read().entries[u.name]
             if let e = entry, !e.leases.isEmpty || e.mounted {

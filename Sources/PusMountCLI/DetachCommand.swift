@@ -19,7 +19,7 @@ struct DetachCommand: ParsableCommand {
     }
 
     func run() throws {
-        try CommandRunner.run(global, dryRun: dryRun) { rt in
+        try CommandRunner.run(global, dryRun: dryRun, audit: "detach") { rt in
             let u = try UserPolicy.resolve(user, config: rt.config)
             let r = try rt.node(fakeMounts: fakeMount).detach(u, sessions: [session ?? "default"], all: all, dryRun: dryRun)
             let human = dryRun ? rt.planLines(r.plan)

@@ -15,7 +15,7 @@ struct ProvisionCommand: ParsableCommand {
     @Flag(help: "Print the REST calls and change nothing.") var dryRun = false
 
     func run() throws {
-        try CommandRunner.run(global, dryRun: dryRun) { rt in
+        try CommandRunner.run(global, dryRun: dryRun, audit: "provision") { rt in
             let u = try UserPolicy.resolve(user, config: rt.config)
             if let quota, !(1...102_400).contains(quota) {
                 throw PusError(.badInput, "--quota \(quota) is out of range", hint: "Azure file shares take 1 to 102400 GiB")

@@ -15,7 +15,7 @@ struct PutCommand: ParsableCommand {
     @Flag(help: "Print the REST calls and change nothing.") var dryRun = false
 
     func run() throws {
-        try CommandRunner.run(global, dryRun: dryRun) { rt in
+        try CommandRunner.run(global, dryRun: dryRun, audit: "put") { rt in
             let u = try UserPolicy.resolve(user, config: rt.config)
             guard let st = try? Syscalls.fileStatus(local), (st.st_mode & S_IFMT) == S_IFREG else {
                 throw PusError(.badInput, "LOCAL \(local) is not a readable regular file")

@@ -13,7 +13,7 @@ struct QuotaCommand: ParsableCommand {
     @Flag(help: "With --set: print the REST call and change nothing.") var dryRun = false
 
     func run() throws {
-        try CommandRunner.run(global, dryRun: dryRun) { rt in
+        try CommandRunner.run(global, dryRun: dryRun, audit: set == nil ? nil : "quota") { rt in
             let u = try UserPolicy.resolve(user, config: rt.config)
             if let set, !(1...102_400).contains(set) { throw PusError(.badInput, "--set \(set) is out of range", hint: "1 to 102400 GiB") }
             let az = try rt.azure()

@@ -46,8 +46,15 @@ final class Runtime {
     /// REST requests sent so far.
     var requestsSent: Int { storage?.requestsSent ?? 0 }
 
-    /// Prints the result: human lines, or one JSON document with `--json`.
+    /// The command name recorded in the audit log, set by mutating commands.
+    var auditCommand: String?
+
+    /// Prints the result: human lines, or one JSON document with `--json`. Mutating commands that really
+    /// changed something also append the result to the audit log.
     func emit(human: [String], json: [(String, JSONValue)]) {
+        if let cmd = auditCommand, !dryRun {
+            AuditLog.record(path: config.auditLog, command: cmd, fields: json) { [logger] in logger.warning("\($0)") }
+        }
         var fields = json
         if dryRun {
             fields.append(("dry_run", .bool(true)))
@@ -78,7 +85,8 @@ final class Runtime {
 /// Runs a command body with the shared error handling: config loading, root check, error mapping,
 /// one line on stderr (or a JSON error on stdout), and the documented exit status.
 enum CommandRunner {
-    static func run(_ global: GlobalOptions, requireRoot: Bool = true, dryRun: Bool = false, _ body: (Runtime) throws -> Void) throws {
+    static func run(_ global: GlobalOptions, requireRoot: Bool = true, dryRun: Bool = false, audit: String? = nil,
+                    _ body: (Runtime) throws -> Void) throws {
         do {
             if requireRoot && geteuid() != 0 {
                 throw PusError(.permission, "pus-mount must run as root (it reads account keys and mounts file systems)",
@@ -87,6 +95,7 @@ enum CommandRunner {
             let config = try global.loadConfig()
             let runtime = Runtime(global: global, config: config)
             runtime.dryRun = dryRun
+            runtime.auditCommand = audit
             try body(runtime)
         } catch let exit as ExitCode {
             throw exit

@@ -11,7 +11,7 @@ struct SnapshotCommand: ParsableCommand {
     @Flag(help: "Print the REST call and change nothing.") var dryRun = false
 
     func run() throws {
-        try CommandRunner.run(global, dryRun: dryRun) { rt in
+        try CommandRunner.run(global, dryRun: dryRun, audit: "snapshot") { rt in
             let u = try UserPolicy.resolve(user, config: rt.config)
             let az = try rt.azure()
             let (acct, share, _) = try az.existingShare(user: u.name)

@@ -17,7 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${PUS_E2E_CACHE:-/var/cache/pus-mount-e2e}
 limit=${PUS_E2E_TIMEOUT:-900}
-packages="linux-image-amd64,samba,cifs-utils,util-linux,kmod,python3,libcurl4,libmount1,libssl3,libxml2,procps,passwd,ca-certificates,libstdc++6"
+packages="linux-image-amd64,samba,cifs-utils,util-linux,kmod,python3,libcurl4,libmount1,libssl3,libxml2,procps,passwd,ca-certificates,libstdc++6,iproute2"
 mirror=${PUS_E2E_MIRROR:-http://deb.debian.org/debian}
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }

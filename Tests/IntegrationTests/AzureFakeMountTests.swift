@@ -59,6 +59,9 @@ import TestSupport
         let ledger = try String(contentsOfFile: dir.file("state/ledger.json"), encoding: .utf8)
         #expect(!ledger.contains(emu.key))
         #expect(ledger.contains("\"source\" : \"//127.0.0.1/\(share)\""))
+        let audit = try String(contentsOfFile: dir.file("audit.jsonl"), encoding: .utf8)
+        #expect(audit.contains("\"command\":\"attach\"") && audit.contains("\"user\":\"\(user)\""))
+        #expect(!audit.contains(emu.key))
         let status = try ns.run(Binaries.pusMount, ["--config", cfg.path, "--json", "status"])
         #expect(!status.stdout.contains(emu.key))
         // Attach provisioned the share through the emulator.
