@@ -42,9 +42,10 @@ public final class LibMountMounter: Mounter {
         guard failed else { return }
         let (code, message) = ctx.exitCode(rc)
         let output = Redaction.redact(helperOutput.trimmingWhitespace())
-        var detail = message.isEmpty ? "libmount status \(rc)" : message
-        if !output.isEmpty { detail += "; helper said: " + output.split(separator: "\n").joined(separator: " / ") }
-        if let s = helperStatus, s != 0 { detail += " (helper exit status \(s))" }
+        // A helper that ran and failed leaves rc = 0 and no libmount message: say what the helper did.
+        var detail = !message.isEmpty ? message
+            : helperStatus.map { "mount helper exited with status \($0)" } ?? "libmount status \(rc)"
+        if !output.isEmpty { detail += ": " + output.split(separator: "\n").joined(separator: " / ") }
         throw MountError(operation: operation, target: target, exitCode: code, syscallErrno: syscallErrno.flatMap { $0 == 0 ? nil : $0 },
                          helperStatus: helperStatus, helperErrno: MountError.parseHelperErrno(helperOutput), detail: Redaction.redact(detail))
     }
