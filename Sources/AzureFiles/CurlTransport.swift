@@ -9,36 +9,44 @@ public final class CurlTransport: HTTPTransport {
     private let handle: UnsafeMutableRawPointer
     private let connectTimeout: Double
 
-    /// Creates the handle (curl_global_init once, curl_easy_init).
-    public init(connectTimeout: Double = 10) {
-        Self.globalInit
-        guard let h = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+    /// Loads libcurl (pus_curl_load: dlopen + curl_global_init, once) and creates the handle (curl_easy_init).
+    /// Throws when libcurl.so.4 is not installed.
+    public init(connectTimeout: Double = 10) throws {
+        try Self.load()
+        guard let h = pus_curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
         handle = h
         self.connectTimeout = connectTimeout
     }
 
-    deinit { curl_easy_cleanup(handle) }
+    deinit { pus_curl_easy_cleanup(handle) }
 
-    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+    static func load() throws {
+        if pus_curl_load() != 0 {
+            let why = pus_curl_load_error().map { String(cString: $0) } ?? "a symbol is missing"
+            throw TransportError(kind: .broken, code: -1, message: "cannot load libcurl.so.4 (\(why)); install libcurl4")
+        }
+    }
 
-    /// The libcurl version string (curl_version).
-    public static var version: String { String(cString: curl_version()) }
+    /// The libcurl version string (curl_version), loading the library if needed.
+    public static var version: String {
+        (try? load()).map { String(cString: pus_curl_version()) } ?? "libcurl not loadable"
+    }
 
     public func send(_ request: HTTPRequest, sink: BodySink?) throws -> HTTPResponse {
-        curl_easy_reset(handle)
+        pus_curl_easy_reset(handle)
         let exchange = Exchange(body: request.body, sink: sink)
         let ctx = Unmanaged.passUnretained(exchange).toOpaque()
         var list: UnsafeMutablePointer<curl_slist>? = nil
-        defer { curl_slist_free_all(list) }
+        defer { pus_curl_slist_free_all(list) }
         var sent = Set<String>()
         for (name, value) in request.headers {
             let lower = name.lowercased()
             if lower == "content-length" { continue }
             sent.insert(lower)
-            list = curl_slist_append(list, value.isEmpty ? "\(name);" : "\(name): \(value)")
+            list = pus_curl_slist_append(list, value.isEmpty ? "\(name);" : "\(name): \(value)")
         }
         for name in ["Expect", "Accept", "Content-Type", "Transfer-Encoding"] where !sent.contains(name.lowercased()) {
-            list = curl_slist_append(list, "\(name):")
+            list = pus_curl_slist_append(list, "\(name):")
         }
         let h = handle
         var rc = pus_curl_setopt_string(h, CURLOPT_URL, request.url)
@@ -68,11 +76,11 @@ public final class CurlTransport: HTTPTransport {
         guard rc == CURLE_OK else {
             throw TransportError(kind: .broken, code: Int(rc.rawValue), message: "invalid request URL \(request.url)")
         }
-        let result = curl_easy_perform(h)
+        let result = pus_curl_easy_perform(h)
         if let sinkError = exchange.sinkError { throw sinkError }
         guard result == CURLE_OK else {
             throw TransportError(kind: Self.kind(result), code: Int(result.rawValue),
-                                 message: "\(String(cString: curl_easy_strerror(result))) (\(Redaction.redact(Self.hostPart(request.url))))")
+                                 message: "\(String(cString: pus_curl_easy_strerror(result))) (\(Redaction.redact(Self.hostPart(request.url))))")
         }
         var status = 0
         _ = pus_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
@@ -169,5 +177,19 @@ private func readCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ n
             ex.uploaded += got
             return got
         }
+    }
+}
+
+/// A ``CurlTransport`` created on the first request: libcurl (and its ~30 libraries) is loaded only by
+/// invocations that really talk to the service.
+public final class LazyCurlTransport: HTTPTransport {
+    private var inner: CurlTransport?
+    private let connectTimeout: Double
+
+    public init(connectTimeout: Double = 10) { self.connectTimeout = connectTimeout }
+
+    public func send(_ request: HTTPRequest, sink: BodySink?) throws -> HTTPResponse {
+        if inner == nil { inner = try CurlTransport(connectTimeout: connectTimeout) }
+        return try inner!.send(request, sink: sink)
     }
 }

@@ -36,7 +36,7 @@ final class Runtime {
         }
         let retry = RetryPolicy(maxAttempts: config.retryMaxAttempts, initialDelay: Double(config.retryInitialDelayMs) / 1000,
                                 maxDelay: 4, totalBudget: Double(config.retryTotalSeconds))
-        let s = AzureStorage(accounts: specs, prefix: config.sharePrefix, transport: CurlTransport(), retry: retry, logger: logger,
+        let s = AzureStorage(accounts: specs, prefix: config.sharePrefix, transport: LazyCurlTransport(), retry: retry, logger: logger,
                              requestTimeout: Double(config.requestTimeoutSeconds))
         if dryRun { s.dryRunRecorder = { [unowned self] in self.plannedRequests.append($0) } }
         storage = s

@@ -28,8 +28,7 @@ public struct AccountSpec: Sendable {
 public final class AzureStorage {
     public let accounts: [AccountSpec]
     public let prefix: String
-    let makeTransport: () -> any HTTPTransport
-    lazy var transport: any HTTPTransport = makeTransport()
+    let transport: any HTTPTransport
     let retry: RetryPolicy
     let logger: Logger
     let requestTimeout: Double
@@ -37,13 +36,12 @@ public final class AzureStorage {
     /// When set, every client records mutating requests here instead of sending them (`--dry-run`).
     public var dryRunRecorder: ((HTTPRequest) -> Void)?
 
-    /// `transport` is created on first use, so commands that need no REST call (a warm attach) never
-    /// initialise libcurl and OpenSSL.
-    public init(accounts: [AccountSpec], prefix: String, transport: @escaping @autoclosure () -> any HTTPTransport, retry: RetryPolicy,
+    /// Pass a ``LazyCurlTransport`` so commands that send no REST request (a warm attach) never load libcurl.
+    public init(accounts: [AccountSpec], prefix: String, transport: any HTTPTransport, retry: RetryPolicy,
                 logger: Logger, requestTimeout: Double = 30) {
         self.accounts = accounts
         self.prefix = prefix
-        self.makeTransport = transport
+        self.transport = transport
         self.retry = retry
         self.logger = logger
         self.requestTimeout = requestTimeout

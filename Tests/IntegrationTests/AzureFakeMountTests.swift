@@ -9,7 +9,8 @@ import TestSupport
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/sbin/mount.cifs")))
     func cifsSourceTypeAndOptionsAreExactAndNoArgvHoldsTheKey() throws {
         let dir = TempDir()
-        let emu = try EmulatorProcess(dir: dir)
+        // A key of its own, so no other test's processes can match it.
+        let emu = try EmulatorProcess(dir: dir, key: Data((0..<64).map { _ in UInt8.random(in: 0...255) }).base64EncodedString())
         let cfg = TestConfig(dir: dir, emulator: emu)
         let ns = try MountNamespace()
         let user = TestUsers.name(21)

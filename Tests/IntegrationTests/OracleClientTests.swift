@@ -17,7 +17,7 @@ import TestSupport
         let emu = try EmulatorProcess(dir: dir)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Oracle/sdk_client.py").path
-        let r = try Run.run(Self.python!, [script, emu.endpoint, emu.account, emu.key])
+        let r = try Run.run(Self.python!, [script, emu.endpoint, emu.account], env: ["PUS_ORACLE_KEY": emu.key])
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stdout.contains("sdk oracle: all steps passed"))
         #expect(r.stdout.contains("ok forged signature refused"))

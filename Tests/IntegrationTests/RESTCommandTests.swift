@@ -115,7 +115,7 @@ import TestSupport
         #expect(url.contains("spr=https") && url.contains("sp=rl") && url.contains("sr=s"))
         let base = String(url[..<url.firstIndex(of: "?")!])
         let token = String(url[url.index(after: url.firstIndex(of: "?")!)...])
-        let t = CurlTransport()
+        let t = try CurlTransport()
         let read = try t.send(HTTPRequest(method: "GET", url: "\(base)/docs/hello.txt?\(token)",
                                           headers: [("x-ms-version", FilesAPI.version)]), sink: nil)
         #expect(read.status == 200)
@@ -218,7 +218,7 @@ import TestSupport
         let share = ShareName.forUser(user, prefix: "pus")
         let key = try #require(SharedKey(account: emu.account, key: Secret(emu.key)))
         let client = FilesClient(endpoint: AccountEndpoint(account: emu.account, key: key, override: emu.endpoint),
-                                 transport: CurlTransport(), logger: Logger(label: "test"))
+                                 transport: try CurlTransport(), logger: Logger(label: "test"))
         #expect(try client.createShare(share, quotaGiB: 1, metadata: [("pus_user", "mallory")]) == .created)
         expectRefused(try cfg.run(["provision", user]), 77, "belongs to user mallory")
 

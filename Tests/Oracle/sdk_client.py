@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The official Azure SDK as a second client against our emulator.
 
-usage: sdk_client.py ENDPOINT ACCOUNT KEY
+usage: PUS_ORACLE_KEY=KEY sdk_client.py ENDPOINT ACCOUNT   (the key stays out of argv)
 ENDPOINT is the path-style account URL, e.g. http://127.0.0.1:PORT/ACCOUNT.
 Each step asserts; the script prints one line per step and exits non-zero at the first failure.
 """
@@ -11,7 +11,8 @@ from azure.core.exceptions import HttpResponseError, ClientAuthenticationError, 
 from azure.storage.fileshare import (ShareServiceClient, ShareClient, ShareFileClient, generate_share_sas,
                                      ShareSasPermissions)
 
-endpoint, account, key = sys.argv[1:4]
+endpoint, account = sys.argv[1:3]
+key = os.environ["PUS_ORACLE_KEY"]
 cred = {"account_name": account, "account_key": key}
 fast = dict(retry_total=0)
 
