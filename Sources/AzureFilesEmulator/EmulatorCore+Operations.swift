@@ -130,17 +130,20 @@ extension EmulatorCore {
         return EmulatorResponse(status: 202)
     }
 
+    /// The page length a listing returns: `maxresults` capped at the emulator's page size; nil when invalid.
+    func pageLength(_ q: [String: String]) -> Int? {
+        guard let m = q["maxresults"] else { return pageSize }
+        guard let v = Int(m), v > 0 else { return nil }
+        return min(v, pageSize)
+    }
+
     func listShares(account: String, q: [String: String]) -> EmulatorResponse {
         let metaDir = "\(dataDir)/\(account)/.emulator/shares"
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: metaDir)) ?? [])
             .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
         let prefix = q["prefix"] ?? ""
-        let maxResults: Int
-        if let m = q["maxresults"] {
-            guard let v = Int(m), v > 0 else { return .error(400, "OutOfRangeQueryParameterValue", "maxresults must be positive.") }
-            maxResults = min(v, pageSize)
-        } else {
-            maxResults = pageSize
+        guard let maxResults = pageLength(q) else {
+            return .error(400, "OutOfRangeQueryParameterValue", "maxresults must be positive.")
         }
         let startAfter = q["marker"].map { String($0.split(separator: "/").last ?? "") }
         var candidates = names.filter { $0.hasPrefix(prefix) }
@@ -204,12 +207,8 @@ extension EmulatorCore {
         let dirPath = s.file(path)
         guard isDirectory(dirPath) == true else { return .error(404, "ResourceNotFound", "The specified resource does not exist.") }
         let prefix = q["prefix"] ?? ""
-        let maxResults: Int
-        if let m = q["maxresults"] {
-            guard let v = Int(m), v > 0 else { return .error(400, "OutOfRangeQueryParameterValue", "maxresults must be positive.") }
-            maxResults = min(v, pageSize)
-        } else {
-            maxResults = pageSize
+        guard let maxResults = pageLength(q) else {
+            return .error(400, "OutOfRangeQueryParameterValue", "maxresults must be positive.")
         }
         var names = ((try? FileManager.default.contentsOfDirectory(atPath: dirPath)) ?? []).filter { $0.hasPrefix(prefix) }.sorted()
         if let marker = q["marker"], !marker.isEmpty {
