@@ -107,8 +107,8 @@ enum CommandRunner {
                 if let h = e.hint { fields.append(("hint", .string(h))) }
                 Output.stdout(JSONValue.object([("error", .object(fields))]).serialized())
             } else {
-                Output.stderr("pus-mount: error: \(Redaction.redact(e.message))")
-                if let h = e.hint { Output.stderr("pus-mount: hint: \(h)") }
+                // One line: what was wrong, then what to do.
+                Output.stderr("pus-mount: error: \(Redaction.redact(e.message))" + (e.hint.map { "; hint: \($0)" } ?? ""))
             }
             throw ExitCode(e.kind.exitCode)
         }

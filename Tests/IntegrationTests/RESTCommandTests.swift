@@ -182,7 +182,9 @@ import TestSupport
         func expectRefused(_ r: RunResult, _ status: Int32, _ needle: String, sourceLocation: SourceLocation = #_sourceLocation) {
             #expect(r.status == status, "want \(status), got \(r.status): \(r.stderr)", sourceLocation: sourceLocation)
             #expect(r.stderr.contains(needle), "\(r.stderr)", sourceLocation: sourceLocation)
-            #expect(r.stderr.split(separator: "\n").first?.hasPrefix("pus-mount: error: ") == true, sourceLocation: sourceLocation)
+            #expect(r.stderr.split(separator: "\n").count == 1, "one line: \(r.stderr)", sourceLocation: sourceLocation)
+            #expect(r.stderr.hasPrefix("pus-mount: error: "), sourceLocation: sourceLocation)
+            #expect(r.stdout.isEmpty, sourceLocation: sourceLocation)
             #expect(!r.stderr.contains(emu.key), sourceLocation: sourceLocation)
         }
         expectRefused(try cfg.run(["provision", "a,uid=0"]), 65, "invalid user name")
