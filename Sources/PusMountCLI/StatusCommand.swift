@@ -11,6 +11,9 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Only this user.") var user: String?
 
+    /// A bind mount shows its device as the source; its root (the directory bound) says more.
+    static func shownSource(_ m: MountEntry) -> String { m.root != "/" ? "\(m.source):\(m.root)" : m.source }
+
     func run() throws {
         try CommandRunner.run(global) { rt in
             if let user, let problem = UserPolicy.problem(with: user) {
@@ -39,14 +42,14 @@ struct StatusCommand: ParsableCommand {
                 }
                 let drift = (e?.mounted ?? false) != (top != nil) ? " (drift)" : ""
                 rows.append([name, e.map { $0.mounted ? "mounted" : "unmounted" } ?? "absent", (top == nil ? "no" : "yes") + drift,
-                             health, String(e?.leases.count ?? 0), top?.source ?? e?.source ?? "-", mp])
+                             health, String(e?.leases.count ?? 0), top.map(Self.shownSource) ?? e?.source ?? "-", mp])
                 items.append(.object([
                     ("user", .string(name)), ("mountpoint", .string(mp)),
                     ("ledger", e.map { e in .object([("mounted", .bool(e.mounted)), ("backend", .string(e.backend)), ("source", .string(e.source)),
                                                       ("share", e.share.map { .string($0) } ?? .null), ("account", e.account.map { .string($0) } ?? .null),
                                                       ("leases", .array(e.leases.map { l in .object([("session", .string(l.session)),
                                                           ("pid", l.pid.map { .int(Int($0)) } ?? .null), ("created_at", .int(l.createdAt))]) }))]) } ?? .null),
-                    ("live", top.map { m in .object([("source", .string(m.source)), ("fstype", .string(m.fstype)),
+                    ("live", top.map { m in .object([("source", .string(m.source)), ("root", .string(m.root)), ("fstype", .string(m.fstype)),
                                                       ("vfs_options", .string(m.vfsOptions)), ("fs_options", .string(m.fsOptions)),
                                                       ("stacked", .int(live.count))]) } ?? .null),
                     ("health", .string(health)), ("drift", .bool(!drift.isEmpty)),
