@@ -42,7 +42,7 @@ public struct CredentialsStore: Sendable {
             throw PusError(.permission, "\(p) exists and is not a regular file (a planted symlink?); refusing to write the account key there",
                            hint: "remove \(p) after checking who created it")
         }
-        sweepStaleTemporaries()
+        AtomicFile.sweepStaleTemporaries(in: directory)
         try AtomicFile.write(try creds.render(), to: p, mode: 0o600, owner: (0, 0))
         return p
     }
@@ -58,16 +58,5 @@ public struct CredentialsStore: Sendable {
     @discardableResult
     public func remove(share: String) throws -> Bool {
         try Syscalls.unlink(path(for: share))
-    }
-
-    /// Removes temp files left by a writer that was killed (`.<name>.tmp.<pid>` whose pid is gone).
-    func sweepStaleTemporaries() {
-        guard let d = opendir(directory) else { return }
-        defer { closedir(d) }
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            guard name.hasPrefix("."), let r = name.firstRange(of: ".tmp."), let pid = Int32(name[r.upperBound...]) else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { _ = try? Syscalls.unlink("\(directory)/\(name)") }
-        }
     }
 }

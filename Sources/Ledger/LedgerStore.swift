@@ -29,15 +29,29 @@ public struct LedgerStore: Sendable {
         try Syscalls.mkdirs(AtomicFile.directory(of: path), mode: 0o700)
         let lock = try FileLock.acquire(path: lockPath, timeout: lockTimeout)
         defer { withExtendedLifetime(lock) {} }
+        AtomicFile.sweepStaleTemporaries(in: AtomicFile.directory(of: path))
         let old = try readBytes()
         var ledger = try old.map(decode) ?? Ledger()
         let before = ledger
         let result = try body(&ledger)
         if ledger != before || old == nil {
-            if let old { try AtomicFile.write(old, to: backupPath, mode: 0o600) }
+            if old != nil { try keepBackup() }
             try AtomicFile.write(try Self.encode(ledger), to: path, mode: 0o600)
         }
         return result
+    }
+
+    /// The current file becomes `ledger.json.bak` by a second hard link (no copy, no extra fsync): the rename
+    /// of the new ledger over `ledger.json` then leaves the old inode reachable only as the backup. The
+    /// directory fsync of that rename makes both durable.
+    func keepBackup() throws {
+        let tmp = backupPath + ".tmp.\(getpid())"
+        _ = try? Syscalls.unlink(tmp)
+        if link(path, tmp) != 0 { throw SystemError("link", path: "\(path) -> \(tmp)") }
+        do { try Syscalls.rename(tmp, backupPath) } catch {
+            _ = try? Syscalls.unlink(tmp)
+            throw error
+        }
     }
 
     func readBytes() throws -> [UInt8]? {

@@ -96,6 +96,8 @@ import TestSupport
             #expect(try readLedger(ledgerPath)?.entries[u]?.leases.isEmpty == true)
         }
         #expect(ns.mountpoints(under: dir.file("mnt")).isEmpty)
+        let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: dir.file("state"))) ?? []).filter { $0.contains(".tmp.") }
+        #expect(leftovers.isEmpty, "temp files of killed writers are swept: \(leftovers)")
         print("crash: \(killedMidway) of 100 victims were killed before they finished")
         #expect(killedMidway >= 20, "the kills must land mid-run often enough to mean something")
     }
