@@ -60,6 +60,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["SystemSupport"], path: "Tests/TestSupport"),
         .testTarget(name: "AzureFilesTests", dependencies: ["AzureFiles", "TestSupport"],
                     resources: [.copy("Vectors")]),
+        .testTarget(name: "EmulatorTests", dependencies: ["AzureFilesEmulator", "AzureFiles", "SystemSupport", "TestSupport"]),
         .testTarget(name: "MountingTests", dependencies: ["Mounting", "SystemSupport", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "SystemSupport", "TestSupport"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "SystemSupport", "TestSupport"], resources: [.copy("Fixtures")]),
