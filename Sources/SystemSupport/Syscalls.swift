@@ -96,6 +96,9 @@ public enum Syscalls {
 
     /// Creates `path` and its missing parents with `mode` (like `mkdir -p`); existing ones are left alone.
     public static func mkdirs(_ path: String, mode: mode_t) throws {
+        // The common case (it exists) costs one syscall; walk the components only when a parent is missing.
+        if Glibc.mkdir(path, mode) == 0 || errno == EEXIST { return }
+        guard errno == ENOENT else { throw SystemError("mkdir", path: path) }
         var prefix = ""
         for part in path.split(separator: "/") {
             prefix += "/" + part
