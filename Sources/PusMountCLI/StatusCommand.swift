@@ -11,6 +11,19 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Only this user.") var user: String?
 
+    /// "3" or "3 (1 dead)" when some lease holders are gone (reconcile will drop those).
+    static func leaseSummary(_ leases: [Ledger.Lease]) -> String {
+        let dead = leases.filter { holderAlive($0) == false }.count
+        return dead == 0 ? String(leases.count) : "\(leases.count) (\(dead) dead)"
+    }
+
+    /// Whether a lease's process still runs (same pid and start time); nil for leases without a pid.
+    static func holderAlive(_ l: Ledger.Lease) -> Bool? {
+        guard let pid = l.pid else { return nil }
+        guard let start = ChildProcess.startTime(of: pid) else { return false }
+        return l.pidStartTime.map { $0 == start } ?? true
+    }
+
     /// A bind mount shows its device as the source; its root (the directory bound) says more.
     static func shownSource(_ m: MountEntry) -> String { m.root != "/" ? "\(m.source):\(m.root)" : m.source }
 
@@ -42,13 +55,14 @@ struct StatusCommand: ParsableCommand {
                 }
                 let drift = (e?.mounted ?? false) != (top != nil) ? " (drift)" : ""
                 rows.append([name, e.map { $0.mounted ? "mounted" : "unmounted" } ?? "absent", (top == nil ? "no" : "yes") + drift,
-                             health, String(e?.leases.count ?? 0), top.map(Self.shownSource) ?? e?.source ?? "-", mp])
+                             health, Self.leaseSummary(e?.leases ?? []), top.map(Self.shownSource) ?? e?.source ?? "-", mp])
                 items.append(.object([
                     ("user", .string(name)), ("mountpoint", .string(mp)),
                     ("ledger", e.map { e in .object([("mounted", .bool(e.mounted)), ("backend", .string(e.backend)), ("source", .string(e.source)),
                                                       ("share", e.share.map { .string($0) } ?? .null), ("account", e.account.map { .string($0) } ?? .null),
                                                       ("leases", .array(e.leases.map { l in .object([("session", .string(l.session)),
-                                                          ("pid", l.pid.map { .int(Int($0)) } ?? .null), ("created_at", .int(l.createdAt))]) }))]) } ?? .null),
+                                                          ("pid", l.pid.map { .int(Int($0)) } ?? .null), ("created_at", .int(l.createdAt)),
+                                                          ("holder_alive", Self.holderAlive(l).map { .bool($0) } ?? .null)]) }))]) } ?? .null),
                     ("live", top.map { m in .object([("source", .string(m.source)), ("root", .string(m.root)), ("fstype", .string(m.fstype)),
                                                       ("vfs_options", .string(m.vfsOptions)), ("fs_options", .string(m.fsOptions)),
                                                       ("stacked", .int(live.count))]) } ?? .null),

@@ -73,6 +73,29 @@ import TestSupport
         #expect(ns.mounts(at: mp).count == 1)
     }
 
+    @Test func leasesWithAPidShowWhetherTheirHolderLives() throws {
+        let dir = TempDir()
+        let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
+        let ns = try MountNamespace()
+        let user = TestUsers.name(13)
+        let p = "\(Binaries.pusMount) --config \(cfg.path)"
+        let r = try ns.sh("""
+            sleep 0.3 & short=$!
+            \(p) attach \(user) --session short --pid $short >/dev/null || exit 1
+            \(p) attach \(user) --session long --pid $$ >/dev/null || exit 1
+            wait $short
+            \(p) --json status \(user)
+            """)
+        #expect(r.status == 0, "\(r.stderr)")
+        let users = try #require(try json(r.stdout)["users"] as? [[String: Any]])
+        let leases = try #require((users.first?["ledger"] as? [String: Any])?["leases"] as? [[String: Any]])
+        let alive = Dictionary(uniqueKeysWithValues: leases.map { ($0["session"] as! String, $0["holder_alive"] as? Bool) })
+        #expect(alive["short"] == false)
+        #expect(alive["long"] == true)
+        let bad = try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user, "--pid", "999999"])
+        #expect(bad.status == 65 && bad.stderr.contains("no such process"))
+    }
+
     @Test func attachRefusesToStackOnAForeignMount() throws {
         let dir = TempDir()
         let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
