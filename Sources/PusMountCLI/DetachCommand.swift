@@ -1,4 +1,5 @@
 import ArgumentParser
+import Ledger
 import Orchestrator
 import SystemSupport
 
@@ -18,9 +19,23 @@ struct DetachCommand: ParsableCommand {
         if all && session != nil { throw ValidationError("--session and --all exclude each other") }
     }
 
+    /// A user deleted from NSS while mounted must still be detachable: fall back to the ledger's record
+    /// (the name is still checked first, and a name the ledger does not know stays "unknown user", 67).
+    static func resolveForDetach(_ name: String, _ rt: Runtime) throws -> ResolvedUser {
+        do {
+            return try UserPolicy.resolve(name, config: rt.config)
+        } catch let e as PusError where e.kind == .unknownUser && UserPolicy.problem(with: name) == nil {
+            guard let entry = try LedgerStore(path: rt.config.ledgerPath).read().entries[name], !rt.config.denyUsers.contains(name) else {
+                throw e
+            }
+            rt.logger.warning("\(name) no longer resolves through NSS; detaching with the ledger's uid \(entry.uid)")
+            return ResolvedUser(name: name, uid: entry.uid, gid: entry.gid)
+        }
+    }
+
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: "detach") { rt in
-            let u = try UserPolicy.resolve(user, config: rt.config)
+            let u = try Self.resolveForDetach(user, rt)
             let r = try rt.node(fakeMounts: fakeMount).detach(u, sessions: [session ?? "default"], all: all, dryRun: dryRun)
             let human = dryRun ? rt.planLines(r.plan)
                 : ["\(u.name): \(r.unmounted ? "unmounted" : (r.remainingLeases > 0 ? "\(r.remainingLeases) lease(s) remain, still mounted" : "no mount"))"]

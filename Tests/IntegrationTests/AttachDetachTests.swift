@@ -96,6 +96,23 @@ import TestSupport
         #expect(bad.status == 65 && bad.stderr.contains("no such process"))
     }
 
+    @Test func aUserDeletedWhileMountedCanStillBeDetached() throws {
+        let dir = TempDir()
+        let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
+        let ns = try MountNamespace()
+        let user = "pusghost\(getpid() % 10000)"
+        #expect(try Run.sh("useradd --no-create-home --no-user-group --gid 100 \(user)").status == 0)
+        defer { _ = try? Run.sh("userdel \(user)") }
+        #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user]).status == 0)
+        #expect(try Run.sh("userdel \(user)").status == 0)
+        #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user]).status == 67, "attach needs NSS")
+        let d = try ns.run(Binaries.pusMount, ["--config", cfg.path, "detach", user])
+        #expect(d.status == 0, "\(d.stderr)")
+        #expect(d.stderr.contains("no longer resolves"))
+        #expect(ns.mounts(at: dir.file("mnt/\(user)")).isEmpty)
+        #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "detach", "nobody-known-pus"]).status == 67)
+    }
+
     @Test func attachRefusesToStackOnAForeignMount() throws {
         let dir = TempDir()
         let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
