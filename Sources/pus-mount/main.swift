@@ -1,3 +1,3 @@
 import PusMountCLI
 
-PusMountCommand.main()
+PusMountCommand.runFromCommandLine()

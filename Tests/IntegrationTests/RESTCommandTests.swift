@@ -212,6 +212,11 @@ import TestSupport
                                      retry: "max_attempts = 2\ninitial_delay_ms = 10\ntotal_seconds = 2")
         expectRefused(try unreachable.run(["provision", TestUsers.name(6)]), 69, "cannot reach")
 
+        // ArgumentParser's own usage errors are JSON too under --json.
+        let usage = try cfg.run(["--json", "provision"])
+        #expect(usage.status == 64)
+        #expect((try json(usage.stdout)["error"] as? [String: Any])?["code"] as? String == "usage")
+
         let typo = TestConfig(dir: TempDir(), emulator: emu, extra: "[sas]\nmax_expiry_hour = 3\n")
         expectRefused(try typo.run(["provision", TestUsers.name(6)]), 78, "unknown key sas.max_expiry_hour")
 
