@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Mounting
 import Testing
 
@@ -86,5 +87,31 @@ import Testing
         #expect(HealthProbe.classify(exitStatus: EACCES) == .auth)
         #expect(HealthProbe.checkInProcess("/tmp") == .ok)
         #expect(HealthProbe.checkInProcess("/nonexistent-pus") == .missing)
+    }
+}
+
+/// The probe's parent side against stand-in children: the classification of exit statuses and the deadline.
+@Suite struct HealthProbeTests {
+    func script(_ body: String) throws -> (TempDir, String) {
+        let dir = TempDir()
+        let p = dir.write("probe.sh", "#!/bin/sh\n\(body)\n", mode: 0o755)
+        return (dir, p)
+    }
+
+    @Test func aChildThatNeverAnswersIsHungAndTheCallerIsNotHeld() throws {
+        let (dir, p) = try script("exec sleep 30")
+        let t0 = Date()
+        #expect(HealthProbe(executable: p, deadline: 0.3).check("/") == .hung)
+        #expect(Date().timeIntervalSince(t0) < 5)
+        _ = dir
+    }
+
+    static let cases: [(Int32, Health)] = [(0, .ok), (107, .stale), (116, .stale), (5, .stale), (112, .stale), (13, .auth), (2, .missing), (22, .error)]
+
+    @Test(arguments: HealthProbeTests.cases)
+    func exitStatusesAreClassified(_ c: (Int32, Health)) throws {
+        let (dir, p) = try script("exit \(c.0)")
+        #expect(HealthProbe(executable: p, deadline: 5).check("/") == c.1)
+        _ = dir
     }
 }
