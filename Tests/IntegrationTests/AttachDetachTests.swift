@@ -113,6 +113,27 @@ import TestSupport
         #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "detach", "nobody-known-pus"]).status == 67)
     }
 
+    @Test func aBusyMountIsDetachedLazilyAfterTheNormalUnmountFails() throws {
+        let dir = TempDir()
+        let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
+        let ns = try MountNamespace()
+        let user = TestUsers.name(14)
+        let mp = dir.file("mnt/\(user)")
+        #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user]).status == 0)
+        // A process keeps its working directory inside the mount: umount(2) says EBUSY.
+        let r = try ns.sh("""
+            (cd \(mp) && exec sleep 20) & holder=$!
+            sleep 0.2
+            \(Binaries.pusMount) --config \(cfg.path) detach \(user); rc=$?
+            kill $holder
+            exit $rc
+            """)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("detaching lazily"))
+        #expect(ns.mounts(at: mp).isEmpty, "the lazy unmount took it out of the table")
+        #expect(FileManager.default.fileExists(atPath: dir.file("local/\(user)")), "data untouched")
+    }
+
     @Test func attachRefusesToStackOnAForeignMount() throws {
         let dir = TempDir()
         let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
