@@ -3,6 +3,7 @@ import Hummingbird
 import HTTPTypes
 import Logging
 import NIOCore
+import SystemSupport
 
 /// Per-request context carrying the peer address (SAS `sip` checks).
 public struct EmulatorContext: RequestContext {
@@ -45,7 +46,7 @@ public struct EmulatorResponder: HTTPResponder {
                                 isHTTPS: treatHTTPAsHTTPS || request.headers[.init("X-Forwarded-Proto")!] == "https")
         let out = core.handle(r)
         if log {
-            FileHandle.standardError.write(Data("\(r.method) \(rawPath)?\(redactSig(rawQuery)) -> \(out.status)\n".utf8))
+            FileHandle.standardError.write(Data("\(r.method) \(Redaction.redact(rawPath + "?" + rawQuery)) -> \(out.status)\n".utf8))
         }
         var fields = HTTPFields()
         for (k, v) in out.headers { if let name = HTTPField.Name(k) { fields.append(HTTPField(name: name, value: v)) } }
@@ -81,10 +82,6 @@ public struct EmulatorResponder: HTTPResponder {
                 try await writer.finish(nil)
             })
         }
-    }
-
-    func redactSig(_ q: String) -> String {
-        q.split(separator: "&").map { $0.hasPrefix("sig=") ? "sig=REDACTED" : String($0) }.joined(separator: "&")
     }
 }
 

@@ -229,13 +229,7 @@ public final class Node {
     }
 
     static func isEmptyDirectory(_ path: String) throws -> Bool {
-        guard let d = opendir(path) else { throw SystemError("opendir", path: path) }
-        defer { closedir(d) }
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if name != "." && name != ".." { return false }
-        }
-        return true
+        try Syscalls.directoryEntries(path).isEmpty
     }
 
     func mount(_ spec: MountSpec, target t: MountTarget) throws {

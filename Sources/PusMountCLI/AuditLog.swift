@@ -1,3 +1,4 @@
+import AzureFiles
 import Glibc
 import SystemSupport
 
@@ -6,7 +7,7 @@ import SystemSupport
 /// error: the operation itself already happened.
 enum AuditLog {
     static func record(path: String, command: String, fields: [(String, JSONValue)], logger: (String) -> Void) {
-        let line = JSONValue.object([("time", .string(AzureTimestamp.now())), ("command", .string(command)),
+        let line = JSONValue.object([("time", .string(SAS.timestamp(Clock.unixSeconds()))), ("command", .string(command)),
                                      ("pid", .int(Int(getpid()))), ("uid", .int(Int(getuid())))] + fields).serialized() + "\n"
         do {
             let dir = AtomicFile.directory(of: path)
@@ -17,18 +18,5 @@ enum AuditLog {
         } catch {
             logger("could not append to the audit log \(path): \(error)")
         }
-    }
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ` of now.
-enum AzureTimestamp {
-    static func now() -> String {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        var t = time_t(ts.tv_sec)
-        var tmv = tm()
-        gmtime_r(&t, &tmv)
-        func p(_ v: Int32, _ w: Int = 2) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
-        return "\(p(tmv.tm_year + 1900, 4))-\(p(tmv.tm_mon + 1))-\(p(tmv.tm_mday))T\(p(tmv.tm_hour)):\(p(tmv.tm_min)):\(p(tmv.tm_sec))Z"
     }
 }

@@ -28,15 +28,10 @@ public enum AtomicFile {
     /// Removes temp files (`.<name>.tmp.<pid>`, `<name>.tmp.<pid>`) in `directory` left by writers that were
     /// killed: those whose pid no longer exists.
     public static func sweepStaleTemporaries(in directory: String) {
-        guard let d = opendir(directory) else { return }
-        defer { closedir(d) }
-        var stale: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        for name in (try? Syscalls.directoryEntries(directory)) ?? [] {
             guard let r = name.firstRange(of: ".tmp."), let pid = Int32(name[r.upperBound...]) else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { stale.append(name) }
+            if kill(pid, 0) != 0 && errno == ESRCH { _ = try? Syscalls.unlink("\(directory)/\(name)") }
         }
-        for name in stale { _ = try? Syscalls.unlink("\(directory)/\(name)") }
     }
 
     /// The directory part of `path` ("." for a bare name).

@@ -124,6 +124,18 @@ public enum Syscalls {
         throw SystemError("unlink", path: path)
     }
 
+    /// The names in a directory (opendir/readdir), without `.` and `..`.
+    public static func directoryEntries(_ path: String) throws -> [String] {
+        guard let d = opendir(path) else { throw SystemError("opendir", path: path) }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     /// rmdir(2). Returns false (and does nothing) when the directory is missing or not empty.
     @discardableResult
     public static func rmdirIfEmpty(_ path: String) throws -> Bool {
