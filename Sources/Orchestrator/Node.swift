@@ -292,7 +292,7 @@ public final class Node {
         }
         let plan = Planner.detach(entry: entry, sessions: sessions, all: all, state: st, mountpoint: mp, lingerSeconds: config.lingerSeconds)
         for n in plan.notes { logger.debug("\(user.name): \(n)") }
-        let remaining = (entry?.leases ?? []).filter { l in !plan.steps.contains { if case .dropLeases(let s) = $0 { return s.contains(l.session) } else { return false } } }.count
+        let remaining = plan.remainingLeases ?? 0
         if dryRun { return DetachResult(plan: plan, remainingLeases: remaining, unmounted: false) }
         var unmounted = false
         for step in plan.steps {

@@ -69,6 +69,8 @@ public struct Plan: Sendable, Equatable {
     public var steps: [Step]
     public var target: MountTarget?
     public var notes: [String] = []
+    /// Leases left after a detach plan runs (nil for attach plans).
+    public var remainingLeases: Int?
 
     /// True when the plan mounts something.
     public var mounts: Bool { steps.contains { if case .mount = $0 { return true } else { return false } } }

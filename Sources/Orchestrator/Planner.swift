@@ -58,24 +58,24 @@ public enum Planner {
         let remaining = leases.filter { !dropping.contains($0.session) }.count
         if remaining > 0 {
             notes.append("\(remaining) lease(s) remain: the mount stays")
-            return Plan(steps: steps, target: nil, notes: notes)
+            return Plan(steps: steps, target: nil, notes: notes, remainingLeases: remaining)
         }
         if lingerSeconds > 0, case .ours = state {
             notes.append("last lease gone; mount.linger_seconds = \(lingerSeconds): `pus-mount reconcile` unmounts after the linger")
-            return Plan(steps: steps, target: nil, notes: notes)
+            return Plan(steps: steps, target: nil, notes: notes, remainingLeases: 0)
         }
         switch state {
         case .ours(let health):
             steps.append(.unmount(mountpoint, reason: health == .ok ? "last lease gone" : "last lease gone; mount is \(health.rawValue)"))
         case .foreign(let source, _):
             notes.append("\(mountpoint) holds a foreign mount of \(source): left alone")
-            return Plan(steps: steps, target: nil, notes: notes)
+            return Plan(steps: steps, target: nil, notes: notes, remainingLeases: 0)
         case .absent:
             break
         }
         if let c = entry?.credentialsPath { steps.append(.removeCredentials(c)) }
         steps.append(.removeMountpoint(mountpoint))
         if entry != nil { steps.append(.markUnmounted) }
-        return Plan(steps: steps, target: nil, notes: notes)
+        return Plan(steps: steps, target: nil, notes: notes, remainingLeases: 0)
     }
 }

@@ -12,8 +12,6 @@ enum ErrorMapping {
             let base = "\(e.operation): \(e.code.isEmpty ? "HTTP \(e.status)" : e.code) (HTTP \(e.status)): \(e.message)"
                 + (e.requestID.map { " [request id \($0)]" } ?? "")
             switch (e.status, e.code) {
-            case (403, "AuthenticationFailed"):
-                return PusError(.permission, base, hint: e.hint)
             case (403, _):
                 return PusError(.permission, base, hint: e.hint)
             case (409, "ShareBeingDeleted"), (429, _), (408, _), (500, _), (502, _), (503, _), (504, _):

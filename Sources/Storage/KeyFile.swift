@@ -17,11 +17,7 @@ public struct KeyFile: Sendable {
         if (st.st_mode & S_IFMT) == S_IFLNK {
             throw PusError(.config, "key file \(path) is a symbolic link", hint: "point key_file at the real file")
         }
-        let mode = st.st_mode & 0o7777
-        if st.st_uid != 0 || (mode & 0o077) != 0 {
-            throw PusError(.config, "key file \(path) is owned by uid \(st.st_uid) with mode \(String(mode, radix: 8)): it must be readable by root only",
-                           hint: "chown root:root \(path) && chmod 0600 \(path)")
-        }
+        try FilePolicy.checkRootOwned(path: path, st: st, kind: "key file", allowGroupOtherRead: false)
         let bytes: [UInt8]
         do { bytes = try Syscalls.readFile(path) } catch {
             throw PusError(.permission, "cannot read key file \(path): \(error)", hint: "run pus-mount as root")

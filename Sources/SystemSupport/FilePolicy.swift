@@ -1,11 +1,9 @@
 import Glibc
-import Orchestrator
-import SystemSupport
 
 /// Ownership and mode rules for the files pus-mount trusts (config, key files).
-enum FilePolicy {
+public enum FilePolicy {
     /// Root-owned, not a symlink, and not writable (and, for secrets, not readable) by group or others.
-    static func checkRootOwned(path: String, st: stat, kind: String, allowGroupOtherRead: Bool) throws {
+    public static func checkRootOwned(path: String, st: stat, kind: String, allowGroupOtherRead: Bool) throws {
         let mode = st.st_mode & 0o7777
         let bad: mode_t = allowGroupOtherRead ? 0o022 : 0o077
         if st.st_uid != 0 || (mode & bad) != 0 {
