@@ -57,14 +57,17 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "TestSupport", dependencies: ["SystemSupport"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["SystemSupport", "Mounting", "Orchestrator", "AzureFiles"], path: "Tests/TestSupport"),
         .testTarget(name: "AzureFilesTests", dependencies: ["AzureFiles", "TestSupport"],
                     resources: [.copy("Vectors")]),
         .testTarget(name: "EmulatorTests", dependencies: ["AzureFilesEmulator", "AzureFiles", "SystemSupport", "TestSupport"]),
         .testTarget(name: "MountingTests", dependencies: ["Mounting", "SystemSupport", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "SystemSupport", "TestSupport"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "SystemSupport", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "OrchestratorTests", dependencies: ["Orchestrator", "Ledger", "Mounting", "SystemSupport", "TestSupport"]),
+        .testTarget(name: "OrchestratorTests", dependencies: [
+            "Orchestrator", "Ledger", "Mounting", "Credentials", "Storage", "AzureFiles", "SystemSupport", "TestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "AzureFiles", "AzureFilesEmulator", "Storage", "Mounting", "Credentials", "Ledger", "Orchestrator",
             "PusMountCLI", "TestSupport",

@@ -12,7 +12,8 @@ fi
 mkdir -p .build
 "$venv/bin/python" Tests/Oracle/make_vectors.py .build/oracle-vectors.json
 export PUS_ORACLE_VECTORS="$PWD/.build/oracle-vectors.json"
-export PUS_ORACLE_PYTHON="$PWD/$venv/bin/python"
+case "$venv" in /*) ;; *) venv="$PWD/$venv" ;; esac
+export PUS_ORACLE_PYTHON="$venv/bin/python"
 # Test users (NSS): pusu01..pusu50 (uids 42001..42050) and pusulow (uid 999, below users.min_uid).
 for i in $(seq -w 1 50); do
   id -u "pusu$i" >/dev/null 2>&1 || useradd --no-create-home --no-user-group --uid "420$i" --gid 100 --shell /usr/sbin/nologin "pusu$i"

@@ -36,8 +36,17 @@ public struct CredentialsStore: Sendable {
     /// path is refused, not followed or replaced.
     @discardableResult
     public func write(_ creds: CredentialsFile, share: String) throws -> String {
+        try write(creds, to: path(for: share))
+    }
+
+    /// Writes (or replaces) the credentials file at `p`, which must lie in this store's directory.
+    @discardableResult
+    public func write(_ creds: CredentialsFile, to p: String) throws -> String {
+        guard AtomicFile.directory(of: p) == directory, p.hasSuffix(".cred") else {
+            throw PusError(.config, "credentials file \(p) is not a .cred file in \(directory)",
+                           hint: "the ledger records credentials under paths.credentials_dir; run `pus-mount reconcile` after changing it")
+        }
         try prepareDirectory()
-        let p = path(for: share)
         if let st = try Syscalls.linkStatus(p), (st.st_mode & S_IFMT) != S_IFREG {
             throw PusError(.permission, "\(p) exists and is not a regular file (a planted symlink?); refusing to write the account key there",
                            hint: "remove \(p) after checking who created it")
@@ -45,6 +54,33 @@ public struct CredentialsStore: Sendable {
         AtomicFile.sweepStaleTemporaries(in: directory)
         try AtomicFile.write(try creds.render(), to: p, mode: 0o600, owner: (0, 0))
         return p
+    }
+
+    /// How the file at `p` compares with `expected`: missing, or wrong (type, owner, mode or content; the text
+    /// never includes the content).
+    public func check(_ p: String, expected: CredentialsFile) -> CredentialsCheck {
+        guard let st = try? Syscalls.linkStatus(p) else { return .missing }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { return .wrong("not a regular file") }
+        guard st.st_uid == 0, st.st_gid == 0 else { return .wrong("owned by \(st.st_uid):\(st.st_gid), not root:root") }
+        guard st.st_mode & 0o7777 == 0o600 else { return .wrong("mode \(String(st.st_mode & 0o7777, radix: 8)), not 0600") }
+        guard let bytes = try? Syscalls.readFile(p), let want = try? expected.render() else { return .wrong("unreadable") }
+        return bytes == want ? .ok : .wrong("its passwords differ from the account's key file")
+    }
+
+    /// The `.cred` files in the directory with their age in seconds (from mtime).
+    public func files(now: Int) -> [(path: String, age: Int)] {
+        ((try? Syscalls.directoryEntries(directory)) ?? []).filter { $0.hasSuffix(".cred") && !$0.hasPrefix(".") }.sorted().compactMap { name in
+            let p = "\(directory)/\(name)"
+            guard let st = try? Syscalls.linkStatus(p), (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+            return (p, now - Int(st.st_mtim.tv_sec))
+        }
+    }
+
+    /// Removes the file at `p` when it is a regular `.cred` file (never through a symlink); true when removed.
+    @discardableResult
+    public func remove(path p: String) throws -> Bool {
+        guard p.hasSuffix(".cred"), let st = try Syscalls.linkStatus(p), (st.st_mode & S_IFMT) == S_IFREG else { return false }
+        return try Syscalls.unlink(p)
     }
 
     /// Reads the credentials file for `share` (O_NOFOLLOW); nil when absent.
@@ -59,4 +95,12 @@ public struct CredentialsStore: Sendable {
     public func remove(share: String) throws -> Bool {
         try Syscalls.unlink(path(for: share))
     }
+}
+
+/// How a credentials file compares with what the current key files would write.
+public enum CredentialsCheck: Sendable, Equatable {
+    case ok
+    case missing
+    /// Wrong type, owner, mode or content (the text says which; never the key).
+    case wrong(String)
 }

@@ -1,16 +1,34 @@
-/// The ledger (`<state_dir>/ledger.json`): every mount pus-mount made and the session leases holding it.
-/// Versioned; times are Unix seconds.
+/// The ledger (`<state_dir>/ledger.json`): every mount pus-mount made, the session leases holding it, and
+/// the shared volumes `bootstrap` mounted. Versioned; times are Unix seconds.
+///
+/// Version history (``LedgerStore`` migrates older files on read and writes the current version):
+/// - 1: entries with leases (session, pid, pid start time).
+/// - 2: leases record the boot they were made in (`bootID`); entries record when their last lease went
+///   (`idleSince`, for `mount.linger_seconds`) and which account key the mount was made with (`keyID`, a
+///   fingerprint, never the key); `volumes` holds the `[[volumes]]` mounts.
 public struct Ledger: Codable, Sendable, Equatable {
     /// The format this build writes.
-    public static let currentVersion = 1
+    public static let currentVersion = 2
 
     public var version: Int
     /// Entries by user name.
     public var entries: [String: Entry]
+    /// Shared volumes by their `[[volumes]]` name.
+    public var volumes: [String: Volume]
 
     public init() {
         version = Self.currentVersion
         entries = [:]
+        volumes = [:]
+    }
+
+    enum CodingKeys: String, CodingKey { case version, entries, volumes }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        version = try c.decode(Int.self, forKey: .version)
+        entries = try c.decode([String: Entry].self, forKey: .entries)
+        volumes = try c.decodeIfPresent([String: Volume].self, forKey: .volumes) ?? [:]
     }
 
     /// One user's mount.
@@ -22,7 +40,8 @@ public struct Ledger: Codable, Sendable, Equatable {
         public var backend: String
         public var account: String?
         public var share: String?
-        /// Mount source: `//host/share` or the local directory.
+        /// Mount source: `//host/share` or the local directory. With ``mountpoint`` and ``backend`` this is
+        /// how pus-mount recognises its own mount, whatever the configuration says today.
         public var source: String
         public var mountpoint: String
         /// sha256 (first 16 hex) of the option string, to detect option drift.
@@ -33,6 +52,10 @@ public struct Ledger: Codable, Sendable, Equatable {
         public var leases: [Lease]
         public var createdAt: Int
         public var updatedAt: Int
+        /// When the last lease went while the mount stayed (linger); nil while leases remain.
+        public var idleSince: Int?
+        /// Fingerprint of the account key the credentials held when this mount was made (see ``KeyID``).
+        public var keyID: String?
 
         public init(user: String, uid: UInt32, gid: UInt32, backend: String, account: String?, share: String?, source: String,
                     mountpoint: String, optionsDigest: String, credentialsPath: String?, mounted: Bool, leases: [Lease], now: Int) {
@@ -53,19 +76,52 @@ public struct Ledger: Codable, Sendable, Equatable {
         }
     }
 
-    /// A session holding a mount: its id, and optionally the pid (with its start time, so a recycled pid
-    /// does not keep the lease alive).
+    /// A session holding a mount: its id, optionally the pid (with its start time, so a recycled pid does
+    /// not keep the lease alive), and the boot it was made in.
     public struct Lease: Codable, Sendable, Equatable {
         public var session: String
         public var pid: Int32?
         public var pidStartTime: UInt64?
+        /// `/proc/sys/kernel/random/boot_id` when the lease was made; nil in version 1 ledgers.
+        public var bootID: String?
         public var createdAt: Int
 
-        public init(session: String, pid: Int32? = nil, pidStartTime: UInt64? = nil, createdAt: Int) {
+        public init(session: String, pid: Int32? = nil, pidStartTime: UInt64? = nil, bootID: String? = nil, createdAt: Int) {
             self.session = session
             self.pid = pid
             self.pidStartTime = pidStartTime
+            self.bootID = bootID
             self.createdAt = createdAt
+        }
+    }
+
+    /// A shared `[[volumes]]` mount made by `bootstrap` (or repaired by `reconcile`).
+    public struct Volume: Codable, Sendable, Equatable {
+        public var name: String
+        public var account: String
+        public var share: String
+        public var source: String
+        public var mountpoint: String
+        public var readOnly: Bool
+        public var optionsDigest: String
+        public var credentialsPath: String?
+        public var mounted: Bool
+        public var keyID: String?
+        public var updatedAt: Int
+
+        public init(name: String, account: String, share: String, source: String, mountpoint: String, readOnly: Bool,
+                    optionsDigest: String, credentialsPath: String?, mounted: Bool, keyID: String?, now: Int) {
+            self.name = name
+            self.account = account
+            self.share = share
+            self.source = source
+            self.mountpoint = mountpoint
+            self.readOnly = readOnly
+            self.optionsDigest = optionsDigest
+            self.credentialsPath = credentialsPath
+            self.mounted = mounted
+            self.keyID = keyID
+            updatedAt = now
         }
     }
 }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 import SystemSupport
 
@@ -36,7 +35,7 @@ public struct LedgerStore: Sendable {
         let result = try body(&ledger)
         if ledger != before || old == nil {
             if old != nil { try keepBackup() }
-            try AtomicFile.write(try Self.encode(ledger), to: path, mode: 0o600)
+            try AtomicFile.write(Self.encode(ledger), to: path, mode: 0o600)
         }
         return result
     }
@@ -60,27 +59,42 @@ public struct LedgerStore: Sendable {
     }
 
     func decode(_ bytes: [UInt8]) throws -> Ledger {
-        struct VersionProbe: Decodable { let version: Int }
-        guard let probe = try? JSONDecoder().decode(VersionProbe.self, from: Data(bytes)) else {
-            throw PusError(.other, "ledger \(path) does not parse; it was left untouched",
-                           hint: "inspect it (a good copy may be in \(backupPath)) or run `pus-mount reconcile --rebuild-ledger`")
+        guard let doc = try? JSONParser.parse(bytes, maxDepth: 16), let version = doc["version"]?.intValue else {
+            throw LedgerError(.unparseable, path: path)
         }
-        guard probe.version <= Ledger.currentVersion, probe.version >= 1 else {
-            throw PusError(.other, "ledger \(path) has format version \(probe.version); this pus-mount understands up to \(Ledger.currentVersion)",
-                           hint: "run the newer pus-mount that wrote it; the file was left untouched")
+        guard version <= Ledger.currentVersion, version >= 1 else {
+            throw LedgerError(.futureVersion(version), path: path)
         }
         do {
-            return try JSONDecoder().decode(Ledger.self, from: Data(bytes))
+            var ledger = try Ledger(json: doc)
+            // Version 1 -> 2 adds only optional fields (absent means unknown): nothing to convert.
+            ledger.version = Ledger.currentVersion
+            return ledger
         } catch {
-            throw PusError(.other, "ledger \(path) does not match format version \(probe.version): \(error); it was left untouched",
-                           hint: "restore \(backupPath) or run `pus-mount reconcile --rebuild-ledger`")
+            throw LedgerError(.malformed, path: path, detail: "\(error)")
         }
     }
 
-    /// Stable, readable JSON (sorted keys, slashes unescaped).
-    public static func encode(_ ledger: Ledger) throws -> [UInt8] {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return Array(try e.encode(ledger)) + [10]
+    /// Moves an unusable ledger aside as `ledger.json.corrupt-<unix time>` (never deleted) and returns the
+    /// new path; nil when there was no file. Takes the ledger lock.
+    public func moveAside(now: Int) throws -> String? {
+        try Syscalls.mkdirs(AtomicFile.directory(of: path), mode: 0o700)
+        let lock = try FileLock.acquire(path: lockPath, timeout: lockTimeout)
+        defer { withExtendedLifetime(lock) {} }
+        guard try Syscalls.linkStatus(path) != nil else { return nil }
+        var dest = "\(path).corrupt-\(now)"
+        var n = 1
+        while try Syscalls.linkStatus(dest) != nil {
+            dest = "\(path).corrupt-\(now).\(n)"
+            n += 1
+        }
+        try Syscalls.rename(path, dest)
+        try Syscalls.fsyncDirectory(AtomicFile.directory(of: path))
+        return dest
+    }
+
+    /// Stable, readable JSON (sorted keys, two-space indent), with a final newline.
+    public static func encode(_ ledger: Ledger) -> [UInt8] {
+        ledger.json.serialized(pretty: true) + [10]
     }
 }

@@ -6,13 +6,44 @@ import SystemSupport
 /// it), mtab/utab updates disabled (the kernel's mountinfo is the truth; tests stay off the host's utab),
 /// the helper's stderr captured, and libmount's return-code rules applied (a helper that ran makes
 /// mnt_context_mount return 0 even when it failed).
+///
+/// With `isolatedIn` set, mount(2) and the normal umount(2) run in a child (`<executable> __mount ...` /
+/// `__unmount`) with a deadline: an SMB server that accepts TCP and never answers can block mount(2) for
+/// minutes in a thread that cannot be interrupted. The parent gives up at the deadline (the error has
+/// `timedOut`), kills the child and does not wait for it. Lazy unmounts (MNT_DETACH) do not wait for the
+/// server and run in-process.
 public final class LibMountMounter: Mounter {
     /// libmount fake mode: everything but the mount(2) syscall (mount.cifs runs with -f).
     public let fake: Bool
+    /// The executable whose hidden `__mount` / `__unmount` commands run the operation in a child.
+    public let childExecutable: String?
 
-    public init(fake: Bool = false) { self.fake = fake }
+    public init(fake: Bool = false, isolatedIn childExecutable: String? = nil) {
+        self.fake = fake
+        self.childExecutable = childExecutable
+    }
 
-    public func mount(_ spec: MountSpec) throws {
+    public func mount(_ spec: MountSpec, deadline: Double) throws {
+        if let exe = childExecutable {
+            var args = ["__mount"]
+            if fake { args.append("--fake-mount") }
+            args += ["--", spec.source, spec.target, spec.fstype, spec.options]
+            try runChild(exe, args, operation: "mount", target: spec.target, deadline: deadline)
+            return
+        }
+        try mountInProcess(spec)
+    }
+
+    public func unmount(_ target: String, lazy: Bool, deadline: Double) throws {
+        if let exe = childExecutable, !lazy, !fake {
+            try runChild(exe, ["__unmount", "--", target], operation: "unmount", target: target, deadline: deadline)
+            return
+        }
+        try unmountInProcess(target, lazy: lazy)
+    }
+
+    /// mount through libmount in this process (the `__mount` child's side).
+    public func mountInProcess(_ spec: MountSpec) throws {
         let ctx = try MountContext()
         try ctx.check(mnt_context_set_source(ctx.raw, spec.source), "mnt_context_set_source")
         try ctx.check(mnt_context_set_target(ctx.raw, spec.target), "mnt_context_set_target")
@@ -24,7 +55,8 @@ public final class LibMountMounter: Mounter {
         try finish(ctx, rc: rc, helperOutput: helperOutput, operation: "mount", target: spec.target)
     }
 
-    public func unmount(_ target: String, lazy: Bool) throws {
+    /// umount through libmount in this process (the `__unmount` child's side, and lazy unmounts).
+    public func unmountInProcess(_ target: String, lazy: Bool) throws {
         let ctx = try MountContext()
         try ctx.check(mnt_context_set_target(ctx.raw, target), "mnt_context_set_target")
         try ctx.check(mnt_context_disable_mtab(ctx.raw, 1), "mnt_context_disable_mtab")
@@ -32,6 +64,44 @@ public final class LibMountMounter: Mounter {
         if fake { try ctx.check(mnt_context_enable_fake(ctx.raw, 1), "mnt_context_enable_fake") }
         let (rc, helperOutput) = try StderrCapture.around { mnt_context_umount(ctx.raw) }
         try finish(ctx, rc: rc, helperOutput: helperOutput, operation: lazy ? "lazy unmount" : "unmount", target: target)
+    }
+
+    /// Runs `exe args` with a deadline; its stdout carries a ``MountError/wireLine`` when it failed.
+    private func runChild(_ exe: String, _ args: [String], operation: String, target: String, deadline: Double) throws {
+        let child: ChildProcess.Spawned
+        do {
+            child = try ChildProcess.spawn(exe, args, pipeStdout: true)
+        } catch {
+            throw MountError(operation: operation, target: target, exitCode: 1, syscallErrno: nil, helperStatus: nil, helperErrno: nil,
+                             detail: "cannot start the \(operation) child: \(error)")
+        }
+        let end = Clock.monotonicSeconds() + deadline
+        var output: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 4096)
+        var pfd = pollfd(fd: child.stdoutFD, events: Int16(POLLIN), revents: 0)
+        while true {
+            let left = end - Clock.monotonicSeconds()
+            if left <= 0 { break }
+            let r = poll(&pfd, 1, Int32(max(1, min(left * 1000, 1000))))
+            if r < 0 { if errno == EINTR { continue }; break }
+            if r == 0 { continue }
+            let n = buf.withUnsafeMutableBytes { read(child.stdoutFD, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            if output.count < 65536 { output += buf[0..<n] }
+        }
+        close(child.stdoutFD)
+        let status = ChildProcess.wait(child.pid, until: max(end, Clock.monotonicSeconds()))
+        if status == 0 { return }
+        let text = String(decoding: output, as: UTF8.self).trimmingWhitespace()
+        if status == nil {
+            throw MountError(operation: operation, target: target, exitCode: 32, syscallErrno: nil, helperStatus: nil, helperErrno: nil,
+                             detail: "\(operation) did not complete within \(Int(deadline.rounded())) s; gave up (the server does not answer)",
+                             timedOut: true)
+        }
+        throw MountError.fromWire(text, operation: operation, target: target)
+            ?? MountError(operation: operation, target: target, exitCode: Int(status ?? 1), syscallErrno: nil, helperStatus: nil,
+                          helperErrno: nil, detail: text.isEmpty ? "the \(operation) child exited with status \(status ?? 1)" : Redaction.redact(text))
     }
 
     private func finish(_ ctx: borrowing MountContext, rc: Int32, helperOutput: String, operation: String, target: String) throws {
@@ -59,9 +129,12 @@ enum StderrCapture {
         var template = Array("/tmp/pus-mount-helper-XXXXXX".utf8CString)
         let tmp = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard tmp >= 0 else { return (body(), "") }
+        // mkostemp is not imported: mark it close-on-exec right away (nothing forks in between).
+        _ = fcntl(tmp, F_SETFD, FD_CLOEXEC)
         template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         defer { close(tmp) }
-        let saved = dup(2)
+        // The saved stderr must not reach the helper either; only fd 2 (the capture file) does.
+        let saved = fcntl(2, F_DUPFD_CLOEXEC, 0)
         guard saved >= 0 else { return (body(), "") }
         defer { close(saved) }
         dup2(tmp, 2)

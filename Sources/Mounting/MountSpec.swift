@@ -13,10 +13,11 @@ public struct MountSpec: Sendable, Equatable, Codable {
     }
 }
 
-/// The mount seam: the real one is ``LibMountMounter``.
+/// The mount seam: the real one is ``LibMountMounter``; tests script one in TestSupport.
 public protocol Mounter: AnyObject {
-    /// Mounts `spec`; throws ``MountError``.
-    func mount(_ spec: MountSpec) throws
-    /// Unmounts `target` (lazily: MNT_DETACH); throws ``MountError``.
-    func unmount(_ target: String, lazy: Bool) throws
+    /// Mounts `spec`, giving up after `deadline` seconds where the implementation can enforce it; throws
+    /// ``MountError`` (with `timedOut` when the deadline passed).
+    func mount(_ spec: MountSpec, deadline: Double) throws
+    /// Unmounts `target` (lazily: MNT_DETACH, which does not wait for the server); throws ``MountError``.
+    func unmount(_ target: String, lazy: Bool, deadline: Double) throws
 }

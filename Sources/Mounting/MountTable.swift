@@ -15,8 +15,11 @@ public struct MountEntry: Sendable, Equatable {
     public var fsOptions: String
     /// The root of the mount within its filesystem (bind mounts of a subdirectory show it here).
     public var root: String
+    /// The filesystem's device number (st_dev of what is mounted).
+    public var device: UInt64
 
-    public init(id: Int, parentID: Int, source: String, target: String, fstype: String, vfsOptions: String, fsOptions: String, root: String) {
+    public init(id: Int, parentID: Int, source: String, target: String, fstype: String, vfsOptions: String, fsOptions: String, root: String,
+                device: UInt64 = 0) {
         self.id = id
         self.parentID = parentID
         self.source = source
@@ -25,6 +28,7 @@ public struct MountEntry: Sendable, Equatable {
         self.vfsOptions = vfsOptions
         self.fsOptions = fsOptions
         self.root = root
+        self.device = device
     }
 
     /// Value of `name=` in the fs options, if present.
@@ -54,7 +58,7 @@ public enum MountTable {
             out.append(MountEntry(id: Int(mnt_fs_get_id(f)), parentID: Int(mnt_fs_get_parent_id(f)), source: s(mnt_fs_get_source(f)),
                                   target: s(mnt_fs_get_target(f)), fstype: s(mnt_fs_get_fstype(f)),
                                   vfsOptions: s(mnt_fs_get_vfs_options(f)), fsOptions: s(mnt_fs_get_fs_options(f)),
-                                  root: s(mnt_fs_get_root(f))))
+                                  root: s(mnt_fs_get_root(f)), device: UInt64(mnt_fs_get_devno(f))))
         }
         return out
     }

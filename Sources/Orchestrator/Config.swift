@@ -41,6 +41,8 @@ public struct Config: Sendable, Equatable {
     public var fileMode = "0600"
     public var dirMode = "0700"
     public var mountTimeoutSeconds = 60
+    /// Deadline of a health probe (stat + one readdir in a child): a mount that does not answer is `hung`.
+    public var probeTimeoutSeconds = 5
     public var lingerSeconds = 0
     public var minUID = 1000
     public var denyUsers = ["root"]

@@ -7,93 +7,129 @@ import Mounting
 import Storage
 import SystemSupport
 
-/// This node's per-user storage: the executor. It alone performs plan steps, through its ports (REST via
-/// ``AzureStorage``, mounts via ``Mounter``, files via the credentials and ledger stores).
-/// Locking: a per-user lock for the slow work (REST, mount); the ledger lock only inside LedgerStore.update.
+/// This node's per-user storage: the facade the commands call. Each operation is: take the user's lock (for the
+/// slow work), survey (``Inspector``), plan (``Planner``, pure), perform (``Executor``, with undo). The ledger
+/// lock is taken only inside ``LedgerStore/update(_:)``: never across a network call or a mount.
 public final class Node {
     public let config: Config
     public let ledger: LedgerStore
     public let credentials: CredentialsStore
     public let local: LocalStore
-    let mounter: any Mounter
-    let mountinfoPath: String
-    let probe: HealthProbe
+    public let inspector: Inspector
+    public let executor: Executor
     let azureProvider: () throws -> AzureStorage
     let logger: Logger
-    /// Whether mounts are in libmount fake mode (no mount(2); nothing to verify afterwards).
-    let fakeMounts: Bool
+    let clock: () -> Int
 
-    public init(config: Config, mounter: any Mounter, fakeMounts: Bool = false, mountinfoPath: String = MountTable.processTable,
-                probe: HealthProbe, azure: @escaping () throws -> AzureStorage, logger: Logger) {
+    /// The seams to the machine. The real ones are libmount, /proc/self/mountinfo, the probe child and /proc.
+    public struct Ports {
+        public var mounter: any Mounter
+        public var mountTable: any MountTableReader
+        public var probe: HealthProbe
+        public var processes: any ProcessInspector
+        public var sameDirectory: MountIdentity.SameDirectory
+        public var clock: () -> Int
+
+        public init(mounter: any Mounter, mountTable: any MountTableReader, probe: HealthProbe, processes: any ProcessInspector,
+                    sameDirectory: @escaping MountIdentity.SameDirectory = MountIdentity.statBoth, clock: @escaping () -> Int = Clock.unixSeconds) {
+            self.mounter = mounter
+            self.mountTable = mountTable
+            self.probe = probe
+            self.processes = processes
+            self.sameDirectory = sameDirectory
+            self.clock = clock
+        }
+    }
+
+    public init(config: Config, ports: Ports, fakeMounts: Bool = false, azure: @escaping () throws -> AzureStorage, logger: Logger) {
         self.config = config
         ledger = LedgerStore(path: config.ledgerPath)
         credentials = CredentialsStore(directory: config.credentialsDir)
         local = LocalStore(root: config.localRoot)
-        self.mounter = mounter
-        self.fakeMounts = fakeMounts
-        self.mountinfoPath = mountinfoPath
-        self.probe = probe
+        inspector = Inspector(mountTable: ports.mountTable, probe: ports.probe, processes: ports.processes, sameDirectory: ports.sameDirectory)
+        executor = Executor(config: config, mounter: ports.mounter, inspector: inspector, ledger: ledger, credentials: credentials, local: local,
+                            azure: azure, logger: logger, fakeMounts: fakeMounts, clock: ports.clock)
         azureProvider = azure
         self.logger = logger
+        clock = ports.clock
     }
 
-    // MARK: facts
+    // MARK: targets
 
-    /// What the user's mount should be.
+    /// The mount the configuration asks for. For a user the ledger knows, the recorded account and share are
+    /// kept (adding an account never moves an existing user).
     public func target(for user: ResolvedUser, entry: Ledger.Entry?) throws -> MountTarget {
         let mp = config.mountpoint(for: user.name)
         switch config.backend {
         case .local:
             let dir = local.path(for: user.name)
-            let options = "bind"
             return MountTarget(backend: .local, account: nil, share: nil, localDirectory: dir, credentialsPath: nil,
-                               spec: MountSpec(source: dir, target: mp, fstype: "none", options: options), optionsDigest: Self.digest(options))
+                               spec: MountSpec(source: dir, target: mp, fstype: "none", options: "bind"), optionsDigest: Self.digest("bind"))
         case .azure:
             let az = try azureProvider()
-            let account = entry?.account.flatMap { az.account(named: $0) } ?? az.placement(for: user.name)
-            let share = az.shareName(for: user.name)
-            let cred = credentials.path(for: share)
-            let options: String
-            do {
-                options = try CIFSOptions.build(vers: config.vers, credentialsPath: cred, uid: user.uid, gid: user.gid,
-                                                fileMode: config.fileMode, dirMode: config.dirMode, extra: config.mountOptions)
-            } catch let e as CIFSOptions.Invalid {
-                throw PusError(.config, e.description, hint: "fix the value in the configuration")
+            let recorded = entry?.backend == "azure" ? entry : nil
+            let account: AccountSpec
+            if let name = recorded?.account {
+                guard let a = az.account(named: name) else {
+                    throw PusError(.config, "\(user.name)'s share is recorded in account \(name), which is no longer in [[azure.accounts]]",
+                                   hint: "add the account back (weight = 0 keeps new users off it)")
+                }
+                account = a
+            } else {
+                account = az.placement(for: user.name)
             }
-            return MountTarget(backend: .azure, account: account.name, share: share, localDirectory: nil, credentialsPath: cred,
-                               spec: MountSpec(source: "//\(account.smbHost)/\(share)", target: mp, fstype: "cifs", options: options),
-                               optionsDigest: Self.digest(options))
+            let share = recorded?.share ?? az.shareName(for: user.name)
+            return try cifsTarget(account: account, share: share, mountpoint: mp, credentialsPath: credentials.path(for: share),
+                                  uid: user.uid, gid: user.gid, fileMode: config.fileMode, dirMode: config.dirMode, readOnly: false)
         }
+    }
+
+    /// The mount a `[[volumes]]` entry asks for: read-only (ro, 0444/0555) unless `read_only = false`.
+    public func volumeTarget(_ v: Config.Volume) throws -> MountTarget {
+        let az = try azureProvider()
+        guard let account = az.account(named: v.account) else { throw PusError(.config, "volume \(v.name): account \(v.account) is not configured") }
+        return try cifsTarget(account: account, share: v.share, mountpoint: v.mountpoint, credentialsPath: credentials.path(for: "volume.\(v.name)"),
+                              uid: 0, gid: 0, fileMode: v.readOnly ? "0444" : "0644", dirMode: v.readOnly ? "0555" : "0755", readOnly: v.readOnly)
+    }
+
+    func cifsTarget(account: AccountSpec, share: String, mountpoint: String, credentialsPath: String, uid: UInt32, gid: UInt32,
+                    fileMode: String, dirMode: String, readOnly: Bool) throws -> MountTarget {
+        let options: String
+        do {
+            options = try CIFSOptions.build(vers: config.vers, credentialsPath: credentialsPath, uid: uid, gid: gid, fileMode: fileMode, dirMode: dirMode,
+                                            extra: (readOnly ? ["ro"] : []) + config.mountOptions.filter { !readOnly || $0 != "rw" })
+        } catch let e as CIFSOptions.Invalid {
+            throw PusError(.config, e.description, hint: "fix the value in the configuration")
+        }
+        return MountTarget(backend: .azure, account: account.name, share: share, localDirectory: nil, credentialsPath: credentialsPath,
+                           spec: MountSpec(source: "//\(account.smbHost)/\(share)", target: mountpoint, fstype: "cifs", options: options),
+                           optionsDigest: Self.digest(options), keyID: account.keys.key1ID)
     }
 
     static func digest(_ s: String) -> String { String(Crypto.hex(Crypto.sha256(Array(s.utf8))).prefix(16)) }
 
-    /// The live mount table.
-    public func mountTable() throws -> [MountEntry] { try MountTable.read(path: mountinfoPath) }
+    /// The record of a ledger entry.
+    static func record(_ e: Ledger.Entry) -> MountRecord { MountRecord(backend: e.backend, source: e.source, mountpoint: e.mountpoint) }
 
-    /// What is mounted at the target's mountpoint, and how healthy it is.
-    public func state(of t: MountTarget, in table: [MountEntry]) -> MountState {
-        guard let m = MountTable.mount(at: t.spec.target, in: table) else { return .absent }
-        switch t.backend {
-        case .azure:
-            guard m.fstype == "cifs", m.source.lowercased() == t.spec.source.lowercased() else {
-                return .foreign(source: m.source, fstype: m.fstype)
-            }
-            return .ours(probe.check(t.spec.target))
-        case .local:
-            // A bind mount shows the device as its source: identify it by inode instead.
-            var a = stat(), b = stat()
-            guard stat(t.spec.target, &a) == 0, stat(t.spec.source, &b) == 0, a.st_dev == b.st_dev, a.st_ino == b.st_ino else {
-                return .foreign(source: m.source + (m.root == "/" ? "" : "[\(m.root)]"), fstype: m.fstype)
-            }
-            return .ours(HealthProbe.checkInProcess(t.spec.target))
-        }
+    // MARK: locks
+
+    var locksDirectory: String { config.stateDir + "/locks" }
+    /// How long a command waits for a user's lock: longer than a mount may take.
+    public var lockTimeout: Double { Double(config.mountTimeoutSeconds) + 30 }
+
+    func lockPath(user: String) -> String { "\(locksDirectory)/\(user).lock" }
+    func lockPath(volume: String) -> String { "\(locksDirectory)/+volume-\(volume).lock" }
+
+    /// The user's lock, waiting up to ``lockTimeout`` (then exit 75).
+    func userLock(_ user: String) throws -> FileLock {
+        try Syscalls.mkdirs(locksDirectory, mode: 0o700)
+        return try FileLock.acquire(path: lockPath(user: user), timeout: lockTimeout)
     }
 
-    func userLock(_ user: String) throws -> FileLock {
-        let dir = config.stateDir + "/locks"
-        try Syscalls.mkdirs(dir, mode: 0o700)
-        return try FileLock.acquire(path: "\(dir)/\(user).lock", timeout: Double(config.mountTimeoutSeconds) + 30)
+    /// The lock at `path` if it is free now (reconcile never waits for a busy user).
+    func tryLock(_ path: String) throws -> FileLock? {
+        try Syscalls.mkdirs(locksDirectory, mode: 0o700)
+        return try FileLock.attempt(path: path)
     }
 
     // MARK: attach
@@ -110,7 +146,7 @@ public final class Node {
     public func attach(_ user: ResolvedUser, session: String, pid: Int32?, dryRun: Bool) throws -> AttachResult {
         var pidStart: UInt64?
         if let pid {
-            guard let st = ChildProcess.startTime(of: pid) else {
+            guard let st = inspector.processes.startTime(of: pid) else {
                 throw PusError(.badInput, "--pid \(pid): no such process", hint: "pass the pid of the session's leader process")
             }
             pidStart = st
@@ -123,147 +159,29 @@ public final class Node {
         defer { withExtendedLifetime(lock) {} }
         let entry = try ledger.read().entries[user.name]
         let t = try target(for: user, entry: entry)
-        let st = state(of: t, in: try mountTable())
-        let lease = Ledger.Lease(session: session, pid: pid, pidStartTime: pidStart, createdAt: Clock.unixSeconds())
-        let plan = try Planner.attach(target: t, entry: entry, state: st, lease: lease)
+        let table = try inspector.table()
+        let recorded = entry.map { inspector.state(of: Self.record($0), in: table) } ?? .absent
+        let atTarget: MountState
+        if let e = entry, Self.record(e) == t.record { atTarget = recorded }
+        else if case .ours(.ok) = recorded { atTarget = .absent }
+        else { atTarget = inspector.state(of: t.record, in: table) }
+        let dead = inspector.check(entry?.leases ?? []).filter { !$0.isAlive && $0.lease.session != session }.map(\.lease.session)
+        let lease = Ledger.Lease(session: session, pid: pid, pidStartTime: pidStart, bootID: inspector.bootID, createdAt: clock())
+        let plan = try Planner.attach(target: t, entry: entry, recorded: recorded, atTarget: atTarget, lease: lease, dead: dead)
         for n in plan.notes { logger.debug("\(user.name): \(n)") }
-        if dryRun { return AttachResult(plan: plan, mountpoint: t.spec.target, leases: (entry?.leases.count ?? 0) + 1, mounted: false) }
-        let leases = try execute(plan, user: user, target: t)
-        return AttachResult(plan: plan, mountpoint: t.spec.target, leases: leases, mounted: plan.mounts)
+        let mp = plan.mountpoint ?? t.spec.target
+        if dryRun {
+            let kept = (entry?.leases.count ?? 0) - dead.count - (entry?.leases.contains { $0.session == session } == true ? 1 : 0)
+            return AttachResult(plan: plan, mountpoint: mp, leases: kept + 1, mounted: false)
+        }
+        let leases = try executor.run(plan.steps, for: .user(user))
+        return AttachResult(plan: plan, mountpoint: mp, leases: leases, mounted: plan.mounts)
     }
 
     static func validSession(_ s: String) -> Bool {
         (1...128).contains(s.utf8.count) && s.unicodeScalars.allSatisfy {
             $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".:_@-".unicodeScalars.contains($0))
         } && !s.hasPrefix("-")
-    }
-
-    /// Performs an attach plan; on failure undoes what this run did (no stray mount, credentials file,
-    /// mountpoint or lease) and rethrows.
-    func execute(_ plan: Plan, user: ResolvedUser, target t: MountTarget) throws -> Int {
-        var wroteCredentials: String?
-        var madeMountpoint: String?
-        var mountedHere = false
-        do {
-            for step in plan.steps {
-                logger.debug("\(user.name): \(step)")
-                switch step {
-                case .provisionShare(let account, _):
-                    let az = try azureProvider()
-                    _ = try az.provision(user: user.name, uid: user.uid, quotaGiB: config.quotaGiB, explicitQuota: false,
-                                         account: az.account(named: account))
-                case .ensureLocalDirectory:
-                    _ = try local.ensure(user: user.name, uid: user.uid, gid: user.gid)
-                case .writeCredentials(let path):
-                    let az = try azureProvider()
-                    guard let a = t.account.flatMap(az.account(named:)) else { throw PusError(.config, "account \(t.account ?? "?") is not configured") }
-                    let existed = (try? Syscalls.linkStatus(path)) != nil
-                    try credentials.write(CredentialsFile(username: a.name, password: a.keys.key1, password2: a.keys.key2), share: t.share!)
-                    if !existed { wroteCredentials = t.share }
-                case .prepareMountpoint(let path):
-                    if try prepareMountpoint(path) { madeMountpoint = path }
-                case .unmount(let target, _):
-                    try unmountEscalating(target)
-                case .mount(let spec):
-                    try mount(spec, target: t)
-                    mountedHere = true
-                case .addLease(let lease):
-                    return try ledger.update { l in
-                        var e = l.entries[user.name] ?? Ledger.Entry(
-                            user: user.name, uid: user.uid, gid: user.gid, backend: t.backend.rawValue, account: t.account, share: t.share,
-                            source: t.spec.source, mountpoint: t.spec.target, optionsDigest: t.optionsDigest,
-                            credentialsPath: t.credentialsPath, mounted: true, leases: [], now: lease.createdAt)
-                        if mountedHere || !e.mounted {
-                            e.backend = t.backend.rawValue
-                            e.account = t.account
-                            e.share = t.share
-                            e.source = t.spec.source
-                            e.mountpoint = t.spec.target
-                            e.optionsDigest = t.optionsDigest
-                            e.credentialsPath = t.credentialsPath
-                        }
-                        e.uid = user.uid
-                        e.gid = user.gid
-                        e.mounted = true
-                        e.leases.removeAll { $0.session == lease.session }
-                        e.leases.append(lease)
-                        e.updatedAt = lease.createdAt
-                        l.entries[user.name] = e
-                        return e.leases.count
-                    }
-                default:
-                    preconditionFailure("step \(step) does not belong in an attach plan")
-                }
-            }
-            return 0
-        } catch {
-            logger.debug("\(user.name): attach failed, undoing: \(error)")
-            if mountedHere { try? unmountEscalating(t.spec.target) }
-            if let share = wroteCredentials { _ = try? credentials.remove(share: share) }
-            if let mp = madeMountpoint { _ = try? Syscalls.rmdirIfEmpty(mp) }
-            throw error
-        }
-    }
-
-    /// mount.root 0755 root; the mountpoint a root-owned 0000 directory while unmounted. Refuses a symlink
-    /// and a non-empty directory (something wrote to the local disk). Returns true when it created it.
-    func prepareMountpoint(_ path: String) throws -> Bool {
-        if try Syscalls.linkStatus(config.mountRoot) == nil { try Syscalls.mkdirs(config.mountRoot, mode: 0o755) }
-        if let st = try Syscalls.linkStatus(path) {
-            guard (st.st_mode & S_IFMT) == S_IFDIR else {
-                throw PusError(.mountFailed, "mountpoint \(path) exists and is not a directory (a symlink or file planted there?)",
-                               hint: "move it away; pus-mount creates the mountpoint itself")
-            }
-            if !(try Self.isEmptyDirectory(path)) {
-                throw PusError(.mountFailed, "mountpoint \(path) is not empty and nothing is mounted there",
-                               hint: "move its contents away (they were written to the local disk), then attach again")
-            }
-            if st.st_uid != 0 || st.st_gid != 0 { try Syscalls.chown(path, uid: 0, gid: 0) }
-            if st.st_mode & 0o7777 != 0 { try Syscalls.chmod(path, mode: 0) }
-            return false
-        }
-        try Syscalls.mkdir(path, mode: 0)
-        try Syscalls.chmod(path, mode: 0)
-        try Syscalls.chown(path, uid: 0, gid: 0)
-        return true
-    }
-
-    static func isEmptyDirectory(_ path: String) throws -> Bool {
-        try Syscalls.directoryEntries(path).isEmpty
-    }
-
-    func mount(_ spec: MountSpec, target t: MountTarget) throws {
-        do {
-            try mounter.mount(spec)
-        } catch let e as MountError {
-            throw PusError(.mountFailed, "mount of \(spec.source) on \(spec.target) failed: \(e.detail)", hint: e.hint)
-        }
-        guard !fakeMounts else { return }
-        switch state(of: t, in: try mountTable()) {
-        case .ours(.ok): return
-        case .ours(let h): throw PusError(.mountFailed, "\(spec.target) was mounted but is \(h.rawValue)")
-        case .absent: throw PusError(.mountFailed, "mount of \(spec.source) reported success but \(spec.target) is not in the mount table")
-        case .foreign(let s, _): throw PusError(.mountFailed, "after mounting, \(spec.target) shows \(s) on top")
-        }
-    }
-
-    /// Normal unmount with a deadline (in a child, so a dead server cannot hang us), then lazy.
-    func unmountEscalating(_ target: String) throws {
-        if fakeMounts {
-            try? mounter.unmount(target, lazy: false)
-            return
-        }
-        let deadline = Double(min(config.mountTimeoutSeconds, 30))
-        if let status = ChildProcess.run(ChildProcess.selfExecutable, ["__unmount", target], deadline: deadline), status == 0 {
-            return
-        }
-        logger.warning("normal unmount of \(target) failed or timed out after \(Int(deadline)) s; detaching lazily")
-        do {
-            try mounter.unmount(target, lazy: true)
-        } catch let e as MountError {
-            if MountTable.mount(at: target, in: (try? mountTable()) ?? []) == nil { return }
-            throw PusError(.mountFailed, "unmount of \(target) failed: \(e.detail)", hint: e.hint)
-        }
     }
 
     // MARK: detach
@@ -274,55 +192,49 @@ public final class Node {
         public let unmounted: Bool
     }
 
-    /// Drops the lease(s); unmounts when none remain. Never deletes data: at most an empty mountpoint goes.
+    /// Drops the lease(s) and the user's dead ones; unmounts the recorded mount when no live lease remains.
+    /// Never deletes data: at most an empty mountpoint goes.
     public func detach(_ user: ResolvedUser, sessions: [String], all: Bool, dryRun: Bool) throws -> DetachResult {
         let lock = dryRun ? nil : try userLock(user.name)
         defer { withExtendedLifetime(lock) {} }
         let entry = try ledger.read().entries[user.name]
-        let mp = entry?.mountpoint ?? config.mountpoint(for: user.name)
-        let st: MountState
-        let table = try mountTable()
-        if let e = entry, config.backend.rawValue == e.backend, let t = try? target(for: user, entry: e) {
-            st = state(of: t, in: table)
-        } else if let m = MountTable.mount(at: mp, in: table) {
-            // Identify by the ledger's record when the config changed since.
-            st = (entry?.source == m.source || entry?.backend == "local") ? .ours(.ok) : .foreign(source: m.source, fstype: m.fstype)
+        let table = try inspector.table()
+        let state: MountState
+        let mountpoint: String
+        let credentialsPath: String?
+        if let e = entry {
+            state = inspector.state(of: Self.record(e), in: table)
+            mountpoint = e.mountpoint
+            credentialsPath = e.credentialsPath
+        } else if let t = try? target(for: user, entry: nil) {
+            // Nothing recorded: a mount of the target left by an interrupted attach still goes.
+            state = inspector.state(of: t.record, in: table)
+            mountpoint = t.spec.target
+            credentialsPath = t.credentialsPath
         } else {
-            st = .absent
+            state = .absent
+            mountpoint = config.mountpoint(for: user.name)
+            credentialsPath = nil
         }
-        let plan = Planner.detach(entry: entry, sessions: sessions, all: all, state: st, mountpoint: mp, lingerSeconds: config.lingerSeconds)
+        let dead = inspector.check(entry?.leases ?? []).filter { !$0.isAlive }.map(\.lease.session)
+        let plan = Planner.detach(entry: entry, sessions: sessions, all: all, dead: dead, state: state, mountpoint: mountpoint,
+                                  credentialsPath: credentialsPath, lingerSeconds: config.lingerSeconds)
         for n in plan.notes { logger.debug("\(user.name): \(n)") }
         let remaining = plan.remainingLeases ?? 0
         if dryRun { return DetachResult(plan: plan, remainingLeases: remaining, unmounted: false) }
-        var unmounted = false
-        for step in plan.steps {
-            logger.debug("\(user.name): \(step)")
-            switch step {
-            case .dropLeases(let s):
-                try ledger.update { l in
-                    l.entries[user.name]?.leases.removeAll { s.contains($0.session) }
-                    l.entries[user.name]?.updatedAt = Clock.unixSeconds()
-                }
-            case .unmount(let target, _):
-                try unmountEscalating(target)
-                unmounted = true
-            case .removeCredentials(let path):
-                if AtomicFile.directory(of: path) == credentials.directory {
-                    _ = try Syscalls.unlink(path)
-                }
-            case .removeMountpoint(let path):
-                if MountTable.mount(at: path, in: try mountTable()) == nil { _ = try Syscalls.rmdirIfEmpty(path) }
-            case .markUnmounted:
-                try ledger.update { l in
-                    if l.entries[user.name]?.leases.isEmpty == true {
-                        l.entries[user.name]?.mounted = false
-                        l.entries[user.name]?.updatedAt = Clock.unixSeconds()
-                    }
-                }
-            default:
-                preconditionFailure("step \(step) does not belong in a detach plan")
-            }
-        }
+        try executor.run(plan.steps, for: .user(user))
+        let unmounted = plan.steps.contains { if case .unmount = $0 { return true }; if case .unmountLazily = $0 { return true }; return false }
         return DetachResult(plan: plan, remainingLeases: remaining, unmounted: unmounted)
+    }
+
+    // MARK: survey
+
+    /// The node as `status` shows it. An unreadable ledger does not stop it: the survey then holds the live
+    /// mounts under `mount.root` and the ledger's error.
+    public func survey(probeHealth: Bool = true) throws -> NodeSurvey {
+        var l: Ledger?
+        var error: LedgerError?
+        do { l = try ledger.read() } catch let e as LedgerError { error = e }
+        return try inspector.survey(ledger: l, ledgerError: error, config: config, now: clock(), probeHealth: probeHealth)
     }
 }

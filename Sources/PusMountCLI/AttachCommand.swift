@@ -19,7 +19,7 @@ struct AttachCommand: ParsableCommand {
         try CommandRunner.run(global, dryRun: dryRun, audit: "attach") { rt in
             let u = try UserPolicy.resolve(user, config: rt.config)
             let r = try rt.node(fakeMounts: fakeMount).attach(u, session: session, pid: pid, dryRun: dryRun)
-            var json: [(String, JSONValue)] = [("user", .string(u.name)), ("mountpoint", .string(r.mountpoint)), ("session", .string(session)),
+            var json: [(String, JSON)] = [("user", .string(u.name)), ("mountpoint", .string(r.mountpoint)), ("session", .string(session)),
                                                ("leases", .int(r.leases)), ("mounted_now", .bool(r.mounted))]
             if dryRun || global.verbose { json.append(("plan", rt.planJSON(r.plan))) }
             rt.emit(human: dryRun ? rt.planLines(r.plan) : [r.mountpoint], json: json)

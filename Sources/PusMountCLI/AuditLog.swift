@@ -6,9 +6,9 @@ import SystemSupport
 /// Never holds a secret: callers pass names, ids and outcomes only. A failure to write is a warning, not an
 /// error: the operation itself already happened.
 enum AuditLog {
-    static func record(path: String, command: String, fields: [(String, JSONValue)], logger: (String) -> Void) {
-        let line = JSONValue.object([("time", .string(SAS.timestamp(Clock.unixSeconds()))), ("command", .string(command)),
-                                     ("pid", .int(Int(getpid()))), ("uid", .int(Int(getuid())))] + fields).serialized() + "\n"
+    static func record(path: String, command: String, fields: [(String, JSON)], logger: (String) -> Void) {
+        let line = JSON.object([("time", .string(SAS.timestamp(Clock.unixSeconds()))), ("command", .string(command)),
+                                     ("pid", .int(Int(getpid()))), ("uid", .int(Int(getuid())))] + fields).text + "\n"
         do {
             let dir = AtomicFile.directory(of: path)
             if try Syscalls.linkStatus(dir) == nil { try Syscalls.mkdirs(dir, mode: 0o750) }

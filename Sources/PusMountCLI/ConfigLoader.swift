@@ -76,6 +76,7 @@ public enum ConfigLoader {
             c.dirMode = try mount.string("dir_mode") ?? c.dirMode
             c.mountTimeoutSeconds = try mount.int("timeout_seconds", in: 1...3600) ?? c.mountTimeoutSeconds
             c.lingerSeconds = try mount.int("linger_seconds", in: 0...86400) ?? c.lingerSeconds
+            c.probeTimeoutSeconds = try mount.int("probe_timeout_seconds", in: 1...600) ?? c.probeTimeoutSeconds
             try mount.finish()
         }
         if let users = try root.table("users") {
@@ -104,6 +105,12 @@ public enum ConfigLoader {
             guard let name = try v.string("name"), let account = try v.string("account"), let share = try v.string("share"),
                   let mp = try v.absolutePath("mountpoint") else {
                 throw PusError(.config, "\(source): every [[volumes]] needs name, account, share and mountpoint")
+            }
+            guard (1...63).contains(name.utf8.count), name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+                throw PusError(.config, "\(source): volumes name \"\(name)\" is not valid", hint: "1-63 lower-case letters, digits, '-' and '_'")
+            }
+            guard ShareName.isValid(share) else {
+                throw PusError(.config, "\(source): volume \(name): share \"\(share)\" is not a valid share name", hint: "3-63 lower-case letters, digits and single hyphens")
             }
             var vol = Config.Volume(name: name, account: account, share: share, mountpoint: mp)
             vol.readOnly = try v.bool("read_only") ?? true
@@ -138,6 +145,12 @@ public enum ConfigLoader {
         if Set(names).count != names.count { throw PusError(.config, "\(source): an account is listed twice in [[azure.accounts]]") }
         for v in c.volumes where !names.contains(v.account) {
             throw PusError(.config, "\(source): volume \(v.name) names account \(v.account), which is not in [[azure.accounts]]")
+        }
+        let volumeNames = c.volumes.map(\.name)
+        if Set(volumeNames).count != volumeNames.count { throw PusError(.config, "\(source): a volume name is listed twice in [[volumes]]") }
+        for v in c.volumes where v.mountpoint == c.mountRoot || v.mountpoint.hasPrefix(c.mountRoot + "/") {
+            throw PusError(.config, "\(source): volume \(v.name) mountpoint \(v.mountpoint) lies under mount.root (\(c.mountRoot)), where users' mounts go",
+                           hint: "mount shared volumes elsewhere, e.g. /mnt/datasets/\(v.name)")
         }
     }
 

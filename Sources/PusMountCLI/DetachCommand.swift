@@ -40,7 +40,7 @@ struct DetachCommand: ParsableCommand {
             let human = dryRun ? rt.planLines(r.plan)
                 : ["\(u.name): \(r.unmounted ? "unmounted" : (r.remainingLeases > 0 ? "\(r.remainingLeases) lease(s) remain, still mounted" : "no mount"))"]
                     + r.plan.notes.map { "  \($0)" }
-            var json: [(String, JSONValue)] = [("user", .string(u.name)), ("remaining_leases", .int(r.remainingLeases)),
+            var json: [(String, JSON)] = [("user", .string(u.name)), ("remaining_leases", .int(r.remainingLeases)),
                                                ("unmounted", .bool(r.unmounted))]
             if dryRun || global.verbose { json.append(("plan", rt.planJSON(r.plan))) }
             rt.emit(human: human, json: json)

@@ -1,6 +1,8 @@
 import AzureFiles
-import SystemSupport
 import Glibc
+import Ledger
+import Mounting
+import SystemSupport
 
 /// The one place that turns any error into a ``PusError`` (and so an exit status).
 enum ErrorMapping {
@@ -29,6 +31,10 @@ enum ErrorMapping {
             case .sink:
                 return PusError(.other, e.message)
             }
+        case let e as LedgerError:
+            return PusError(.other, e.message, hint: e.hint)
+        case let e as MountError:
+            return PusError(e.timedOut ? .temporary : .mountFailed, e.description, hint: e.hint)
         case let e as FileLock.LockTimeout:
             return PusError(.temporary, e.description, hint: "another pus-mount is working on the same user; try again")
         case let e as SystemError:
@@ -40,4 +46,9 @@ enum ErrorMapping {
             return PusError(.other, Redaction.redact(String(describing: error)))
         }
     }
+}
+
+extension PusError {
+    /// `message; hint: ...`, secrets redacted: for action lines and JSON fields.
+    var oneLine: String { Redaction.redact(message + (hint.map { "; hint: \($0)" } ?? "")) }
 }

@@ -9,14 +9,49 @@ struct ProbeCommand: ParsableCommand {
     func run() throws { throw ExitCode(HealthProbe.runChild(path: path)) }
 }
 
-/// `pus-mount __unmount TARGET`: a normal unmount in a child, so the parent can enforce a deadline.
+/// `pus-mount __probe-many`: probes the NUL-separated paths on stdin concurrently; `INDEX ERRNO` lines out.
+struct ProbeManyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "__probe-many", shouldDisplay: false)
+    func run() throws { throw ExitCode(ManyProbe.run()) }
+}
+
+/// `pus-mount __mount [--fake-mount] -- SOURCE TARGET FSTYPE OPTIONS`: mount(2) through libmount in a child, so
+/// the parent can give up at its deadline. A failure is one ``MountError/wireLine`` on stdout, exit 1.
+struct MountChildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "__mount", shouldDisplay: false)
+    @Flag(name: .customLong("fake-mount")) var fake = false
+    @Argument var source: String
+    @Argument var target: String
+    @Argument var fstype: String
+    @Argument var options: String
+    func run() throws {
+        ChildSide.run(operation: "mount", target: target) {
+            try LibMountMounter(fake: fake).mountInProcess(MountSpec(source: source, target: target, fstype: fstype, options: options))
+        }
+    }
+}
+
+/// `pus-mount __unmount -- TARGET`: a normal unmount in a child, so the parent can enforce a deadline.
 struct UnmountChildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "__unmount", shouldDisplay: false)
     @Argument var target: String
     func run() throws {
-        do { try LibMountMounter().unmount(target, lazy: false) } catch {
-            Output.stderr("pus-mount: \(error)")
-            throw ExitCode(1)
+        ChildSide.run(operation: "unmount", target: target) { try LibMountMounter().unmountInProcess(target, lazy: false) }
+    }
+}
+
+/// The shared child protocol: exit 0, or a wire line on stdout and exit 1.
+enum ChildSide {
+    static func run(operation: String, target: String, _ body: () throws -> Void) -> Never {
+        do {
+            try body()
+            exit(0)
+        } catch let e as MountError {
+            Output.stdout(e.wireLine)
+        } catch {
+            Output.stdout(MountError(operation: operation, target: target, exitCode: 1, syscallErrno: nil, helperStatus: nil, helperErrno: nil,
+                                     detail: "\(error)").wireLine)
         }
+        exit(1)
     }
 }

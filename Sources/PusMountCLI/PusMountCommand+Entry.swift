@@ -1,3 +1,4 @@
+import SystemSupport
 import ArgumentParser
 import Glibc
 
@@ -15,8 +16,8 @@ extension PusMountCommand {
             let wantsJSON = args.prefix(while: { $0 != "--" }).contains("--json")
             if wantsJSON && code != 0 && !(error is ExitCode) {
                 let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "usage error"
-                Output.stdout(JSONValue.object([("error", .object([("code", .string("usage")), ("message", .string(message)),
-                                                                   ("exit_status", .int(Int(code)))]))]).serialized())
+                Output.stdout(JSON.object([("error", .object([("code", .string("usage")), ("message", .string(message)),
+                                                                   ("exit_status", .int(Int(code)))]))]).text)
                 Glibc.exit(code)
             }
             exit(withError: error)

@@ -12,9 +12,10 @@ public struct PusMountCommand: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            AttachCommand.self, DetachCommand.self, StatusCommand.self,
+            AttachCommand.self, DetachCommand.self, StatusCommand.self, ReconcileCommand.self, BootstrapCommand.self,
             ProvisionCommand.self, SASCommand.self, LsCommand.self, PutCommand.self, GetCommand.self,
-            QuotaCommand.self, SnapshotCommand.self, DeprovisionCommand.self, VersionCommand.self, ProbeCommand.self, UnmountChildCommand.self,
+            QuotaCommand.self, SnapshotCommand.self, DeprovisionCommand.self, VersionCommand.self,
+            ProbeCommand.self, ProbeManyCommand.self, MountChildCommand.self, UnmountChildCommand.self,
         ])
 
     @OptionGroup var global: GlobalOptions

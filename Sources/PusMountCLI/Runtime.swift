@@ -51,17 +51,17 @@ final class Runtime {
 
     /// Prints the result: human lines, or one JSON document with `--json`. Mutating commands that really
     /// changed something also append the result to the audit log.
-    func emit(human: [String], json: [(String, JSONValue)]) {
+    func emit(human: [String], json: [(String, JSON)]) {
         if let cmd = auditCommand, !dryRun {
             AuditLog.record(path: config.auditLog, command: cmd, fields: json) { [logger] in logger.warning("\($0)") }
         }
         var fields = json
-        if dryRun {
+        if dryRun && !fields.contains(where: { $0.0 == "dry_run" }) {
             fields.append(("dry_run", .bool(true)))
             fields.append(("planned_requests", .array(plannedRequests.map(Self.describe))))
         }
         if global.json {
-            Output.stdout(JSONValue.object(fields).serialized())
+            Output.stdout(JSON.object(fields).text)
             return
         }
         if dryRun && (config.backend == .azure || !plannedRequests.isEmpty) {
@@ -76,7 +76,7 @@ final class Runtime {
         for line in human { Output.stdout(line) }
     }
 
-    static func describe(_ r: HTTPRequest) -> JSONValue {
+    static func describe(_ r: HTTPRequest) -> JSON {
         .object([("method", .string(r.method)), ("url", .string(Redaction.redact(r.url))),
                  ("headers", .object(r.headers.map { ($0.0, .string($0.1)) })), ("body_bytes", .int(r.body.count))])
     }
@@ -102,10 +102,10 @@ enum CommandRunner {
         } catch {
             let e = ErrorMapping.pusError(error)
             if global.json {
-                var fields: [(String, JSONValue)] = [("code", .string(e.kind.code)), ("message", .string(Redaction.redact(e.message))),
+                var fields: [(String, JSON)] = [("code", .string(e.kind.code)), ("message", .string(Redaction.redact(e.message))),
                                                      ("exit_status", .int(Int(e.kind.exitCode)))]
                 if let h = e.hint { fields.append(("hint", .string(h))) }
-                Output.stdout(JSONValue.object([("error", .object(fields))]).serialized())
+                Output.stdout(JSON.object([("error", .object(fields))]).text)
             } else {
                 // One line: what was wrong, then what to do.
                 Output.stderr("pus-mount: error: \(Redaction.redact(e.message))" + (e.hint.map { "; hint: \($0)" } ?? ""))

@@ -4,7 +4,8 @@ import Mounting
 import Orchestrator
 import SystemSupport
 
-/// `pus-mount status [<user>]`: the ledger, the live mount table and health side by side.
+/// `pus-mount status [<user>]`: the ledger, the live mount table and health side by side. Works when the ledger
+/// does not parse: it then shows the live mounts under mount.root, marked `ledger unreadable`.
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the ledger, the live mount table and health side by side.")
 
@@ -12,64 +13,75 @@ struct StatusCommand: ParsableCommand {
     @Argument(help: "Only this user.") var user: String?
 
     /// "3" or "3 (1 dead)" when some lease holders are gone (reconcile will drop those).
-    static func leaseSummary(_ leases: [Ledger.Lease]) -> String {
-        let dead = leases.filter { holderAlive($0) == false }.count
+    static func leaseSummary(_ leases: [LeaseCheck]) -> String {
+        let dead = leases.filter { !$0.isAlive }.count
         return dead == 0 ? String(leases.count) : "\(leases.count) (\(dead) dead)"
     }
 
-    /// Whether a lease's process still runs (same pid and start time); nil for leases without a pid.
-    static func holderAlive(_ l: Ledger.Lease) -> Bool? {
-        guard let pid = l.pid else { return nil }
-        guard let start = ChildProcess.startTime(of: pid) else { return false }
-        return l.pidStartTime.map { $0 == start } ?? true
+    static func liveJSON(_ m: MountEntry?, stacked: Int) -> JSON {
+        guard let m else { return .null }
+        return .object([("source", .string(m.source)), ("root", .string(m.root)), ("fstype", .string(m.fstype)),
+                        ("vfs_options", .string(m.vfsOptions)), ("fs_options", .string(Redaction.redact(m.fsOptions))), ("stacked", .int(stacked))])
     }
 
-    /// A bind mount shows its device as the source; its root (the directory bound) says more.
-    static func shownSource(_ m: MountEntry) -> String { m.root != "/" ? "\(m.source):\(m.root)" : m.source }
+    static func healthText(_ s: MountState) -> String? {
+        switch s {
+        case .ours(let h): return h.rawValue
+        case .foreign: return "foreign"
+        case .absent: return nil
+        }
+    }
 
     func run() throws {
         try CommandRunner.run(global) { rt in
             if let user, let problem = UserPolicy.problem(with: user) {
                 throw PusError(.badInput, "invalid user name \(UserPolicy.quoted(user)): \(problem)")
             }
-            let node = rt.node()
-            let ledger = try node.ledger.read()
-            let table = try node.mountTable()
-            var names = Set(ledger.entries.keys)
-            for m in MountTable.children(of: rt.config.mountRoot, in: table) { names.insert(AtomicFile.basename(of: m.target)) }
-            if let user { names = names.filter { $0 == user } }
+            let s = try rt.node().survey()
+            if let e = s.ledgerError { rt.logger.warning("ledger unreadable: \(e.message); showing the live mounts under \(rt.config.mountRoot). hint: \(e.hint)") }
             var rows: [[String]] = [["USER", "LEDGER", "LIVE", "HEALTH", "LEASES", "SOURCE", "MOUNTPOINT"]]
-            var items: [JSONValue] = []
-            for name in names.sorted() {
-                let e = ledger.entries[name]
-                let mp = e?.mountpoint ?? rt.config.mountpoint(for: name)
-                let live = MountTable.mounts(at: mp, in: table)
-                let top = live.last
-                var health = "-"
-                if top != nil {
-                    if top?.fstype == "cifs" {
-                        health = HealthProbe(executable: ChildProcess.selfExecutable).check(mp).rawValue
-                    } else {
-                        health = HealthProbe.checkInProcess(mp).rawValue
-                    }
-                }
-                let drift = (e?.mounted ?? false) != (top != nil) ? " (drift)" : ""
-                rows.append([name, e.map { $0.mounted ? "mounted" : "unmounted" } ?? "absent", (top == nil ? "no" : "yes") + drift,
-                             health, Self.leaseSummary(e?.leases ?? []), top.map(Self.shownSource) ?? e?.source ?? "-", mp])
+            var items: [JSON] = []
+            for f in s.users where user == nil || f.name == user {
+                let e = f.entry!
+                let live = f.live != nil
+                let drift = e.mounted != f.state.isOurs || !f.deadLeases.isEmpty
+                rows.append([f.name, e.mounted ? "mounted" : "unmounted", (live ? "yes" : "no") + (drift ? " (drift)" : ""),
+                             Self.healthText(f.state) ?? "-", Self.leaseSummary(f.leases), f.live.map(Inspector.shownSource) ?? e.source, e.mountpoint])
                 items.append(.object([
-                    ("user", .string(name)), ("mountpoint", .string(mp)),
-                    ("ledger", e.map { e in .object([("mounted", .bool(e.mounted)), ("backend", .string(e.backend)), ("source", .string(e.source)),
-                                                      ("share", e.share.map { .string($0) } ?? .null), ("account", e.account.map { .string($0) } ?? .null),
-                                                      ("leases", .array(e.leases.map { l in .object([("session", .string(l.session)),
-                                                          ("pid", l.pid.map { .int(Int($0)) } ?? .null), ("created_at", .int(l.createdAt)),
-                                                          ("holder_alive", Self.holderAlive(l).map { .bool($0) } ?? .null)]) }))]) } ?? .null),
-                    ("live", top.map { m in .object([("source", .string(m.source)), ("root", .string(m.root)), ("fstype", .string(m.fstype)),
-                                                      ("vfs_options", .string(m.vfsOptions)), ("fs_options", .string(m.fsOptions)),
-                                                      ("stacked", .int(live.count))]) } ?? .null),
-                    ("health", .string(health)), ("drift", .bool(!drift.isEmpty)),
+                    ("user", .string(f.name)), ("mountpoint", .string(e.mountpoint)),
+                    ("ledger", .object([("mounted", .bool(e.mounted)), ("backend", .string(e.backend)), ("source", .string(e.source)),
+                                        ("share", .string(e.share)), ("account", .string(e.account)),
+                                        ("leases", .array(f.leases.map { c in .object([
+                                            ("session", .string(c.lease.session)), ("pid", .int(c.lease.pid.map(Int.init))),
+                                            ("created_at", .int(c.lease.createdAt)),
+                                            ("holder_alive", c.lease.pid == nil ? .null : .bool(c.isAlive)),
+                                            ("alive", .bool(c.isAlive)), ("dead_because", .string(c.dead))]) }))])),
+                    ("live", Self.liveJSON(f.live, stacked: f.stacked)),
+                    ("health", .string(Self.healthText(f.state))), ("drift", .bool(drift)),
                 ]))
             }
-            rt.emit(human: rows.count == 1 ? ["no users attached"] : Output.table(rows), json: [("users", .array(items))])
+            var orphanItems: [JSON] = []
+            for (m, h) in zip(s.orphans, s.orphanHealth) {
+                let name = AtomicFile.basename(of: m.target)
+                if let user, name != user { continue }
+                rows.append([name, s.ledgerError == nil ? "absent" : "unreadable", "yes", h.rawValue, "-", Inspector.shownSource(m), m.target])
+                orphanItems.append(.object([("user", .string(name)), ("mountpoint", .string(m.target)), ("live", Self.liveJSON(m, stacked: 1)),
+                                            ("health", .string(h.rawValue))]))
+            }
+            var volumeItems: [JSON] = []
+            for v in s.volumes where user == nil {
+                let mp = v.record?.mountpoint ?? v.configured?.mountpoint ?? "-"
+                rows.append(["volume:\(v.name)", v.record.map { $0.mounted ? "mounted" : "unmounted" } ?? "absent", v.live == nil ? "no" : "yes",
+                             Self.healthText(v.state) ?? "-", "-", v.live.map(Inspector.shownSource) ?? v.record?.source ?? "-", mp])
+                volumeItems.append(.object([("name", .string(v.name)), ("mountpoint", .string(mp)), ("configured", .bool(v.configured != nil)),
+                                            ("recorded", .bool(v.record != nil)), ("read_only", .bool(v.configured?.readOnly ?? v.record?.readOnly ?? true)),
+                                            ("live", Self.liveJSON(v.live, stacked: 1)), ("health", .string(Self.healthText(v.state)))]))
+            }
+            var human = rows.count == 1 ? ["no users attached"] : Output.table(rows)
+            if s.ledgerError != nil { human.insert("ledger unreadable: showing the live mounts under \(rt.config.mountRoot) only", at: 0) }
+            rt.emit(human: human, json: [("version", .int(1)), ("ledger", .string(s.ledgerError == nil ? "ok" : "unreadable")),
+                                         ("ledger_error", .string(s.ledgerError?.message)), ("users", .array(items + orphanItems)),
+                                         ("orphans", .array(orphanItems)), ("volumes", .array(volumeItems))])
         }
     }
 }

@@ -1,3 +1,4 @@
+import SystemSupport
 import ArgumentParser
 import AzureFiles
 
@@ -10,8 +11,8 @@ struct VersionCommand: ParsableCommand {
     func run() throws {
         let v = PusMountCommand.configuration.version
         if global.json {
-            Output.stdout(JSONValue.object([("version", .string(v)), ("libcurl", .string(CurlTransport.version)),
-                                            ("api_version", .string(FilesAPI.version))]).serialized())
+            Output.stdout(JSON.object([("version", .string(v)), ("libcurl", .string(CurlTransport.version)),
+                                            ("api_version", .string(FilesAPI.version))]).text)
         } else {
             Output.stdout("pus-mount \(v)\n\(CurlTransport.version)\nAzure Files API \(FilesAPI.version)")
         }

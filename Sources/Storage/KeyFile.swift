@@ -8,6 +8,12 @@ public struct KeyFile: Sendable {
     public let key1: Secret
     public let key2: Secret?
 
+    /// Keys already read (tests, rotation); ``read(_:)`` is how files become keys.
+    public init(key1: Secret, key2: Secret? = nil) {
+        self.key1 = key1
+        self.key2 = key2
+    }
+
     /// Reads and checks `path`.
     public static func read(_ path: String) throws -> KeyFile {
         guard let st = try? Syscalls.linkStatus(path) else {
@@ -34,4 +40,16 @@ public struct KeyFile: Sendable {
         }
         return KeyFile(key1: Secret(first), key2: lines.count > 1 ? Secret(lines[1]) : nil)
     }
+}
+
+extension KeyFile {
+    /// A short, non-secret fingerprint of a key (`k-` + 12 hex of SHA-256 over the base64 text): recorded in
+    /// the ledger to tell which key a mount was made with. 48 bits of a hash of a 512-bit random key say
+    /// nothing about the key.
+    public static func id(of key: Secret) -> String {
+        "k-" + String(Crypto.hex(Crypto.sha256(Array(key.reveal().trimmingWhitespace().utf8))).prefix(12))
+    }
+
+    /// The fingerprint of key1 (the key new credentials files lead with).
+    public var key1ID: String { Self.id(of: key1) }
 }

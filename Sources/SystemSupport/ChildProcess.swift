@@ -1,30 +1,98 @@
 import Glibc
 
-/// Runs a child with posix_spawn and a deadline; a child that overruns is killed (SIGKILL) and not
-/// waited for (it may be stuck in uninterruptible sleep on a dead server).
+/// Runs children with posix_spawn: a clean signal state (empty mask, default dispositions), a minimal
+/// environment, stdin from /dev/null unless given, and a deadline; a child that overruns is killed (SIGKILL)
+/// and not waited for (it may be stuck in uninterruptible sleep on a dead server).
 public enum ChildProcess {
-    /// The exit status, or nil when the deadline passed (or the child died from a signal).
-    public static func run(_ executable: String, _ args: [String], deadline seconds: Double, quiet: Bool = true) -> Int32? {
-        var pid: pid_t = 0
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + args).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+    /// The environment helpers and our own children get: a fixed PATH and nothing inherited.
+    public static let minimalEnvironment = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"]
+
+    /// A started child with optional pipes to its stdin and from its stdout (both close-on-exec here).
+    public struct Spawned: Sendable {
+        public let pid: pid_t
+        /// Write end of the child's stdin, or -1.
+        public let stdinFD: Int32
+        /// Read end of the child's stdout, or -1.
+        public let stdoutFD: Int32
+    }
+
+    /// Starts `executable args`. With `pipeStdin`/`pipeStdout` the caller gets the other ends; otherwise
+    /// stdin is /dev/null and (when `quiet`) stdout/stderr go to /dev/null. ETXTBSY (an executable just
+    /// written by a process that forked meanwhile) is retried for up to a second.
+    public static func spawn(_ executable: String, _ args: [String], pipeStdin: Bool = false, pipeStdout: Bool = false,
+                             quiet: Bool = true, environment: [String] = minimalEnvironment) throws -> Spawned {
+        var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1]
+        // pipe2 is not imported (a GNU extension): pipe, then FD_CLOEXEC on both ends at once.
+        if pipeStdin, !Self.cloexecPipe(&inPipe) { throw SystemError("pipe") }
+        if pipeStdout, !Self.cloexecPipe(&outPipe) {
+            let e = SystemError("pipe")
+            for fd in inPipe where fd >= 0 { close(fd) }
+            throw e
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        if quiet {
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        if pipeStdin { posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0) }
+        else { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
+        if pipeStdout { posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1) }
+        else if quiet { posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) }
+        if quiet { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
+        // Nothing but 0, 1 and 2 reaches the child, whoever forgot O_CLOEXEC (libcurl's sockets among them).
+        _ = closeFrom3(&actions)
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var empty = sigset_t(), all = sigset_t()
+        sigemptyset(&empty)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + args).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        var rc: Int32 = 0
+        for attempt in 0..<50 {
+            rc = posix_spawn(&pid, executable, &actions, &attr, argv, envp)
+            guard rc == ETXTBSY, attempt < 49 else { break }
+            usleep(20_000)
         }
-        guard posix_spawn(&pid, executable, &actions, nil, argv, environ) == 0 else { return nil }
-        let end = Clock.monotonicSeconds() + seconds
+        if pipeStdin { close(inPipe[0]) }
+        if pipeStdout { close(outPipe[1]) }
+        guard rc == 0 else {
+            if pipeStdin { close(inPipe[1]) }
+            if pipeStdout { close(outPipe[0]) }
+            throw SystemError("posix_spawn", errno: rc, path: executable)
+        }
+        return Spawned(pid: pid, stdinFD: pipeStdin ? inPipe[1] : -1, stdoutFD: pipeStdout ? outPipe[0] : -1)
+    }
+
+    static func cloexecPipe(_ fds: inout [Int32]) -> Bool {
+        guard pipe(&fds) == 0 else { return false }
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return true
+    }
+
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+
+    /// posix_spawn_file_actions_addclosefrom_np(actions, 3) (glibc 2.34+). Swift's Glibc module does not import
+    /// it (it is a GNU extension), so it is looked up with dlsym; false when the C library lacks it.
+    private static func closeFrom3(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>) -> Bool {
+        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return false }
+        return unsafeBitCast(sym, to: AddCloseFrom.self)(actions, 3) == 0
+    }
+
+    /// Waits for `pid` until `deadline` (CLOCK_MONOTONIC seconds). The exit status, or nil when it died from a
+    /// signal or overran (then it was sent SIGKILL and is not waited for).
+    public static func wait(_ pid: pid_t, until deadline: Double) -> Int32? {
         var status: Int32 = 0
         var pause: UInt32 = 200
         while true {
             let r = waitpid(pid, &status, WNOHANG)
             if r == pid { break }
             if r < 0 && errno != EINTR { return nil }
-            if Clock.monotonicSeconds() > end {
+            if Clock.monotonicSeconds() > deadline {
                 kill(pid, SIGKILL)
                 _ = waitpid(pid, &status, WNOHANG)
                 return nil
@@ -36,6 +104,13 @@ public enum ChildProcess {
         return (status >> 8) & 0xff
     }
 
+    /// Runs a child to completion with a deadline. The exit status, or nil when it could not start, overran
+    /// the deadline or died from a signal.
+    public static func run(_ executable: String, _ args: [String], deadline seconds: Double, quiet: Bool = true) -> Int32? {
+        guard let child = try? spawn(executable, args, quiet: quiet) else { return nil }
+        return wait(child.pid, until: Clock.monotonicSeconds() + seconds)
+    }
+
     /// This executable's path (readlink /proc/self/exe).
     public static var selfExecutable: String {
         var buf = [CChar](repeating: 0, count: 4096)
@@ -45,13 +120,30 @@ public enum ChildProcess {
 
     /// The start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat); nil when it does not exist.
     public static func startTime(of pid: Int32) -> UInt64? {
-        guard let bytes = try? Syscalls.readFile("/proc/\(pid)/stat") else { return nil }
-        let text = String(decoding: bytes, as: UTF8.self)
+        guard pid > 0, let bytes = try? Syscalls.readFile("/proc/\(pid)/stat") else { return nil }
         // The command name (field 2) may contain spaces and ')': split after the last ')'.
-        guard let close = text.lastIndex(of: ")") else { return nil }
-        let fields = text[text.index(after: close)...].split(separator: " ")
-        // fields[0] is field 3 (state); field 22 is fields[19].
-        guard fields.count > 19 else { return nil }
-        return UInt64(fields[19])
+        guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        var field = 2
+        var value: UInt64 = 0
+        var inField = false
+        for b in bytes[(close + 1)...] {
+            if b == UInt8(ascii: " ") {
+                if inField {
+                    if field == 22 { return value }
+                    inField = false
+                }
+                continue
+            }
+            if !inField {
+                inField = true
+                field += 1
+                value = 0
+            }
+            if field == 22 {
+                guard b >= 48 && b <= 57 else { return nil }
+                value = value &* 10 &+ UInt64(b - 48)
+            }
+        }
+        return inField && field == 22 ? value : nil
     }
 }

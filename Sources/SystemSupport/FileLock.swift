@@ -41,6 +41,19 @@ public final class FileLock {
         return FileLock(fd: fd, path: path)
     }
 
+    /// Takes LOCK_EX only if it is free right now: nil when another process holds it (never waits).
+    public static func attempt(path: String) throws -> FileLock? {
+        let fd = try Syscalls.open(path, O_RDWR | O_CREAT, mode: 0o600)
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let err = errno
+            if err == EINTR { continue }
+            close(fd)
+            if err == EWOULDBLOCK { return nil }
+            throw SystemError("flock", errno: err, path: path)
+        }
+        return FileLock(fd: fd, path: path)
+    }
+
     deinit {
         flock(fd, LOCK_UN)
         close(fd)

@@ -86,18 +86,27 @@ public enum Syscalls {
         throw SystemError("stat", path: path)
     }
 
-    /// mkdir(2); an existing directory is not an error. Returns true when it was created.
+    /// mkdir(2) with exactly `mode` (chmod after creating: the umask of whoever runs pus-mount, pam_umask's
+    /// 077 for one, must not narrow it); an existing directory is not an error. Returns true when created.
     @discardableResult
     public static func mkdir(_ path: String, mode: mode_t) throws -> Bool {
-        if Glibc.mkdir(path, mode) == 0 { return true }
+        if Glibc.mkdir(path, mode) == 0 {
+            if Glibc.chmod(path, mode) != 0 { throw SystemError("chmod", path: path) }
+            return true
+        }
         if errno == EEXIST { return false }
         throw SystemError("mkdir", path: path)
     }
 
-    /// Creates `path` and its missing parents with `mode` (like `mkdir -p`); existing ones are left alone.
+    /// Creates `path` and its missing parents with exactly `mode` (like `mkdir -p`); existing ones are left
+    /// alone.
     public static func mkdirs(_ path: String, mode: mode_t) throws {
         // The common case (it exists) costs one syscall; walk the components only when a parent is missing.
-        if Glibc.mkdir(path, mode) == 0 || errno == EEXIST { return }
+        if Glibc.mkdir(path, mode) == 0 {
+            if Glibc.chmod(path, mode) != 0 { throw SystemError("chmod", path: path) }
+            return
+        }
+        if errno == EEXIST { return }
         guard errno == ENOENT else { throw SystemError("mkdir", path: path) }
         var prefix = ""
         for part in path.split(separator: "/") {

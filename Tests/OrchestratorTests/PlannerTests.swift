@@ -13,70 +13,103 @@ import Testing
                             optionsDigest: "d2")
     let lease = Ledger.Lease(session: "s", createdAt: 1)
 
-    func entry(_ sessions: [String]) -> Ledger.Entry {
-        Ledger.Entry(user: "alice", uid: 1001, gid: 1001, backend: "azure", account: "acct", share: "pus-alice-1", source: "//h/pus-alice-1",
-                     mountpoint: "/mnt/pus/alice", optionsDigest: "d2", credentialsPath: "/c/pus-alice-1.cred", mounted: true,
+    func entry(_ sessions: [String], mountpoint: String = "/mnt/pus/alice", source: String = "//h/pus-alice-1") -> Ledger.Entry {
+        Ledger.Entry(user: "alice", uid: 1001, gid: 1001, backend: "azure", account: "acct", share: "pus-alice-1", source: source,
+                     mountpoint: mountpoint, optionsDigest: "d2", credentialsPath: "/c/pus-alice-1.cred", mounted: true,
                      leases: sessions.map { Ledger.Lease(session: $0, createdAt: 1) }, now: 1)
     }
 
-    @Test func coldAzureAttachProvisionsWritesCredentialsMountsAndLeases() throws {
-        let p = try Planner.attach(target: azure, entry: nil, state: .absent, lease: lease)
-        #expect(p.steps == [.provisionShare(account: "acct", share: "pus-alice-1"), .writeCredentials("/c/pus-alice-1.cred"),
-                            .prepareMountpoint("/mnt/pus/alice"), .mount(azure.spec), .addLease(lease)])
+    func attach(_ t: MountTarget, _ e: Ledger.Entry?, _ s: MountState, dead: [String] = []) throws -> Plan {
+        try Planner.attach(target: t, entry: e, recorded: e == nil ? .absent : s, atTarget: s, lease: lease, dead: dead)
+    }
+
+    @Test func coldAzureAttachProvisionsWritesCredentialsRecordsTheIntentMountsAndLeases() throws {
+        let p = try attach(azure, nil, .absent)
+        #expect(p.steps == [.provisionShare(account: "acct", share: "pus-alice-1"), .writeCredentials(path: "/c/pus-alice-1.cred", account: "acct"),
+                            .prepareMountpoint("/mnt/pus/alice"), .recordIntent(azure), .mount(azure.spec),
+                            .addLease(lease, dropping: [], mounted: azure)])
     }
 
     @Test func reattachOfAKnownShareSkipsProvisioning() throws {
-        let p = try Planner.attach(target: azure, entry: entry([]), state: .absent, lease: lease)
-        #expect(p.steps == [.writeCredentials("/c/pus-alice-1.cred"), .prepareMountpoint("/mnt/pus/alice"), .mount(azure.spec), .addLease(lease)])
+        let p = try attach(azure, entry([]), .absent)
+        #expect(p.steps == [.writeCredentials(path: "/c/pus-alice-1.cred", account: "acct"), .prepareMountpoint("/mnt/pus/alice"),
+                            .recordIntent(azure), .mount(azure.spec), .addLease(lease, dropping: [], mounted: azure)])
     }
 
-    @Test func warmAttachOnlyAddsALease() throws {
-        let p = try Planner.attach(target: azure, entry: entry(["a"]), state: .ours(.ok), lease: lease)
-        #expect(p.steps == [.addLease(lease)])
+    @Test func warmAttachOnlyAddsALeaseAndDropsDeadOnes() throws {
+        let p = try attach(azure, entry(["a", "gone"]), .ours(.ok), dead: ["gone"])
+        #expect(p.steps == [.addLease(lease, dropping: ["gone"], mounted: nil)])
         #expect(!p.mounts)
     }
 
+    @Test func aHealthyRecordedMountIsKeptWhenTheConfigurationChanged() throws {
+        // local.root / smb_host / mount.root changed since: the recorded mount is still ours and is kept.
+        let old = entry(["a"], mountpoint: "/old/alice", source: "//oldhost/pus-alice-1")
+        let p = try Planner.attach(target: azure, entry: old, recorded: .ours(.ok), atTarget: .absent, lease: lease, dead: [])
+        #expect(p.steps == [.addLease(lease, dropping: [], mounted: nil)])
+        #expect(p.mountpoint == "/old/alice")
+        #expect(p.notes.contains { $0.contains("differs from the configuration") })
+    }
+
     @Test func staleMountIsReplacedNotStacked() throws {
-        let p = try Planner.attach(target: local, entry: nil, state: .ours(.stale), lease: lease)
-        #expect(p.steps.first == .unmount("/mnt/pus/alice", reason: "mount is stale"))
+        let p = try attach(local, nil, .ours(.stale))
+        #expect(p.steps.first == .unmountLazily("/mnt/pus/alice", reason: "mount is stale"))
         #expect(p.steps.filter { if case .mount = $0 { return true } else { return false } }.count == 1)
+    }
+
+    @Test func aMountLeftByAnInterruptedAttachIsAdopted() throws {
+        let p = try attach(local, nil, .ours(.ok))
+        #expect(p.steps == [.addLease(lease, dropping: [], mounted: local)])
     }
 
     @Test func foreignMountIsRefusedWith73() {
         do {
-            _ = try Planner.attach(target: local, entry: nil, state: .foreign(source: "tmpfs", fstype: "tmpfs"), lease: lease)
+            _ = try attach(local, nil, .foreign(source: "tmpfs", fstype: "tmpfs"))
             Issue.record("must refuse")
         } catch let e as PusError {
             #expect(e.kind.exitCode == 73)
         } catch { Issue.record("\(error)") }
     }
 
-    @Test func detachKeepsTheMountWhileLeasesRemain() {
-        let p = Planner.detach(entry: entry(["a", "b"]), sessions: ["a"], all: false, state: .ours(.ok), mountpoint: "/mnt/pus/alice", lingerSeconds: 0)
-        #expect(p.steps == [.dropLeases(sessions: ["a"])])
+    func detach(_ e: Ledger.Entry?, _ sessions: [String], all: Bool = false, dead: [String] = [], _ s: MountState, linger: Int = 0) -> Plan {
+        Planner.detach(entry: e, sessions: sessions, all: all, dead: dead, state: s, mountpoint: "/mnt/pus/alice",
+                       credentialsPath: e?.credentialsPath, lingerSeconds: linger)
     }
 
-    @Test func lastDetachUnmountsAndNeverDeletesData() {
-        let p = Planner.detach(entry: entry(["a"]), sessions: ["a"], all: false, state: .ours(.ok), mountpoint: "/mnt/pus/alice", lingerSeconds: 0)
-        #expect(p.steps == [.dropLeases(sessions: ["a"]), .unmount("/mnt/pus/alice", reason: "last lease gone"),
+    @Test func detachKeepsTheMountWhileLeasesRemain() {
+        let p = detach(entry(["a", "b"]), ["a"], .ours(.ok))
+        #expect(p.steps == [.dropLeases(sessions: ["a"], reason: "detach")])
+        #expect(p.remainingLeases == 1)
+    }
+
+    @Test func theLastLiveSessionsDetachUnmountsDespiteDeadLeases() {
+        // Two ssh logins: one session's process died without a close; the other's logout must still unmount.
+        let p = detach(entry(["a", "dead"]), ["a"], dead: ["dead"], .ours(.ok))
+        #expect(p.steps == [.dropLeases(sessions: ["a", "dead"], reason: "detach"), .unmount("/mnt/pus/alice", reason: "last lease gone"),
                             .removeCredentials("/c/pus-alice-1.cred"), .removeMountpoint("/mnt/pus/alice"), .markUnmounted])
     }
 
-    @Test func lingerLeavesTheMountForReconcile() {
-        let p = Planner.detach(entry: entry(["a"]), sessions: ["a"], all: false, state: .ours(.ok), mountpoint: "/mnt/pus/alice", lingerSeconds: 60)
-        #expect(p.steps == [.dropLeases(sessions: ["a"])])
+    @Test func lastDetachUnmountsAndNeverDeletesData() {
+        let p = detach(entry(["a"]), ["a"], .ours(.ok))
+        #expect(p.steps == [.dropLeases(sessions: ["a"], reason: "detach"), .unmount("/mnt/pus/alice", reason: "last lease gone"),
+                            .removeCredentials("/c/pus-alice-1.cred"), .removeMountpoint("/mnt/pus/alice"), .markUnmounted])
+    }
+
+    @Test func lingerLeavesTheMountForReconcileAndStartsTheClock() {
+        let p = detach(entry(["a"]), ["a"], .ours(.ok), linger: 60)
+        #expect(p.steps == [.dropLeases(sessions: ["a"], reason: "detach"), .markIdle])
     }
 
     @Test func detachAfterACrashStillUnmounts() {
         // A detach killed after dropping the lease but before unmounting: the next detach finishes the job.
-        let p = Planner.detach(entry: entry([]), sessions: ["x"], all: false, state: .ours(.ok), mountpoint: "/mnt/pus/alice", lingerSeconds: 0)
+        let p = detach(entry([]), ["x"], .ours(.ok))
         #expect(p.steps.contains(.unmount("/mnt/pus/alice", reason: "last lease gone")))
     }
 
     @Test func foreignMountIsNeverUnmountedByDetach() {
-        let p = Planner.detach(entry: entry(["a"]), sessions: ["a"], all: false, state: .foreign(source: "x", fstype: "nfs"),
-                               mountpoint: "/mnt/pus/alice", lingerSeconds: 0)
-        #expect(!p.steps.contains { if case .unmount = $0 { return true } else { return false } })
+        let p = detach(entry(["a"]), ["a"], .foreign(source: "x", fstype: "nfs"))
+        #expect(!p.steps.contains { if case .unmount = $0 { return true }; if case .unmountLazily = $0 { return true }; return false })
+        #expect(!p.steps.contains(.removeMountpoint("/mnt/pus/alice")))
     }
 }
 

@@ -1,0 +1,310 @@
+import AzureFiles
+import Credentials
+import Glibc
+import Ledger
+import Logging
+import Mounting
+import Storage
+import SystemSupport
+
+/// The only code that performs plan steps, through its ports: REST (``AzureStorage``), mounts (``Mounter``),
+/// files (credentials, ledger, local directories). A run keeps an undo journal: when a step fails, what this
+/// run did is undone in reverse (a mount it made is unmounted, a credentials file or mountpoint it created is
+/// removed, the ledger entry it pre-recorded is restored), so a failed attach leaves nothing behind.
+public final class Executor {
+    let config: Config
+    let mounter: any Mounter
+    let inspector: Inspector
+    let ledger: LedgerStore
+    let credentials: CredentialsStore
+    let local: LocalStore
+    let azure: () throws -> AzureStorage
+    let logger: Logger
+    let fakeMounts: Bool
+    let clock: () -> Int
+
+    public init(config: Config, mounter: any Mounter, inspector: Inspector, ledger: LedgerStore, credentials: CredentialsStore,
+                local: LocalStore, azure: @escaping () throws -> AzureStorage, logger: Logger, fakeMounts: Bool, clock: @escaping () -> Int) {
+        self.config = config
+        self.mounter = mounter
+        self.inspector = inspector
+        self.ledger = ledger
+        self.credentials = credentials
+        self.local = local
+        self.azure = azure
+        self.logger = logger
+        self.fakeMounts = fakeMounts
+        self.clock = clock
+    }
+
+    /// Whose steps these are: a user's (ledger entry steps) or a volume's (its record), or the node's.
+    public enum Subject: Sendable {
+        case user(ResolvedUser)
+        case volume(String)
+        case node
+
+        var label: String {
+            switch self {
+            case .user(let u): return u.name
+            case .volume(let v): return "volume \(v)"
+            case .node: return "node"
+            }
+        }
+    }
+
+    /// What a run did that can be undone.
+    enum Undo {
+        case removeCredentials(String)
+        case removeDirectory(String)
+        /// Unmount whatever is mounted at the target unless it was there before (its mount id).
+        case unmountIfNew(target: String, previous: Int?)
+        /// Put back the user's ledger entry as it was (nil: remove it) unless a mount remains at `mountpoint`.
+        case restoreEntry(user: String, entry: Ledger.Entry?, mountpoint: String)
+    }
+
+    /// Performs `steps` for `subject`. Returns the user's lease count after an `addLease` (else 0). On failure
+    /// undoes this run's work in reverse and rethrows the first error.
+    @discardableResult
+    public func run(_ steps: [Step], for subject: Subject) throws -> Int {
+        var journal: [Undo] = []
+        var leases = 0
+        do {
+            for step in steps {
+                logger.debug("\(subject.label): \(step)")
+                if let n = try perform(step, subject, &journal) { leases = n }
+            }
+            return leases
+        } catch {
+            logger.debug("\(subject.label): failed (\(error)); undoing \(journal.count) step(s)")
+            for u in journal.reversed() { undo(u) }
+            throw error
+        }
+    }
+
+    func perform(_ step: Step, _ subject: Subject, _ journal: inout [Undo]) throws -> Int? {
+        switch step {
+        case .provisionShare(let account, _):
+            guard case .user(let u) = subject else { preconditionFailure("provisioning needs a user") }
+            let az = try azure()
+            _ = try az.provision(user: u.name, uid: u.uid, quotaGiB: config.quotaGiB, explicitQuota: false, account: az.account(named: account))
+        case .ensureLocalDirectory:
+            guard case .user(let u) = subject else { preconditionFailure("a local directory needs a user") }
+            _ = try local.ensure(user: u.name, uid: u.uid, gid: u.gid)
+        case .writeCredentials(let path, let accountName):
+            let az = try azure()
+            guard let a = az.account(named: accountName) else {
+                throw PusError(.config, "account \(accountName) is not configured", hint: "add it back to [[azure.accounts]] or detach its users")
+            }
+            let existed = (try? Syscalls.linkStatus(path)) != nil
+            try credentials.write(CredentialsFile(username: a.name, password: a.keys.key1, password2: a.keys.key2), to: path)
+            if !existed { journal.append(.removeCredentials(path)) }
+        case .prepareMountpoint(let path):
+            if try prepareMountpoint(path) { journal.append(.removeDirectory(path)) }
+        case .prepareVolumeMountpoint(let path):
+            if try prepareVolumeMountpoint(path) { journal.append(.removeDirectory(path)) }
+        case .recordIntent(let t):
+            guard case .user(let u) = subject else { preconditionFailure("an intent record needs a user") }
+            let now = clock()
+            let previous = try ledger.update { l -> Ledger.Entry? in
+                let old = l.entries[u.name]
+                var e = old ?? Self.newEntry(u, t, now: now)
+                Self.setRecord(&e, t)
+                e.mounted = false
+                e.uid = u.uid
+                e.gid = u.gid
+                e.updatedAt = now
+                l.entries[u.name] = e
+                return old
+            }
+            journal.append(.restoreEntry(user: u.name, entry: previous, mountpoint: t.spec.target))
+        case .mount(let spec):
+            let before = MountTable.mount(at: spec.target, in: (try? inspector.table()) ?? [])?.id
+            journal.append(.unmountIfNew(target: spec.target, previous: before))
+            try mount(spec)
+        case .addLease(let lease, let dropping, let mounted):
+            guard case .user(let u) = subject else { preconditionFailure("a lease needs a user") }
+            return try ledger.update { l -> Int in
+                guard var e = l.entries[u.name] ?? mounted.map({ Self.newEntry(u, $0, now: lease.createdAt) }) else {
+                    throw PusError(.other, "no ledger record for \(u.name) to add the lease to", hint: "attach again")
+                }
+                if let t = mounted {
+                    Self.setRecord(&e, t)
+                    e.keyID = t.keyID
+                }
+                e.uid = u.uid
+                e.gid = u.gid
+                e.mounted = true
+                e.idleSince = nil
+                e.leases.removeAll { $0.session == lease.session || dropping.contains($0.session) }
+                e.leases.append(lease)
+                e.updatedAt = lease.createdAt
+                l.entries[u.name] = e
+                return e.leases.count
+            }
+        case .dropLeases(let sessions, _):
+            try updateEntry(subject) { e, _ in e.leases.removeAll { sessions.contains($0.session) } }
+        case .recordMounted(let t):
+            try updateEntry(subject) { e, _ in
+                Self.setRecord(&e, t)
+                e.keyID = t.keyID
+                e.mounted = true
+            }
+        case .markIdle:
+            try updateEntry(subject) { e, now in if e.idleSince == nil { e.idleSince = now } }
+        case .markUnmounted:
+            try updateEntry(subject) { e, _ in
+                guard e.leases.isEmpty else { return }
+                e.mounted = false
+                e.idleSince = nil
+            }
+        case .unmount(let target, _):
+            try unmountEscalating(target)
+        case .unmountLazily(let target, _):
+            try unmountLazily(target)
+        case .removeCredentials(let path):
+            _ = try credentials.remove(path: path)
+        case .removeMountpoint(let path):
+            if MountTable.mount(at: path, in: try inspector.table()) == nil { _ = try Syscalls.rmdirIfEmpty(path) }
+        case .recordVolume(let v):
+            try ledger.update { l in l.volumes[v.name] = v }
+        case .forgetVolume(let name):
+            try ledger.update { l in l.volumes[name] = nil }
+        }
+        return nil
+    }
+
+    func undo(_ u: Undo) {
+        switch u {
+        case .removeCredentials(let path):
+            _ = try? credentials.remove(path: path)
+        case .removeDirectory(let path):
+            if MountTable.mount(at: path, in: (try? inspector.table()) ?? []) == nil { _ = try? Syscalls.rmdirIfEmpty(path) }
+        case .unmountIfNew(let target, let previous):
+            if fakeMounts { _ = try? mounter.unmount(target, lazy: false, deadline: 5); return }
+            guard let now = MountTable.mount(at: target, in: (try? inspector.table()) ?? []), now.id != previous else { return }
+            logger.warning("undoing the mount at \(target)")
+            do { try unmountEscalating(target) } catch { logger.error("could not undo the mount at \(target): \(error)") }
+        case .restoreEntry(let user, let entry, let mountpoint):
+            // A mount that could not be undone keeps its intent record, so reconcile recognises and removes it.
+            if !fakeMounts, MountTable.mount(at: mountpoint, in: (try? inspector.table()) ?? []) != nil { return }
+            _ = try? ledger.update { l in l.entries[user] = entry }
+        }
+    }
+
+    /// Applies `body` to the subject user's entry (if any), stamping `updatedAt` when it changed.
+    func updateEntry(_ subject: Subject, _ body: @escaping (inout Ledger.Entry, Int) -> Void) throws {
+        guard case .user(let u) = subject else { preconditionFailure("ledger entry steps need a user") }
+        let now = clock()
+        try ledger.update { l in
+            guard var e = l.entries[u.name] else { return }
+            let before = e
+            body(&e, now)
+            if e != before { e.updatedAt = now }
+            l.entries[u.name] = e
+        }
+    }
+
+    static func newEntry(_ u: ResolvedUser, _ t: MountTarget, now: Int) -> Ledger.Entry {
+        var e = Ledger.Entry(user: u.name, uid: u.uid, gid: u.gid, backend: t.backend.rawValue, account: t.account, share: t.share,
+                             source: t.spec.source, mountpoint: t.spec.target, optionsDigest: t.optionsDigest,
+                             credentialsPath: t.credentialsPath, mounted: false, leases: [], now: now)
+        e.keyID = t.keyID
+        return e
+    }
+
+    static func setRecord(_ e: inout Ledger.Entry, _ t: MountTarget) {
+        e.backend = t.backend.rawValue
+        e.account = t.account
+        e.share = t.share
+        e.source = t.spec.source
+        e.mountpoint = t.spec.target
+        e.optionsDigest = t.optionsDigest
+        e.credentialsPath = t.credentialsPath
+    }
+
+    // MARK: mounts
+
+    var mountDeadline: Double { Double(config.mountTimeoutSeconds) }
+
+    /// mount(2) through the mounter with the deadline, then a check that the mount is in the table.
+    func mount(_ spec: MountSpec) throws {
+        do {
+            try mounter.mount(spec, deadline: mountDeadline)
+        } catch let e as MountError {
+            if e.timedOut {
+                throw PusError(.temporary, "mount of \(spec.source) on \(spec.target) did not complete within mount.timeout_seconds = \(config.mountTimeoutSeconds) s",
+                               hint: e.hint)
+            }
+            throw PusError(.mountFailed, "mount of \(spec.source) on \(spec.target) failed: \(e.detail)", hint: e.hint)
+        }
+        guard !fakeMounts else { return }
+        let record = MountRecord(backend: spec.fstype == "cifs" ? "azure" : "local", source: spec.fstype == "cifs" ? spec.source : spec.source,
+                                 mountpoint: spec.target)
+        switch inspector.presence(of: record, in: try inspector.table()) {
+        case .ours: return
+        case .absent: throw PusError(.mountFailed, "mount of \(spec.source) on \(spec.target) reported success but is not in the mount table")
+        case .foreign(let m): throw PusError(.mountFailed, "after mounting, \(spec.target) shows \(Inspector.shownSource(m)) on top")
+        }
+    }
+
+    /// A normal unmount with a deadline (in a child, so a dead server cannot hang us), then a lazy one.
+    func unmountEscalating(_ target: String) throws {
+        let deadline = Double(min(config.mountTimeoutSeconds, 30))
+        do {
+            try mounter.unmount(target, lazy: false, deadline: deadline)
+            return
+        } catch let e as MountError {
+            if fakeMounts { return }
+            logger.warning("normal unmount of \(target) failed (\(e.timedOut ? "no answer within \(Int(deadline)) s" : e.detail)); detaching lazily")
+        }
+        try unmountLazily(target)
+    }
+
+    /// MNT_DETACH: the mount leaves the namespace now, whatever the server does.
+    func unmountLazily(_ target: String) throws {
+        do {
+            try mounter.unmount(target, lazy: true, deadline: 5)
+        } catch let e as MountError {
+            if fakeMounts || MountTable.mount(at: target, in: (try? inspector.table()) ?? []) == nil { return }
+            throw PusError(.mountFailed, "unmount of \(target) failed: \(e.detail)", hint: e.hint)
+        }
+    }
+
+    /// The mountpoint's parent 0755 root; the mountpoint a root-owned 0000 directory while unmounted. Refuses
+    /// a symlink and a non-empty directory (something wrote to the local disk). True when it created it.
+    func prepareMountpoint(_ path: String) throws -> Bool {
+        let parent = AtomicFile.directory(of: path)
+        if try Syscalls.linkStatus(parent) == nil { try Syscalls.mkdirs(parent, mode: 0o755) }
+        if let st = try Syscalls.linkStatus(path) {
+            guard (st.st_mode & S_IFMT) == S_IFDIR else {
+                throw PusError(.mountFailed, "mountpoint \(path) exists and is not a directory (a symlink or file planted there?)",
+                               hint: "move it away; pus-mount creates the mountpoint itself")
+            }
+            if !(try Syscalls.directoryEntries(path).isEmpty) {
+                throw PusError(.mountFailed, "mountpoint \(path) is not empty and nothing is mounted there",
+                               hint: "move its contents away (they were written to the local disk), then attach again")
+            }
+            if st.st_uid != 0 || st.st_gid != 0 { try Syscalls.chown(path, uid: 0, gid: 0) }
+            if st.st_mode & 0o7777 != 0 { try Syscalls.chmod(path, mode: 0) }
+            return false
+        }
+        try Syscalls.mkdir(path, mode: 0)
+        try Syscalls.chown(path, uid: 0, gid: 0)
+        return true
+    }
+
+    /// A volume's mountpoint: created 0755 with its parents; a symlink or a non-empty directory is refused.
+    func prepareVolumeMountpoint(_ path: String) throws -> Bool {
+        if let st = try Syscalls.linkStatus(path) {
+            guard (st.st_mode & S_IFMT) == S_IFDIR else {
+                throw PusError(.mountFailed, "volume mountpoint \(path) exists and is not a directory", hint: "move it away")
+            }
+            if !(try Syscalls.directoryEntries(path).isEmpty) {
+                throw PusError(.mountFailed, "volume mountpoint \(path) is not empty and nothing is mounted there", hint: "move its contents away")
+            }
+            return false
+        }
+        try Syscalls.mkdirs(path, mode: 0o755)
+        return true
+    }
+}

@@ -1,0 +1,137 @@
+import Ledger
+import Mounting
+
+/// What a mount should be, derived from the configuration (and, for a known user, the ledger's record of the
+/// share): independent of the machine's state.
+public struct MountTarget: Sendable, Equatable {
+    public enum Backend: String, Sendable { case azure, local }
+    public var backend: Backend
+    public var account: String?
+    public var share: String?
+    /// Local backend: the user's directory.
+    public var localDirectory: String?
+    public var credentialsPath: String?
+    public var spec: MountSpec
+    /// First 16 hex of sha256(options), stored in the ledger to notice option drift.
+    public var optionsDigest: String
+    /// Fingerprint of the account key the credentials file will hold (azure only).
+    public var keyID: String?
+
+    public init(backend: Backend, account: String?, share: String?, localDirectory: String?, credentialsPath: String?,
+                spec: MountSpec, optionsDigest: String, keyID: String? = nil) {
+        self.backend = backend
+        self.account = account
+        self.share = share
+        self.localDirectory = localDirectory
+        self.credentialsPath = credentialsPath
+        self.spec = spec
+        self.optionsDigest = optionsDigest
+        self.keyID = keyID
+    }
+
+    /// How the mount will be recognised once made.
+    public var record: MountRecord { MountRecord(backend: backend.rawValue, source: spec.source, mountpoint: spec.target) }
+
+    /// Whether a ledger entry records a mount other than this one (source, mountpoint, backend or options).
+    public func differs(from e: Ledger.Entry) -> [String] {
+        var why: [String] = []
+        if e.backend != backend.rawValue { why.append("backend \(e.backend) -> \(backend.rawValue)") }
+        if !MountIdentity.sameSource(e.source, spec.source) { why.append("source \(e.source) -> \(spec.source)") }
+        if e.mountpoint != spec.target { why.append("mountpoint \(e.mountpoint) -> \(spec.target)") }
+        if e.optionsDigest != optionsDigest { why.append("mount options") }
+        return why
+    }
+}
+
+/// What is at a mountpoint now, judged against a ledger record.
+public enum MountState: Sendable, Equatable {
+    case absent
+    case ours(Health)
+    case foreign(source: String, fstype: String)
+
+    public var isOurs: Bool { if case .ours = self { return true } else { return false } }
+}
+
+/// One step of a plan. Only the ``Executor`` performs steps; `--dry-run` prints them.
+public enum Step: Sendable, Equatable, CustomStringConvertible {
+    case provisionShare(account: String, share: String)
+    case ensureLocalDirectory(String)
+    case writeCredentials(path: String, account: String)
+    /// A user mountpoint: root:root 0000 while nothing is mounted on it.
+    case prepareMountpoint(String)
+    /// A volume mountpoint: created 0755 with its parents.
+    case prepareVolumeMountpoint(String)
+    /// The ledger records the mount about to be made (not yet mounted), so that a mount outliving a crash or a
+    /// timed-out mount(2) is recognised as ours and cleaned up.
+    case recordIntent(MountTarget)
+    case mount(MountSpec)
+    case addLease(Ledger.Lease, dropping: [String], mounted: MountTarget?)
+    case dropLeases(sessions: [String], reason: String)
+    /// The ledger records a new mount for the user, leases kept (a remount).
+    case recordMounted(MountTarget)
+    /// The last lease went and the mount lingers (`mount.linger_seconds`).
+    case markIdle
+    /// A normal unmount with a deadline, then a lazy one.
+    case unmount(String, reason: String)
+    /// A lazy unmount straight away (a stale mount: a normal one would wait for a dead server).
+    case unmountLazily(String, reason: String)
+    case removeCredentials(String)
+    case removeMountpoint(String)
+    case markUnmounted
+    case recordVolume(Ledger.Volume)
+    case forgetVolume(String)
+
+    public var description: String {
+        switch self {
+        case .provisionShare(let a, let s): return "provision share \(s) in account \(a) (Create Share; 409 checks the owner)"
+        case .ensureLocalDirectory(let p): return "ensure directory \(p) (owned by the user, 0700)"
+        case .writeCredentials(let p, let a): return "write credentials file \(p) for account \(a) (root:root 0600)"
+        case .prepareMountpoint(let p): return "prepare mountpoint \(p) (root:root 0000 while unmounted)"
+        case .prepareVolumeMountpoint(let p): return "prepare volume mountpoint \(p) (0755)"
+        case .recordIntent(let t): return "record the mount of \(t.spec.source) on \(t.spec.target) in the ledger before making it"
+        case .mount(let m): return "mount \(m.source) on \(m.target) type \(m.fstype) options \(m.options)"
+        case .addLease(let l, let d, _):
+            return "add lease session=\(l.session)\(l.pid.map { " pid=\($0)" } ?? "")" + (d.isEmpty ? "" : "; drop dead lease(s) \(d.joined(separator: ", "))")
+        case .dropLeases(let s, let why): return "drop lease(s) \(s.joined(separator: ", ")) (\(why))"
+        case .recordMounted(let t): return "record \(t.spec.source) on \(t.spec.target) as mounted in the ledger"
+        case .markIdle: return "record that the last lease went (the mount lingers)"
+        case .unmount(let t, let why): return "unmount \(t) (\(why))"
+        case .unmountLazily(let t, let why): return "unmount \(t) lazily (\(why))"
+        case .removeCredentials(let p): return "remove credentials file \(p)"
+        case .removeMountpoint(let p): return "remove mountpoint \(p) if empty"
+        case .markUnmounted: return "record the user as unmounted in the ledger"
+        case .recordVolume(let v): return "record volume \(v.name) (\(v.source) on \(v.mountpoint)) in the ledger"
+        case .forgetVolume(let n): return "forget volume \(n) in the ledger"
+        }
+    }
+
+    /// Steps that only change the ledger (reconcile batches these under one ledger write).
+    public var isLedgerOnly: Bool {
+        switch self {
+        case .dropLeases, .markIdle, .markUnmounted, .forgetVolume: return true
+        default: return false
+        }
+    }
+}
+
+/// A plan is a value: `--dry-run` prints it, the executor performs it.
+public struct Plan: Sendable, Equatable {
+    public var steps: [Step]
+    public var target: MountTarget?
+    public var notes: [String] = []
+    /// Leases left after a detach plan runs (nil for attach plans).
+    public var remainingLeases: Int?
+    /// Where the user's storage is mounted once the plan has run.
+    public var mountpoint: String?
+
+    public init(steps: [Step], target: MountTarget? = nil, notes: [String] = [], remainingLeases: Int? = nil, mountpoint: String? = nil) {
+        self.steps = steps
+        self.target = target
+        self.notes = notes
+        self.remainingLeases = remainingLeases
+        self.mountpoint = mountpoint
+    }
+
+    /// True when the plan mounts something.
+    public var mounts: Bool { steps.contains { if case .mount = $0 { return true } else { return false } } }
+}

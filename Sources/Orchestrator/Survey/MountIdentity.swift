@@ -1,0 +1,77 @@
+import Glibc
+import Mounting
+
+/// How pus-mount recognises a mount as its own: by what the ledger recorded (backend, source, mountpoint),
+/// never by today's configuration, so a configuration change never makes it disown or stack on its mounts.
+public struct MountRecord: Sendable, Equatable {
+    /// "azure" or "local".
+    public var backend: String
+    public var source: String
+    public var mountpoint: String
+
+    public init(backend: String, source: String, mountpoint: String) {
+        self.backend = backend
+        self.source = source
+        self.mountpoint = mountpoint
+    }
+}
+
+/// What sits at a recorded mountpoint, before any health probe.
+public enum MountPresence: Sendable, Equatable {
+    case absent
+    case ours(MountEntry)
+    case foreign(MountEntry)
+}
+
+/// The identity rules.
+public enum MountIdentity {
+    /// Whether two paths are the same directory (st_dev and st_ino); the real one stats both.
+    public typealias SameDirectory = @Sendable (String, String) -> Bool
+
+    /// stat(2) both paths and compare device and inode.
+    public static let statBoth: SameDirectory = { a, b in
+        var x = stat(), y = stat()
+        return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino
+    }
+
+    /// File systems whose mounts may hang on a server: never stat'ed in-process, probed in a child.
+    public static func isNetwork(_ fstype: String) -> Bool {
+        ["cifs", "smb3", "nfs", "nfs4", "ceph", "glusterfs", "9p", "afs"].contains(fstype) || fstype.hasPrefix("fuse")
+    }
+
+    /// `//host/share` and `\\host\share` compare equal, case-insensitively (SMB names are).
+    public static func sameSource(_ a: String, _ b: String) -> Bool {
+        func norm(_ s: String) -> String { s.replacingOccurrences(of: "\\", with: "/").lowercased() }
+        return norm(a) == norm(b)
+    }
+
+    /// The topmost mount at `record.mountpoint`, judged against the record: a cifs mount is ours when its
+    /// source is the recorded one; a bind mount (local backend) when the mountpoint is the recorded directory.
+    public static func presence(of record: MountRecord, in table: [MountEntry], sameDirectory: SameDirectory) -> MountPresence {
+        guard let m = MountTable.mount(at: record.mountpoint, in: table) else { return .absent }
+        switch record.backend {
+        case "azure":
+            return (m.fstype == "cifs" || m.fstype == "smb3") && sameSource(m.source, record.source) ? .ours(m) : .foreign(m)
+        default:
+            // A bind mount shows the device as its source: compare the directories themselves. Never stat a
+            // network mount here (it may hang); it cannot be our bind mount anyway.
+            if isNetwork(m.fstype) { return .foreign(m) }
+            return sameDirectory(record.mountpoint, record.source) ? .ours(m) : .foreign(m)
+        }
+    }
+}
+
+extension String {
+    /// Replaces every occurrence of `target` (no Foundation).
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var out = ""
+        var rest = Substring(self)
+        while let r = rest.firstRange(of: target) {
+            out += rest[..<r.lowerBound]
+            out += replacement
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
+}

@@ -1,0 +1,110 @@
+import Orchestrator
+import SystemSupport
+
+/// How reconcile and bootstrap reports look: one line per action (`+` added, `~` changed, `-` removed, `!`
+/// reported, deferred or failed) and a summary; or one JSON document (`"version": 1`).
+enum ReconcileRendering {
+    static func lines(_ r: ReconcileReport, command: String, exitStatus: Int32) -> [String] {
+        var out: [String] = []
+        if let b = r.rebuild {
+            out.append("~ ledger: \(b.movedTo.map { "moved the unusable ledger to \($0); " } ?? "")rebuilt \(b.ledger.entries.count) user(s) and \(b.ledger.volumes.count) volume(s) from the mount table\(r.dryRun ? " (dry run)" : "")")
+            for s in b.skipped { out.append("! \(s.mountpoint): not taken into the ledger: \(s.why)") }
+        }
+        for a in r.actions {
+            let f = a.finding
+            let op: String
+            var tail = ""
+            switch a.result {
+            case .done: op = String(f.op)
+            case .planned: op = String(f.op); tail = " (dry run)"
+            case .deferred: op = "!"; tail = " (deferred)"
+            case .reported: op = "!"
+            case .busy: op = "!"; tail = " (skipped: another pus-mount holds the lock)"
+            case .failed: op = "!"; tail = " FAILED: " + (a.error.map { ErrorMapping.pusError($0).oneLine } ?? "unknown error")
+            }
+            out.append("\(op) \(f.subject): \(f.what) [\(f.kind.rawValue)]\(tail)")
+        }
+        let drift = r.drift.filter { $0.1 > 0 }.map { "\($0.0.rawValue) \($0.1)" }
+        let done = r.actions.filter { $0.result == .done }.count
+        let failed = r.actions.filter { $0.result == .failed }.count
+        var summary = "\(command): \(r.users) user(s), \(r.mounts) mount(s), \(r.liveLeases) live lease(s)"
+        summary += drift.isEmpty ? "; no drift" : "; drift: " + drift.joined(separator: ", ")
+        if r.dryRun { summary += "; dry run, nothing was changed" } else if done > 0 { summary += "; \(done) repaired" }
+        if failed > 0 { summary += "; \(failed) failed" }
+        if !r.busy.isEmpty { summary += "; \(r.busy.count) busy" }
+        summary += r.converged ? "; converged" : "; not converged (exit \(exitStatus))"
+        out.append(summary)
+        return out
+    }
+
+    static func json(_ r: ReconcileReport) -> [(String, JSON)] {
+        var fields: [(String, JSON)] = [
+            ("version", .int(1)),
+            ("drift", .object(r.drift.map { ($0.0.rawValue, .int($0.1)) })),
+            ("actions", .array(r.actions.map { a in
+                var o: [(String, JSON)] = [("kind", .string(a.finding.kind.rawValue)), ("subject", .string(a.finding.subject)),
+                                           ("op", .string(String(a.finding.op))), ("what", .string(a.finding.what)),
+                                           ("result", .string(a.result.rawValue))]
+                o.append(("error", a.error.map { .string(ErrorMapping.pusError($0).oneLine) } ?? .null))
+                return .object(o)
+            })),
+            ("converged", .bool(r.converged)),
+            ("busy", .array(r.busy.map { .string($0) })),
+            ("users", .int(r.users)), ("mounts", .int(r.mounts)), ("leases", .int(r.leases)), ("live_leases", .int(r.liveLeases)),
+            ("dry_run", .bool(r.dryRun)), ("seconds", .double((r.seconds * 1000).rounded() / 1000)),
+        ]
+        if let b = r.rebuild {
+            fields.append(("rebuild", .object([("moved_to", .string(b.movedTo)), ("users", .int(b.ledger.entries.count)),
+                                                ("volumes", .int(b.ledger.volumes.count)), ("rest_requests", .int(b.restRequests)),
+                                                ("skipped", .array(b.skipped.map { .object([("mountpoint", .string($0.mountpoint)), ("why", .string($0.why))]) }))])))
+        } else {
+            fields.append(("rebuild", .null))
+        }
+        return fields
+    }
+
+    /// 0 converged, 75 when only busy users or temporary failures stand in the way, else 1.
+    static func exitStatus(_ r: ReconcileReport) -> Int32 {
+        if r.converged { return 0 }
+        return r.retryable({ ErrorMapping.pusError($0).kind == .temporary || ErrorMapping.pusError($0).kind == .unavailable }) ? 75 : 1
+    }
+}
+
+/// A Prometheus textfile for node_exporter's textfile collector, written atomically (temp file + rename, 0644).
+enum ReconcileMetrics {
+    static func write(_ r: ReconcileReport, to path: String, command: String, now: Int, exitStatus: Int32) throws {
+        var lastSuccess = r.converged ? now : previousSuccess(path) ?? 0
+        if lastSuccess < 0 { lastSuccess = 0 }
+        var t = ""
+        func metric(_ name: String, _ help: String, _ type: String = "gauge", _ samples: [(String, String)]) {
+            t += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for (labels, value) in samples { t += "\(name)\(labels) \(value)\n" }
+        }
+        metric("pus_mount_reconcile_drift", "Drift found by the last \(command) pass, by kind.", "gauge",
+               r.drift.map { ("{kind=\"\($0.0.rawValue)\"}", String($0.1)) })
+        metric("pus_mount_reconcile_repairs", "Findings of the last pass by result.", "gauge",
+               ["done", "deferred", "reported", "failed", "busy"].map { res in
+                   ("{result=\"\(res)\"}", String(r.actions.filter { $0.result.rawValue == res }.count))
+               })
+        metric("pus_mount_mounts", "Mounts pus-mount made that are in place (users and volumes).", "gauge", [("", String(r.mounts))])
+        metric("pus_mount_users", "Users in the ledger.", "gauge", [("", String(r.users))])
+        metric("pus_mount_leases", "Session leases in the ledger after the pass.", "gauge", [("", String(r.leases))])
+        metric("pus_mount_live_leases", "Session leases whose holder still runs.", "gauge", [("", String(r.liveLeases))])
+        metric("pus_mount_reconcile_busy_users", "Users skipped because another pus-mount held their lock.", "gauge", [("", String(r.busy.count))])
+        metric("pus_mount_reconcile_converged", "1 when the last pass converged.", "gauge", [("", r.converged ? "1" : "0")])
+        metric("pus_mount_reconcile_exit_status", "Exit status of the last pass.", "gauge", [("", String(exitStatus))])
+        metric("pus_mount_reconcile_duration_seconds", "Wall time of the last pass.", "gauge", [("", String((r.seconds * 1e6).rounded() / 1e6))])
+        metric("pus_mount_reconcile_last_run_timestamp_seconds", "Unix time of the last pass.", "gauge", [("", String(now))])
+        metric("pus_mount_reconcile_last_success_timestamp_seconds", "Unix time of the last pass that converged.", "gauge", [("", String(lastSuccess))])
+        try AtomicFile.write(Array(Redaction.redact(t).utf8), to: path, mode: 0o644)
+    }
+
+    /// The last success time recorded in an earlier file, kept when this pass did not converge.
+    static func previousSuccess(_ path: String) -> Int? {
+        guard let bytes = try? Syscalls.readFile(path) else { return nil }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("pus_mount_reconcile_last_success_timestamp_seconds ") {
+            return Int(line.split(separator: " ").last ?? "")
+        }
+        return nil
+    }
+}
