@@ -4,10 +4,13 @@
 #     process, against the same emulator; REST requests per provision.
 #  2. warm attach (mounted user, new lease) of the static release build vs an empty static Swift program.
 #  3. the 200-process storm with and without the mount step (libmount fake mode skips mount(2)).
-# usage: sudo scripts/bench.sh      (needs hyperfine and the oracle venv; Tests/run.sh creates the venv)
+#  4. reconcile with nothing drifted at 1,000 and 10,000 ledger users (real bind mounts, a live lease each),
+#     next to the empty static program; REST requests sent.
+# usage: scripts/bench.sh      (as root; needs hyperfine and the oracle venv; Tests/run.sh creates the venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
+scripts/setup-deps.sh >/dev/null
 command -v hyperfine >/dev/null || apt-get install -y hyperfine >/dev/null
 venv=${PUS_ORACLE_VENV:-.build-oracle-venv}
 [ -x "$venv/bin/python" ] || { python3 -m venv "$venv"; "$venv/bin/pip" install -q azure-storage-file-share==12.27.1 azure-core==1.41.0; }
@@ -95,7 +98,13 @@ storm() {  # $1: extra flag ("" or --fake-mount)
 with_mount=$(storm "")
 without_mount=$(storm "--fake-mount")
 
-"$venv/bin/python" - "$work" "$with_mount" "$without_mount" <<'PY'
+echo "== 4. reconcile, nothing drifted, 1,000 and 10,000 users (local backend, real bind mounts) =="
+recon=""
+for n in 1000 10000; do
+  recon+="$(unshare -m --propagation private bash scripts/bench/reconcile.sh "$bin" "$work/empty" "$work" "$n")"$'\n'
+done
+
+"$venv/bin/python" - "$work" "$with_mount" "$without_mount" "$recon" <<'PY'
 import json, statistics, sys
 work, with_mount, without_mount = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
 def load(name):
@@ -112,4 +121,11 @@ print(f"pus-mount version:          median {ms(statistics.median(v))}, p99 {ms(p
 print(f"warm attach:                median {ms(statistics.median(w))}, p99 {ms(p(w, .99))}; "
       f"median ratio to empty {statistics.median(w) / statistics.median(e):.2f}x (target <= 2.5x)")
 print(f"storm (200 processes, 300 runs): with mount {with_mount:.2f} s, without mount step {without_mount:.2f} s")
+rows = [l.split() for l in sys.argv[4].strip().splitlines()]
+for n, med, p90, empty, rest in rows:
+    print(f"reconcile, {int(n):>6,} users, nothing drifted: median {med} ms, p90 {p90} ms, {rest} REST requests; "
+          f"empty program {empty} ms; {float(med) / float(empty):.0f}x; {float(med) * 1000 / int(n):.1f} us per user")
+if len(rows) == 2:
+    (n1, m1, *_), (n2, m2, *_) = rows
+    print(f"reconcile growth {int(n1):,} -> {int(n2):,} users: x{float(m2) / float(m1):.1f} for x{int(n2) // int(n1)} users (goal: 10,000 under 200 ms)")
 PY

@@ -21,7 +21,41 @@ extension Ledger {
         ])
     }
 
-    /// Reads the document.
+    /// Reads the document straight from its bytes, without building a JSON tree (reconcile reads a
+    /// 10,000-entry ledger on every pass). Unknown keys are skipped.
+    public init(reading p: inout JSONParser) throws {
+        var version: Int?
+        var entries: [String: Entry] = [:]
+        var volumes: [String: Volume] = [:]
+        try p.beginObject()
+        while let k = try p.nextKey() {
+            switch k {
+            case "version": version = try Self.field("version", p.offset) { try p.readInt() }
+            case "entries":
+                try p.beginObject()
+                while let name = try p.nextKey() { entries[name] = try Entry(reading: &p, name: name) }
+            case "volumes":
+                if try !p.readNull() {
+                    try p.beginObject()
+                    while let name = try p.nextKey() { volumes[name] = try Volume(json: p.readValue(), path: "volumes.\(name)") }
+                }
+            default: _ = try p.readValue()
+            }
+        }
+        guard let version else { throw FormatError(path: "ledger.version", expected: "a value (missing)") }
+        self.version = version
+        self.entries = entries
+        self.volumes = volumes
+    }
+
+    /// Runs a typed read, turning a parse error into a format error that names the key.
+    static func field<T>(_ path: @autoclosure () -> String, _ offset: Int, _ read: () throws -> T) throws -> T {
+        do { return try read() } catch let e as JSONParseError {
+            throw FormatError(path: path(), expected: "\(e.reason) (byte \(e.offset))")
+        }
+    }
+
+    /// Reads the document from a parsed tree.
     public init(json: JSON) throws {
         let r = Fields(json, path: "ledger")
         version = try r.int("version")
@@ -48,21 +82,124 @@ extension Ledger.Entry {
         return .object(o)
     }
 
+    /// One entry straight from the reader; `name` is its key in `entries` (error paths are built only on error).
+    init(reading p: inout JSONParser, name: String) throws {
+        var user: String?, uid: Int?, gid: Int?, backend: String?, account: String?, share: String?, source: String?
+        var mountpoint: String?, digest: String?, cred: String?, mounted: Bool?, leases: [Ledger.Lease] = [], sawLeases = false
+        var created: Int?, updated: Int?, idle: Int?, key: String?
+        try p.beginObject()
+        while let k = try p.nextKey() {
+            switch k {
+            case "user": user = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readString() }
+            case "uid": uid = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readInt() }
+            case "gid": gid = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readInt() }
+            case "backend": backend = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readString() }
+            case "account": account = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readOptionalString() }
+            case "share": share = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readOptionalString() }
+            case "source": source = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readString() }
+            case "mountpoint": mountpoint = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readString() }
+            case "optionsDigest": digest = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readString() }
+            case "credentialsPath": cred = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readOptionalString() }
+            case "mounted": mounted = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readBool() }
+            case "createdAt": created = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readInt() }
+            case "updatedAt": updated = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readInt() }
+            case "idleSince": idle = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readOptionalInt() }
+            case "keyID": key = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readOptionalString() }
+            case "leases":
+                sawLeases = true
+                try Ledger.field("entries.\(name).\(k)", p.offset) { try p.beginArray() }
+                while try p.nextElement() {
+                    let n = leases.count
+                    leases.append(try Ledger.Lease(reading: &p, entry: name, index: n))
+                }
+            default: _ = try p.readValue()
+            }
+        }
+        let path = { "entries.\(name)" }
+        func need<T>(_ v: T?, _ k: String) throws -> T {
+            guard let v else { throw Ledger.FormatError(path: "\(path()).\(k)", expected: "a value (missing)") }
+            return v
+        }
+        guard let u32 = UInt32(exactly: try need(uid, "uid")), let g32 = UInt32(exactly: try need(gid, "gid")) else {
+            throw Ledger.FormatError(path: path(), expected: "uid and gid as unsigned 32-bit integers")
+        }
+        if !sawLeases { throw Ledger.FormatError(path: "\(path()).leases", expected: "a value (missing)") }
+        self.init(user: try need(user, "user"), uid: u32, gid: g32, backend: try need(backend, "backend"), account: account, share: share,
+                  source: try need(source, "source"), mountpoint: try need(mountpoint, "mountpoint"), optionsDigest: try need(digest, "optionsDigest"),
+                  credentialsPath: cred, mounted: try need(mounted, "mounted"), leases: leases, now: try need(created, "createdAt"))
+        updatedAt = try need(updated, "updatedAt")
+        idleSince = idle
+        keyID = key
+    }
+
+    /// One pass over the members of a parsed tree.
     init(json: JSON, path: String) throws {
-        let r = Fields(json, path: path)
-        self.init(user: try r.string("user"), uid: try r.uint32("uid"), gid: try r.uint32("gid"), backend: try r.string("backend"),
-                  account: try r.optionalString("account"), share: try r.optionalString("share"), source: try r.string("source"),
-                  mountpoint: try r.string("mountpoint"), optionsDigest: try r.string("optionsDigest"),
-                  credentialsPath: try r.optionalString("credentialsPath"), mounted: try r.bool("mounted"),
-                  leases: try r.array("leases").enumerated().map { try Ledger.Lease(json: $1, path: "\(path).leases[\($0)]") },
-                  now: try r.int("createdAt"))
-        updatedAt = try r.int("updatedAt")
-        idleSince = try r.optionalInt("idleSince")
-        keyID = try r.optionalString("keyID")
+        let members = try FieldValue.members(json, path)
+        var user: String?, uid: UInt32?, gid: UInt32?, backend: String?, account: String?, share: String?, source: String?
+        var mountpoint: String?, digest: String?, cred: String?, mounted: Bool?, leases: [Ledger.Lease]?, created: Int?, updated: Int?
+        var idle: Int?, key: String?
+        for (k, v) in members {
+            let f = FieldValue(v, path: path, key: k)
+            switch k {
+            case "user": user = try f.string()
+            case "uid": uid = try f.uint32()
+            case "gid": gid = try f.uint32()
+            case "backend": backend = try f.string()
+            case "account": account = try f.optionalString()
+            case "share": share = try f.optionalString()
+            case "source": source = try f.string()
+            case "mountpoint": mountpoint = try f.string()
+            case "optionsDigest": digest = try f.string()
+            case "credentialsPath": cred = try f.optionalString()
+            case "mounted": mounted = try f.bool()
+            case "leases": leases = try f.array().enumerated().map { try Ledger.Lease(json: $1, path: "\(path).leases[\($0)]") }
+            case "createdAt": created = try f.int()
+            case "updatedAt": updated = try f.int()
+            case "idleSince": idle = try f.optionalInt()
+            case "keyID": key = try f.optionalString()
+            default: continue
+            }
+        }
+        func need<T>(_ v: T?, _ k: String) throws -> T {
+            guard let v else { throw Ledger.FormatError(path: "\(path).\(k)", expected: "a value (missing)") }
+            return v
+        }
+        self.init(user: try need(user, "user"), uid: try need(uid, "uid"), gid: try need(gid, "gid"), backend: try need(backend, "backend"),
+                  account: account, share: share, source: try need(source, "source"), mountpoint: try need(mountpoint, "mountpoint"),
+                  optionsDigest: try need(digest, "optionsDigest"), credentialsPath: cred, mounted: try need(mounted, "mounted"),
+                  leases: try need(leases, "leases"), now: try need(created, "createdAt"))
+        updatedAt = try need(updated, "updatedAt")
+        idleSince = idle
+        keyID = key
     }
 }
 
 extension Ledger.Lease {
+    init(reading p: inout JSONParser, entry: String, index: Int) throws {
+        var session: String?, pid: Int?, start: Int?, boot: String?, created: Int?
+        try p.beginObject()
+        while let k = try p.nextKey() {
+            switch k {
+            case "session": session = try Ledger.field("entries.\(entry).leases[\(index)].\(k)", p.offset) { try p.readString() }
+            case "pid": pid = try Ledger.field("entries.\(entry).leases[\(index)].\(k)", p.offset) { try p.readOptionalInt() }
+            case "pidStartTime": start = try Ledger.field("entries.\(entry).leases[\(index)].\(k)", p.offset) { try p.readOptionalInt() }
+            case "bootID": boot = try Ledger.field("entries.\(entry).leases[\(index)].\(k)", p.offset) { try p.readOptionalString() }
+            case "createdAt": created = try Ledger.field("entries.\(entry).leases[\(index)].\(k)", p.offset) { try p.readInt() }
+            default: _ = try p.readValue()
+            }
+        }
+        try self.init(session: session, pid: pid, start: start, boot: boot, created: created, path: "entries.\(entry).leases[\(index)]")
+    }
+
+    init(session: String?, pid: Int?, start: Int?, boot: String?, created: Int?, path: String) throws {
+        guard let session else { throw Ledger.FormatError(path: "\(path).session", expected: "a value (missing)") }
+        guard let created else { throw Ledger.FormatError(path: "\(path).createdAt", expected: "a value (missing)") }
+        guard pid.map({ Int32(exactly: $0) != nil }) ?? true, start.map({ $0 >= 0 }) ?? true else {
+            throw Ledger.FormatError(path: path, expected: "pid and pidStartTime in range")
+        }
+        self.init(session: session, pid: pid.map { Int32($0) }, pidStartTime: start.map { UInt64($0) }, bootID: boot, createdAt: created)
+    }
+
     var json: JSON {
         var o: [(String, JSON)] = []
         if let bootID { o.append(("bootID", .string(bootID))) }
@@ -74,14 +211,19 @@ extension Ledger.Lease {
     }
 
     init(json: JSON, path: String) throws {
-        let r = Fields(json, path: path)
-        let pid = try r.optionalInt("pid")
-        let start = try r.optionalInt("pidStartTime")
-        guard pid.map({ Int32(exactly: $0) != nil }) ?? true, start.map({ $0 >= 0 }) ?? true else {
-            throw Ledger.FormatError(path: path, expected: "pid and pidStartTime in range")
+        var session: String?, pid: Int?, start: Int?, boot: String?, created: Int?
+        for (k, v) in try FieldValue.members(json, path) {
+            let f = FieldValue(v, path: path, key: k)
+            switch k {
+            case "session": session = try f.string()
+            case "pid": pid = try f.optionalInt()
+            case "pidStartTime": start = try f.optionalInt()
+            case "bootID": boot = try f.optionalString()
+            case "createdAt": created = try f.int()
+            default: continue
+            }
         }
-        self.init(session: try r.string("session"), pid: pid.map { Int32($0) }, pidStartTime: start.map { UInt64($0) },
-                  bootID: try r.optionalString("bootID"), createdAt: try r.int("createdAt"))
+        try self.init(session: session, pid: pid, start: start, boot: boot, created: created, path: path)
     }
 }
 
@@ -177,5 +319,62 @@ private struct Fields {
         guard let v = try value(key), !v.isNull else { return nil }
         guard let o = v.objectValue else { throw fail(key, "an object") }
         return o
+    }
+}
+
+/// One member's value, typed, with errors that name `path.key`.
+private struct FieldValue {
+    let value: JSON
+    let path: String
+    let key: String
+
+    init(_ value: JSON, path: String, key: String) {
+        self.value = value
+        self.path = path
+        self.key = key
+    }
+
+    static func members(_ json: JSON, _ path: String) throws -> [(String, JSON)] {
+        guard case .object(let o) = json else { throw Ledger.FormatError(path: path, expected: "an object") }
+        return o
+    }
+
+    func fail(_ what: String) -> Ledger.FormatError { Ledger.FormatError(path: "\(path).\(key)", expected: what) }
+
+    func string() throws -> String {
+        guard case .string(let s) = value else { throw fail("a string") }
+        return s
+    }
+
+    func optionalString() throws -> String? {
+        if case .null = value { return nil }
+        guard case .string(let s) = value else { throw fail("a string or null") }
+        return s
+    }
+
+    func int() throws -> Int {
+        guard case .int(let i) = value else { throw fail("an integer") }
+        return i
+    }
+
+    func optionalInt() throws -> Int? {
+        if case .null = value { return nil }
+        guard case .int(let i) = value else { throw fail("an integer or null") }
+        return i
+    }
+
+    func uint32() throws -> UInt32 {
+        guard let v = UInt32(exactly: try int()) else { throw fail("an unsigned 32-bit integer") }
+        return v
+    }
+
+    func bool() throws -> Bool {
+        guard case .bool(let b) = value else { throw fail("true or false") }
+        return b
+    }
+
+    func array() throws -> [JSON] {
+        guard case .array(let a) = value else { throw fail("an array") }
+        return a
     }
 }

@@ -59,6 +59,14 @@ public struct LedgerStore: Sendable {
     }
 
     func decode(_ bytes: [UInt8]) throws -> Ledger {
+        // The fast path reads straight into the model; any failure takes the slow path, which tells an
+        // unparseable file, a future version and a malformed entry apart.
+        if var ledger = try? JSONParser.read(bytes, maxDepth: 16, { try Ledger(reading: &$0) }),
+           ledger.version >= 1, ledger.version <= Ledger.currentVersion {
+            // Version 1 -> 2 adds only optional fields (absent means unknown): nothing to convert.
+            ledger.version = Ledger.currentVersion
+            return ledger
+        }
         guard let doc = try? JSONParser.parse(bytes, maxDepth: 16), let version = doc["version"]?.intValue else {
             throw LedgerError(.unparseable, path: path)
         }
@@ -67,7 +75,6 @@ public struct LedgerStore: Sendable {
         }
         do {
             var ledger = try Ledger(json: doc)
-            // Version 1 -> 2 adds only optional fields (absent means unknown): nothing to convert.
             ledger.version = Ledger.currentVersion
             return ledger
         } catch {

@@ -23,20 +23,20 @@ public final class LibMountMounter: Mounter {
         self.childExecutable = childExecutable
     }
 
-    public func mount(_ spec: MountSpec, deadline: Double) throws {
+    public func mount(_ spec: MountSpec, deadline: Double, holding: [Int32] = []) throws {
         if let exe = childExecutable {
             var args = ["__mount"]
             if fake { args.append("--fake-mount") }
             args += ["--", spec.source, spec.target, spec.fstype, spec.options]
-            try runChild(exe, args, operation: "mount", target: spec.target, deadline: deadline)
+            try runChild(exe, args, operation: "mount", target: spec.target, deadline: deadline, holding: holding)
             return
         }
         try mountInProcess(spec)
     }
 
-    public func unmount(_ target: String, lazy: Bool, deadline: Double) throws {
+    public func unmount(_ target: String, lazy: Bool, deadline: Double, holding: [Int32] = []) throws {
         if let exe = childExecutable, !lazy, !fake {
-            try runChild(exe, ["__unmount", "--", target], operation: "unmount", target: target, deadline: deadline)
+            try runChild(exe, ["__unmount", "--", target], operation: "unmount", target: target, deadline: deadline, holding: holding)
             return
         }
         try unmountInProcess(target, lazy: lazy)
@@ -67,10 +67,10 @@ public final class LibMountMounter: Mounter {
     }
 
     /// Runs `exe args` with a deadline; its stdout carries a ``MountError/wireLine`` when it failed.
-    private func runChild(_ exe: String, _ args: [String], operation: String, target: String, deadline: Double) throws {
+    private func runChild(_ exe: String, _ args: [String], operation: String, target: String, deadline: Double, holding: [Int32]) throws {
         let child: ChildProcess.Spawned
         do {
-            child = try ChildProcess.spawn(exe, args, pipeStdout: true)
+            child = try ChildProcess.spawn(exe, args, pipeStdout: true, inherit: holding)
         } catch {
             throw MountError(operation: operation, target: target, exitCode: 1, syscallErrno: nil, helperStatus: nil, helperErrno: nil,
                              detail: "cannot start the \(operation) child: \(error)")

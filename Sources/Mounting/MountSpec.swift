@@ -16,8 +16,10 @@ public struct MountSpec: Sendable, Equatable, Codable {
 /// The mount seam: the real one is ``LibMountMounter``; tests script one in TestSupport.
 public protocol Mounter: AnyObject {
     /// Mounts `spec`, giving up after `deadline` seconds where the implementation can enforce it; throws
-    /// ``MountError`` (with `timedOut` when the deadline passed).
-    func mount(_ spec: MountSpec, deadline: Double) throws
+    /// ``MountError`` (with `timedOut` when the deadline passed). `holding` are lock descriptors that whatever
+    /// performs the mount keeps held until it ends: a mount that outlives its caller (killed, or given up on)
+    /// still holds the user's lock, so no other pus-mount mounts on top of it meanwhile.
+    func mount(_ spec: MountSpec, deadline: Double, holding: [Int32]) throws
     /// Unmounts `target` (lazily: MNT_DETACH, which does not wait for the server); throws ``MountError``.
-    func unmount(_ target: String, lazy: Bool, deadline: Double) throws
+    func unmount(_ target: String, lazy: Bool, deadline: Double, holding: [Int32]) throws
 }

@@ -38,13 +38,92 @@ public struct MountEntry: Sendable, Equatable {
     }
 }
 
-/// Reads a mount table in mountinfo format from any path (`/proc/self/mountinfo`, `/proc/PID/mountinfo`,
-/// or a test fixture) with libmount's parser (mnt_table_parse_file), which decodes `\040` escapes.
+/// Reads a mount table in mountinfo format (proc(5)) from any path (`/proc/self/mountinfo`,
+/// `/proc/PID/mountinfo`, or a test fixture): a direct parser over the bytes, decoding the kernel's octal
+/// escapes (`\040` for a space). libmount's parser (``readWithLibMount(path:)``) gives the same entries and is
+/// the oracle in the tests; this one is about six times faster on a 10,000-mount table, which reconcile reads
+/// on every pass. Malformed lines are skipped, as libmount skips them.
 public enum MountTable {
     public static let processTable = "/proc/self/mountinfo"
 
     /// Every entry, in table order (later entries are mounted on top of earlier ones).
     public static func read(path: String = processTable) throws -> [MountEntry] {
+        parse(try Syscalls.readFile(path))
+    }
+
+    /// Parses mountinfo text.
+    public static func parse(_ bytes: [UInt8]) -> [MountEntry] {
+        var out: [MountEntry] = []
+        bytes.withUnsafeBufferPointer { b in
+            var start = 0
+            while start < b.count {
+                let end = b[start...].firstIndex(of: 10) ?? b.count
+                if let e = parseLine(UnsafeBufferPointer(rebasing: b[start..<end])) { out.append(e) }
+                start = end + 1
+            }
+        }
+        return out
+    }
+
+    /// One line: `ID PARENT MAJ:MIN ROOT MOUNTPOINT VFSOPTS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS`.
+    static func parseLine(_ line: UnsafeBufferPointer<UInt8>) -> MountEntry? {
+        var fields: [Range<Int>] = []
+        fields.reserveCapacity(12)
+        var i = 0
+        while i < line.count {
+            while i < line.count && line[i] == 32 { i += 1 }
+            if i >= line.count { break }
+            let s = i
+            while i < line.count && line[i] != 32 { i += 1 }
+            fields.append(s..<i)
+        }
+        guard fields.count >= 10, let dash = fields[6...].firstIndex(where: { $0.count == 1 && line[$0.lowerBound] == UInt8(ascii: "-") }),
+              fields.count >= dash + 3 else { return nil }
+        func int(_ r: Range<Int>) -> Int? {
+            guard !r.isEmpty else { return nil }
+            var v = 0
+            for k in r {
+                let c = line[k]
+                guard c >= 48 && c <= 57 else { return nil }
+                v = v &* 10 &+ Int(c - 48)
+            }
+            return v
+        }
+        let devField = fields[2]
+        guard let id = int(fields[0]), let parent = int(fields[1]),
+              let colon = line[devField].firstIndex(of: UInt8(ascii: ":")),
+              let major = int(devField.lowerBound..<colon), let minor = int((colon + 1)..<devField.upperBound) else { return nil }
+        func isOctal(_ c: UInt8) -> Bool { c >= 48 && c <= 55 }
+        func text(_ r: Range<Int>) -> String {
+            let raw = UnsafeBufferPointer(rebasing: line[r])
+            guard raw.contains(UInt8(ascii: "\\")) else { return String(decoding: raw, as: UTF8.self) }
+            var out: [UInt8] = []
+            out.reserveCapacity(raw.count)
+            var k = 0
+            while k < raw.count {
+                if raw[k] == UInt8(ascii: "\\"), k + 3 < raw.count, isOctal(raw[k + 1]), isOctal(raw[k + 2]), isOctal(raw[k + 3]) {
+                    out.append((raw[k + 1] - 48) &* 64 &+ (raw[k + 2] - 48) &* 8 &+ (raw[k + 3] - 48))
+                    k += 4
+                } else {
+                    out.append(raw[k])
+                    k += 1
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+        let superopts = dash + 3 < fields.count ? text(fields[dash + 3]) : ""
+        return MountEntry(id: id, parentID: parent, source: text(fields[dash + 2]), target: text(fields[4]), fstype: text(fields[dash + 1]),
+                          vfsOptions: text(fields[5]), fsOptions: superopts, root: text(fields[3]),
+                          device: makeDevice(major: UInt64(major), minor: UInt64(minor)))
+    }
+
+    /// glibc's makedev(3), as libmount's mnt_fs_get_devno gives it.
+    public static func makeDevice(major: UInt64, minor: UInt64) -> UInt64 {
+        ((major & 0xffff_f000) << 32) | ((major & 0xfff) << 8) | ((minor & 0xffff_ff00) << 12) | (minor & 0xff)
+    }
+
+    /// libmount's parse (mnt_table_parse_file), kept as the reference the direct parser is tested against.
+    public static func readWithLibMount(path: String) throws -> [MountEntry] {
         guard let tb = mnt_new_table() else { throw SystemError("mnt_new_table", errno: ENOMEM) }
         defer { mnt_unref_table(tb) }
         let rc = mnt_table_parse_file(tb, path)
@@ -80,4 +159,28 @@ public enum MountTable {
             return !e.target.dropFirst(root.count + 1).contains("/")
         }
     }
+}
+
+/// A mount table indexed by mount point, for passes that look up thousands of mountpoints (a linear scan per
+/// lookup made reconcile quadratic in the number of mounts).
+public struct MountIndex: Sendable {
+    public let entries: [MountEntry]
+    private let byTarget: [String: [Int]]
+
+    public init(_ entries: [MountEntry]) {
+        self.entries = entries
+        var map: [String: [Int]] = [:]
+        map.reserveCapacity(entries.count)
+        for (i, e) in entries.enumerated() { map[e.target, default: []].append(i) }
+        byTarget = map
+    }
+
+    /// The topmost mount at exactly `target`.
+    public func top(at target: String) -> MountEntry? { byTarget[target]?.last.map { entries[$0] } }
+
+    /// How many mounts sit at `target` (more than one: something was stacked).
+    public func count(at target: String) -> Int { byTarget[target]?.count ?? 0 }
+
+    /// Every mount at `target`, bottom first.
+    public func all(at target: String) -> [MountEntry] { (byTarget[target] ?? []).map { entries[$0] } }
 }

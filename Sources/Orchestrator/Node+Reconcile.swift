@@ -79,6 +79,7 @@ extension Node {
         let t0 = Clock.monotonicSeconds()
         var report = ReconcileReport()
         report.dryRun = o.dryRun
+        let pendingTable = inspector.tableInBackground()
         var current: Ledger
         do {
             current = try ledger.read()
@@ -96,7 +97,9 @@ extension Node {
         }
         let now = clock()
         let policy = Planner.RepairPolicy(prune: o.prune, lingerSeconds: config.lingerSeconds, now: now, atBoot: o.atBoot)
-        let survey = try inspector.survey(ledger: current, ledgerError: nil, config: config, now: now, strictBoot: o.atBoot)
+        // A rebuild has changed the node's ledger but not its mounts: the table read meanwhile still holds.
+        let survey = try inspector.survey(ledger: current, ledgerError: nil, config: config, now: now, strictBoot: o.atBoot,
+                                          table: try pendingTable.wait())
         report.users = survey.users.count
 
         // Plan.
@@ -134,7 +137,14 @@ extension Node {
         var batch: [(UserFacts, [Finding])] = []
         for p in userPlans {
             let repairing = p.1.filter { $0.disposition == .repair }
-            if !repairing.isEmpty && repairing.allSatisfy({ $0.steps.allSatisfy(\.isLedgerOnly) }) { batch.append(p) } else { single.append(p) }
+            if repairing.isEmpty {
+                // Only reported or deferred: nothing to do under a lock, and no second probe of a hung mount.
+                for f in p.1 { report.actions.append(.init(finding: f, result: Self.plannedResult(f), error: nil)) }
+            } else if repairing.allSatisfy({ $0.steps.allSatisfy(\.isLedgerOnly) }) {
+                batch.append(p)
+            } else {
+                single.append(p)
+            }
         }
         var i = 0
         while i < batch.count {
@@ -145,7 +155,7 @@ extension Node {
             progress?(done, total)
         }
         for (f, planned) in single {
-            try repairUser(f.name, planned: planned, policy: policy, strictBoot: o.atBoot, report: &report)
+            try repairUser(f, planned: planned, policy: policy, strictBoot: o.atBoot, report: &report)
             done += 1
             progress?(done, total)
         }
@@ -179,7 +189,7 @@ extension Node {
     static func count(_ s: NodeSurvey, into r: inout ReconcileReport) {
         r.mounts = s.ourMounts
         r.leases = s.users.reduce(0) { $0 + $1.leases.count }
-        r.liveLeases = s.users.reduce(0) { $0 + $1.liveLeases.count }
+        r.liveLeases = s.users.reduce(0) { n, u in n + u.leases.reduce(0) { $0 + ($1.isAlive ? 1 : 0) } }
     }
 
     /// The user's target per the configuration (recorded share kept), or why there is none.
@@ -267,8 +277,12 @@ extension Node {
         return handOn
     }
 
-    /// One user's repairs under its lock, re-planned from a fresh ledger entry and mount table.
-    func repairUser(_ name: String, planned: [Finding], policy: Planner.RepairPolicy, strictBoot: Bool, report: inout ReconcileReport) throws {
+    /// One user's repairs under its lock, re-planned from a fresh ledger entry and mount table. The surveyed
+    /// health is reused while the same mount (by mount id) is in place: a hung mount costs one probe deadline
+    /// per pass, not two.
+    func repairUser(_ surveyed: UserFacts, planned: [Finding], policy: Planner.RepairPolicy, strictBoot: Bool,
+                    report: inout ReconcileReport) throws {
+        let name = surveyed.name
         guard let lock = try tryLock(lockPath(user: name)) else {
             report.busy.append(name)
             for x in planned { report.actions.append(.init(finding: x, result: .busy, error: nil)) }
@@ -278,7 +292,13 @@ extension Node {
         guard let e = try ledger.read().entries[name] else { return }
         let table = try inspector.table()
         let stack = MountTable.mounts(at: e.mountpoint, in: table)
-        let f = UserFacts(name: name, entry: e, state: inspector.state(of: Self.record(e), in: table), live: stack.last, stacked: stack.count,
+        let state: MountState
+        if case .ours(let m) = inspector.presence(of: Self.record(e), in: table), m.id == surveyed.live?.id, surveyed.state.isOurs {
+            state = surveyed.state
+        } else {
+            state = inspector.state(of: Self.record(e), in: table)
+        }
+        let f = UserFacts(name: name, entry: e, state: state, live: stack.last, stacked: stack.count,
                           leases: inspector.check(e.leases, strictBoot: strictBoot))
         let findings = Planner.reconcile(f, desired: desired(f), credentials: credentialState(f), policy: policy)
         var failed = false
@@ -292,7 +312,7 @@ extension Node {
                 continue
             }
             do {
-                try executor.run(x.steps, for: .user(ResolvedUser(name: name, uid: e.uid, gid: e.gid)))
+                try executor.run(x.steps, for: .user(ResolvedUser(name: name, uid: e.uid, gid: e.gid)), holding: lock)
                 report.actions.append(.init(finding: x, result: .done, error: nil))
             } catch {
                 failed = true
@@ -314,7 +334,7 @@ extension Node {
         guard let v = s.volumes.first(where: { $0.name == name }) else { return }
         let findings = Planner.reconcileVolume(v, desired: v.configured.map { c in Result { try volumeTarget(c) }.mapError { PlanningProblem("\($0)") } },
                                                credentials: volumeCredentialState(v), policy: policy)
-        for x in findings { perform(x, subject: .volume(name), report: &report) }
+        for x in findings { perform(x, subject: .volume(name), holding: lock, report: &report) }
     }
 
     /// An orphan under `mount.root`: with `--prune` unmounted under the lock of the user it is named after,
@@ -334,16 +354,16 @@ extension Node {
         defer { withExtendedLifetime(lock) {} }
         let s = try inspector.survey(ledger: try ledger.read(), ledgerError: nil, config: config, now: clock(), probeHealth: false)
         guard s.orphans.contains(where: { $0.target == m.target }) else { return }
-        perform(f, subject: .node, report: &report)
+        perform(f, subject: .node, holding: lock, report: &report)
     }
 
-    func perform(_ f: Finding, subject: Executor.Subject, report: inout ReconcileReport) {
+    func perform(_ f: Finding, subject: Executor.Subject, holding lock: FileLock? = nil, report: inout ReconcileReport) {
         guard f.disposition == .repair else {
             report.actions.append(.init(finding: f, result: Self.plannedResult(f), error: nil))
             return
         }
         do {
-            try executor.run(f.steps, for: subject)
+            try executor.run(f.steps, for: subject, holding: lock)
             report.actions.append(.init(finding: f, result: .done, error: nil))
         } catch {
             report.actions.append(.init(finding: f, result: .failed, error: error))

@@ -64,7 +64,7 @@ public final class Node {
         case .local:
             let dir = local.path(for: user.name)
             return MountTarget(backend: .local, account: nil, share: nil, localDirectory: dir, credentialsPath: nil,
-                               spec: MountSpec(source: dir, target: mp, fstype: "none", options: "bind"), optionsDigest: Self.digest("bind"))
+                               spec: MountSpec(source: dir, target: mp, fstype: "none", options: "bind"), optionsDigest: Self.bindDigest)
         case .azure:
             let az = try azureProvider()
             let recorded = entry?.backend == "azure" ? entry : nil
@@ -107,6 +107,8 @@ public final class Node {
     }
 
     static func digest(_ s: String) -> String { String(Crypto.hex(Crypto.sha256(Array(s.utf8))).prefix(16)) }
+    /// The digest of a bind mount's options, the same for every local user.
+    static let bindDigest = digest("bind")
 
     /// The record of a ledger entry.
     static func record(_ e: Ledger.Entry) -> MountRecord { MountRecord(backend: e.backend, source: e.source, mountpoint: e.mountpoint) }
@@ -174,7 +176,7 @@ public final class Node {
             let kept = (entry?.leases.count ?? 0) - dead.count - (entry?.leases.contains { $0.session == session } == true ? 1 : 0)
             return AttachResult(plan: plan, mountpoint: mp, leases: kept + 1, mounted: false)
         }
-        let leases = try executor.run(plan.steps, for: .user(user))
+        let leases = try executor.run(plan.steps, for: .user(user), holding: lock)
         return AttachResult(plan: plan, mountpoint: mp, leases: leases, mounted: plan.mounts)
     }
 
@@ -190,6 +192,8 @@ public final class Node {
         public let plan: Plan
         public let remainingLeases: Int
         public let unmounted: Bool
+        /// The last lease went and the mount stays for `mount.linger_seconds`.
+        public let lingering: Bool
     }
 
     /// Drops the lease(s) and the user's dead ones; unmounts the recorded mount when no live lease remains.
@@ -221,10 +225,11 @@ public final class Node {
                                   credentialsPath: credentialsPath, lingerSeconds: config.lingerSeconds)
         for n in plan.notes { logger.debug("\(user.name): \(n)") }
         let remaining = plan.remainingLeases ?? 0
-        if dryRun { return DetachResult(plan: plan, remainingLeases: remaining, unmounted: false) }
-        try executor.run(plan.steps, for: .user(user))
-        let unmounted = plan.steps.contains { if case .unmount = $0 { return true }; if case .unmountLazily = $0 { return true }; return false }
-        return DetachResult(plan: plan, remainingLeases: remaining, unmounted: unmounted)
+        let unmounts = plan.steps.contains { if case .unmount = $0 { return true }; if case .unmountLazily = $0 { return true }; return false }
+        let lingering = remaining == 0 && !unmounts && state == .ours(.ok) && config.lingerSeconds > 0
+        if dryRun { return DetachResult(plan: plan, remainingLeases: remaining, unmounted: false, lingering: lingering) }
+        try executor.run(plan.steps, for: .user(user), holding: lock)
+        return DetachResult(plan: plan, remainingLeases: remaining, unmounted: unmounts, lingering: lingering)
     }
 
     // MARK: survey

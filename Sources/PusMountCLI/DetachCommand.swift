@@ -38,10 +38,13 @@ struct DetachCommand: ParsableCommand {
             let u = try Self.resolveForDetach(user, rt)
             let r = try rt.node(fakeMounts: fakeMount).detach(u, sessions: [session ?? "default"], all: all, dryRun: dryRun)
             let human = dryRun ? rt.planLines(r.plan)
-                : ["\(u.name): \(r.unmounted ? "unmounted" : (r.remainingLeases > 0 ? "\(r.remainingLeases) lease(s) remain, still mounted" : "no mount"))"]
+                : ["\(u.name): " + (r.unmounted ? "unmounted"
+                    : r.remainingLeases > 0 ? "\(r.remainingLeases) lease(s) remain, still mounted"
+                    : r.lingering ? "last lease gone; the mount lingers for mount.linger_seconds = \(rt.config.lingerSeconds) s (reconcile unmounts it)"
+                    : "no mount")]
                     + r.plan.notes.map { "  \($0)" }
             var json: [(String, JSON)] = [("user", .string(u.name)), ("remaining_leases", .int(r.remainingLeases)),
-                                               ("unmounted", .bool(r.unmounted))]
+                                               ("unmounted", .bool(r.unmounted)), ("lingering", .bool(r.lingering))]
             if dryRun || global.verbose { json.append(("plan", rt.planJSON(r.plan))) }
             rt.emit(human: human, json: json)
         }

@@ -19,8 +19,9 @@ public enum ChildProcess {
     /// Starts `executable args`. With `pipeStdin`/`pipeStdout` the caller gets the other ends; otherwise
     /// stdin is /dev/null and (when `quiet`) stdout/stderr go to /dev/null. ETXTBSY (an executable just
     /// written by a process that forked meanwhile) is retried for up to a second.
+    /// `inherit` descriptors reach the child as 3, 4, ... (a lock it must keep held); nothing else above 2 does.
     public static func spawn(_ executable: String, _ args: [String], pipeStdin: Bool = false, pipeStdout: Bool = false,
-                             quiet: Bool = true, environment: [String] = minimalEnvironment) throws -> Spawned {
+                             quiet: Bool = true, environment: [String] = minimalEnvironment, inherit: [Int32] = []) throws -> Spawned {
         var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1]
         // pipe2 is not imported (a GNU extension): pipe, then FD_CLOEXEC on both ends at once.
         if pipeStdin, !Self.cloexecPipe(&inPipe) { throw SystemError("pipe") }
@@ -37,8 +38,9 @@ public enum ChildProcess {
         if pipeStdout { posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1) }
         else if quiet { posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) }
         if quiet { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
-        // Nothing but 0, 1 and 2 reaches the child, whoever forgot O_CLOEXEC (libcurl's sockets among them).
-        _ = closeFrom3(&actions)
+        for (k, fd) in inherit.enumerated() { posix_spawn_file_actions_adddup2(&actions, fd, Int32(3 + k)) }
+        // Nothing else reaches the child, whoever forgot O_CLOEXEC (libcurl's sockets among them).
+        _ = closeFrom(&actions, Int32(3 + inherit.count))
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -76,11 +78,11 @@ public enum ChildProcess {
 
     private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
 
-    /// posix_spawn_file_actions_addclosefrom_np(actions, 3) (glibc 2.34+). Swift's Glibc module does not import
-    /// it (it is a GNU extension), so it is looked up with dlsym; false when the C library lacks it.
-    private static func closeFrom3(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>) -> Bool {
+    /// posix_spawn_file_actions_addclosefrom_np(actions, from) (glibc 2.34+). Swift's Glibc module does not
+    /// import it (it is a GNU extension), so it is looked up with dlsym; false when the C library lacks it.
+    private static func closeFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Bool {
         guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return false }
-        return unsafeBitCast(sym, to: AddCloseFrom.self)(actions, 3) == 0
+        return unsafeBitCast(sym, to: AddCloseFrom.self)(actions, from) == 0
     }
 
     /// Waits for `pid` until `deadline` (CLOCK_MONOTONIC seconds). The exit status, or nil when it died from a
@@ -118,16 +120,31 @@ public enum ChildProcess {
         return n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : "/usr/sbin/pus-mount"
     }
 
-    /// The start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat); nil when it does not exist.
+    /// The start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat); nil when it does not exist
+    /// or has exited (a zombie, state Z or X, that its parent has not reaped yet). One open, one read into a
+    /// stack buffer, one close: reconcile checks a lease per user.
     public static func startTime(of pid: Int32) -> UInt64? {
-        guard pid > 0, let bytes = try? Syscalls.readFile("/proc/\(pid)/stat") else { return nil }
+        guard pid > 0 else { return nil }
+        let fd = Glibc.open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { buf -> UInt64? in
+            var n = 0
+            repeat { n = read(fd, buf.baseAddress, buf.count) } while n < 0 && errno == EINTR
+            guard n > 0 else { return nil }
+            return parseStartTime(UnsafeBufferPointer(rebasing: buf[..<n]))
+        }
+    }
+
+    /// Field 22 of a /proc/PID/stat line; nil for a zombie or a malformed line.
+    static func parseStartTime(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
         // The command name (field 2) may contain spaces and ')': split after the last ')'.
         guard let close = bytes.lastIndex(of: UInt8(ascii: ")")) else { return nil }
         var field = 2
         var value: UInt64 = 0
         var inField = false
         for b in bytes[(close + 1)...] {
-            if b == UInt8(ascii: " ") {
+            if b == UInt8(ascii: " ") || b == 10 {
                 if inField {
                     if field == 22 { return value }
                     inField = false
@@ -139,6 +156,7 @@ public enum ChildProcess {
                 field += 1
                 value = 0
             }
+            if field == 3 && (b == UInt8(ascii: "Z") || b == UInt8(ascii: "X")) { return nil }
             if field == 22 {
                 guard b >= 48 && b <= 57 else { return nil }
                 value = value &* 10 &+ UInt64(b - 48)

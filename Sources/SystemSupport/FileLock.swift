@@ -4,6 +4,8 @@ import Glibc
 /// Waiting is bounded: ``acquire(path:timeout:)`` throws ``LockTimeout`` so callers map it to exit 75.
 public final class FileLock {
     private let fd: Int32
+    /// The locked descriptor: a child that must keep the lock held while it runs (a mount in flight) inherits it.
+    public var descriptor: Int32 { fd }
     /// The lock file path.
     public let path: String
 

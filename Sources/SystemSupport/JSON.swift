@@ -39,6 +39,141 @@ public struct JSONParser {
     var depth = 0
     let maxDepth: Int
 
+    /// Pull-style reading without building a tree (the ledger's hot path): `body` walks the document with
+    /// ``beginObject()``/``nextKey()``, ``beginArray()``/``nextElement()`` and the typed readers; the whole
+    /// input must be consumed.
+    public static func read<T>(_ bytes: [UInt8], maxDepth: Int = 64, _ body: (inout JSONParser) throws -> T) throws -> T {
+        try bytes.withUnsafeBufferPointer { buf in
+            var p = JSONParser(b: buf, maxDepth: maxDepth)
+            p.skipWS()
+            let v = try body(&p)
+            p.skipWS()
+            guard p.i == buf.count else { throw JSONParseError(offset: p.i, reason: "trailing characters") }
+            return v
+        }
+    }
+
+    /// Consumes `{`.
+    public mutating func beginObject() throws {
+        skipWS()
+        guard i < b.count, b[i] == UInt8(ascii: "{") else { throw fail("expected an object") }
+        depth += 1
+        guard depth <= maxDepth else { throw fail("nested too deeply") }
+        i += 1
+        first = true
+    }
+
+    /// The next key of the current object, its `:` consumed; nil at `}` (consumed).
+    public mutating func nextKey() throws -> String? {
+        skipWS()
+        guard i < b.count else { throw fail("unexpected end") }
+        if b[i] == UInt8(ascii: "}") {
+            i += 1
+            depth -= 1
+            first = false
+            return nil
+        }
+        if !first {
+            guard b[i] == UInt8(ascii: ",") else { throw fail("expected ',' or '}'") }
+            i += 1
+            skipWS()
+        }
+        first = false
+        guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a key") }
+        let k = try string()
+        skipWS()
+        guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+        i += 1
+        skipWS()
+        return k
+    }
+
+    /// Consumes `[`.
+    public mutating func beginArray() throws {
+        skipWS()
+        guard i < b.count, b[i] == UInt8(ascii: "[") else { throw fail("expected an array") }
+        depth += 1
+        guard depth <= maxDepth else { throw fail("nested too deeply") }
+        i += 1
+        first = true
+    }
+
+    /// True when another element follows (positioned at it); false at `]` (consumed).
+    public mutating func nextElement() throws -> Bool {
+        skipWS()
+        guard i < b.count else { throw fail("unexpected end") }
+        if b[i] == UInt8(ascii: "]") {
+            i += 1
+            depth -= 1
+            first = false
+            return false
+        }
+        if !first {
+            guard b[i] == UInt8(ascii: ",") else { throw fail("expected ',' or ']'") }
+            i += 1
+            skipWS()
+        }
+        first = false
+        return true
+    }
+
+    /// The next value, whatever it is (unknown keys are skipped this way).
+    public mutating func readValue() throws -> JSON {
+        skipWS()
+        let saved = first
+        defer { first = saved }
+        return try value()
+    }
+
+    /// A string value.
+    public mutating func readString() throws -> String {
+        skipWS()
+        guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a string") }
+        return try string()
+    }
+
+    /// A string or null.
+    public mutating func readOptionalString() throws -> String? {
+        if try readNull() { return nil }
+        return try readString()
+    }
+
+    /// An integer value.
+    public mutating func readInt() throws -> Int {
+        skipWS()
+        guard case .int(let v) = try number() else { throw fail("expected an integer") }
+        return v
+    }
+
+    /// An integer or null.
+    public mutating func readOptionalInt() throws -> Int? {
+        if try readNull() { return nil }
+        return try readInt()
+    }
+
+    /// true or false.
+    public mutating func readBool() throws -> Bool {
+        skipWS()
+        guard i < b.count else { throw fail("unexpected end") }
+        if b[i] == UInt8(ascii: "t") { try literal("true"); return true }
+        if b[i] == UInt8(ascii: "f") { try literal("false"); return false }
+        throw fail("expected true or false")
+    }
+
+    /// Consumes `null` when it is next.
+    public mutating func readNull() throws -> Bool {
+        skipWS()
+        guard i < b.count, b[i] == UInt8(ascii: "n") else { return false }
+        try literal("null")
+        return true
+    }
+
+    /// Where the reader stands (for error messages).
+    public var offset: Int { i }
+
+    /// Whether the container just begun has had an element yet.
+    var first = false
+
     public static func parse(_ bytes: [UInt8], maxDepth: Int = 64) throws -> JSON {
         try bytes.withUnsafeBufferPointer { buf in
             var p = JSONParser(b: buf, maxDepth: maxDepth)
@@ -50,7 +185,10 @@ public struct JSONParser {
         }
     }
 
-    init(b: UnsafeBufferPointer<UInt8>, maxDepth: Int) { self.b = b; self.maxDepth = maxDepth }
+    init(b: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+        self.b = b
+        self.maxDepth = maxDepth
+    }
 
     @inline(__always) mutating func skipWS() {
         while i < b.count { let c = b[i]; if c == 32 || c == 10 || c == 13 || c == 9 { i += 1 } else { break } }

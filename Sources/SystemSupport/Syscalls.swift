@@ -36,17 +36,24 @@ public enum Syscalls {
         }
     }
 
-    /// Reads a whole (small) file, refusing symlinks.
+    /// Reads a whole file, refusing symlinks. It starts with a 4 KiB buffer (enough for a /proc/PID/stat, of
+    /// which reconcile reads thousands per pass) and asks fstat(2) for the size only when that fills up.
     public static func readFile(_ path: String) throws -> [UInt8] {
         let fd = try open(path, O_RDONLY)
         defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        var out = [UInt8](repeating: 0, count: 4096)
+        var used = 0
         while true {
-            let n = try chunk.withUnsafeMutableBytes { try read(fd, into: $0, path: path) }
+            if used == out.count {
+                var st = Glibc.stat()
+                let size = fstat(fd, &st) == 0 ? Int(st.st_size) + 1 : 0
+                out.append(contentsOf: repeatElement(0, count: max(out.count, size - used)))
+            }
+            let n = try out.withUnsafeMutableBytes { try read(fd, into: UnsafeMutableRawBufferPointer(rebasing: $0[used...]), path: path) }
             if n == 0 { break }
-            out.append(contentsOf: chunk[0..<n])
+            used += n
         }
+        out.removeSubrange(used...)
         return out
     }
 

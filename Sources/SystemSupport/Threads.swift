@@ -48,3 +48,28 @@ public final class Semaphore: @unchecked Sendable {
         sem.deallocate()
     }
 }
+
+/// The result of work started on another thread, collected with ``wait()``.
+public final class Pending<T>: @unchecked Sendable {
+    private var result: Result<T, any Error>?
+    private let done = Semaphore(0)
+
+    /// Starts `work` on a detached thread; when no thread can be created it runs right here.
+    public init(_ work: @escaping @Sendable () throws -> T) {
+        let started = Threads.detach { [self] in
+            result = Result { try work() }
+            done.signal()
+        }
+        if !started {
+            result = Result { try work() }
+            done.signal()
+        }
+    }
+
+    /// Waits for the work and returns its value (or rethrows its error).
+    public func wait() throws -> T {
+        done.wait()
+        done.signal()
+        return try result!.get()
+    }
+}

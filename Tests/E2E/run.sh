@@ -2,7 +2,11 @@
 # Real-kernel end-to-end test: a qemu guest (Debian's kernel with cifs.ko, samba, mount.cifs) runs our
 # emulator and pus-mount over its own loopback, with no network device.
 #
-# usage: sudo Tests/E2E/run.sh [SCENARIO...]      (default: every Tests/E2E/scenarios/*.sh, in order)
+# usage: Tests/E2E/run.sh [SCENARIO...]      (as root; default: every Tests/E2E/scenarios/*.sh, in order)
+#
+# A scenario NN-name.sh may have a second half NN-name.reboot.sh: it runs in a second boot of the same
+# pristine image, after the first boot's scenarios (a simulated reboot; the first half saves what the second
+# needs under /host/out/reboot).
 # env:   PUS_E2E_CACHE   where the guest root is cached (default /var/cache/pus-mount-e2e), keyed by the
 #                        package list and guest files, so a change rebuilds it
 #        PUS_E2E_KVM=1   use KVM (off by default: a nested KVM guest hangs on these machines)
@@ -28,7 +32,8 @@ for tool in debootstrap qemu-system-x86_64 mke2fs; do
 done
 
 # 1. The guest root, cached by content.
-key=$( { echo "$packages"; cat "$here"/guest/*; } | sha256sum | cut -c1-16)
+# Only what goes into the image counts (lib.sh and the scenarios travel over 9p at each run).
+key=$( { echo "$packages"; cat "$here"/guest/init "$here"/guest/share-hook "$here"/guest/smb.conf; } | sha256sum | cut -c1-16)
 image="$cache/root-$key.ext4"
 t0=$(now)
 if [ ! -s "$image" ]; then
@@ -65,23 +70,45 @@ cp "$bindir/pus-mount" "$bindir/azfiles-emulator" "$share/bin/"
 cp "$here/guest/lib.sh" "$share/"
 if [ $# -gt 0 ]; then for s in "$@"; do cp "$here/scenarios/$s.sh" "$share/scenarios/"; done
 else cp "$here"/scenarios/*.sh "$share/scenarios/"; fi
+mkdir -p "$share/reboot"
+for s in "$share"/scenarios/*.reboot.sh; do [ -e "$s" ] && mv "$s" "$share/reboot/"; done
+for s in "$share"/scenarios/*.sh; do
+  r="$here/scenarios/$(basename "$s" .sh).reboot.sh"
+  [ -e "$r" ] && cp "$r" "$share/reboot/"
+done
 build_time=$(elapsed "$t1")
 
-# 3. Boot, run, always stop.
+# 3. Boot, run, always stop. A second boot runs the *.reboot.sh halves.
 accel="-accel tcg"
 [ "${PUS_E2E_KVM:-0}" = 1 ] && accel="-accel kvm"
+boot() {  # $1: console log
+  set +e
+  timeout --kill-after=10 "$limit" qemu-system-x86_64 $accel -m 2048 -smp 2 -nographic -no-reboot -nic none \
+    -kernel "$cache/vmlinuz-$key" -initrd "$cache/initrd-$key" \
+    -append "console=ttyS0 root=/dev/vda rw init=/sbin/pus-e2e-init panic=-1 quiet" \
+    -drive "file=$image,format=raw,if=virtio,snapshot=on" \
+    -virtfs "local,path=$share,mount_tag=host,security_model=none,id=host" > "$1" 2>&1
+  local rc=$?
+  set -e
+  if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then echo "e2e: guest killed after the ${limit} s limit"; tail -20 "$1"; return 1; fi
+  return 0
+}
 t2=$(now)
-set +e
-timeout --kill-after=10 "$limit" qemu-system-x86_64 $accel -m 2048 -smp 2 -nographic -no-reboot -nic none \
-  -kernel "$cache/vmlinuz-$key" -initrd "$cache/initrd-$key" \
-  -append "console=ttyS0 root=/dev/vda rw init=/sbin/pus-e2e-init panic=-1 quiet" \
-  -drive "file=$image,format=raw,if=virtio,snapshot=on" \
-  -virtfs "local,path=$share,mount_tag=host,security_model=none,id=host" > "$share/console.log" 2>&1
-qemu=$?
-set -e
-guest_time=$(elapsed "$t2")
+status=0
+boot "$share/console.log" || status=1
 cat "$share/out/scenarios.log" 2>/dev/null || { echo "e2e: no scenario output; console:"; tail -40 "$share/console.log"; }
-status=$(cat "$share/out/status" 2>/dev/null || echo 1)
-[ "$qemu" -eq 124 ] || [ "$qemu" -eq 137 ] && { echo "e2e: guest killed after the ${limit} s limit"; tail -20 "$share/console.log"; status=1; }
-echo "e2e timings: image ${image_time} s (cached when ~0), binaries ${build_time} s, boot+scenarios ${guest_time} s; $(cat "$share/out/timings" 2>/dev/null)"
+[ "$(cat "$share/out/status" 2>/dev/null || echo 1)" = 0 ] || status=1
+timings="$(cat "$share/out/timings" 2>/dev/null)"
+if ls "$share"/reboot/*.sh >/dev/null 2>&1; then
+  echo "=== reboot: a second boot of the pristine image runs the second halves"
+  rm -f "$share"/scenarios/*.sh "$share/out/status" "$share/out/scenarios.log"
+  mv "$share"/reboot/*.sh "$share/scenarios/"
+  touch "$share/phase2"
+  boot "$share/console2.log" || status=1
+  cat "$share/out/scenarios.log" 2>/dev/null || { echo "e2e: no scenario output in the second boot; console:"; tail -40 "$share/console2.log"; }
+  [ "$(cat "$share/out/status" 2>/dev/null || echo 1)" = 0 ] || status=1
+  timings="$timings; second boot: $(cat "$share/out/timings" 2>/dev/null)"
+fi
+guest_time=$(elapsed "$t2")
+echo "e2e timings: image ${image_time} s (cached when ~0), binaries ${build_time} s, boots+scenarios ${guest_time} s; $timings"
 exit "$status"

@@ -34,6 +34,33 @@ import Testing
         #expect(entries.count == 6, "the malformed line is skipped")
     }
 
+    /// The direct parser against libmount's (the oracle): the fixture, this process's live table, and lines
+    /// with every kind of escape, odd optional fields and damage.
+    @Test func directParserAgreesWithLibMount() throws {
+        let url = try #require(Bundle.module.url(forResource: "mountinfo", withExtension: "txt", subdirectory: "Fixtures"))
+        #expect(try MountTable.read(path: url.path) == MountTable.readWithLibMount(path: url.path))
+        let live = try MountTable.read(path: "/proc/self/mountinfo")
+        #expect(!live.isEmpty)
+        #expect(live == (try MountTable.readWithLibMount(path: "/proc/self/mountinfo")))
+        let dir = TempDir()
+        var lines: [String] = []
+        var rng = SystemRandomNumberGenerator()
+        let names = ["plain", "with\\040space", "tab\\011in", "back\\134slash", "nl\\012x", "oct\\101al", "bad\\9escape", "trail\\04",
+                     "ünï", "a,b=c", "x\\"]
+        for i in 0..<400 {
+            let n1 = names.randomElement(using: &rng)!, n2 = names.randomElement(using: &rng)!
+            let optional = ["", " shared:\(i)", " master:3 propagate_from:2", " shared:1 unbindable"].randomElement(using: &rng)!
+            let major = Int.random(in: 0...5000, using: &rng), minor = Int.random(in: 0...3_000_000, using: &rng)
+            lines.append("\(i + 10) \(i + 1) \(major):\(minor) /r/\(n1) /m/\(n2)\(i) rw,relatime\(optional) - fs\(i % 3) src/\(n2) opt=\(n1)")
+            if i % 37 == 0 { lines.append("garbage without enough fields") }
+            if i % 53 == 0 { lines.append("\(i) 1 8:1 / /nodash rw shared:1 ext4 /dev/x rw") }
+        }
+        let path = dir.write("mountinfo", lines.joined(separator: "\n") + "\n")
+        let mine = try MountTable.read(path: path), theirs = try MountTable.readWithLibMount(path: path)
+        #expect(mine.count == theirs.count)
+        for (a, b) in zip(mine, theirs) { #expect(a == b) }
+    }
+
     @Test func missingFileIsAnError() {
         #expect(throws: (any Error).self) { try MountTable.read(path: "/nonexistent/mountinfo") }
     }
@@ -104,6 +131,42 @@ import Testing
         #expect(HealthProbe(executable: p, deadline: 0.3).check("/") == .hung)
         #expect(Date().timeIntervalSince(t0) < 5)
         _ = dir
+    }
+
+    /// Many paths, one child: a path whose probe never returns is `hung` at the deadline, and it holds none of
+    /// the others (they are reported as they complete).
+    @Test func oneHungPathDoesNotHoldTheOthers() throws {
+        let (dir, p) = try script("""
+            i=0
+            tr '\\0' '\\n' | while IFS= read -r path; do
+              case "$path" in *hang*) ;; *gone*) echo "$i 2" ;; *) echo "$i 0" ;; esac
+              i=$((i+1))
+            done
+            exec sleep 30
+            """)
+        let t0 = Date()
+        let r = HealthProbe(executable: p, deadline: 0.5).checkMany(["/a", "/b-hang", "/c", "/d-gone", "/e"])
+        #expect(r == [.ok, .hung, .ok, .missing, .ok])
+        #expect(Date().timeIntervalSince(t0) < 5)
+        _ = dir
+    }
+
+    /// The real child side (`pus-mount __probe-many`): index order kept, every kind of path classified.
+    @Test func theProbeChildClassifiesEveryPathInOrder() throws {
+        let dir = TempDir()
+        let file = dir.write("plain-file", "x")
+        let paths = (0..<300).map { i -> String in
+            switch i % 3 {
+            case 0: return dir.path
+            case 1: return dir.file("missing-\(i)")
+            default: return file
+            }
+        }
+        let r = HealthProbe(executable: Binaries.pusMount, deadline: 10).checkMany(paths)
+        #expect(r.count == 300)
+        for (i, h) in r.enumerated() {
+            #expect(h == [Health.ok, .missing, .error][i % 3], "path \(i)")
+        }
     }
 
     static let cases: [(Int32, Health)] = [(0, .ok), (107, .stale), (116, .stale), (5, .stale), (112, .stale), (13, .auth), (2, .missing), (22, .error)]

@@ -27,7 +27,7 @@ public final class FakeMounter: Mounter, MountTableReader, @unchecked Sendable {
                                   root: root))
     }
 
-    public func mount(_ spec: MountSpec, deadline: Double) throws {
+    public func mount(_ spec: MountSpec, deadline: Double, holding: [Int32]) throws {
         calls.append("mount \(spec.source) \(spec.target)")
         if let e = failMount { throw e }
         if timeOut {
@@ -39,7 +39,7 @@ public final class FakeMounter: Mounter, MountTableReader, @unchecked Sendable {
         if let e = mountThenFail { throw e }
     }
 
-    public func unmount(_ target: String, lazy: Bool, deadline: Double) throws {
+    public func unmount(_ target: String, lazy: Bool, deadline: Double, holding: [Int32]) throws {
         calls.append("\(lazy ? "lazy-unmount" : "unmount") \(target)")
         guard let i = entries.lastIndex(where: { $0.target == target }) else {
             throw MountError(operation: "unmount", target: target, exitCode: 32, syscallErrno: EINVAL, helperStatus: nil, helperErrno: nil,

@@ -41,6 +41,13 @@ public struct TestConfig {
         path = dir.write("pus-mount.toml", text, mode: 0o644)
     }
 
+    /// Wraps a config file already written (by a test that edits one).
+    public init(existing path: String, dir: TempDir) {
+        self.path = path
+        self.dir = dir
+        keyFile = dir.file("account.key")
+    }
+
     /// Runs pus-mount with this config.
     @discardableResult
     public func run(_ args: [String], env: [String: String] = [:]) throws -> RunResult {

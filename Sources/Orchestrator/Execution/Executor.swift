@@ -62,10 +62,16 @@ public final class Executor {
         case restoreEntry(user: String, entry: Ledger.Entry?, mountpoint: String)
     }
 
-    /// Performs `steps` for `subject`. Returns the user's lease count after an `addLease` (else 0). On failure
-    /// undoes this run's work in reverse and rethrows the first error.
+    /// The lock the current run holds (the subject's), handed on to mount and unmount children.
+    var held: [Int32] = []
+
+    /// Performs `steps` for `subject`, under `lock` (the subject's lock, which mount children inherit so that a
+    /// mount outliving this process still holds it). Returns the user's lease count after an `addLease` (else
+    /// 0). On failure undoes this run's work in reverse and rethrows the first error.
     @discardableResult
-    public func run(_ steps: [Step], for subject: Subject) throws -> Int {
+    public func run(_ steps: [Step], for subject: Subject, holding lock: FileLock?) throws -> Int {
+        held = lock.map { [$0.descriptor] } ?? []
+        defer { held = [] }
         var journal: [Undo] = []
         var leases = 0
         do {
@@ -180,7 +186,7 @@ public final class Executor {
         case .removeDirectory(let path):
             if MountTable.mount(at: path, in: (try? inspector.table()) ?? []) == nil { _ = try? Syscalls.rmdirIfEmpty(path) }
         case .unmountIfNew(let target, let previous):
-            if fakeMounts { _ = try? mounter.unmount(target, lazy: false, deadline: 5); return }
+            if fakeMounts { _ = try? mounter.unmount(target, lazy: false, deadline: 5, holding: held); return }
             guard let now = MountTable.mount(at: target, in: (try? inspector.table()) ?? []), now.id != previous else { return }
             logger.warning("undoing the mount at \(target)")
             do { try unmountEscalating(target) } catch { logger.error("could not undo the mount at \(target): \(error)") }
@@ -229,7 +235,7 @@ public final class Executor {
     /// mount(2) through the mounter with the deadline, then a check that the mount is in the table.
     func mount(_ spec: MountSpec) throws {
         do {
-            try mounter.mount(spec, deadline: mountDeadline)
+            try mounter.mount(spec, deadline: mountDeadline, holding: held)
         } catch let e as MountError {
             if e.timedOut {
                 throw PusError(.temporary, "mount of \(spec.source) on \(spec.target) did not complete within mount.timeout_seconds = \(config.mountTimeoutSeconds) s",
@@ -238,8 +244,7 @@ public final class Executor {
             throw PusError(.mountFailed, "mount of \(spec.source) on \(spec.target) failed: \(e.detail)", hint: e.hint)
         }
         guard !fakeMounts else { return }
-        let record = MountRecord(backend: spec.fstype == "cifs" ? "azure" : "local", source: spec.fstype == "cifs" ? spec.source : spec.source,
-                                 mountpoint: spec.target)
+        let record = MountRecord(backend: spec.fstype == "cifs" ? "azure" : "local", source: spec.source, mountpoint: spec.target)
         switch inspector.presence(of: record, in: try inspector.table()) {
         case .ours: return
         case .absent: throw PusError(.mountFailed, "mount of \(spec.source) on \(spec.target) reported success but is not in the mount table")
@@ -251,7 +256,7 @@ public final class Executor {
     func unmountEscalating(_ target: String) throws {
         let deadline = Double(min(config.mountTimeoutSeconds, 30))
         do {
-            try mounter.unmount(target, lazy: false, deadline: deadline)
+            try mounter.unmount(target, lazy: false, deadline: deadline, holding: held)
             return
         } catch let e as MountError {
             if fakeMounts { return }
@@ -263,7 +268,7 @@ public final class Executor {
     /// MNT_DETACH: the mount leaves the namespace now, whatever the server does.
     func unmountLazily(_ target: String) throws {
         do {
-            try mounter.unmount(target, lazy: true, deadline: 5)
+            try mounter.unmount(target, lazy: true, deadline: 5, holding: held)
         } catch let e as MountError {
             if fakeMounts || MountTable.mount(at: target, in: (try? inspector.table()) ?? []) == nil { return }
             throw PusError(.mountFailed, "unmount of \(target) failed: \(e.detail)", hint: e.hint)

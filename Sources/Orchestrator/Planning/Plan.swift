@@ -34,6 +34,9 @@ public struct MountTarget: Sendable, Equatable {
 
     /// Whether a ledger entry records a mount other than this one (source, mountpoint, backend or options).
     public func differs(from e: Ledger.Entry) -> [String] {
+        if e.optionsDigest == optionsDigest && e.mountpoint == spec.target && e.backend == backend.rawValue && e.source == spec.source {
+            return []
+        }
         var why: [String] = []
         if e.backend != backend.rawValue { why.append("backend \(e.backend) -> \(backend.rawValue)") }
         if !MountIdentity.sameSource(e.source, spec.source) { why.append("source \(e.source) -> \(spec.source)") }
@@ -105,10 +108,10 @@ public enum Step: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Steps that only change the ledger (reconcile batches these under one ledger write).
+    /// Steps that only change a user's ledger entry (reconcile batches these under one ledger write).
     public var isLedgerOnly: Bool {
         switch self {
-        case .dropLeases, .markIdle, .markUnmounted, .forgetVolume: return true
+        case .dropLeases, .markIdle, .markUnmounted: return true
         default: return false
         }
     }

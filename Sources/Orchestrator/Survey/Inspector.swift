@@ -22,9 +22,22 @@ public final class Inspector {
     /// The live mount table.
     public func table() throws -> [MountEntry] { try mountTable.read() }
 
+    /// The live mount table, read on another thread (the kernel takes a while to print 10,000 mounts; the
+    /// caller decodes the ledger meanwhile).
+    public func tableInBackground() -> Pending<[MountEntry]> {
+        let reader = mountTable
+        return Pending { try reader.read() }
+    }
+
     /// What sits at the record's mountpoint (no probe).
     public func presence(of record: MountRecord, in table: [MountEntry]) -> MountPresence {
-        MountIdentity.presence(of: record, in: table, sameDirectory: sameDirectory)
+        var none: [String: MountEntry?] = [:]
+        return MountIdentity.presence(of: record, top: MountTable.mount(at: record.mountpoint, in: table), cache: &none, sameDirectory: sameDirectory)
+    }
+
+    /// The same with an indexed table (and a cache of where parent directories live, for one pass).
+    func presence(of record: MountRecord, in index: MountIndex, cache: inout [String: MountEntry?]) -> MountPresence {
+        MountIdentity.presence(of: record, top: index.top(at: record.mountpoint), index: index, cache: &cache, sameDirectory: sameDirectory)
     }
 
     /// Presence plus a health probe of our own mount.
@@ -65,19 +78,22 @@ public final class Inspector {
     /// The whole node: every ledger user and volume, the configured volumes, and orphans under `mount.root`.
     /// `ledger` nil means unreadable (`ledgerError` says why): then only the table and orphans are known.
     public func survey(ledger: Ledger?, ledgerError: LedgerError?, config: Config, now: Int, strictBoot: Bool = false,
-                       probeHealth: Bool = true) throws -> NodeSurvey {
-        let table = try self.table()
+                       probeHealth: Bool = true, table given: [MountEntry]? = nil) throws -> NodeSurvey {
+        let table = try given ?? self.table()
+        let index = MountIndex(table)
+        var cache: [String: MountEntry?] = [:]
         var users: [UserFacts] = []
         var claimed = Set<String>()
         var toProbe: [MountEntry] = []
         var probeSlot: [(kind: Int, index: Int)] = []  // kind 0 user, 1 volume, 2 orphan
-        for name in (ledger?.entries.keys.sorted() ?? []) {
+        let names = ledger?.entries.keys.sorted() ?? []
+        let liveness = LeaseLiveness.checkAll(names.map { ledger!.entries[$0]!.leases }, processes: processes, strictBoot: strictBoot)
+        for (k, name) in names.enumerated() {
             let e = ledger!.entries[name]!
             let record = MountRecord(backend: e.backend, source: e.source, mountpoint: e.mountpoint)
-            let stack = MountTable.mounts(at: e.mountpoint, in: table)
-            var facts = UserFacts(name: name, entry: e, state: .absent, live: stack.last, stacked: stack.count,
-                                  leases: check(e.leases, strictBoot: strictBoot))
-            switch presence(of: record, in: table) {
+            var facts = UserFacts(name: name, entry: e, state: .absent, live: index.top(at: e.mountpoint), stacked: index.count(at: e.mountpoint),
+                                  leases: liveness[k])
+            switch presence(of: record, in: index, cache: &cache) {
             case .absent: break
             case .foreign(let m): facts.state = .foreign(source: Self.shownSource(m), fstype: m.fstype)
             case .ours(let m):
@@ -89,16 +105,16 @@ public final class Inspector {
             users.append(facts)
         }
         var volumes: [VolumeFacts] = []
-        var names = Set(config.volumes.map(\.name))
-        for n in ledger.map({ Array($0.volumes.keys) }) ?? [] { names.insert(n) }
-        for name in names.sorted() {
+        var volumeNames = Set(config.volumes.map(\.name))
+        for n in ledger.map({ Array($0.volumes.keys) }) ?? [] { volumeNames.insert(n) }
+        for name in volumeNames.sorted() {
             let configured = config.volumes.first { $0.name == name }
             let record = ledger?.volumes[name]
             var facts = VolumeFacts(name: name, configured: configured, record: record, state: .absent, live: nil)
             if let r = record {
                 let rec = MountRecord(backend: "azure", source: r.source, mountpoint: r.mountpoint)
-                facts.live = MountTable.mount(at: r.mountpoint, in: table)
-                switch presence(of: rec, in: table) {
+                facts.live = index.top(at: r.mountpoint)
+                switch presence(of: rec, in: index, cache: &cache) {
                 case .absent: break
                 case .foreign(let m): facts.state = .foreign(source: Self.shownSource(m), fstype: m.fstype)
                 case .ours(let m):
@@ -108,7 +124,7 @@ public final class Inspector {
                     probeSlot.append((1, volumes.count))
                 }
             } else if let c = configured {
-                facts.live = MountTable.mount(at: c.mountpoint, in: table)
+                facts.live = index.top(at: c.mountpoint)
                 if let m = facts.live { facts.state = .foreign(source: Self.shownSource(m), fstype: m.fstype) }
             }
             volumes.append(facts)

@@ -41,14 +41,16 @@ public enum MountIdentity {
 
     /// `//host/share` and `\\host\share` compare equal, case-insensitively (SMB names are).
     public static func sameSource(_ a: String, _ b: String) -> Bool {
+        if a == b { return true }
         func norm(_ s: String) -> String { s.replacingOccurrences(of: "\\", with: "/").lowercased() }
         return norm(a) == norm(b)
     }
 
     /// The topmost mount at `record.mountpoint`, judged against the record: a cifs mount is ours when its
     /// source is the recorded one; a bind mount (local backend) when the mountpoint is the recorded directory.
-    public static func presence(of record: MountRecord, in table: [MountEntry], sameDirectory: SameDirectory) -> MountPresence {
-        guard let m = MountTable.mount(at: record.mountpoint, in: table) else { return .absent }
+    public static func presence(of record: MountRecord, top: MountEntry?, index: MountIndex? = nil, cache: inout [String: MountEntry?],
+                                sameDirectory: SameDirectory) -> MountPresence {
+        guard let m = top else { return .absent }
         switch record.backend {
         case "azure":
             return (m.fstype == "cifs" || m.fstype == "smb3") && sameSource(m.source, record.source) ? .ours(m) : .foreign(m)
@@ -56,8 +58,59 @@ public enum MountIdentity {
             // A bind mount shows the device as its source: compare the directories themselves. Never stat a
             // network mount here (it may hang); it cannot be our bind mount anyway.
             if isNetwork(m.fstype) { return .foreign(m) }
+            if let index, bindShows(m, directory: record.source, index: index, cache: &cache) { return .ours(m) }
             return sameDirectory(record.mountpoint, record.source) ? .ours(m) : .foreign(m)
         }
+    }
+}
+
+extension MountIdentity {
+    /// Where a directory lives: the mount holding it (its closest mounted ancestor) and its path inside
+    /// that file system.
+    struct Location: Equatable {
+        var device: UInt64
+        var inside: String
+    }
+
+    /// The location of `directory` from the mount table alone. Directories under one parent (local.root)
+    /// share the parent's lookup through `cache`.
+    static func locate(_ directory: String, index: MountIndex, excluding target: String, cache: inout [String: MountEntry?]) -> Location? {
+        guard directory.hasPrefix("/") else { return nil }
+        func resolve(_ path: String) -> (MountEntry, String)? {
+            var ancestor = Substring(path)
+            while true {
+                let p = ancestor.isEmpty ? "/" : String(ancestor)
+                if let fs = index.top(at: p), fs.target != target { return (fs, p) }
+                if ancestor.isEmpty { return nil }
+                guard let slash = ancestor.lastIndex(of: "/") else { return nil }
+                ancestor = ancestor[..<slash]
+            }
+        }
+        var holder: (MountEntry, String)?
+        if let own = index.top(at: directory), own.target != target {
+            holder = (own, directory)
+        } else {
+            let parent = directory.lastIndex(of: "/").map { String(directory[..<$0]) } ?? ""
+            let key = parent.isEmpty ? "/" : parent
+            if let cached = cache[key] {
+                holder = cached.map { ($0, $0.target) }
+            } else {
+                holder = resolve(key)
+                cache[key] = .some(holder?.0)
+            }
+        }
+        guard let (fs, at) = holder else { return nil }
+        let rest = directory.dropFirst(at == "/" ? 0 : at.count)
+        let inside = fs.root == "/" ? String(rest) : fs.root + rest
+        return Location(device: fs.device, inside: inside.isEmpty ? "/" : inside)
+    }
+
+    /// Whether bind mount `m` binds `directory`, read from the mount table alone: the file system holding
+    /// `directory` has `m`'s device and `m`'s root is the directory's path inside it. No syscall, so a pass
+    /// over 10,000 bind mounts stats nothing; a mismatch (symlinks, odd layouts) falls back to stat.
+    static func bindShows(_ m: MountEntry, directory: String, index: MountIndex, cache: inout [String: MountEntry?]) -> Bool {
+        guard let loc = locate(directory, index: index, excluding: m.target, cache: &cache) else { return false }
+        return loc.device == m.device && loc.inside == m.root
     }
 }
 

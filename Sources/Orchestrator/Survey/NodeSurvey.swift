@@ -54,5 +54,7 @@ public struct NodeSurvey: Sendable {
     public var orphanHealth: [Health]
 
     /// Live mounts counted for metrics: users' and volumes' mounts that are ours.
-    public var ourMounts: Int { users.filter { $0.state.isOurs }.count + volumes.filter { $0.state.isOurs }.count }
+    public var ourMounts: Int {
+        users.reduce(0) { $0 + ($1.state.isOurs ? 1 : 0) } + volumes.reduce(0) { $0 + ($1.state.isOurs ? 1 : 0) }
+    }
 }

@@ -16,6 +16,12 @@ mountinfo_line() { awk -v mp="$1" '$5 == mp' /proc/self/mountinfo; }
 
 guest_setup() {
   KEY=$(head -c 64 /dev/urandom | base64 -w0)
+  # Second boot of a simulated reboot: the same account key and the emulator's shares as the first boot left
+  # them (saved by the first half of the scenario under /host/out/reboot).
+  if [ -e /host/phase2 ]; then
+    KEY=$(cat /host/out/reboot/key)
+    tar -C / -xf /host/out/reboot/state.tar srv/emulator
+  fi
   useradd -M -s /usr/sbin/nologin "$ACCOUNT"
   printf '%s\n%s\n' "$KEY" "$KEY" | smbpasswd -s -a "$ACCOUNT" >/dev/null
   useradd -m -u 1001 alice; useradd -m -u 1002 bob
@@ -26,6 +32,7 @@ guest_setup() {
   PUS_E2E_DATA=/srv/emulator "$EMU" --listen 127.0.0.1:10000 --data /srv/emulator --accounts-file /root/emulator.accounts \
     --on-share-change /usr/local/sbin/pus-e2e-share-hook --log > /tmp/emu.out 2> /tmp/emu.log &
   for i in $(seq 100); do grep -q listening /tmp/emu.out 2>/dev/null && break; sleep 0.1; done
+  [ -e /host/phase2 ] && PUS_E2E_DATA=/srv/emulator /usr/local/sbin/pus-e2e-share-hook
   printf '%s\n' "$KEY" > "$KEYFILE"; chmod 600 "$KEYFILE"
   cat > "$CONFIG" <<TOML
 backend = "azure"
@@ -40,3 +47,9 @@ TOML
   chmod 644 "$CONFIG"
   echo "e2e-guest: samba $(smbd --version), emulator $(cat /tmp/emu.out)"
 }
+
+# Seconds (with decimals) since boot, for timing a command in a scenario.
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+# check_json "what" JSON KEY VALUE: the compact JSON has "KEY":VALUE (the JSON goes through a file, never
+# through code: it may hold quotes and backticks).
+check_json() { printf '%s' "$2" > /tmp/check.json; check "$1" grep -q "\"$3\":$4" /tmp/check.json; }

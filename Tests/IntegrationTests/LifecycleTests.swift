@@ -1,0 +1,229 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// reconcile, bootstrap and the PAM hook on real bind mounts, each test in its own private mount namespace,
+/// through the built binary as an operator (or cron, or systemd) runs it.
+@Suite(.serialized) struct LifecycleTests {
+    func json(_ text: String) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not JSON: \(text)")
+    }
+
+    struct Pass {
+        let status: Int32
+        let doc: [String: Any]
+        var drift: [String: Int] { doc["drift"] as? [String: Int] ?? [:] }
+        var actions: [[String: Any]] { doc["actions"] as? [[String: Any]] ?? [] }
+        var results: [String] { actions.compactMap { $0["result"] as? String } }
+        var nothingToDo: Bool { actions.isEmpty && (doc["converged"] as? Bool) == true }
+    }
+
+    func reconcile(_ ns: MountNamespace, _ cfg: TestConfig, _ extra: [String] = []) throws -> Pass {
+        let r = try ns.run(Binaries.pusMount, ["--config", cfg.path, "--json", "reconcile"] + extra)
+        return Pass(status: r.status, doc: try json(r.stdout))
+    }
+
+    @Test func aKilledPidLeaseIsDroppedAndTheLastOneUnmounts() throws {
+        let dir = TempDir()
+        let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
+        let ns = try MountNamespace()
+        let user = TestUsers.name(41), mp = dir.file("mnt/\(user)")
+        let p = "\(Binaries.pusMount) --config \(cfg.path)"
+        let r = try ns.sh("""
+            sleep 60 >/dev/null 2>&1 & a=$!; sleep 60 >/dev/null 2>&1 & b=$!
+            \(p) attach \(user) --session pam-sshd-$a --pid $a >/dev/null || exit 1
+            \(p) attach \(user) --session pam-sshd-$b --pid $b >/dev/null || exit 1
+            kill -9 $a; wait $a 2>/dev/null
+            echo $b
+            """)
+        #expect(r.status == 0, "\(r.stderr)")
+        let b = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let first = try reconcile(ns, cfg)
+        #expect(first.status == 0 && first.drift["dead_lease"] == 1, "\(first.doc)")
+        #expect(ns.mounts(at: mp).count == 1, "one live session remains: the mount stays")
+        _ = try ns.sh("kill -9 \(b)")
+        let second = try reconcile(ns, cfg)
+        #expect(second.status == 0 && second.drift["dead_lease"] == 1 && second.results == ["done"])
+        #expect(ns.mounts(at: mp).isEmpty, "the last lease was dead: unmounted")
+        #expect(FileManager.default.fileExists(atPath: dir.file("local/\(user)")), "data untouched")
+        #expect(try reconcile(ns, cfg).nothingToDo, "a second reconcile after the repair has nothing to do")
+    }
+
+    @Test func aMountRemovedBehindOurBackIsRemounted() throws {
+        let dir = TempDir()
+        let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
+        let ns = try MountNamespace()
+        let user = TestUsers.name(42), mp = dir.file("mnt/\(user)")
+        #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user]).status == 0)
+        #expect(try ns.sh("echo kept > \(mp)/f && umount \(mp)").status == 0)
+        #expect(ns.mounts(at: mp).isEmpty)
+        let pass = try reconcile(ns, cfg)
+        #expect(pass.status == 0 && pass.drift["missing"] == 1)
+        #expect(ns.mounts(at: mp).count == 1)
+        #expect(try ns.sh("cat \(mp)/f").stdout == "kept\n")
+        #expect(try reconcile(ns, cfg).nothingToDo)
+    }
+
+    @Test func anOrphanIsReportedAndRemovedOnlyWithPrune() throws {
+        let dir = TempDir()
+        let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
+        let ns = try MountNamespace()
+        let orphan = dir.file("mnt/stray")
+        #expect(try ns.sh("mkdir -p \(orphan) && mount -t tmpfs stray \(orphan)").status == 0)
+        let human = try ns.run(Binaries.pusMount, ["--config", cfg.path, "reconcile"])
+        #expect(human.status == 1)
+        #expect(human.stdout.contains("! \(orphan):") && human.stdout.contains("[orphan]") && human.stdout.contains("not converged (exit 1)"))
+        #expect(ns.mounts(at: orphan).count == 1, "reported only")
+        let dry = try reconcile(ns, cfg, ["--prune", "--dry-run"])
+        #expect(dry.results == ["planned"] && ns.mounts(at: orphan).count == 1)
+        let pruned = try reconcile(ns, cfg, ["--prune"])
+        #expect(pruned.status == 0 && pruned.results == ["done"])
+        #expect(ns.mounts(at: orphan).isEmpty)
+        #expect(try reconcile(ns, cfg).nothingToDo)
+    }
+
+    @Test func lingerKeepsTheMountAfterTheLastDetachUntilReconcileAfterTheLinger() throws {
+        let dir = TempDir()
+        let cfg = TestConfig(dir: dir, emulator: nil, backend: "local", mount: "linger_seconds = 2")
+        let ns = try MountNamespace()
+        let user = TestUsers.name(43), mp = dir.file("mnt/\(user)")
+        #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user]).status == 0)
+        let d = try ns.run(Binaries.pusMount, ["--config", cfg.path, "detach", user])
+        #expect(d.status == 0 && d.stdout.contains("lingers"), "\(d.stdout)")
+        #expect(ns.mounts(at: mp).count == 1, "lingering")
+        #expect(try reconcile(ns, cfg).nothingToDo, "still within the linger")
+        Thread.sleep(forTimeInterval: 2.5)
+        let pass = try reconcile(ns, cfg)
+        #expect(pass.status == 0 && pass.drift["linger_expired"] == 1)
+        #expect(ns.mounts(at: mp).isEmpty)
+        #expect(try reconcile(ns, cfg).nothingToDo)
+    }
+
+    @Test func aChangedLocalRootDoesNotDisownTheExistingMount() throws {
+        let dir = TempDir()
+        let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
+        let ns = try MountNamespace()
+        let user = TestUsers.name(44), mp = dir.file("mnt/\(user)")
+        #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user, "--session", "a"]).status == 0)
+        let text = try String(contentsOfFile: cfg.path, encoding: .utf8).replacingOccurrences(of: dir.file("local"), with: dir.file("local2"))
+        let moved = dir.write("moved.toml", text, mode: 0o644)
+        let again = try ns.run(Binaries.pusMount, ["--config", moved, "attach", user, "--session", "b"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout == mp + "\n")
+        #expect(ns.mounts(at: mp).count == 1, "no second mount stacked")
+        let drift = try reconcile(ns, TestConfig.at(moved, dir: dir))
+        #expect(drift.status == 0 && drift.drift["option_drift"] == 1 && drift.results == ["deferred"])
+        let d = try ns.run(Binaries.pusMount, ["--config", moved, "detach", user, "--all"])
+        #expect(d.status == 0 && d.stdout.contains("unmounted"))
+        #expect(ns.mounts(at: mp).isEmpty, "detach found the mount by the ledger's record")
+    }
+
+    @Test func aCorruptLedgerStillShowsStatusAndIsRebuilt() throws {
+        let dir = TempDir()
+        let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
+        let ns = try MountNamespace()
+        let user = TestUsers.name(45), mp = dir.file("mnt/\(user)")
+        #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user]).status == 0)
+        let garbage = "{\"version\": 2, \"entries\": {\"\(user)\": tru"
+        dir.write("state/ledger.json", garbage, mode: 0o600)
+        let status = try ns.run(Binaries.pusMount, ["--config", cfg.path, "--json", "status"])
+        #expect(status.status == 0)
+        let doc = try json(status.stdout)
+        #expect(doc["ledger"] as? String == "unreadable")
+        #expect((doc["users"] as? [[String: Any]])?.first?["mountpoint"] as? String == mp, "the live mount is shown")
+        let attach = try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user])
+        #expect(attach.status == 1 && attach.stderr.contains("reconcile --rebuild-ledger"))
+        let rebuilt = try reconcile(ns, cfg, ["--rebuild-ledger"])
+        #expect(rebuilt.status == 0 && rebuilt.nothingToDo)
+        let movedTo = try #require((rebuilt.doc["rebuild"] as? [String: Any])?["moved_to"] as? String)
+        #expect(try String(contentsOfFile: movedTo, encoding: .utf8) == garbage, "the corrupt copy is kept")
+        let d = try ns.run(Binaries.pusMount, ["--config", cfg.path, "detach", user, "--all"])
+        #expect(d.status == 0 && ns.mounts(at: mp).isEmpty)
+        #expect(try reconcile(ns, cfg).nothingToDo)
+    }
+
+    @Test func busyUsersAreSkippedWith75AndMetricsAreWritten() throws {
+        let dir = TempDir()
+        let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
+        let ns = try MountNamespace()
+        let user = TestUsers.name(46)
+        let metrics = dir.file("node-exporter/pus-mount.prom")
+        try FileManager.default.createDirectory(atPath: dir.file("node-exporter"), withIntermediateDirectories: true)
+        let r = try ns.sh("""
+            sleep 60 >/dev/null 2>&1 & a=$!
+            \(Binaries.pusMount) --config \(cfg.path) attach \(user) --pid $a >/dev/null || exit 9
+            kill -9 $a; wait $a 2>/dev/null
+            flock -o \(dir.file("state/locks/\(user).lock")) sleep 10 >/dev/null 2>&1 & holder=$!
+            sleep 0.3
+            start=$(date +%s%N)
+            \(Binaries.pusMount) --config \(cfg.path) --json reconcile --metrics-file \(metrics); rc=$?
+            end=$(date +%s%N)
+            kill $holder
+            echo "rc=$rc ms=$(( (end - start) / 1000000 ))"
+            """)
+        let last = r.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.hasPrefix("rc=75 "), "\(r.stdout) \(r.stderr)")
+        #expect((Int(last.split(separator: "=").last ?? "") ?? 99_999) < 3000, "never waits for a busy user")
+        let text = try String(contentsOfFile: metrics, encoding: .utf8)
+        #expect(text.contains("pus_mount_reconcile_busy_users 1"))
+        #expect(text.contains("pus_mount_reconcile_drift{kind=\"dead_lease\"} 1"))
+        #expect(text.contains("pus_mount_reconcile_converged 0"))
+        #expect(text.contains("# TYPE pus_mount_mounts gauge"))
+        #expect(try Run.sh("stat -c %a \(metrics)").stdout == "644\n")
+        // Next pass: converged, last success stamped.
+        let ok = try ns.run(Binaries.pusMount, ["--config", cfg.path, "reconcile", "--metrics-file", metrics])
+        #expect(ok.status == 0)
+        #expect(try String(contentsOfFile: metrics, encoding: .utf8).contains("pus_mount_reconcile_converged 1"))
+    }
+
+    /// Two PAM sessions of one user through the shipped hook (etc/pam-session), each from its own session
+    /// process: the mount stays until both have closed; a session killed without a close is reconcile's.
+    @Test func twoPAMSessionsKeepTheMountUntilBothCloseAndAKilledOneIsReconciled() throws {
+        let dir = TempDir()
+        let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
+        let ns = try MountNamespace()
+        let user = TestUsers.name(47), mp = dir.file("mnt/\(user)")
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let wrapper = dir.write("pus-mount-wrapper", "#!/bin/sh\nexec \(Binaries.pusMount) --config \(cfg.path) \"$@\"\n", mode: 0o755)
+        let shipped = try String(contentsOfFile: "\(repo)/etc/pam-session", encoding: .utf8)
+        #expect(shipped.contains("PUS_MOUNT=/usr/sbin/pus-mount"))
+        let hook = dir.write("pam-session", shipped.replacingOccurrences(of: "PUS_MOUNT=/usr/sbin/pus-mount", with: "PUS_MOUNT=\(wrapper)"), mode: 0o755)
+        // A session process: open, wait for its close signal, close (or be killed before).
+        let session = dir.write("session.sh", """
+            #!/bin/sh
+            PAM_USER=\(user) PAM_SERVICE=sshd PAM_TYPE=open_session \(hook); echo "open $? $$" >> \(dir.file("log"))
+            while [ ! -e \(dir.path)/close-$1 ]; do sleep 0.05; done
+            PAM_USER=\(user) PAM_SERVICE=sshd PAM_TYPE=close_session \(hook); echo "close $? $$" >> \(dir.file("log"))
+            exit 0
+            """, mode: 0o755)
+        let r = try ns.sh("""
+            \(session) one & one=$!
+            \(session) two & two=$!
+            for i in $(seq 200); do [ "$(grep -c open \(dir.file("log")) 2>/dev/null)" = 2 ] && break; sleep 0.05; done
+            \(Binaries.pusMount) --config \(cfg.path) --json status \(user) > \(dir.file("status1"))
+            touch \(dir.path)/close-one; wait $one
+            grep -q ' \(mp) ' /proc/self/mountinfo && echo still-mounted-after-one-close
+            kill -9 $two; wait $two 2>/dev/null
+            grep -q ' \(mp) ' /proc/self/mountinfo && echo still-mounted-after-kill
+            \(Binaries.pusMount) --config \(cfg.path) reconcile
+            grep -q ' \(mp) ' /proc/self/mountinfo || echo unmounted-by-reconcile
+            """)
+        #expect(r.status == 0, "\(r.stderr)")
+        let log = try String(contentsOfFile: dir.file("log"), encoding: .utf8)
+        #expect(log.contains("open 0") && log.contains("close 0"), "\(log)")
+        let leases = try #require(((try json(String(contentsOfFile: dir.file("status1"), encoding: .utf8))["users"] as? [[String: Any]])?.first?["ledger"]
+            as? [String: Any])?["leases"] as? [[String: Any]])
+        #expect(leases.count == 2, "two logins, two leases")
+        #expect(Set(leases.compactMap { $0["session"] as? String }).count == 2)
+        #expect(leases.allSatisfy { ($0["session"] as? String)?.hasPrefix("pam-sshd-") == true && $0["pid"] is Int })
+        #expect(r.stdout.contains("still-mounted-after-one-close"))
+        #expect(r.stdout.contains("still-mounted-after-kill"))
+        #expect(r.stdout.contains("dead_lease"))
+        #expect(r.stdout.contains("unmounted-by-reconcile"))
+    }
+}
+
+extension TestConfig {
+    /// A config already written at `path` (same dir layout).
+    static func at(_ path: String, dir: TempDir) -> TestConfig { TestConfig(existing: path, dir: dir) }
+}
