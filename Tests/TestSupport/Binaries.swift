@@ -16,14 +16,11 @@ public struct RunResult: Sendable {
     public let status: Int32
     public let stdout: String
     public let stderr: String
-    /// Peak resident set of this child alone (wait4's rusage), in KiB.
-    public var maxRSSKiB: Int = 0
 
-    public init(status: Int32, stdout: String, stderr: String, maxRSSKiB: Int = 0) {
+    public init(status: Int32, stdout: String, stderr: String) {
         self.status = status
         self.stdout = stdout
         self.stderr = stderr
-        self.maxRSSKiB = maxRSSKiB
     }
 }
 
@@ -84,13 +81,9 @@ public enum Run {
             }
         }
         var status: Int32 = 0
-        var usage = rusage()
-        // wait4, not waitpid + RUSAGE_CHILDREN: the latter is the largest of every child this (parallel) test
-        // process ever reaped, so another test's child could push a memory bound over.
-        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return RunResult(status: code, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self),
-                         maxRSSKiB: usage.ru_maxrss)
+        return RunResult(status: code, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
     }
 
     /// Runs a shell command line.
