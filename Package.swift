@@ -24,7 +24,9 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CLibMount", pkgConfig: "mount", providers: [.apt(["libmount-dev"])]),
 
-        .target(name: "SystemSupport"),
+        // Wrappers for what Swift cannot call (prctl is variadic; closefrom and fallocate are GNU extensions).
+        .systemLibrary(name: "CSupport"),
+        .target(name: "SystemSupport", dependencies: ["CSupport"]),
         .target(name: "AzureFiles", dependencies: [
             "SystemSupport", "CCurl", "COpenSSL",
             .product(name: "Logging", package: "swift-log"),
@@ -47,6 +49,10 @@ let package = Package(
             .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
         .executableTarget(name: "pus-mount", dependencies: ["PusMountCLI"]),
+        // Fuzz targets over every parser of untrusted bytes: libFuzzer with -sanitize=fuzzer -DLIBFUZZER
+        // (scripts/fuzz.sh), otherwise a seeded replay-and-mutate driver.
+        .systemLibrary(name: "CFuzz"),
+        .executableTarget(name: "pus-fuzz", dependencies: ["PusMountCLI", "Orchestrator", "Mounting", "Ledger", "AzureFiles", "SystemSupport", "CFuzz"]),
 
         .target(name: "AzureFilesEmulator", dependencies: [
             "AzureFiles", "SystemSupport",

@@ -34,7 +34,7 @@ public final class CurlTransport: HTTPTransport {
 
     public func send(_ request: HTTPRequest, sink: BodySink?) throws -> HTTPResponse {
         pus_curl_easy_reset(handle)
-        let exchange = Exchange(body: request.body, sink: sink)
+        let exchange = Exchange(body: request.body, sink: sink, maxBody: request.maxBody)
         let ctx = Unmanaged.passUnretained(exchange).toOpaque()
         var list: UnsafeMutablePointer<curl_slist>? = nil
         defer { pus_curl_slist_free_all(list) }
@@ -52,6 +52,11 @@ public final class CurlTransport: HTTPTransport {
         var rc = pus_curl_setopt_string(h, CURLOPT_URL, request.url)
         rc = rc == CURLE_OK ? pus_curl_setopt_pointer(h, CURLOPT_HTTPHEADER, list) : rc
         _ = pus_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
+        // Only HTTP(S), also after a redirect (none are followed anyway): a file://, ftp:// or gopher:// endpoint
+        // from a mistyped config never reaches libcurl's other protocol handlers.
+        _ = pus_curl_setopt_string(h, CURLOPT_PROTOCOLS_STR, "http,https")
+        _ = pus_curl_setopt_string(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
+        _ = pus_curl_setopt_long(h, CURLOPT_FOLLOWLOCATION, 0)
         _ = pus_curl_setopt_long(h, CURLOPT_SSL_VERIFYPEER, 1)
         _ = pus_curl_setopt_long(h, CURLOPT_SSL_VERIFYHOST, 2)
         _ = pus_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(connectTimeout * 1000))
@@ -78,9 +83,23 @@ public final class CurlTransport: HTTPTransport {
         }
         let result = pus_curl_easy_perform(h)
         if let sinkError = exchange.sinkError { throw sinkError }
+        if exchange.errorBodyCut {
+            // An error response whose body went on and on: the first 64 KiB (the XML error) is all that counts.
+            var status = 0
+            _ = pus_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
+            return HTTPResponse(status: status, headers: exchange.headers, body: exchange.body)
+        }
+        if exchange.tooLarge {
+            throw TransportError(kind: .tooLarge, code: Int(result.rawValue),
+                                 message: "the response body from \(Redaction.redact(Self.hostPart(request.url))) is larger than \(request.maxBody >> 20) MiB; gave up")
+        }
         guard result == CURLE_OK else {
             throw TransportError(kind: Self.kind(result), code: Int(result.rawValue),
                                  message: "\(String(cString: pus_curl_easy_strerror(result))) (\(Redaction.redact(Self.hostPart(request.url))))")
+        }
+        guard exchange.headersComplete else {
+            throw TransportError(kind: .broken, code: 0,
+                                 message: "the response from \(Redaction.redact(Self.hostPart(request.url))) ended inside its headers")
         }
         var status = 0
         _ = pus_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
@@ -115,10 +134,18 @@ final class Exchange {
     var status = 0
     var body: [UInt8] = []
     var sinkError: (any Error)?
+    let maxBody: Int
+    /// A non-2xx body was cut at the error limit (the transfer was stopped there on purpose).
+    var errorBodyCut = false
+    /// A 2xx body kept in memory outgrew maxBody.
+    var tooLarge = false
+    /// The blank line that ends the header block was seen (a response cut off inside its headers is not one).
+    var headersComplete = false
 
-    init(body: HTTPBody, sink: BodySink?) {
+    init(body: HTTPBody, sink: BodySink?, maxBody: Int) {
         self.upload = body
         self.sink = sink
+        self.maxBody = maxBody
     }
 }
 
@@ -129,7 +156,10 @@ private func headerCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _
     if line.hasPrefix("HTTP/") {
         // A new response (after a 1xx or a redirect): start over.
         ex.headers = [:]
+        ex.headersComplete = false
         ex.status = Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    } else if line.isEmpty {
+        ex.headersComplete = true
     } else if let colon = line.firstIndex(of: ":") {
         ex.headers[line[..<colon].lowercased()] = String(line[line.index(after: colon)...]).trimmingWhitespace()
     }
@@ -147,6 +177,13 @@ private func writeCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ 
             return 0  // aborts the transfer (CURLE_WRITE_ERROR)
         }
     } else {
+        let ok = (200..<300).contains(ex.status)
+        let limit = ok ? ex.maxBody : HTTPRequest.errorBodyLimit
+        if ex.body.count + count > limit {
+            ex.body.append(contentsOf: buffer.prefix(max(0, limit - ex.body.count)))
+            if ok { ex.tooLarge = true } else { ex.errorBodyCut = true }
+            return 0  // stops the transfer (CURLE_WRITE_ERROR): nothing more is read
+        }
         ex.body.append(contentsOf: buffer)
     }
     return count

@@ -51,7 +51,13 @@ public final class FilesClient {
             if body.count > 0 { headers.append(("Content-Length", String(body.count))) }
             let auth = endpoint.key.authorization(method: method, path: fullPath, query: rawQuery, headers: headers)
             headers.append(("Authorization", auth))
-            let request = HTTPRequest(method: method, url: String(url), headers: headers, body: body, timeout: timeout ?? requestTimeout)
+            // The retry budget bounds every attempt, not only the waits between them: an endpoint that accepts
+            // the connection and never answers costs at most what is left of the budget.
+            var limit = timeout ?? requestTimeout
+            if limit > 0 && retry.totalBudget > 0 {
+                limit = max(1, min(limit, retry.totalBudget - (Clock.monotonicSeconds() - started)))
+            }
+            let request = HTTPRequest(method: method, url: String(url), headers: headers, body: body, timeout: limit)
             let t0 = Clock.monotonicSeconds()
             requestsSent += 1
             var retryAfter: Double?

@@ -10,6 +10,15 @@ public struct HTTPRequest: Sendable {
     public var body: HTTPBody
     /// Total time allowed for the exchange, in seconds (0: no total limit, only the low-speed guard).
     public var timeout: Double
+    /// The largest response body kept in memory (a body streamed to a sink is not limited by this). An error
+    /// body beyond ``HTTPRequest/errorBodyLimit`` is cut there (enough for the XML error); a success body beyond
+    /// this limit aborts the transfer.
+    public var maxBody: Int = HTTPRequest.defaultMaxBody
+
+    /// 32 MiB: a listing page of 5,000 entries with every property is well under 5 MiB.
+    public static let defaultMaxBody = 32 << 20
+    /// 64 KiB: an Azure error document is a few hundred bytes.
+    public static let errorBodyLimit = 64 << 10
 
     public init(method: String, url: String, headers: [(String, String)] = [], body: HTTPBody = .none, timeout: Double = 30) {
         self.method = method
@@ -52,7 +61,7 @@ public struct HTTPResponse: Sendable {
 
 /// Failures below HTTP: the connection could not be made, timed out or broke.
 public struct TransportError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable { case connect, timeout, broken, tls, sink }
+    public enum Kind: Sendable { case connect, timeout, broken, tls, sink, tooLarge }
     public let kind: Kind
     /// The CURLcode, when libcurl produced the error.
     public let code: Int

@@ -13,8 +13,15 @@ public struct XMLElement: Sendable {
     /// Text of the first child named `name`.
     public func text(of name: String) -> String? { child(name)?.text }
 
-    /// Parses a document and returns its root element (nil when malformed).
+    /// Elements nested deeper than this make the document malformed (the parser recurses once per level: an
+    /// endpoint's body of two million nested elements must not exhaust the stack).
+    public static let maxDepth = 64
+    /// Larger documents are refused outright (a listing page is a few MiB at most).
+    public static let maxBytes = 32 << 20
+
+    /// Parses a document and returns its root element (nil when malformed, too deep or too large).
     public static func parse(_ bytes: [UInt8]) -> XMLElement? {
+        guard bytes.count <= maxBytes else { return nil }
         var p = Parser(b: bytes)
         return p.document()
     }
@@ -39,6 +46,7 @@ public struct XMLElement: Sendable {
 private struct Parser {
     let b: [UInt8]
     var i = 0
+    var depth = 0
 
     mutating func document() -> XMLElement? {
         while true {
@@ -53,6 +61,9 @@ private struct Parser {
 
     mutating func element() -> XMLElement? {
         guard i < b.count, b[i] == UInt8(ascii: "<") else { return nil }
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= XMLElement.maxDepth else { return nil }
         i += 1
         let name = readName()
         guard !name.isEmpty else { return nil }

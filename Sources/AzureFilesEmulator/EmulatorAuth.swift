@@ -46,6 +46,7 @@ struct Authenticator {
             .error(403, "AuthenticationFailed", "Server failed to authenticate the request. \(detail)")
         }
         guard let sv = q["sv"], let sig = q["sig"] else { return fail("sv and sig are required.") }
+        guard ServiceVersions.supported.contains(sv) else { return fail("sv=\(sv) is not a version of the File service.") }
         let sp = q["sp"] ?? ""
         let sts: String
         let isAccount = q["ss"] != nil || q["srt"] != nil

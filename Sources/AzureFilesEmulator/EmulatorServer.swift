@@ -43,7 +43,7 @@ public struct EmulatorResponder: HTTPResponder {
         let body = try await request.body.collect(upTo: 5 * 1024 * 1024)
         let r = EmulatorRequest(method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headers,
                                 body: Array(buffer: body), remoteIP: context.remoteIP,
-                                isHTTPS: treatHTTPAsHTTPS || request.headers[.init("X-Forwarded-Proto")!] == "https")
+                                isHTTPS: treatHTTPAsHTTPS)
         let out = core.handle(r)
         if log {
             FileHandle.standardError.write(Data("\(r.method) \(Redaction.redact(rawPath + "?" + rawQuery)) -> \(out.status)\n".utf8))
@@ -57,6 +57,7 @@ public struct EmulatorResponder: HTTPResponder {
             })
         }
         if request.method == .head {
+            if case .descriptor(let fd, _, _) = out.body { close(fd) }
             return Response(status: .init(code: out.status), headers: fields, body: ResponseBody())
         }
         switch out.body {
@@ -64,20 +65,21 @@ public struct EmulatorResponder: HTTPResponder {
             var buf = ByteBuffer()
             buf.writeBytes(b)
             return Response(status: .init(code: out.status), headers: fields, body: ResponseBody(byteBuffer: buf))
-        case .file(let path, let offset, let length):
+        case .descriptor(let fd, let offset, let length):
+            let file = OwnedDescriptor(fd)
             return Response(status: .init(code: out.status), headers: fields,
                             body: ResponseBody(contentLength: Int(length)) { writer in
-                guard let fh = FileHandle(forReadingAtPath: path) else { throw CancellationError() }
-                defer { try? fh.close() }
-                try fh.seek(toOffset: UInt64(offset))
-                var left = length
-                while left > 0 {
-                    let chunk = fh.readData(ofLength: Int(min(left, 1 << 20)))
-                    if chunk.isEmpty { break }
-                    var buf = ByteBuffer()
-                    buf.writeBytes(chunk)
-                    try await writer.write(buf)
-                    left -= Int64(chunk.count)
+                var done: Int64 = 0
+                var buf = [UInt8](repeating: 0, count: 1 << 20)
+                while done < length {
+                    let want = Int(min(Int64(buf.count), length - done))
+                    let n = buf.withUnsafeMutableBytes { pread(file.fd, $0.baseAddress, want, off_t(offset + done)) }
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else { throw CancellationError() }
+                    var out = ByteBuffer()
+                    out.writeBytes(buf[0..<n])
+                    try await writer.write(out)
+                    done += Int64(n)
                 }
                 try await writer.finish(nil)
             })
@@ -96,4 +98,11 @@ public enum EmulatorServer {
                            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
                            logger: logger)
     }
+}
+
+/// A descriptor closed when the last reference goes (a response body may never be read).
+final class OwnedDescriptor: @unchecked Sendable {
+    let fd: Int32
+    init(_ fd: Int32) { self.fd = fd }
+    deinit { close(fd) }
 }

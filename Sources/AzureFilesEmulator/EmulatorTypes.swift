@@ -47,7 +47,8 @@ public struct EmulatorRequest: Sendable {
 public struct EmulatorResponse: Sendable {
     public enum Body: Sendable {
         case bytes([UInt8])
-        case file(path: String, offset: Int64, length: Int64)
+        /// `length` bytes of an open file from `offset`; the adapter reads it with pread and closes it.
+        case descriptor(fd: Int32, offset: Int64, length: Int64)
     }
     public var status: Int
     public var headers: [(String, String)]

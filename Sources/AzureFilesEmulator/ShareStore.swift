@@ -1,4 +1,6 @@
 import Foundation
+import Glibc
+import SystemSupport
 
 /// Where one share lives on disk and its properties file.
 struct ShareStore {
@@ -40,4 +42,46 @@ struct ShareStore {
     }
 
     func file(_ path: String) -> String { path.isEmpty ? dir : "\(dir)/\(path)" }
+
+    // MARK: confined access
+
+    /// What a share-relative path names, found without following any symlink.
+    enum Kind { case directory, file, other }
+
+    /// The share's directory, opened without following a symlink; nil when the share has no directory.
+    func openRoot() -> Int32? {
+        let fd = Glibc.open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        return fd >= 0 ? fd : nil
+    }
+
+    /// Opens `path` (share-relative) beneath the share's directory: no `..`, no symlink on the way or at the end
+    /// (openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS). A symlink in a share is, to the REST API, nothing.
+    func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws -> Int32 {
+        guard let root = openRoot() else { throw SystemError("open", errno: ENOENT, path: dir) }
+        defer { close(root) }
+        return try Syscalls.openBeneath(root, path, flags | O_NOFOLLOW, mode: mode)
+    }
+
+    /// The kind of `path`, or nil when nothing (or a symlink) is there.
+    func kind(_ path: String) -> Kind? {
+        guard let fd = try? open(path, Syscalls.pathOnly) else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        switch st.st_mode & S_IFMT {
+        case S_IFDIR: return .directory
+        case S_IFREG: return .file
+        default: return .other
+        }
+    }
+
+    /// The parent directory of `path`, opened beneath the share (nil when missing or not a directory), and the
+    /// last component.
+    func openParent(_ path: String) -> (fd: Int32, name: String)? {
+        let parts = path.split(separator: "/")
+        guard let last = parts.last else { return nil }
+        let parent = parts.dropLast().joined(separator: "/")
+        guard let fd = try? open(parent, O_RDONLY | O_DIRECTORY) else { return nil }
+        return (fd, String(last))
+    }
 }

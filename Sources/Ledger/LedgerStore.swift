@@ -34,8 +34,9 @@ public struct LedgerStore: Sendable {
         let before = ledger
         let result = try body(&ledger)
         if ledger != before || old == nil {
-            if old != nil { try keepBackup() }
-            try AtomicFile.write(Self.encode(ledger), to: path, mode: 0o600)
+            try AtomicFile.write(Self.encode(ledger), to: path, mode: 0o600) {
+                if old != nil { try keepBackup() }
+            }
         }
         return result
     }

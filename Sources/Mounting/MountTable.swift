@@ -79,20 +79,22 @@ public enum MountTable {
         }
         guard fields.count >= 10, let dash = fields[6...].firstIndex(where: { $0.count == 1 && line[$0.lowerBound] == UInt8(ascii: "-") }),
               fields.count >= dash + 3 else { return nil }
+        /// A decimal number; nil when empty, not digits, or too large (the line is then malformed).
         func int(_ r: Range<Int>) -> Int? {
-            guard !r.isEmpty else { return nil }
+            guard !r.isEmpty, r.count <= 18 else { return nil }
             var v = 0
             for k in r {
                 let c = line[k]
                 guard c >= 48 && c <= 57 else { return nil }
-                v = v &* 10 &+ Int(c - 48)
+                v = v * 10 + Int(c - 48)
             }
             return v
         }
         let devField = fields[2]
         guard let id = int(fields[0]), let parent = int(fields[1]),
               let colon = line[devField].firstIndex(of: UInt8(ascii: ":")),
-              let major = int(devField.lowerBound..<colon), let minor = int((colon + 1)..<devField.upperBound) else { return nil }
+              let major = int(devField.lowerBound..<colon), let minor = int((colon + 1)..<devField.upperBound),
+              major <= 0xffff_ffff, minor <= 0xffff_ffff else { return nil }
         func isOctal(_ c: UInt8) -> Bool { c >= 48 && c <= 55 }
         func text(_ r: Range<Int>) -> String {
             let raw = UnsafeBufferPointer(rebasing: line[r])

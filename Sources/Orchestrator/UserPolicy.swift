@@ -16,7 +16,9 @@ public struct ResolvedUser: Sendable, Equatable {
 /// User name checks, applied before any file, mount or REST call.
 public enum UserPolicy {
     /// Refuses names that could inject into option strings or paths (65), then resolves through NSS
-    /// (67 when unknown) and applies `min_uid` and `deny` (67).
+    /// (67 when unknown) and applies `min_uid` and `deny` (67). The user is the name NSS returns (`pw_name`),
+    /// not the name as typed: with a case-insensitive NSS (sssd, AD) `ALICE` is `alice`, with alice's share,
+    /// mountpoint and ledger entry, and `users.deny` is checked against both.
     public static func resolve(_ name: String, config: Config, lookup: (String) throws -> PasswdEntry? = Passwd.lookup) throws -> ResolvedUser {
         if let problem = problem(with: name) {
             throw PusError(.badInput, "invalid user name \(quoted(name)): \(problem)",
@@ -25,14 +27,18 @@ public enum UserPolicy {
         guard let entry = try lookup(name) else {
             throw PusError(.unknownUser, "unknown user \(name)", hint: "the name must resolve through NSS (getent passwd \(name))")
         }
-        if config.denyUsers.contains(name) {
-            throw PusError(.unknownUser, "user \(name) is refused by policy (listed in users.deny)")
+        let canonical = entry.name
+        if let problem = problem(with: canonical) {
+            throw PusError(.badInput, "NSS returns \(quoted(canonical)) for \(quoted(name)), which is not a usable user name: \(problem)")
+        }
+        if config.denyUsers.contains(canonical) || config.denyUsers.contains(name) {
+            throw PusError(.unknownUser, "user \(canonical) is refused by policy (listed in users.deny)")
         }
         if entry.uid < UInt32(max(0, config.minUID)) || entry.uid == 0 {
             throw PusError(.unknownUser, "user \(name) has uid \(entry.uid), below users.min_uid = \(config.minUID)",
                            hint: "only regular users get per-user storage; lower users.min_uid only if this is intended")
         }
-        return ResolvedUser(name: name, uid: entry.uid, gid: entry.gid)
+        return ResolvedUser(name: canonical, uid: entry.uid, gid: entry.gid)
     }
 
     /// Why `name` is not acceptable, or nil.

@@ -1,4 +1,5 @@
 import Glibc
+import Mounting
 import AzureFiles
 import Orchestrator
 import SystemSupport
@@ -13,6 +14,9 @@ public enum ConfigLoader {
             throw PusError(.config, "cannot read config file \(path)",
                            hint: "create it (see /usr/share/doc/pus-mount/pus-mount.toml.example) or pass --config PATH")
         }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw PusError(.config, "config file \(path) is not a regular file", hint: "pass the path of pus-mount.toml with --config")
+        }
         if requireRootOwned {
             try FilePolicy.checkRootOwned(path: path, st: st, kind: "config file", allowGroupOtherRead: true)
         }
@@ -25,13 +29,24 @@ public enum ConfigLoader {
 
     /// Parses TOML text into a ``Config``.
     public static func parse(_ text: String, source: String) throws -> Config {
+        // TOML allows no control character but tab (and CR LF line ends); the parser underneath stops at a NUL
+        // as at the end of the file, so a NUL would hide everything after it.
+        var line = 1
+        for s in text.unicodeScalars {
+            if s == "\n" { line += 1; continue }
+            if (s.value < 0x20 && s != "\t" && s != "\r") || s.value == 0x7f {
+                throw PusError(.config, "\(source): line \(line): a control character (U+\(String(s.value, radix: 16, uppercase: true))) where TOML allows none",
+                               hint: "remove it (a NUL would otherwise hide the rest of the file)")
+            }
+        }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
             throw PusError(.config, "\(source): line \(e.source.begin.line): \(e.description)")
         }
         var c = Config()
         let root = Reader(table: table, path: "", source: source)
-        if let b = try root.string("backend") {
+        let backendKey = try root.string("backend")
+        if let b = backendKey {
             guard let backend = Config.Backend(rawValue: b) else {
                 throw PusError(.config, "\(source): backend = \"\(b)\" is not known", hint: "use \"azure\" or \"local\"")
             }
@@ -50,6 +65,10 @@ public enum ConfigLoader {
                 var a = Config.Account(name: name, keyFile: keyFile)
                 a.weight = try acct.int("weight", in: 0...1000) ?? 1
                 a.fileEndpoint = try acct.string("file_endpoint")
+                if let e = a.fileEndpoint, !(e.hasPrefix("https://") || e.hasPrefix("http://")) || e.contains(where: { $0.isWhitespace }) {
+                    throw PusError(.config, "\(source): azure.accounts file_endpoint \"\(e)\" must start with http:// or https://",
+                                   hint: "for example https://<account>.file.core.windows.net or http://127.0.0.1:10000/<account> (emulator)")
+                }
                 a.smbHost = try acct.string("smb_host")
                 try acct.finish()
                 c.accounts.append(a)
@@ -118,6 +137,15 @@ public enum ConfigLoader {
             c.volumes.append(vol)
         }
         try root.finish()
+        if backendKey == nil {
+            // A file that names accounts means Azure; without either, nothing says which: a silent fallback to
+            // local disk would let users believe their files persist.
+            guard !c.accounts.isEmpty else {
+                throw PusError(.config, "\(source): backend is not set and there is no [[azure.accounts]]",
+                               hint: "add backend = \"local\" for a directory per user on this node, or [[azure.accounts]] for Azure Files")
+            }
+            c.backend = .azure
+        }
         try validate(c, source: source)
         return c
     }
@@ -135,10 +163,9 @@ public enum ConfigLoader {
             throw PusError(.config, "\(source): mount.vers = \"\(c.vers)\" is not a protocol version", hint: "for example \"3.0\" or \"3.1.1\"")
         }
         for o in c.mountOptions {
-            if o.isEmpty || o.contains(",") || o.contains(where: { $0.isWhitespace }) || o.hasPrefix("credentials") || o.hasPrefix("password")
-                || o.hasPrefix("username") || o.hasPrefix("uid=") || o.hasPrefix("gid=") {
-                throw PusError(.config, "\(source): mount.options entry \"\(o)\" is not allowed",
-                               hint: "one option per entry, no ',' or spaces; credentials, uid and gid are set by pus-mount")
+            if let why = CIFSOptions.problem(with: o) {
+                throw PusError(.config, "\(source): mount.options entry \"\(o)\" is not allowed: \(why)",
+                               hint: "one option per entry; credentials, user, uid, gid, sec, vers and the modes are set by pus-mount")
             }
         }
         let names = c.accounts.map(\.name)

@@ -26,10 +26,16 @@ enum ErrorMapping {
             case .connect, .tls:
                 return PusError(.unavailable, "cannot reach the storage endpoint: \(e.message)",
                                 hint: "check the endpoint (file_endpoint / endpoint_suffix), DNS, proxy settings and that HTTPS (443) is allowed")
-            case .timeout, .broken:
-                return PusError(.temporary, "the storage endpoint did not answer in time: \(e.message)", hint: "try again; raise [retry] budgets if it persists")
+            case .timeout:
+                return PusError(.temporary, "the storage endpoint did not answer in time: \(e.message)",
+                                hint: "try again; [retry] total_seconds bounds every attempt")
+            case .broken:
+                return PusError(.temporary, "the exchange with the storage endpoint broke off or was not HTTP: \(e.message)",
+                                hint: "try again; check that file_endpoint is an Azure Files endpoint")
             case .sink:
                 return PusError(.other, e.message)
+            case .tooLarge:
+                return PusError(.other, e.message, hint: "the endpoint is not an Azure Files endpoint, or it misbehaves; check file_endpoint")
             }
         case let e as LedgerError:
             return PusError(.other, e.message, hint: e.hint)

@@ -19,11 +19,16 @@ public struct GlobalOptions: ParsableArguments {
     static let defaultConfigPath = "/etc/pus-mount/pus-mount.toml"
 
     /// Loads the config. With no file at the default path (and none asked for), the embedded defaults apply:
-    /// the local backend, so `pus-mount attach <user>` works on a fresh node.
+    /// the local backend, so `pus-mount attach <user>` works on a fresh node; it says so once on stderr (not
+    /// under `--json`), so nobody mistakes local disk for Azure Files.
     func loadConfig() throws -> Orchestrator.Config {
         let path = configPath
         if config == nil && getenv("PUS_MOUNT_CONFIG") == nil && path == Self.defaultConfigPath && access(path, F_OK) != 0 {
-            return Orchestrator.Config()
+            let c = Orchestrator.Config()
+            if !json {
+                Output.stderr("pus-mount: notice: no \(path); running on the embedded defaults (backend = \"local\", a directory per user under \(c.localRoot))")
+            }
+            return c
         }
         return try ConfigLoader.load(path: path)
     }

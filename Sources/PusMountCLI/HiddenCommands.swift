@@ -1,6 +1,7 @@
 import ArgumentParser
 import Glibc
 import Mounting
+import SystemSupport
 
 /// `pus-mount __probe PATH`: the health probe's child side (stat + one readdir); exit 0 or the errno.
 struct ProbeCommand: ParsableCommand {
@@ -53,5 +54,24 @@ enum ChildSide {
                                      detail: "\(error)").wireLine)
         }
         exit(1)
+    }
+}
+
+/// `pus-mount __hygiene`: what the start-up hygiene left this process with, as JSON (for the tests): dumpable
+/// flag, core limits, umask, open descriptors, environment variable names.
+struct HygieneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "__hygiene", shouldDisplay: false)
+    func run() throws {
+        let h = ProcessHygiene.current()
+        let fds = ((try? Syscalls.directoryEntries("/proc/self/fd")) ?? []).compactMap { Int($0) }.sorted()
+        var names: [String] = []
+        var p = environ
+        while let e = p.pointee {
+            names.append(String(String(cString: e).prefix { $0 != "=" }))
+            p += 1
+        }
+        Output.stdout(JSON.object([("dumpable", .int(Int(h.dumpable))), ("core_soft", .int(Int(clamping: h.coreSoft))),
+                                   ("core_hard", .int(Int(clamping: h.coreHard))), ("umask", .int(Int(h.umask))),
+                                   ("fds", .array(fds.map { .int($0) })), ("environment", .array(names.sorted().map { .string($0) }))]).text)
     }
 }

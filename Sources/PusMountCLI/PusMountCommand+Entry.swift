@@ -6,6 +6,8 @@ extension PusMountCommand {
     /// The entry point: ArgumentParser's own errors (usage, validation, help) become a JSON document on stdout
     /// when `--json` was given, like every other error; otherwise ArgumentParser prints them as usual.
     public static func runFromCommandLine() -> Never {
+        // Before anything else: no core dumps (the account key is in memory), a fixed umask.
+        ProcessHygiene.apply()
         let args = Array(CommandLine.arguments.dropFirst())
         do {
             var command = try parseAsRoot(args)

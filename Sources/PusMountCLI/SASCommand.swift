@@ -72,7 +72,13 @@ struct SASCommand: ParsableCommand {
         guard let unit = text.last, let mult = units[unit], let n = Int(text.dropLast()), n > 0 else {
             throw PusError(.badInput, "--expiry \(text) is neither YYYY-MM-DDTHH:MM:SSZ nor a duration like 30m, 8h, 1d")
         }
-        return now + n * mult
+        // Checked arithmetic: a duration of 9223372036854775807s must be refused, not trap.
+        let (seconds, o1) = n.multipliedReportingOverflow(by: mult)
+        let (at, o2) = now.addingReportingOverflow(seconds)
+        guard !o1, !o2, seconds <= 100 * 365 * 86400 else {
+            throw PusError(.badInput, "--expiry \(text) is too far away", hint: "sas.max_expiry_hours caps it anyway; ask for hours or days")
+        }
+        return at
     }
 
     static func validIPRange(_ text: String) -> Bool {

@@ -4,8 +4,11 @@ import Glibc
 /// (O_CREAT|O_EXCL|O_NOFOLLOW), write, fsync, rename over the target, fsync of the directory.
 /// Readers see either the old or the new content, never a torn one; the mode is never wider in between.
 public enum AtomicFile {
-    /// Writes `bytes` to `path` with `mode`, owned by `owner` when given (fchown before rename).
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t, owner: (uid_t, gid_t)? = nil) throws {
+    /// Writes `bytes` to `path` with `mode`, owned by `owner` when given (fchown before rename). `beforeRename`
+    /// runs once the new content is safely on disk and before it replaces the old (the ledger keeps its backup
+    /// there, so a write that fails, ENOSPC say, changes nothing at all).
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t, owner: (uid_t, gid_t)? = nil,
+                             beforeRename: () throws -> Void = {}) throws {
         let dir = directory(of: path)
         let tmp = "\(dir)/.\(basename(of: path)).tmp.\(getpid())"
         _ = try? Syscalls.unlink(tmp)
@@ -20,6 +23,7 @@ public enum AtomicFile {
         if let (uid, gid) = owner, fchown(fd, uid, gid) != 0 { throw SystemError("fchown", path: tmp) }
         try bytes.withUnsafeBytes { try Syscalls.writeAll(fd, $0, path: tmp) }
         try Syscalls.fsync(fd, path: tmp)
+        try beforeRename()
         try Syscalls.rename(tmp, path)
         ok = true
         try Syscalls.fsyncDirectory(dir)

@@ -1,3 +1,4 @@
+import CSupport
 import Glibc
 
 /// Runs children with posix_spawn: a clean signal state (empty mask, default dispositions), a minimal
@@ -40,7 +41,7 @@ public enum ChildProcess {
         if quiet { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
         for (k, fd) in inherit.enumerated() { posix_spawn_file_actions_adddup2(&actions, fd, Int32(3 + k)) }
         // Nothing else reaches the child, whoever forgot O_CLOEXEC (libcurl's sockets among them).
-        _ = closeFrom(&actions, Int32(3 + inherit.count))
+        _ = pus_spawn_closefrom(&actions, Int32(3 + inherit.count))
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -74,15 +75,6 @@ public enum ChildProcess {
         guard pipe(&fds) == 0 else { return false }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         return true
-    }
-
-    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
-
-    /// posix_spawn_file_actions_addclosefrom_np(actions, from) (glibc 2.34+). Swift's Glibc module does not
-    /// import it (it is a GNU extension), so it is looked up with dlsym; false when the C library lacks it.
-    private static func closeFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ from: Int32) -> Bool {
-        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") else { return false }
-        return unsafeBitCast(sym, to: AddCloseFrom.self)(actions, from) == 0
     }
 
     /// Waits for `pid` until `deadline` (CLOCK_MONOTONIC seconds). The exit status, or nil when it died from a

@@ -255,13 +255,16 @@ public struct JSONParser {
     mutating func number() throws -> JSON {
         let start = i
         var isInt = true
-        if i < b.count && b[i] == UInt8(ascii: "-") { i += 1 }
+        let negative = i < b.count && b[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        // Accumulated towards the sign, so Int.min parses as an integer too.
         var v = 0
         var overflow = false
         let digitsStart = i
         while i < b.count, b[i] >= 48, b[i] <= 57 {
+            let d = Int(b[i] - 48)
             let (m, o1) = v.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(Int(b[i] - 48))
+            let (a, o2) = negative ? m.subtractingReportingOverflow(d) : m.addingReportingOverflow(d)
             overflow = overflow || o1 || o2
             v = a
             i += 1
@@ -281,9 +284,10 @@ public struct JSONParser {
             while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
             guard i > f else { throw fail("bad exponent") }
         }
-        if isInt && !overflow { return .int(b[start] == UInt8(ascii: "-") ? -v : v) }
+        if isInt && !overflow { return .int(v) }
         let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
-        guard let d = Double(text) else { throw fail("bad number") }
+        // JSON has no infinity: 1e400 is out of range, not a value (found by the fuzzer).
+        guard let d = Double(text), d.isFinite else { throw fail("number out of range") }
         return .double(d)
     }
 
@@ -368,7 +372,7 @@ extension JSON {
         case .null: out += "null".utf8
         case .bool(let v): out += (v ? "true" : "false").utf8
         case .int(let v): out += String(v).utf8
-        case .double(let v): out += String(v).utf8
+        case .double(let v): out += (v.isFinite ? String(v) : "null").utf8
         case .string(let s): JSON.quote(s, into: &out)
         case .array(let a):
             if a.isEmpty { out += "[]".utf8; return }

@@ -1,3 +1,4 @@
+import CSupport
 import Glibc
 
 /// Thin wrappers over the few system calls the package needs beyond the standard library.
@@ -10,6 +11,36 @@ public enum Syscalls {
             if fd >= 0 { return fd }
             if errno == EINTR { continue }
             throw SystemError("open", path: path)
+        }
+    }
+
+    /// O_PATH (a GNU flag Swift's Glibc module does not export; 010000000 on Linux): a descriptor that only
+    /// names a file, for fstat and as an *at anchor.
+    public static let pathOnly: Int32 = 0o10000000
+
+    /// openat2(2) confined to `directory`: `path` (relative) may not climb out, be absolute, or cross a symlink
+    /// anywhere on the way (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS). O_CLOEXEC is always added.
+    public static func openBeneath(_ directory: Int32, _ path: String, _ flags: Int32, mode: mode_t = 0) throws -> Int32 {
+        while true {
+            let fd = pus_openat_beneath(directory, path.isEmpty ? "." : path, flags | O_CLOEXEC, UInt32(mode))
+            if fd >= 0 { return fd }
+            if errno == EINTR || errno == EAGAIN { continue }
+            throw SystemError("openat2", path: path)
+        }
+    }
+
+    /// Zeroes `length` bytes at `offset` without writing them (fallocate PUNCH_HOLE|KEEP_SIZE); where the file
+    /// system cannot punch holes, writes zeros a megabyte at a time (never one buffer the size of the range).
+    public static func zeroRange(_ fd: Int32, offset: Int64, length: Int64) throws {
+        if pus_punch_hole(fd, off_t(offset), off_t(length)) == 0 { return }
+        guard errno == EOPNOTSUPP || errno == ENOSYS else { throw SystemError("fallocate") }
+        let zeros = [UInt8](repeating: 0, count: 1 << 20)
+        var done: Int64 = 0
+        while done < length {
+            let k = Int(min(Int64(zeros.count), length - done))
+            let n = zeros.withUnsafeBytes { pwrite(fd, $0.baseAddress, k, off_t(offset + done)) }
+            if n < 0 { if errno == EINTR { continue }; throw SystemError("pwrite") }
+            done += Int64(n)
         }
     }
 

@@ -22,6 +22,7 @@ import TestSupport
             #!/bin/sh
             printf '%s\\n' "ARGV $*" >> \(argvLog)
             env | sed 's/^/ENV /' >> \(argvLog)
+            ls -l /proc/$$/fd | sed -n 's/.* \\([0-9][0-9]*\\) -> \\(.*\\)$/FD \\1 \\2/p' >> \(argvLog)
             exec \(dir.file("real-mount.cifs")) "$@"
             """, mode: 0o755)
         #expect(try ns.sh("mount --bind \(dir.file("wrapper.sh")) /sbin/mount.cifs").status == 0)
@@ -48,6 +49,16 @@ import TestSupport
         let libmountForm = "rw,nosuid,nodev," + expected.replacingOccurrences(of: ",nosuid,nodev", with: "")
         #expect(argv == "ARGV //127.0.0.1/\(share) \(mp) -f -n -o \(libmountForm)", "helper argv: \(argv)")
         #expect(!log.contains(emu.key), "the key must not be in the helper's argv or environment")
+        // The helper gets a minimal environment and no descriptor but 0-2 and the user's lock (held while it
+        // mounts): no REST socket, no stderr capture file, no saved stderr.
+        let env = log.split(separator: "\n").filter { $0.hasPrefix("ENV ") }.map { String($0.dropFirst(4).prefix { $0 != "=" }) }
+        #expect(Set(env).isSubset(of: ["PATH", "LC_ALL", "PWD", "SHLVL", "_", "OLDPWD"]), "helper environment: \(env)")
+        let fds = log.split(separator: "\n").filter { $0.hasPrefix("FD ") }.map { $0.split(separator: " ", maxSplits: 2).map(String.init) }
+        for fd in fds where fd.count == 3 && Int(fd[1])! > 2 {
+            // (The shell reading this wrapper holds it open too: it shows as the helper's own path.)
+            #expect(fd[2].hasSuffix("/state/locks/\(user).lock") || fd[2].hasSuffix("mount.cifs"), "helper inherited fd \(fd[1]) -> \(fd[2])")
+        }
+        #expect(fds.contains { $0.count == 3 && $0[2].hasSuffix("/state/locks/\(user).lock") }, "the lock is held by whatever mounts")
         #expect(sampler.sampled > 0)
         #expect(sampler.leaks.isEmpty, "key seen in /proc/*/cmdline of: \(sampler.leaks)")
         #expect(!r.stdout.contains(emu.key) && !r.stderr.contains(emu.key))
@@ -91,6 +102,41 @@ import TestSupport
         #expect(try String(contentsOfFile: bait, encoding: .utf8).isEmpty, "nothing was written through the link")
         #expect(!FileManager.default.fileExists(atPath: dir.file("mnt/\(user)")), "no mountpoint left behind")
         #expect(!FileManager.default.fileExists(atPath: dir.file("state/ledger.json")), "no lease")
+    }
+}
+
+extension AzureFakeMountTests {
+    /// libmount returns success when the helper ran, even when it failed: a mount.cifs that exits 32 must give
+    /// exit 73 with its message, and no lease, credentials file or mountpoint.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/sbin/mount.cifs")))
+    func aFailingHelperIsAFailedMount() throws {
+        let dir = TempDir()
+        let emu = try EmulatorProcess(dir: dir)
+        let cfg = TestConfig(dir: dir, emulator: emu)
+        let ns = try MountNamespace()
+        let user = TestUsers.name(23)
+        dir.write("failing.sh", "#!/bin/sh\necho 'mount error(13): Permission denied' >&2\nexit 32\n", mode: 0o755)
+        #expect(try ns.sh("mount --bind \(dir.file("failing.sh")) /sbin/mount.cifs").status == 0)
+        let r = try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user, "--fake-mount"])
+        #expect(r.status == 73, "\(r.status) \(r.stderr)")
+        #expect(r.stderr.contains("error 13"))
+        let ledger = (try? String(contentsOfFile: dir.file("state/ledger.json"), encoding: .utf8)) ?? ""
+        #expect(!ledger.contains("\"session\""), "no lease")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir.file("creds"))) ?? []).isEmpty, "no credentials file")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("mnt/\(user)")), "no mountpoint")
+    }
+
+    /// The audit log, like the ledger and the locks, is never written through a symlink planted at its path.
+    @Test func theAuditLogIsNotAppendedThroughASymlink() throws {
+        let dir = TempDir()
+        let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
+        let ns = try MountNamespace()
+        let victim = dir.write("victim", "untouched\n", mode: 0o644)
+        #expect(symlink(victim, dir.file("audit.jsonl")) == 0)
+        let r = try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", TestUsers.name(24)])
+        #expect(r.status == 0, "the attach itself succeeds: \(r.stderr)")
+        #expect(r.stderr.contains("could not append to the audit log"))
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "untouched\n")
     }
 }
 

@@ -235,6 +235,28 @@ extension ReconcileReport {
         #expect(b.mounter.calls.contains("lazy-unmount \(b.mp)") && b.mounts(at: b.mp) == 1)
     }
 
+    /// Another share's cifs mount at the mountpoint is not ours: attach refuses to stack (73) instead of adding a
+    /// lease to it, and reconcile reports it instead of counting it as the user's mount.
+    @Test func anotherSharesCifsMountIsNotOurs() throws {
+        let b = Bench()
+        try b.useAzure()
+        try FileManager.default.createDirectory(atPath: b.mp, withIntermediateDirectories: true)
+        b.mounter.add(source: "//smb.example/pus-mallory-12345678", target: b.mp, fstype: "cifs")
+        let share = ShareName.forUser("alice", prefix: "pus")
+        try LedgerStore(path: b.config.ledgerPath).update { l in
+            l.entries["alice"] = Ledger.Entry(user: "alice", uid: 42001, gid: 100, backend: "azure", account: "acct", share: share,
+                                              source: "//smb.example/\(share)", mountpoint: b.mp, optionsDigest: "x",
+                                              credentialsPath: b.dir.file("creds/\(share).cred"), mounted: false, leases: [], now: b.now)
+        }
+        do {
+            _ = try b.node().attach(b.user, session: "s", pid: nil, dryRun: false)
+            Issue.record("must refuse")
+        } catch let e as PusError {
+            #expect(e.kind.exitCode == 73 && e.message.contains("pus-mallory"))
+        }
+        #expect(b.ledger.entries["alice"]?.leases.isEmpty == true && b.mounter.entries.count == 1)
+    }
+
     @Test func anUnreadableLedgerIsRebuiltFromTheMountTable() throws {
         let b = Bench()
         _ = try b.node().attach(b.user, session: "s", pid: nil, dryRun: false)

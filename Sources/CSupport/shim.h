@@ -1,0 +1,41 @@
+// CSupport: the few C calls SystemSupport needs that Swift cannot make directly.
+//
+// Workarounds, each deliberate:
+// 1. prctl(2) is variadic, which Swift cannot call: typed wrappers.
+// 2. posix_spawn_file_actions_addclosefrom_np and fallocate are GNU extensions that Swift's Glibc module does
+//    not export (it is built without _GNU_SOURCE): declared here with their glibc prototypes (glibc 2.34+ for
+//    the first; Debian 12 has 2.36), which is what their headers declare under _GNU_SOURCE.
+// Every symbol defined here is prefixed pus_.
+#ifndef PUS_CSUPPORT_SHIM_H
+#define PUS_CSUPPORT_SHIM_H
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+extern int fallocate(int fd, int mode, off_t offset, off_t len);
+
+/// prctl(PR_SET_DUMPABLE, value): 0 keeps core dumps and ptrace of a non-root process away from memory that
+/// holds account keys.
+static inline int pus_set_dumpable(int value) { return prctl(PR_SET_DUMPABLE, value, 0, 0, 0); }
+/// prctl(PR_GET_DUMPABLE).
+static inline int pus_get_dumpable(void) { return prctl(PR_GET_DUMPABLE, 0, 0, 0, 0); }
+/// The spawned child gets no descriptor from `from` up.
+static inline int pus_spawn_closefrom(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+/// openat2(2) that cannot leave `dirfd`: no "..", no absolute path, no symlink anywhere on the way
+/// (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS). glibc has no wrapper: syscall(2), which is
+/// variadic, hence this function. -1 with errno set on failure (ELOOP or EXDEV for what it refuses).
+static inline int pus_openat_beneath(int dirfd, const char *path, int flags, unsigned int mode) {
+    struct open_how how = { .flags = (unsigned long long)flags, .mode = (flags & O_CREAT) ? mode : 0,
+                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+/// fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE): zeroes a range without writing it.
+static inline int pus_punch_hole(int fd, off_t offset, off_t len) { return fallocate(fd, 0x02 | 0x01, offset, len); }
+#endif

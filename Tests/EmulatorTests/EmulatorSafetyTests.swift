@@ -1,0 +1,122 @@
+import AzureFiles
+import AzureFilesEmulator
+import Foundation
+import Glibc
+import SystemSupport
+import Testing
+import TestSupport
+
+/// The emulator's own hardening: nothing a request names reaches outside the share's directory, symlinks are
+/// never followed, a "clear" range allocates nothing, the SAS version is checked, and a forwarded-protocol
+/// header does not turn plain HTTP into HTTPS.
+@Suite struct EmulatorSafetyTests {
+    let dir = TempDir()
+    let key = SharedKey(account: "acct", key: Secret("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="))!
+    let core: EmulatorCore
+    let now = Clock.unixSeconds()
+
+    init() {
+        let n = now
+        core = EmulatorCore(dataDir: dir.path, accounts: ["acct": [key]], now: { n })
+    }
+
+    func signed(_ method: String, _ path: String, _ query: String = "", headers: [(String, String)] = [], body: [UInt8] = []) -> EmulatorRequest {
+        var h = headers + [("x-ms-date", CivilTime(unixSeconds: now).rfc1123), ("x-ms-version", FilesAPI.version)]
+        if !body.isEmpty { h.append(("Content-Length", String(body.count))) }
+        h.append(("Authorization", key.authorization(method: method, path: path, query: query, headers: h)))
+        return EmulatorRequest(method: method, rawPath: path, rawQuery: query, headers: h, body: body, remoteIP: "127.0.0.1", isHTTPS: false)
+    }
+
+    func code(_ r: EmulatorResponse) -> String { r.headers.first { $0.0 == "x-ms-error-code" }?.1 ?? "" }
+
+    func bodyText(_ r: EmulatorResponse) -> String {
+        if case .bytes(let b) = r.body { return String(decoding: b, as: UTF8.self) }
+        return ""
+    }
+
+    @Test func symlinksInAShareAreNeverFollowed() throws {
+        #expect(core.handle(signed("PUT", "/acct/share1", "restype=share")).status == 201)
+        let shareDir = dir.file("acct/share1")
+        // Planted in the backing directory (an SMB client can create symlinks; so can anyone with the disk).
+        #expect(symlink("/etc", shareDir + "/etcdir") == 0)
+        #expect(symlink("/etc/passwd", shareDir + "/passwd") == 0)
+        #expect(mkfifo(dir.file("fifo"), 0o600) == 0)
+        #expect(symlink(dir.file("fifo"), shareDir + "/fifo-link") == 0)
+        for path in ["/acct/share1/etcdir/passwd", "/acct/share1/passwd", "/acct/share1/fifo-link"] {
+            for method in ["GET", "HEAD"] {
+                let t0 = Date()
+                let r = core.handle(signed(method, path))
+                #expect(r.status == 404, "\(method) \(path): \(r.status)")
+                #expect(Date().timeIntervalSince(t0) < 2, "no hang on \(path)")
+                if case .descriptor(let fd, _, _) = r.body { close(fd) }
+            }
+        }
+        #expect(core.handle(signed("PUT", "/acct/share1/etcdir/pwned", headers: [("x-ms-type", "file"), ("x-ms-content-length", "1")])).status == 404)
+        #expect(!FileManager.default.fileExists(atPath: "/etc/pwned"))
+        #expect(core.handle(signed("PUT", "/acct/share1/etcdir/newdir", "restype=directory")).status == 404)
+        #expect(core.handle(signed("GET", "/acct/share1/etcdir", "restype=directory&comp=list")).status == 404)
+        #expect(core.handle(signed("DELETE", "/acct/share1/passwd")).status == 404, "a symlink is not a file to the REST API")
+        #expect(core.handle(signed("PUT", "/acct/share1/passwd", "comp=range",
+                                   headers: [("x-ms-range", "bytes=0-0"), ("x-ms-write", "update")], body: [65])).status == 404)
+        let listing = core.handle(signed("GET", "/acct/share1", "restype=directory&comp=list"))
+        #expect(listing.status == 200)
+        #expect(!bodyText(listing).contains("etcdir") && !bodyText(listing).contains("passwd"))
+        // A share directory that is itself a symlink does not count either.
+        #expect(core.handle(signed("PUT", "/acct/share2", "restype=share")).status == 201)
+        try FileManager.default.removeItem(atPath: dir.file("acct/share2"))
+        #expect(symlink("/etc", dir.file("acct/share2")) == 0)
+        #expect(core.handle(signed("GET", "/acct/share2/passwd")).status == 404)
+    }
+
+    @Test func percentEncodedEscapesStayInside() {
+        #expect(core.handle(signed("PUT", "/acct/share1", "restype=share")).status == 201)
+        for path in ["/acct/share1/%2e%2e/%2e%2e/etc/passwd", "/acct/share1/a%2f..%2f..%2fx", "/acct/share1/%00", "/acct/..%2fshare1/x"] {
+            let r = core.handle(signed("GET", path))
+            #expect(r.status >= 400 && r.status < 500, "\(path): \(r.status)")
+        }
+    }
+
+    @Test func clearingAHugeRangeAllocatesNothing() throws {
+        #expect(core.handle(signed("PUT", "/acct/share1", "restype=share")).status == 201)
+        let tib: Int64 = 1 << 40
+        #expect(core.handle(signed("PUT", "/acct/share1/big", headers: [("x-ms-type", "file"), ("x-ms-content-length", String(tib))])).status == 201)
+        var before = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &before)
+        let t0 = Date()
+        let r = core.handle(signed("PUT", "/acct/share1/big", "comp=range", headers: [("x-ms-range", "bytes=0-\(tib - 1)"), ("x-ms-write", "clear")]))
+        #expect(r.status == 201)
+        #expect(Date().timeIntervalSince(t0) < 5)
+        var after = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &after)
+        #expect(after.ru_maxrss - before.ru_maxrss < 100_000, "no buffer the size of the range (\(after.ru_maxrss - before.ru_maxrss) KiB more)")
+        #expect(core.handle(signed("PUT", "/acct/share1/too-big", headers: [("x-ms-type", "file"), ("x-ms-content-length", String(5 << 40))])).status == 400)
+    }
+
+    @Test func aSASOfAnUnknownVersionIsRefused() {
+        #expect(core.handle(signed("PUT", "/acct/share1", "restype=share")).status == 201)
+        for sv in ["2026-10-06", "2019-02-02", "2099-01-01", "garbage"] {
+            let fields = SAS.ServiceFields(permissions: "rl", expiry: SAS.timestamp(now + 600), version: sv)
+            let token = SAS.serviceToken(key: key, resource: .share("share1"), fields: fields)
+            let r = core.handle(EmulatorRequest(method: "GET", rawPath: "/acct/share1", rawQuery: "restype=directory&comp=list&" + token,
+                                                headers: [], body: [], remoteIP: "127.0.0.1", isHTTPS: true))
+            if sv.hasPrefix("20") && sv != "2099-01-01" { #expect(r.status == 200, "sv \(sv)") } else { #expect(code(r) == "AuthenticationFailed", "sv \(sv)") }
+        }
+    }
+
+    /// Over real HTTP: `X-Forwarded-Proto: https` does not make plain HTTP pass an `spr=https` SAS.
+    @Test func aForwardedProtoHeaderIsNotTrusted() throws {
+        let emu = try EmulatorProcess(dir: dir)
+        let k = try #require(SharedKey(account: emu.account, key: Secret(emu.key)))
+        let transport = try CurlTransport()
+        let client = FilesClient(endpoint: AccountEndpoint(account: emu.account, key: k, override: emu.endpoint), transport: transport,
+                                 logger: .init(label: "t"))
+        #expect(try client.createShare("fwd", quotaGiB: 1, metadata: []) == .created)
+        let fields = SAS.ServiceFields(permissions: "rl", expiry: SAS.timestamp(Clock.unixSeconds() + 600), protocolName: "https")
+        let token = SAS.serviceToken(key: k, resource: .share("fwd"), fields: fields)
+        let url = "\(emu.endpoint)/fwd?restype=directory&comp=list&\(token)"
+        let r = try transport.send(HTTPRequest(method: "GET", url: url, headers: [("x-ms-version", FilesAPI.version), ("X-Forwarded-Proto", "https")]),
+                                   sink: nil)
+        #expect(r.status == 403)
+        #expect(r.headers["x-ms-error-code"] == "AuthorizationProtocolMismatch")
+    }
+}

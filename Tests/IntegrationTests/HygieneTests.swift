@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// What pus-mount sets up for itself before it does anything: no core dumps, a fixed umask; and what the
+/// directories it creates look like whatever umask it was started with.
+@Suite(.serialized) struct HygieneTests {
+    @Test func noCoreDumpsAndAFixedUmaskWhateverTheCallerSet() throws {
+        let r = try Run.sh("ulimit -c unlimited; umask 077; exec \(Binaries.pusMount) __hygiene")
+        #expect(r.status == 0, "\(r.stderr)")
+        let doc = try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        #expect(doc["dumpable"] as? Int == 0, "PR_SET_DUMPABLE 0: a crash writes no core with the key in it")
+        #expect(doc["core_soft"] as? Int == 0 && doc["core_hard"] as? Int == 0, "RLIMIT_CORE 0, also for its children")
+        #expect(doc["umask"] as? Int == 0o022)
+    }
+
+    @Test func underUmask077TheUserCanStillReachTheMountpoint() throws {
+        let dir = TempDir()
+        let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
+        let ns = try MountNamespace()
+        let user = TestUsers.name(25)
+        let r = try ns.sh("umask 077; \(Binaries.pusMount) --config \(cfg.path) attach \(user)")
+        #expect(r.status == 0, "\(r.stderr)")
+        let modes = try ns.sh("stat -c '%a %U' \(dir.file("mnt")) \(dir.file("local")) \(dir.file("state")) \(dir.file("state/locks")) \(dir.file("mnt/\(user)"))")
+        #expect(modes.stdout == "755 root\n755 root\n700 root\n700 root\n700 \(user)\n", "\(modes.stdout)")
+        let reach = try ns.sh("setpriv --reuid=42025 --regid=100 --clear-groups sh -c 'echo ok > \(dir.file("mnt/\(user)"))/f && cat \(dir.file("mnt/\(user)"))/f'")
+        #expect(reach.stdout == "ok\n", "\(reach.stderr)")
+        #expect(try String(contentsOfFile: dir.file("state/ledger.json"), encoding: .utf8).isEmpty == false)
+        #expect(try Run.sh("stat -c %a \(dir.file("state/ledger.json"))").stdout == "600\n")
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import SystemSupport
+import Testing
+
+/// The hand-written JSON codec against Foundation's JSONSerialization as the reference, and its bounds.
+@Suite struct JSONTests {
+    @Test(arguments: [
+        "{}", "[]", "0", "-0", "1.5", "-2.5e3", "1E+2", "true", "false", "null", "\"\"", "\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"",
+        "\"\\u00e9\\ud83d\\ude00\"", "[1,[2,[3,{}]]]", "{\"a\":{\"b\":[null,true]},\"c\":\"é\"}", " \n\t{ \"k\" : 1 } \r\n",
+        "9223372036854775807", "-9223372036854775808", "1e308",
+    ])
+    func agreesWithFoundation(_ text: String) throws {
+        let mine = try JSONParser.parse(Array(text.utf8))
+        let theirs = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+        let back = try JSONSerialization.jsonObject(with: Data(mine.serialized()), options: [.fragmentsAllowed])
+        func canonical(_ o: Any) throws -> Data { try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .fragmentsAllowed]) }
+        #expect(try canonical(back) == canonical(theirs), "\(text)")
+        #expect(try JSONParser.parse(mine.serialized(pretty: true)) == mine)
+    }
+
+    @Test(arguments: [
+        "", " ", "{", "}", "[1,]", "{\"a\":1,}", "{a:1}", "'a'", "01", "1.", ".5", "+1", "1e", "NaN", "Infinity", "-", "tru", "nul",
+        "\"unterminated", "\"\\x\"", "\"\\ud800\"", "\"\\udc00\"", "\"a\u{1}b\"", "[1 2]", "{\"a\" 1}", "1 2", "[]]", "1e658", "-1e400",
+    ])
+    func refusesWhatIsNotJSON(_ text: String) {
+        #expect(throws: JSONParseError.self, "\(text.debugDescription)") { try JSONParser.parse(Array(text.utf8)) }
+    }
+
+    @Test func integersBeyondInt64AreDoubles() throws {
+        #expect(try JSONParser.parse(Array("-9223372036854775808".utf8)) == .int(Int.min))
+        #expect(try JSONParser.parse(Array("18446744073709551616".utf8)) == .double(18446744073709551616))
+    }
+
+    @Test func nestingIsBounded() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: JSONParseError.self) { try JSONParser.parse(Array(deep.utf8), maxDepth: 64) }
+        let ok = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
+        #expect(throws: Never.self) { try JSONParser.parse(Array(ok.utf8), maxDepth: 64) }
+    }
+}
