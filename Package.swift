@@ -14,7 +14,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
@@ -27,6 +26,8 @@ let package = Package(
         // Wrappers for what Swift cannot call (prctl is variadic; closefrom and fallocate are GNU extensions).
         .systemLibrary(name: "CSupport"),
         .target(name: "SystemSupport", dependencies: ["CSupport"]),
+        // TOML 1.0 for the configuration (tested against Python's tomllib); no Foundation, no C++.
+        .target(name: "TOML"),
         .target(name: "AzureFiles", dependencies: [
             "SystemSupport", "CCurl", "COpenSSL",
             .product(name: "Logging", package: "swift-log"),
@@ -46,13 +47,13 @@ let package = Package(
             "Orchestrator", "Storage", "AzureFiles", "Mounting", "Credentials", "Ledger", "SystemSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "TOMLKit", package: "TOMLKit"),
+            "TOML",
         ]),
         .executableTarget(name: "pus-mount", dependencies: ["PusMountCLI"]),
         // Fuzz targets over every parser of untrusted bytes: libFuzzer with -sanitize=fuzzer -DLIBFUZZER
         // (scripts/fuzz.sh), otherwise a seeded replay-and-mutate driver.
         .systemLibrary(name: "CFuzz"),
-        .executableTarget(name: "pus-fuzz", dependencies: ["PusMountCLI", "Orchestrator", "Mounting", "Ledger", "AzureFiles", "SystemSupport", "CFuzz"]),
+        .executableTarget(name: "pus-fuzz", dependencies: ["PusMountCLI", "Orchestrator", "Mounting", "Ledger", "AzureFiles", "SystemSupport", "TOML", "CFuzz"]),
 
         .target(name: "AzureFilesEmulator", dependencies: [
             "AzureFiles", "SystemSupport",
@@ -66,6 +67,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["SystemSupport", "Mounting", "Orchestrator", "AzureFiles"], path: "Tests/TestSupport"),
         .testTarget(name: "AzureFilesTests", dependencies: ["AzureFiles", "TestSupport"],
                     resources: [.copy("Vectors")]),
+        .testTarget(name: "TOMLTests", dependencies: ["TOML", "SystemSupport", "TestSupport"], exclude: ["Corpus", "oracle.py"]),
         .testTarget(name: "EmulatorTests", dependencies: ["AzureFilesEmulator", "AzureFiles", "SystemSupport", "TestSupport"]),
         .testTarget(name: "MountingTests", dependencies: ["Mounting", "SystemSupport", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "SystemSupport", "TestSupport"]),

@@ -1,5 +1,5 @@
 import COpenSSL
-import FoundationEssentials
+import SystemSupport
 
 /// HMAC-SHA256 and SHA-256 over OpenSSL's libcrypto (`HMAC()`, `SHA256()`).
 public enum Crypto {
@@ -37,10 +37,8 @@ public enum Crypto {
     }
 
     /// Standard base64 with padding.
-    public static func base64(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
+    public static func base64(_ bytes: [UInt8]) -> String { Base64.encode(bytes) }
 
     /// Decodes standard base64; nil when the text is not valid base64.
-    public static func base64Decode(_ text: String) -> [UInt8]? {
-        Data(base64Encoded: text).map { Array($0) }
-    }
+    public static func base64Decode(_ text: String) -> [UInt8]? { Base64.decode(text) }
 }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import SystemSupport
 
 /// Shared Key authorization for the File service: a pure string-to-sign plus HMAC-SHA256.

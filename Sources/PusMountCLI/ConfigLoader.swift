@@ -3,7 +3,7 @@ import Mounting
 import AzureFiles
 import Orchestrator
 import SystemSupport
-import TOMLKit
+import TOML
 
 /// Reads and checks `pus-mount.toml`: the file must be root-owned and not writable by group or others;
 /// every key must be known (a typo is an error, not a silent default); values are type- and range-checked.
@@ -20,28 +20,23 @@ public enum ConfigLoader {
         if requireRootOwned {
             try FilePolicy.checkRootOwned(path: path, st: st, kind: "config file", allowGroupOtherRead: true)
         }
-        let text: String
-        do { text = String(decoding: try Syscalls.readFile(path), as: UTF8.self) } catch {
+        let bytes: [UInt8]
+        do { bytes = try Syscalls.readFile(path) } catch {
             throw PusError(.config, "cannot read config file \(path): \(error)")
         }
-        return try parse(text, source: path)
+        return try parse(bytes: bytes, source: path)
     }
 
     /// Parses TOML text into a ``Config``.
     public static func parse(_ text: String, source: String) throws -> Config {
-        // TOML allows no control character but tab (and CR LF line ends); the parser underneath stops at a NUL
-        // as at the end of the file, so a NUL would hide everything after it.
-        var line = 1
-        for s in text.unicodeScalars {
-            if s == "\n" { line += 1; continue }
-            if (s.value < 0x20 && s != "\t" && s != "\r") || s.value == 0x7f {
-                throw PusError(.config, "\(source): line \(line): a control character (U+\(String(s.value, radix: 16, uppercase: true))) where TOML allows none",
-                               hint: "remove it (a NUL would otherwise hide the rest of the file)")
-            }
-        }
+        try parse(bytes: Array(text.utf8), source: source)
+    }
+
+    /// Parses the bytes of a TOML file (invalid UTF-8 and control characters are errors with line and column).
+    public static func parse(bytes: [UInt8], source: String) throws -> Config {
         let table: TOMLTable
-        do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
-            throw PusError(.config, "\(source): line \(e.source.begin.line): \(e.description)")
+        do { table = try TOML.parse(bytes: bytes) } catch let e as TOMLError {
+            throw PusError(.config, "\(source): line \(e.line), column \(e.column): \(e.message)", hint: "see pus-mount.toml(5)")
         }
         var c = Config()
         let root = Reader(table: table, path: "", source: source)
@@ -196,7 +191,7 @@ public enum ConfigLoader {
 
         func key(_ k: String) -> String { path.isEmpty ? k : "\(path).\(k)" }
 
-        func value(_ k: String) -> (any TOMLValueConvertible)? {
+        func value(_ k: String) -> TOMLValue? {
             seen.insert(k)
             return table[k]
         }
@@ -221,14 +216,14 @@ public enum ConfigLoader {
 
         func int(_ k: String, in range: ClosedRange<Int>) throws -> Int? {
             guard let v = value(k) else { return nil }
-            guard let i = v.int else { throw typeError(k, "an integer") }
+            guard let i = v.integer else { throw typeError(k, "an integer") }
             guard range.contains(i) else { throw PusError(.config, "\(source): \(key(k)) = \(i) is out of range \(range.lowerBound)...\(range.upperBound)") }
             return i
         }
 
         func bool(_ k: String) throws -> Bool? {
             guard let v = value(k) else { return nil }
-            guard let b = v.bool else { throw typeError(k, "true or false") }
+            guard let b = v.boolean else { throw typeError(k, "true or false") }
             return b
         }
 

@@ -4,6 +4,7 @@ import Mounting
 import Orchestrator
 import PusMountCLI
 import SystemSupport
+import TOML
 
 /// The parsers pus-mount feeds with untrusted or hand-edited bytes. Each target must never crash, hang or
 /// trap, whatever the input; where it accepts, the result must survive a round trip.
@@ -28,7 +29,9 @@ enum FuzzTargets {
 
     /// pus-mount.toml.
     static func config(_ b: [UInt8]) {
-        _ = try? ConfigLoader.parse(String(decoding: b, as: UTF8.self), source: "fuzz.toml")
+        _ = try? ConfigLoader.parse(bytes: b, source: "fuzz.toml")
+        // The TOML parser on its own as well (the loader stops at the first key it does not know).
+        _ = try? TOML.parse(bytes: b)
     }
 
     /// User names: the policy, the share name and the option string built from them.

@@ -38,3 +38,27 @@ import Testing
         #expect(throws: Never.self) { try JSONParser.parse(Array(ok.utf8), maxDepth: 64) }
     }
 }
+
+/// The base64 codec against Foundation's (the reference), on random bytes and on hostile text.
+@Suite struct Base64Tests {
+    @Test func agreesWithFoundationOnRandomBytes() {
+        var rng = SystemRandomNumberGenerator()
+        for n in Array(0...70) + [511, 512, 513, 4096] {
+            let bytes = (0..<n).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            let mine = Base64.encode(bytes)
+            #expect(mine == Data(bytes).base64EncodedString())
+            #expect(Base64.decode(mine) == bytes)
+        }
+    }
+
+    @Test(arguments: ["", "=", "==", "A", "AB", "ABC", "ABCD", "AB==", "ABC=", "A===", "AQ==", "AR==", "AAE=", "AAF=",
+                      "ab cd", "abcd\n", "ab-_", "abc%", "QUJD", "YQ==YQ==", "ü+/=", "//8=", "++++"])
+    func decodingAgreesWithFoundation(_ text: String) {
+        #expect(Base64.decode(text) == Data(base64Encoded: text).map { Array($0) }, "\(text.debugDescription)")
+    }
+
+    @Test func foundationsOdditiesAreRefused() {
+        #expect(Data(base64Encoded: "====") != nil && Base64.decode("====") == nil)
+        #expect(Data(base64Encoded: "AB=C") != nil && Base64.decode("AB=C") == nil)
+    }
+}
