@@ -68,3 +68,13 @@ import Testing
         for bad in ["a/../b", "a//b", "a:b", "a|b", "con", "COM1", "x\u{1}"] { #expect(FilePathRules.problem(with: bad) != nil, "\(bad)") }
     }
 }
+
+/// libcurl is held to HTTP(S): a URL of another scheme that reached the transport (the config check refuses them
+/// first) is an error, never a read of a local file or another protocol.
+@Suite struct TransportProtocolTests {
+    @Test(arguments: ["file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://127.0.0.1/x", "dict://127.0.0.1/x", "smb://127.0.0.1/x"])
+    func onlyHTTPAndHTTPS(_ url: String) throws {
+        let t = try CurlTransport()
+        #expect(throws: TransportError.self, "\(url)") { try t.send(HTTPRequest(method: "GET", url: url), sink: nil) }
+    }
+}

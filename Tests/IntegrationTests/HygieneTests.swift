@@ -14,6 +14,16 @@ import TestSupport
         #expect(doc["umask"] as? Int == 0o022)
     }
 
+    /// Without a configuration file at the default path, pus-mount runs on its embedded defaults and says so
+    /// (not under --json): nobody mistakes local disk for Azure Files.
+    @Test(.enabled(if: !FileManager.default.fileExists(atPath: "/etc/pus-mount/pus-mount.toml")))
+    func embeddedDefaultsAreAnnounced() throws {
+        let r = try Run.sh("unset PUS_MOUNT_CONFIG; \(Binaries.pusMount) status")
+        #expect(r.stderr.contains("notice: no /etc/pus-mount/pus-mount.toml; running on the embedded defaults (backend = \"local\""), "\(r.stderr)")
+        let j = try Run.sh("unset PUS_MOUNT_CONFIG; \(Binaries.pusMount) --json status")
+        #expect(!j.stderr.contains("notice"))
+    }
+
     @Test func underUmask077TheUserCanStillReachTheMountpoint() throws {
         let dir = TempDir()
         let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")

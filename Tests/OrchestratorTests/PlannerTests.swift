@@ -124,6 +124,27 @@ import Testing
         #expect(UserPolicy.problem(with: name) == nil)
     }
 
+    /// A case-insensitive NSS (sssd, AD) answers ALICE with alice: the user is alice (her share, mountpoint and
+    /// ledger entry), and users.deny applies to the name NSS returns.
+    @Test func theUserIsTheNameNSSReturns() throws {
+        var c = Config()
+        c.denyUsers = ["root", "mallory"]
+        let nss: (String) -> PasswdEntry? = { n in
+            switch n.lowercased() {
+            case "alice": return PasswdEntry(name: "alice", uid: 1001, gid: 100, home: "/")
+            case "mallory": return PasswdEntry(name: "mallory", uid: 1002, gid: 100, home: "/")
+            case "weird": return PasswdEntry(name: "we/ird", uid: 1003, gid: 100, home: "/")
+            default: return nil
+            }
+        }
+        #expect(try UserPolicy.resolve("ALICE", config: c, lookup: nss).name == "alice")
+        #expect(try UserPolicy.resolve("Alice", config: c, lookup: nss) == UserPolicy.resolve("alice", config: c, lookup: nss))
+        for n in ["MALLORY", "Mallory"] {
+            #expect(throws: PusError.self, "\(n) slips past users.deny") { try UserPolicy.resolve(n, config: c, lookup: nss) }
+        }
+        #expect(throws: PusError.self, "a name NSS returns must pass the same checks") { try UserPolicy.resolve("weird", config: c, lookup: nss) }
+    }
+
     @Test func policyOrderAndCodes() throws {
         var c = Config()
         c.minUID = 1000
