@@ -2,7 +2,7 @@
 # The test command (README): regenerate the SDK signing vectors, then swift test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ "$(id -u)" -eq 0 ] || { echo "the tests mount file systems: run as root (sudo $0)" >&2; exit 77; }
+[ "$(id -u)" -eq 0 ] || { echo "the tests mount file systems: run them as root" >&2; exit 77; }
 [ -n "${PUS_SKIP_DEPS:-}" ] || scripts/setup-deps.sh
 venv=${PUS_ORACLE_VENV:-.build-oracle-venv}
 if [ ! -x "$venv/bin/python" ]; then

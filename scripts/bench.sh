@@ -14,8 +14,8 @@ scripts/setup-deps.sh >/dev/null
 command -v hyperfine >/dev/null || apt-get install -y hyperfine >/dev/null
 venv=${PUS_ORACLE_VENV:-.build-oracle-venv}
 [ -x "$venv/bin/python" ] || { python3 -m venv "$venv"; "$venv/bin/pip" install -q azure-storage-file-share==12.27.1 azure-core==1.41.0; }
-swift build -c release --static-swift-stdlib --product pus-mount >/dev/null
-swift build -c release --static-swift-stdlib --product azfiles-emulator >/dev/null
+swift build -c release --static-swift-stdlib --disable-local-rpath --product pus-mount >/dev/null
+swift build -c release --static-swift-stdlib --disable-local-rpath --product azfiles-emulator >/dev/null
 bin=$PWD/.build/release/pus-mount
 emu=$PWD/.build/release/azfiles-emulator
 work=$(mktemp -d /tmp/pus-bench.XXXXXX)

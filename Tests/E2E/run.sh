@@ -9,6 +9,7 @@
 # needs under /host/out/reboot).
 # env:   PUS_E2E_CACHE   where the guest root is cached (default /var/cache/pus-mount-e2e), keyed by the
 #                        package list and guest files, so a change rebuilds it
+#        PUS_E2E_LINTIAN= (empty) skip lintian on the package (default: --lintian, errors fail the run)
 #        PUS_E2E_KVM=1   use KVM (off by default: a nested KVM guest hangs on these machines)
 #        PUS_E2E_TIMEOUT hard limit for the guest in seconds (default 900)
 #
@@ -58,15 +59,18 @@ if [ ! -s "$image" ]; then
 fi
 image_time=$(elapsed "$t0")
 
-# 2. What the guest gets over 9p: static binaries, the scenarios, an output folder.
+# 2. What the guest gets over 9p: the Debian package of pus-mount (checked by lintian; the guest installs it
+# with dpkg -i at each boot), the static emulator, the scenarios, an output folder.
 t1=$(now)
-(cd "$repo" && swift build -c release --static-swift-stdlib --product pus-mount >/dev/null \
-            && swift build -c release --static-swift-stdlib --product azfiles-emulator >/dev/null)
-bindir=$(cd "$repo" && swift build -c release --static-swift-stdlib --show-bin-path)
+release="-c release --static-swift-stdlib --disable-local-rpath"
+(cd "$repo" && swift build $release --product pus-mount >/dev/null && swift build $release --product azfiles-emulator >/dev/null)
+bindir=$(cd "$repo" && swift build $release --show-bin-path)
+deb=$(cd "$repo" && scripts/package-deb.sh --no-build ${PUS_E2E_LINTIAN---lintian})
 share=$(mktemp -d /tmp/pus-e2e.XXXXXX)
 trap 'rm -rf "$share"' EXIT
 mkdir -p "$share/bin" "$share/scenarios" "$share/out"
-cp "$bindir/pus-mount" "$bindir/azfiles-emulator" "$share/bin/"
+cp "$bindir/azfiles-emulator" "$share/bin/"
+cp "$repo/$deb" "$share/pus-mount.deb"
 cp "$here/guest/lib.sh" "$share/"
 if [ $# -gt 0 ]; then for s in "$@"; do cp "$here/scenarios/$s.sh" "$share/scenarios/"; done
 else cp "$here"/scenarios/*.sh "$share/scenarios/"; fi

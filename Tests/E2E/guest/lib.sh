@@ -1,6 +1,7 @@
 # Helpers for e2e scenarios (sourced inside the guest). A scenario is a sh script run with `set -e`;
 # `check` makes each assertion explicit and named.
-PUS=/host/bin/pus-mount
+# pus-mount as an operator installs it: the Debian package built by scripts/package-deb.sh (guest_setup).
+PUS=/usr/sbin/pus-mount
 EMU=/host/bin/azfiles-emulator
 ACCOUNT=pusacct
 CONFIG=/etc/pus-mount/pus-mount.toml
@@ -15,6 +16,7 @@ share_of() { printf 'pus-%s-%s' "$1" "$(printf %s "$1" | sha256sum | cut -c1-8)"
 mountinfo_line() { awk -v mp="$1" '$5 == mp' /proc/self/mountinfo; }
 
 guest_setup() {
+  dpkg -i /host/pus-mount.deb > /tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log; echo "e2e-guest: dpkg -i of the package failed"; }
   KEY=$(head -c 64 /dev/urandom | base64 -w0)
   # Second boot of a simulated reboot: the same account key and the emulator's shares as the first boot left
   # them (saved by the first half of the scenario under /host/out/reboot).
