@@ -65,7 +65,7 @@ let package = Package(
         ]),
 
         .target(name: "TestSupport", dependencies: ["SystemSupport", "Mounting", "Orchestrator", "AzureFiles"], path: "Tests/TestSupport"),
-        .testTarget(name: "AzureFilesTests", dependencies: ["AzureFiles", "TestSupport"],
+        .testTarget(name: "AzureFilesTests", dependencies: ["AzureFiles", "COpenSSL", "TestSupport"],
                     resources: [.copy("Vectors")]),
         .testTarget(name: "TOMLTests", dependencies: ["TOML", "SystemSupport", "TestSupport"], exclude: ["Corpus", "oracle.py"]),
         .testTarget(name: "EmulatorTests", dependencies: ["AzureFilesEmulator", "AzureFiles", "SystemSupport", "TestSupport"]),

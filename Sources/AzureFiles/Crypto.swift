@@ -1,7 +1,7 @@
 import COpenSSL
 import SystemSupport
 
-/// HMAC-SHA256 and SHA-256 over OpenSSL's libcrypto (`HMAC()`, `SHA256()`).
+/// HMAC-SHA256 over OpenSSL's libcrypto (`HMAC()`), SHA-256, hex and base64.
 public enum Crypto {
     /// HMAC-SHA256 of `message` with `key` (HMAC(3)). An empty key is allowed (unlike EVP_MAC_init).
     public static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
@@ -17,12 +17,9 @@ public enum Crypto {
         return Array(out[0..<Int(len)])
     }
 
-    /// SHA-256 digest of `bytes` (SHA256(3)).
-    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
-        _ = bytes.withUnsafeBufferPointer { SHA256($0.baseAddress, $0.count, &out) }
-        return out
-    }
+    /// SHA-256 digest of `bytes` (in Swift: ``SHA256``; libcrypto's SHA256() would initialise all of OpenSSL on
+    /// a warm attach, which sends no request).
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] { SHA256.hash(bytes) }
 
     /// Lower-case hex of `bytes`.
     public static func hex(_ bytes: [UInt8]) -> String {

@@ -4,7 +4,7 @@ import SystemSupport
 
 /// `pus-mount attach <user> [--session ID] [--pid PID] [--dry-run]`
 struct AttachCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "attach",
+    static let configuration = CommandConfiguration(commandName: "attach", _superCommandName: "pus-mount",
         abstract: "Provision if needed, write credentials, mount at <mount.root>/<user>, add a lease; idempotent; prints the mountpoint.")
 
     @OptionGroup var global: GlobalOptions

@@ -5,7 +5,7 @@ import SystemSupport
 
 /// `pus-mount detach <user> [--session ID | --all] [--dry-run]`
 struct DetachCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "detach",
+    static let configuration = CommandConfiguration(commandName: "detach", _superCommandName: "pus-mount",
         abstract: "Drop the lease; unmount when no lease remains (after mount.linger_seconds); never deletes data.")
 
     @OptionGroup var global: GlobalOptions
