@@ -104,7 +104,7 @@ for n in 1000 10000; do
   recon+="$(unshare -m --propagation private bash scripts/bench/reconcile.sh "$bin" "$work/empty" "$work" "$n")"$'\n'
 done
 
-"$venv/bin/python" - "$work" "$with_mount" "$without_mount" "$recon" <<'PY'
+PUS_BENCH_BIN="$bin" "$venv/bin/python" - "$work" "$with_mount" "$without_mount" "$recon" <<'PY'
 import json, statistics, sys
 work, with_mount, without_mount = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
 def load(name):
@@ -120,6 +120,14 @@ print(f"empty static Swift program: median {ms(statistics.median(e))}, p99 {ms(p
 print(f"pus-mount version:          median {ms(statistics.median(v))}, p99 {ms(p(v, .99))}")
 print(f"warm attach:                median {ms(statistics.median(w))}, p99 {ms(p(w, .99))}; "
       f"median ratio to empty {statistics.median(w) / statistics.median(e):.2f}x (target <= 2.5x)")
+import os, subprocess, tempfile
+binp = os.environ["PUS_BENCH_BIN"]
+with tempfile.TemporaryDirectory() as d:
+    subprocess.run(["strip", "--strip-unneeded", "-o", f"{d}/s", binp], check=True)
+    stripped = os.path.getsize(f"{d}/s")
+libs = [l.split()[0] for l in subprocess.run(["ldd", binp], capture_output=True, text=True).stdout.splitlines() if "=>" in l]
+print(f"binary: {os.path.getsize(binp) / 1e6:.1f} MB as built, {stripped / 1e6:.1f} MB stripped (the package's; goal < 25 MB); "
+      f"links {', '.join(libs)}")
 print(f"storm (200 processes, 300 runs): with mount {with_mount:.2f} s, without mount step {without_mount:.2f} s")
 rows = [l.split() for l in sys.argv[4].strip().splitlines()]
 for n, med, p90, empty, rest in rows:
