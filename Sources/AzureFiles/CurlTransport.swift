@@ -20,11 +20,18 @@ public final class CurlTransport: HTTPTransport {
 
     deinit { pus_curl_easy_cleanup(handle) }
 
-    static func load() throws {
+    /// dlopen and curl_global_init exactly once per process, whichever thread comes first (a Swift static is
+    /// initialised once, under a lock): lookups in several accounts start their transports side by side.
+    private static let loadFailure: TransportError? = {
         if pus_curl_load() != 0 {
             let why = pus_curl_load_error().map { String(cString: $0) } ?? "a symbol is missing"
-            throw TransportError(kind: .broken, code: -1, message: "cannot load libcurl.so.4 (\(why)); install libcurl4")
+            return TransportError(kind: .broken, code: -1, message: "cannot load libcurl.so.4 (\(why)); install libcurl4")
         }
+        return nil
+    }()
+
+    static func load() throws {
+        if let failure = loadFailure { throw failure }
     }
 
     /// The libcurl version string (curl_version), loading the library if needed.

@@ -34,12 +34,15 @@ public final class EmulatorCore: Sendable {
     /// Requests handled so far.
     public var requestCount: Int { counter.load(ordering: .relaxed) }
 
-    /// Handles one request, faults first.
+    /// The injected latency for the next request in milliseconds (0 for none). The server waits it out without
+    /// blocking a thread, so slow requests overlap as they would on the real service.
+    public func injectedLatencyMs() -> Int {
+        faults.latencyMs > 0 && Double.random(in: 0..<1) < faults.latencyProbability ? faults.latencyMs : 0
+    }
+
+    /// Handles one request, faults first (latency excepted: ``injectedLatencyMs()``).
     public func handle(_ r: EmulatorRequest) -> EmulatorResponse {
         counter.add(1, ordering: .relaxed)
-        if faults.latencyMs > 0, Double.random(in: 0..<1) < faults.latencyProbability {
-            usleep(UInt32(faults.latencyMs * 1000))
-        }
         if faults.dropProbability > 0, Double.random(in: 0..<1) < faults.dropProbability {
             var resp = EmulatorResponse(status: 500)
             resp.dropConnection = true

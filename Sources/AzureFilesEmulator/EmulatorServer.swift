@@ -44,6 +44,8 @@ public struct EmulatorResponder: HTTPResponder {
         let r = EmulatorRequest(method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headers,
                                 body: Array(buffer: body), remoteIP: context.remoteIP,
                                 isHTTPS: treatHTTPAsHTTPS)
+        let latency = core.injectedLatencyMs()
+        if latency > 0 { try await Task.sleep(nanoseconds: UInt64(latency) * 1_000_000) }
         let out = core.handle(r)
         if log {
             FileHandle.standardError.write(Data("\(r.method) \(Redaction.redact(rawPath + "?" + rawQuery)) -> \(out.status)\n".utf8))

@@ -31,7 +31,7 @@ struct pus_curl_api {
 };
 
 /// The resolved entry points, a function-local static (Swift's importer does not emit a header's static
-/// variables). Only the functions below touch it, from one thread (pus-mount is synchronous).
+/// variables). pus_curl_load runs once, before any other thread uses the table (CurlTransport.load).
 static inline struct pus_curl_api *pus_curl_table(void) {
     static struct pus_curl_api table;
     return &table;

@@ -57,8 +57,9 @@ public final class Node {
     // MARK: targets
 
     /// The mount the configuration asks for. For a user the ledger knows, the recorded account and share are
-    /// kept (adding an account never moves an existing user).
-    public func target(for user: ResolvedUser, entry: Ledger.Entry?) throws -> MountTarget {
+    /// kept; `located` (where the locator found an unrecorded user's share) comes before placement, so adding
+    /// an account never moves an existing user.
+    public func target(for user: ResolvedUser, entry: Ledger.Entry?, account located: AccountSpec? = nil) throws -> MountTarget {
         let mp = config.mountpoint(for: user.name)
         switch config.backend {
         case .local:
@@ -69,7 +70,9 @@ public final class Node {
             let az = try azureProvider()
             let recorded = entry?.backend == "azure" ? entry : nil
             let account: AccountSpec
-            if let name = recorded?.account {
+            if let located {
+                account = located
+            } else if let name = recorded?.account {
                 guard let a = az.account(named: name) else {
                     throw PusError(.config, "\(user.name)'s share is recorded in account \(name), which is no longer in [[azure.accounts]]",
                                    hint: "add the account back (weight = 0 keeps new users off it)")
@@ -160,7 +163,17 @@ public final class Node {
         let lock = dryRun ? nil : try userLock(user.name)
         defer { withExtendedLifetime(lock) {} }
         let entry = try ledger.read().entries[user.name]
-        let t = try target(for: user, entry: entry)
+        var t = try target(for: user, entry: entry)
+        if t.backend == .azure && !(entry?.backend == "azure" && entry?.account != nil), try azureProvider().mustLocateFirst(recordedAccount: nil) {
+            // Nothing recorded on this node: the share may exist in any account (made on another node, or
+            // before an account was added). Ask them all before placing the user (under the user's lock,
+            // never the ledger's). With one account the provisioning step's Create Share asks instead.
+            let az = try azureProvider()
+            if let found = try az.locate(user: user.name) {
+                t = try target(for: user, entry: entry, account: found.account)
+                t.shareFound = true
+            }
+        }
         let table = try inspector.table()
         let recorded = entry.map { inspector.state(of: Self.record($0), in: table) } ?? .absent
         let atTarget: MountState

@@ -26,9 +26,9 @@ struct DeprovisionCommand: ParsableCommand {
             guard yes || dryRun else {
                 throw PusError(.usage, "deprovision deletes \(u.name)'s share and everything in it", hint: "add --yes to confirm (or --dry-run to see the plan)")
             }
-            let az = try rt.azure()
-            let (acct, share, _) = try az.existingShare(user: u.name)
-            let client = az.client(acct)
+            let (az, found) = try rt.userShare(u.name)
+            let share = found.share
+            let client = az.client(found.account)
             let snapshot = try client.createSnapshot(share)
             try client.deleteShare(share, includeSnapshots: true)
             rt.emit(human: [dryRun ? "would snapshot and delete \(share)" : "deleted share \(share) of \(u.name) (snapshot \(snapshot) taken first)"],

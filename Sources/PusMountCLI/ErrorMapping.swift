@@ -2,6 +2,7 @@ import AzureFiles
 import Glibc
 import Ledger
 import Mounting
+import Storage
 import SystemSupport
 
 /// The one place that turns any error into a ``PusError`` (and so an exit status).
@@ -37,6 +38,9 @@ enum ErrorMapping {
             case .tooLarge:
                 return PusError(.other, e.message, hint: "the endpoint is not an Azure Files endpoint, or it misbehaves; check file_endpoint")
             }
+        case let e as ShareLookupError:
+            let inner = pusError(e.underlying)
+            return PusError(inner.kind, "\(e.description): \(inner.message)", hint: inner.hint)
         case let e as LedgerError:
             return PusError(.other, e.message, hint: e.hint)
         case let e as MountError:

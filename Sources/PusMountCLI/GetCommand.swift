@@ -23,14 +23,12 @@ struct GetCommand: ParsableCommand {
             if !force, (try? Syscalls.linkStatus(dest)) != nil {
                 throw PusError(.badInput, "LOCAL \(dest) exists", hint: "pass --force to replace it")
             }
-            let az = try rt.azure()
-            let acct = az.placement(for: u.name)
-            let share = az.shareName(for: u.name)
+            let (az, found) = try rt.userShare(u.name)
             let n: Int64
             do {
-                n = try az.client(acct).download(share: share, remotePath: src, localPath: dest)
+                n = try az.client(found.account).download(share: found.share, remotePath: src, localPath: dest)
             } catch let e as AzureError where e.status == 404 {
-                throw PusError(.badInput, "no such file in \(u.name)'s share: /\(src)\(e.code == "ShareNotFound" ? " (the user has no share)" : "")")
+                throw PusError(.badInput, "no such file in \(u.name)'s share: /\(src)")
             }
             rt.emit(human: ["downloaded \(n) bytes to \(dest)"],
                     json: [("user", .string(u.name)), ("remote", .string("/" + src)), ("local", .string(dest)), ("bytes", .int(Int(n)))])

@@ -15,10 +15,9 @@ struct LsCommand: ParsableCommand {
         try CommandRunner.run(global) { rt in
             let u = try UserPolicy.resolve(user, config: rt.config)
             let p = try RemotePaths.check(path, what: "PATH", allowRoot: true)
-            let az = try rt.azure()
-            let acct = az.placement(for: u.name)
-            let share = az.shareName(for: u.name)
-            let client = az.client(acct)
+            let (az, found) = try rt.userShare(u.name)
+            let share = found.share
+            let client = az.client(found.account)
             var entries: [FilesClient.DirectoryEntry] = []
             var marker: String?
             var pages = 0
@@ -29,8 +28,6 @@ struct LsCommand: ParsableCommand {
                     marker = page.nextMarker
                     pages += 1
                 } while marker != nil
-            } catch let e as AzureError where e.code == "ShareNotFound" {
-                throw PusError(.other, "user \(u.name) has no share (\(share))", hint: "run `pus-mount provision \(u.name)` first")
             } catch let e as AzureError where e.code == "ResourceNotFound" {
                 throw PusError(.badInput, "no such directory in \(u.name)'s share: /\(p)")
             }

@@ -28,7 +28,7 @@ struct ProvisionCommand: ParsableCommand {
                 return
             }
             let az = try rt.azure()
-            let p = try az.provision(user: u.name, uid: u.uid, quotaGiB: q, explicitQuota: quota != nil)
+            let p = try az.provision(user: u.name, uid: u.uid, quotaGiB: q, explicitQuota: quota != nil, recordedAccount: rt.recordedAccount(of: u.name))
             let state = dryRun ? (p.created ? "would be created" : "exists") : (p.created ? "created" : "exists")
             rt.emit(human: ["\(u.name): share \(p.share) in account \(p.account) \(state), quota \(p.quotaGiB.map { "\($0) GiB" } ?? "unknown")\(p.quotaChanged ? " (changed)" : "")"],
                     json: [("user", .string(u.name)), ("share", .string(p.share)), ("account", .string(p.account)),

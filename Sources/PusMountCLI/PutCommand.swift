@@ -21,8 +21,8 @@ struct PutCommand: ParsableCommand {
                 throw PusError(.badInput, "LOCAL \(local) is not a readable regular file")
             }
             let dest = try RemotePaths.check(remote ?? AtomicFile.basename(of: local), what: "REMOTE", allowRoot: false)
-            let az = try rt.azure()
-            let (acct, share, _) = try az.existingShare(user: u.name)
+            let (az, found) = try rt.userShare(u.name)
+            let acct = found.account, share = found.share
             let t0 = Clock.monotonicSeconds()
             let n = try az.client(acct).upload(localPath: local, share: share, remotePath: dest)
             let secs = Clock.monotonicSeconds() - t0

@@ -16,10 +16,10 @@ struct QuotaCommand: ParsableCommand {
         try CommandRunner.run(global, dryRun: dryRun, audit: set == nil ? nil : "quota") { rt in
             let u = try UserPolicy.resolve(user, config: rt.config)
             if let set, !(1...102_400).contains(set) { throw PusError(.badInput, "--set \(set) is out of range", hint: "1 to 102400 GiB") }
-            let az = try rt.azure()
-            let (acct, share, props) = try az.existingShare(user: u.name)
-            let client = az.client(acct)
-            var quota = props.quotaGiB
+            let (az, found) = try rt.userShare(u.name)
+            let share = found.share
+            let client = az.client(found.account)
+            var quota = found.properties.quotaGiB
             if let set, set != quota {
                 try client.setShareQuota(share, quotaGiB: set)
                 quota = set

@@ -1,6 +1,7 @@
 import ArgumentParser
 import AzureFiles
 import Glibc
+import Ledger
 import Logging
 import Orchestrator
 import Storage
@@ -36,11 +37,25 @@ final class Runtime {
         }
         let retry = RetryPolicy(maxAttempts: config.retryMaxAttempts, initialDelay: Double(config.retryInitialDelayMs) / 1000,
                                 maxDelay: 4, totalBudget: Double(config.retryTotalSeconds))
-        let s = AzureStorage(accounts: specs, prefix: config.sharePrefix, transport: LazyCurlTransport(), retry: retry, logger: logger,
+        let s = AzureStorage(accounts: specs, prefix: config.sharePrefix, makeTransport: { LazyCurlTransport() }, retry: retry, logger: logger,
                              requestTimeout: Double(config.requestTimeoutSeconds))
         if dryRun { s.dryRunRecorder = { [unowned self] in self.plannedRequests.append($0) } }
         storage = s
         return s
+    }
+
+    /// The user's share, wherever it is (the locator: this node's ledger record first, then every account),
+    /// owner-checked before any of its data is read or written.
+    func userShare(_ user: String) throws -> (AzureStorage, LocatedShare) {
+        let az = try azure()
+        return (az, try az.existingShare(user: user, recordedAccount: recordedAccount(of: user)))
+    }
+
+    /// The account this node's ledger records for the user's share (a hint for the locator; a ledger that
+    /// cannot be read gives none, and every account is asked).
+    func recordedAccount(of user: String) -> String? {
+        guard let e = (try? LedgerStore(path: config.ledgerPath).read())?.entries[user], e.backend == "azure" else { return nil }
+        return e.account
     }
 
     /// REST requests sent so far.

@@ -35,8 +35,8 @@ struct SASCommand: ParsableCommand {
                                hint: "ask for a shorter expiry, or raise sas.max_expiry_hours in the config")
             }
             if let ip, !Self.validIPRange(ip) { throw PusError(.badInput, "--ip \(ip) is not a.b.c.d or a.b.c.d-e.f.g.h") }
-            let az = try rt.azure()
-            let (acct, share, _) = try az.existingShare(user: u.name)
+            let (_, found) = try rt.userShare(u.name)
+            let acct = found.account, share = found.share
             let resource: SAS.Resource
             if let path {
                 let p = FilePathRules.normalize(path)

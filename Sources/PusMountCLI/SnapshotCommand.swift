@@ -13,8 +13,8 @@ struct SnapshotCommand: ParsableCommand {
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: "snapshot") { rt in
             let u = try UserPolicy.resolve(user, config: rt.config)
-            let az = try rt.azure()
-            let (acct, share, _) = try az.existingShare(user: u.name)
+            let (az, found) = try rt.userShare(u.name)
+            let acct = found.account, share = found.share
             let ts = try az.client(acct).createSnapshot(share)
             rt.emit(human: [dryRun ? "would snapshot \(share)" : "snapshot \(share) at \(ts)"],
                     json: [("user", .string(u.name)), ("share", .string(share)), ("snapshot", .string(ts))])

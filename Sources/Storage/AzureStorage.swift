@@ -24,11 +24,12 @@ public struct AccountSpec: Sendable {
 }
 
 /// The Azure side of per-user storage: placement of users on accounts, provisioning with the owner check,
-/// and REST clients (one reused libcurl handle for the process).
+/// the locator (ShareLocator.swift), and REST clients: one per account, each with its own transport (one
+/// libcurl handle, whose connection is reused), so lookups in several accounts run side by side.
 public final class AzureStorage {
     public let accounts: [AccountSpec]
     public let prefix: String
-    let transport: any HTTPTransport
+    let makeTransport: () -> any HTTPTransport
     let retry: RetryPolicy
     let logger: Logger
     let requestTimeout: Double
@@ -36,12 +37,13 @@ public final class AzureStorage {
     /// When set, every client records mutating requests here instead of sending them (`--dry-run`).
     public var dryRunRecorder: ((HTTPRequest) -> Void)?
 
-    /// Pass a ``LazyCurlTransport`` so commands that send no REST request (a warm attach) never load libcurl.
-    public init(accounts: [AccountSpec], prefix: String, transport: any HTTPTransport, retry: RetryPolicy,
+    /// `makeTransport` is called once per account that sends a request: pass `{ LazyCurlTransport() }` so
+    /// commands that send no REST request (a warm attach) never load libcurl.
+    public init(accounts: [AccountSpec], prefix: String, makeTransport: @escaping () -> any HTTPTransport, retry: RetryPolicy,
                 logger: Logger, requestTimeout: Double = 30) {
         self.accounts = accounts
         self.prefix = prefix
-        self.transport = transport
+        self.makeTransport = makeTransport
         self.retry = retry
         self.logger = logger
         self.requestTimeout = requestTimeout
@@ -56,7 +58,7 @@ public final class AzureStorage {
     /// The client of `account`.
     public func client(_ account: AccountSpec) -> FilesClient {
         if let c = clients[account.name] { return c }
-        let c = FilesClient(endpoint: account.endpoint, transport: transport, retry: retry, logger: logger)
+        let c = FilesClient(endpoint: account.endpoint, transport: makeTransport(), retry: retry, logger: logger)
         c.requestTimeout = requestTimeout
         c.dryRunRecorder = dryRunRecorder
         clients[account.name] = c
@@ -90,61 +92,71 @@ public final class AzureStorage {
         public let quotaChanged: Bool
     }
 
-    /// Ensures the user's share exists: one Create Share with quota and owner metadata; on 409 the owner
-    /// metadata is checked (another user's share is refused with exit 77). An explicit quota is converged.
-    public func provision(user: String, uid: UInt32, quotaGiB: Int, explicitQuota: Bool, account: AccountSpec? = nil) throws -> Provisioned {
-        let acct = account ?? placement(for: user)
-        let share = shareName(for: user)
-        let c = client(acct)
-        let metadata = [("pus_user", user), ("pus_uid", String(uid)), ("pus_created_by", "pus-mount")]
-        if dryRunRecorder != nil {
-            // A dry run may read: look first, so the plan says what would really happen.
-            do {
-                let props = try c.getShareProperties(share)
-                try checkOwner(props.metadata, user: user, share: share)
-                let change = explicitQuota && props.quotaGiB != quotaGiB
-                if change { try c.setShareQuota(share, quotaGiB: quotaGiB) }
-                return Provisioned(share: share, account: acct.name, created: false, quotaGiB: change ? quotaGiB : props.quotaGiB,
-                                   quotaChanged: change)
-            } catch let e as AzureError where e.code == "ShareNotFound" {}
+    /// Whether a user's share must be looked for before it may be created: with one account and no record,
+    /// looking and creating ask the same question, and Create Share answers it in one request for a new user
+    /// (201), or two for an existing one (409, then the owner check).
+    public func mustLocateFirst(recordedAccount: String?) -> Bool { accounts.count > 1 || recordedAccount != nil }
+
+    /// Ensures the user's share exists, wherever it is: the locator first (``mustLocateFirst(recordedAccount:)``);
+    /// only when no configured account has it, Create Share in the placement winner (quota and owner metadata
+    /// in the same request). An explicit quota is converged on the share found.
+    public func provision(user: String, uid: UInt32, quotaGiB: Int, explicitQuota: Bool, recordedAccount: String? = nil) throws -> Provisioned {
+        var found: LocatedShare?
+        // A dry run looks first too (reads are sent), so its plan says what would really happen.
+        if mustLocateFirst(recordedAccount: recordedAccount) || dryRunRecorder != nil {
+            found = try locate(user: user, recordedAccount: recordedAccount)
         }
+        var created = false
+        if found == nil {
+            let acct = placement(for: user)
+            switch try create(user: user, uid: uid, quotaGiB: quotaGiB, in: acct) {
+            case nil: created = true
+            case let props?: found = LocatedShare(account: acct, share: shareName(for: user), properties: props)
+            }
+        }
+        guard let found else {
+            return Provisioned(share: shareName(for: user), account: placement(for: user).name, created: created, quotaGiB: quotaGiB, quotaChanged: false)
+        }
+        let change = explicitQuota && found.properties.quotaGiB != quotaGiB
+        if change { try client(found.account).setShareQuota(found.share, quotaGiB: quotaGiB) }
+        return Provisioned(share: found.share, account: found.account.name, created: false,
+                           quotaGiB: change ? quotaGiB : found.properties.quotaGiB, quotaChanged: change)
+    }
+
+    /// Create Share in `account` (the placement winner) for a user no account was found to hold. nil when this
+    /// call created it; on 409 (it existed, or another node created it meanwhile) its properties, owner-checked.
+    @discardableResult
+    public func create(user: String, uid: UInt32, quotaGiB: Int, in account: AccountSpec) throws -> FilesClient.ShareProperties? {
+        let share = shareName(for: user)
+        let c = client(account)
+        let metadata = [("pus_user", user), ("pus_uid", String(uid)), ("pus_created_by", "pus-mount")]
         switch try c.createShare(share, quotaGiB: quotaGiB, metadata: metadata) {
         case .created:
-            return Provisioned(share: share, account: acct.name, created: true, quotaGiB: quotaGiB, quotaChanged: false)
+            return nil
         case .alreadyExists:
             let props = try c.getShareProperties(share)
-            try checkOwner(props.metadata, user: user, share: share)
-            var changed = false
-            if explicitQuota && props.quotaGiB != quotaGiB {
-                try c.setShareQuota(share, quotaGiB: quotaGiB)
-                changed = true
-            }
-            return Provisioned(share: share, account: acct.name, created: false, quotaGiB: changed ? quotaGiB : props.quotaGiB,
-                               quotaChanged: changed)
+            try checkOwner(props.metadata, user: user, share: share, account: account.name)
+            return props
         }
     }
 
-    /// Refuses a share whose `pus_user` metadata names someone else (or nobody).
-    public func checkOwner(_ metadata: [String: String], user: String, share: String) throws {
+    /// Refuses a share whose `pus_user` metadata names someone else (or nobody), before any of its data is read
+    /// or written.
+    public func checkOwner(_ metadata: [String: String], user: String, share: String, account: String? = nil) throws {
         let owner = metadata["pus_user"]
         guard owner == user else {
-            throw PusError(.permission, "share \(share) belongs to \(owner.map { "user \($0)" } ?? "no pus-mount user (no pus_user metadata)"), not \(user)",
+            throw PusError(.permission, "share \(share)\(account.map { " in account \($0)" } ?? "") belongs to \(owner.map { "user \($0)" } ?? "no pus-mount user (no pus_user metadata)"), not \(user)",
                            hint: "pick another shares.prefix or fix the share's pus_user metadata by hand")
         }
     }
 
-    /// The user's existing share (404 becomes a clear error), with its owner checked.
-    public func existingShare(user: String, account: AccountSpec? = nil) throws -> (AccountSpec, String, FilesClient.ShareProperties) {
-        let acct = account ?? placement(for: user)
-        let share = shareName(for: user)
-        do {
-            let props = try client(acct).getShareProperties(share)
-            try checkOwner(props.metadata, user: user, share: share)
-            return (acct, share, props)
-        } catch let e as AzureError where e.code == "ShareNotFound" {
-            throw PusError(.other, "user \(user) has no share (\(share) not found in account \(acct.name))",
+    /// The user's existing share, located and owner-checked; "no share anywhere" is a clear error (exit 1).
+    public func existingShare(user: String, recordedAccount: String? = nil) throws -> LocatedShare {
+        guard let found = try locate(user: user, recordedAccount: recordedAccount) else {
+            throw PusError(.other, "user \(user) has no share (\(shareName(for: user)) is in none of the configured accounts: \(accounts.map(\.name).joined(separator: ", ")))",
                            hint: "run `pus-mount provision \(user)` first")
         }
+        return found
     }
 }
 

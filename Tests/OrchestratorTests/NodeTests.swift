@@ -51,7 +51,7 @@ final class Bench: @unchecked Sendable {
         let spec = try AccountSpec(name: "acct", keys: KeyFile(key1: Secret(key)), weight: 1, endpointSuffix: "core.windows.net",
                                    fileEndpoint: "http://127.0.0.1:9/acct", smbHost: "smb.example")
         let transport = ScriptedTransport { r in Issue.record("unexpected REST request \(r.method) \(r.url)"); return HTTPResponse(status: 500, headers: [:], body: []) }
-        azure = AzureStorage(accounts: [spec], prefix: "pus", transport: transport, retry: .none, logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+        azure = AzureStorage(accounts: [spec], prefix: "pus", makeTransport: { transport }, retry: .none, logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
     }
 
     func reconcile(_ o: ReconcileOptions = ReconcileOptions()) throws -> ReconcileReport { try node().reconcile(o) }

@@ -12,12 +12,19 @@ public final class EmulatorProcess: @unchecked Sendable {
     /// A fixed, valid test key (64 bytes, base64).
     public static let testKey = Data((0..<64).map { UInt8(truncatingIfNeeded: $0 * 7 + 3) }).base64EncodedString()
 
-    public init(dir: TempDir, account: String = "pusacct", key: String = EmulatorProcess.testKey, extraArgs: [String] = []) throws {
+    /// A key for a further test account `i` (1, 2, ...), different from ``testKey``.
+    public static func otherKey(_ i: Int) -> String {
+        Data((0..<64).map { UInt8(truncatingIfNeeded: $0 * (7 + 4 * i) + 3 + i) }).base64EncodedString()
+    }
+
+    /// `moreAccounts`: further accounts served by the same emulator (name and key).
+    public init(dir: TempDir, account: String = "pusacct", key: String = EmulatorProcess.testKey, moreAccounts: [(String, String)] = [],
+                extraArgs: [String] = []) throws {
         self.account = account
         self.key = key
         dataDir = dir.file("emulator-data")
         logPath = dir.file("emulator.log")
-        let accounts = dir.write("emulator-accounts", "\(account)=\(key)\n", mode: 0o600)
+        let accounts = dir.write("emulator-accounts", ([(account, key)] + moreAccounts).map { "\($0.0)=\($0.1)\n" }.joined(), mode: 0o600)
         process.executableURL = URL(fileURLWithPath: Binaries.emulator)
         process.arguments = ["--listen", "127.0.0.1:0", "--data", dataDir, "--accounts-file", accounts, "--log"] + extraArgs
         let out = Pipe()
@@ -42,7 +49,10 @@ public final class EmulatorProcess: @unchecked Sendable {
     }
 
     /// The path-style account URL.
-    public var endpoint: String { "http://127.0.0.1:\(port)/\(account)" }
+    public var endpoint: String { endpoint(of: account) }
+
+    /// The path-style URL of any account this emulator serves.
+    public func endpoint(of account: String) -> String { "http://127.0.0.1:\(port)/\(account)" }
 
     /// The request log lines (`METHOD /path?query -> status`).
     public var requestLog: [String] {

@@ -92,7 +92,8 @@ public final class Executor {
         case .provisionShare(let account, _):
             guard case .user(let u) = subject else { preconditionFailure("provisioning needs a user") }
             let az = try azure()
-            _ = try az.provision(user: u.name, uid: u.uid, quotaGiB: config.quotaGiB, explicitQuota: false, account: az.account(named: account))
+            guard let a = az.account(named: account) else { throw PusError(.config, "account \(account) is not configured") }
+            try az.create(user: u.name, uid: u.uid, quotaGiB: config.quotaGiB, in: a)
         case .ensureLocalDirectory:
             guard case .user(let u) = subject else { preconditionFailure("a local directory needs a user") }
             _ = try local.ensure(user: u.name, uid: u.uid, gid: u.gid)

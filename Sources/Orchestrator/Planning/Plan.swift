@@ -16,6 +16,8 @@ public struct MountTarget: Sendable, Equatable {
     public var optionsDigest: String
     /// Fingerprint of the account key the credentials file will hold (azure only).
     public var keyID: String?
+    /// The locator found the share (owner-checked) in `account`: nothing to provision.
+    public var shareFound = false
 
     public init(backend: Backend, account: String?, share: String?, localDirectory: String?, credentialsPath: String?,
                 spec: MountSpec, optionsDigest: String, keyID: String? = nil) {

@@ -66,12 +66,13 @@ extension Planner {
     }
 
     /// What mounting the target takes. Provisioning is skipped for a share this node's ledger already records
-    /// (a re-attach needs no REST call; a share deleted behind our back then fails the mount with error 2).
+    /// (a re-attach needs no REST call; a share deleted behind our back then fails the mount with error 2) and
+    /// for one the locator found in some account.
     static func mountSteps(_ t: MountTarget, entry: Ledger.Entry?) -> [Step] {
         var s: [Step] = []
         switch t.backend {
         case .azure:
-            let known = entry?.share == t.share && entry?.account == t.account && entry?.backend == t.backend.rawValue
+            let known = t.shareFound || (entry?.share == t.share && entry?.account == t.account && entry?.backend == t.backend.rawValue)
             if let a = t.account, let sh = t.share, !known { s.append(.provisionShare(account: a, share: sh)) }
             if let c = t.credentialsPath, let a = t.account { s.append(.writeCredentials(path: c, account: a)) }
         case .local:
