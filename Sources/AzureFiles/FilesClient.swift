@@ -11,6 +11,10 @@ public final class FilesClient {
     let logger: Logger
     /// Requests sent on the wire (attempts included), for `--verbose` summaries and the benchmarks.
     public private(set) var requestsSent = 0
+    /// The service's `x-ms-request-id` of every response received, in order (for the audit log); the first
+    /// ``requestIDLimit`` are kept.
+    public private(set) var requestIDs: [String] = []
+    public static let requestIDLimit = 64
     /// When set, mutating requests (PUT, DELETE) are handed to it instead of being sent (`--dry-run`).
     public var dryRunRecorder: ((HTTPRequest) -> Void)?
     /// Per-request total timeout in seconds for small requests.
@@ -64,6 +68,7 @@ public final class FilesClient {
             var failure: any Error
             do {
                 let response = try transport.send(request, sink: sink)
+                if let id = response.headers["x-ms-request-id"], requestIDs.count < Self.requestIDLimit { requestIDs.append(id) }
                 let ms = Int((Clock.monotonicSeconds() - t0) * 1000)
                 logger.debug("\(method) \(Redaction.redact(String(url))) -> \(response.status) in \(ms) ms (attempt \(attempt), client request id \(clientRequestID))")
                 if expect.contains(response.status) { return response }

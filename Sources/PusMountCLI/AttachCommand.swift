@@ -17,8 +17,10 @@ struct AttachCommand: ParsableCommand {
 
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: "attach") { rt in
-            let u = try UserPolicy.resolve(user, config: rt.config)
+            let u = try rt.resolve(user)
             let r = try rt.node(fakeMounts: fakeMount).attach(u, session: session, pid: pid, dryRun: dryRun)
+            rt.auditShare = r.plan.target?.share
+            rt.auditAccount = r.plan.target?.account
             var json: [(String, JSON)] = [("user", .string(u.name)), ("mountpoint", .string(r.mountpoint)), ("session", .string(session)),
                                                ("leases", .int(r.leases)), ("mounted_now", .bool(r.mounted))]
             if dryRun || global.verbose { json.append(("plan", rt.planJSON(r.plan))) }

@@ -17,7 +17,7 @@ struct DeprovisionCommand: ParsableCommand {
 
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: "deprovision") { rt in
-            let u = try UserPolicy.resolve(user, config: rt.config)
+            let u = try rt.resolve(user)
             let entry = try LedgerStore(path: rt.config.ledgerPath).read().entries[u.name]
             if let e = entry, !e.leases.isEmpty || e.mounted {
                 throw PusError(.other, "\(u.name) still has \(e.leases.count) lease(s)\(e.mounted ? " and a mount" : ""); refusing to delete the share",

@@ -23,7 +23,7 @@ struct DetachCommand: ParsableCommand {
     /// (the name is still checked first, and a name the ledger does not know stays "unknown user", 67).
     static func resolveForDetach(_ name: String, _ rt: Runtime) throws -> ResolvedUser {
         do {
-            return try UserPolicy.resolve(name, config: rt.config)
+            return try rt.resolve(name)
         } catch let e as PusError where e.kind == .unknownUser && UserPolicy.problem(with: name) == nil {
             guard let entry = try LedgerStore(path: rt.config.ledgerPath).read().entries[name], !rt.config.denyUsers.contains(name) else {
                 throw e

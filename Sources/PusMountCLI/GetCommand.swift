@@ -15,8 +15,8 @@ struct GetCommand: ParsableCommand {
     @Flag(help: "Replace LOCAL if it exists.") var force = false
 
     func run() throws {
-        try CommandRunner.run(global) { rt in
-            let u = try UserPolicy.resolve(user, config: rt.config)
+        try CommandRunner.run(global, audit: "get") { rt in
+            let u = try rt.resolve(user)
             let src = try RemotePaths.check(remote, what: "REMOTE", allowRoot: false)
             var dest = local ?? AtomicFile.basename(of: src)
             if let st = try? Syscalls.fileStatus(dest), (st.st_mode & S_IFMT) == S_IFDIR { dest += "/" + AtomicFile.basename(of: src) }

@@ -13,7 +13,7 @@ struct LsCommand: ParsableCommand {
 
     func run() throws {
         try CommandRunner.run(global) { rt in
-            let u = try UserPolicy.resolve(user, config: rt.config)
+            let u = try rt.resolve(user)
             let p = try RemotePaths.check(path, what: "PATH", allowRoot: true)
             let (az, found) = try rt.userShare(u.name)
             let share = found.share

@@ -16,7 +16,7 @@ struct ProvisionCommand: ParsableCommand {
 
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: "provision") { rt in
-            let u = try UserPolicy.resolve(user, config: rt.config)
+            let u = try rt.resolve(user)
             if let quota, !(1...102_400).contains(quota) {
                 throw PusError(.badInput, "--quota \(quota) is out of range", hint: "Azure file shares take 1 to 102400 GiB")
             }

@@ -18,7 +18,7 @@ extension PusMountCommand {
             let wantsJSON = args.prefix(while: { $0 != "--" }).contains("--json")
             if wantsJSON && code != 0 && !(error is ExitCode) {
                 let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "usage error"
-                Output.stdout(JSON.object([("error", .object([("code", .string("usage")), ("message", .string(message)),
+                Output.stdout(JSON.document([("error", .object([("code", .string("usage")), ("message", .string(message)),
                                                                    ("exit_status", .int(Int(code)))]))]).text)
                 Glibc.exit(code)
             }

@@ -16,7 +16,7 @@ struct PutCommand: ParsableCommand {
 
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: "put") { rt in
-            let u = try UserPolicy.resolve(user, config: rt.config)
+            let u = try rt.resolve(user)
             guard let st = try? Syscalls.fileStatus(local), (st.st_mode & S_IFMT) == S_IFREG else {
                 throw PusError(.badInput, "LOCAL \(local) is not a readable regular file")
             }

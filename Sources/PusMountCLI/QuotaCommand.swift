@@ -14,7 +14,7 @@ struct QuotaCommand: ParsableCommand {
 
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: set == nil ? nil : "quota") { rt in
-            let u = try UserPolicy.resolve(user, config: rt.config)
+            let u = try rt.resolve(user)
             if let set, !(1...102_400).contains(set) { throw PusError(.badInput, "--set \(set) is out of range", hint: "1 to 102400 GiB") }
             let (az, found) = try rt.userShare(u.name)
             let share = found.share

@@ -48,7 +48,10 @@ final class Runtime {
     /// owner-checked before any of its data is read or written.
     func userShare(_ user: String) throws -> (AzureStorage, LocatedShare) {
         let az = try azure()
-        return (az, try az.existingShare(user: user, recordedAccount: recordedAccount(of: user)))
+        auditShare = az.shareName(for: user)
+        let found = try az.existingShare(user: user, recordedAccount: recordedAccount(of: user))
+        auditAccount = found.account.name
+        return (az, found)
     }
 
     /// The account this node's ledger records for the user's share (a hint for the locator; a ledger that
@@ -61,22 +64,53 @@ final class Runtime {
     /// REST requests sent so far.
     var requestsSent: Int { storage?.requestsSent ?? 0 }
 
-    /// The command name recorded in the audit log, set by mutating commands.
+    /// The command name recorded in the audit log (mutating commands, sas, get), and what the command worked
+    /// on, filled in as it learns it.
     var auditCommand: String?
+    var auditUser: String?
+    var auditShare: String?
+    var auditAccount: String?
+    let started = Clock.monotonicSeconds()
 
-    /// Prints the result: human lines, or one JSON document with `--json`. Mutating commands that really
-    /// changed something also append the result to the audit log.
-    func emit(human: [String], json: [(String, JSON)]) {
-        if let cmd = auditCommand, !dryRun {
-            AuditLog.record(path: config.auditLog, command: cmd, fields: json) { [logger] in logger.warning("\($0)") }
+    /// The user named on the command line, through the user policy (and into the audit record).
+    func resolve(_ name: String) throws -> ResolvedUser {
+        auditUser = name
+        let u = try UserPolicy.resolve(name, config: config)
+        auditUser = u.name
+        return u
+    }
+
+    /// The audit line's subject and cost: user, share, account, duration and the service's request ids.
+    func auditSubject() -> [(String, JSON)] {
+        [("user", auditUser.map(JSON.string) ?? .null), ("share", auditShare.map(JSON.string) ?? .null),
+         ("account", auditAccount.map(JSON.string) ?? .null),
+         ("duration_ms", .int(Int((Clock.monotonicSeconds() - started) * 1000))),
+         ("request_ids", .array((storage?.requestIDs ?? []).map(JSON.string)))]
+    }
+
+    /// Appends the command's audit line (not for a dry run, which changes nothing).
+    func audit(outcome: String, _ fields: [(String, JSON)]) {
+        guard let cmd = auditCommand, !dryRun else { return }
+        let subject = auditSubject()
+        // The result's own fields, minus what the subject says and what must not or need not be kept: a SAS
+        // URL (its signature is a credential), listings and plans.
+        let dropped: Set<String> = Set(subject.map(\.0)).union(["url", "entries", "plan", "planned_requests", "actions"])
+        AuditLog.record(path: config.auditLog, command: cmd, outcome: outcome, fields: subject + fields.filter { !dropped.contains($0.0) }) {
+            [logger] in logger.warning("\($0)")
         }
+    }
+
+    /// Prints the result: human lines, or one JSON document with `--json`. Audited commands also append it
+    /// to the audit log.
+    func emit(human: [String], json: [(String, JSON)]) {
+        audit(outcome: "ok", json)
         var fields = json
         if dryRun && !fields.contains(where: { $0.0 == "dry_run" }) {
             fields.append(("dry_run", .bool(true)))
             fields.append(("planned_requests", .array(plannedRequests.map(Self.describe))))
         }
         if global.json {
-            Output.stdout(JSON.object(fields).text)
+            Output.stdout(JSON.document(fields).text)
             return
         }
         if dryRun && (config.backend == .azure || !plannedRequests.isEmpty) {
@@ -102,25 +136,29 @@ final class Runtime {
 enum CommandRunner {
     static func run(_ global: GlobalOptions, requireRoot: Bool = true, dryRun: Bool = false, audit: String? = nil,
                     _ body: (Runtime) throws -> Void) throws {
+        var runtime: Runtime?
         do {
             if requireRoot && geteuid() != 0 {
                 throw PusError(.permission, "pus-mount must run as root (it reads account keys and mounts file systems)",
                                hint: "run it through sudo, a systemd unit or the session launcher's privileged hook")
             }
             let config = try global.loadConfig()
-            let runtime = Runtime(global: global, config: config)
-            runtime.dryRun = dryRun
-            runtime.auditCommand = audit
-            try body(runtime)
+            let rt = Runtime(global: global, config: config)
+            runtime = rt
+            rt.dryRun = dryRun
+            rt.auditCommand = audit
+            try body(rt)
         } catch let exit as ExitCode {
             throw exit
         } catch {
             let e = ErrorMapping.pusError(error)
+            runtime?.audit(outcome: "failed", [("exit_status", .int(Int(e.kind.exitCode))), ("error_code", .string(e.kind.code)),
+                                               ("error", .string(Redaction.redact(e.message)))])
             if global.json {
                 var fields: [(String, JSON)] = [("code", .string(e.kind.code)), ("message", .string(Redaction.redact(e.message))),
                                                      ("exit_status", .int(Int(e.kind.exitCode)))]
                 if let h = e.hint { fields.append(("hint", .string(h))) }
-                Output.stdout(JSON.object([("error", .object(fields))]).text)
+                Output.stdout(JSON.document([("error", .object(fields))]).text)
             } else {
                 // One line: what was wrong, then what to do.
                 Output.stderr("pus-mount: error: \(Redaction.redact(e.message))" + (e.hint.map { "; hint: \($0)" } ?? ""))

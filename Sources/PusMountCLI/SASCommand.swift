@@ -17,8 +17,8 @@ struct SASCommand: ParsableCommand {
     @Option(help: "Allowed client address or range, a.b.c.d or a.b.c.d-e.f.g.h.") var ip: String?
 
     func run() throws {
-        try CommandRunner.run(global) { rt in
-            let u = try UserPolicy.resolve(user, config: rt.config)
+        try CommandRunner.run(global, audit: "sas") { rt in
+            let u = try rt.resolve(user)
             let now = Clock.unixSeconds()
             let startTime: Int
             if let start {

@@ -12,7 +12,7 @@ struct SnapshotCommand: ParsableCommand {
 
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: "snapshot") { rt in
-            let u = try UserPolicy.resolve(user, config: rt.config)
+            let u = try rt.resolve(user)
             let (az, found) = try rt.userShare(u.name)
             let acct = found.account, share = found.share
             let ts = try az.client(acct).createSnapshot(share)

@@ -79,7 +79,7 @@ struct StatusCommand: ParsableCommand {
             }
             var human = rows.count == 1 ? ["no users attached"] : Output.table(rows)
             if s.ledgerError != nil { human.insert("ledger unreadable: showing the live mounts under \(rt.config.mountRoot) only", at: 0) }
-            rt.emit(human: human, json: [("version", .int(1)), ("ledger", .string(s.ledgerError == nil ? "ok" : "unreadable")),
+            rt.emit(human: human, json: [("ledger", .string(s.ledgerError == nil ? "ok" : "unreadable")),
                                          ("ledger_error", .string(s.ledgerError?.message)), ("users", .array(items + orphanItems)),
                                          ("orphans", .array(orphanItems)), ("volumes", .array(volumeItems))])
         }

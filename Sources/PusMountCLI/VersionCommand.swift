@@ -11,7 +11,7 @@ struct VersionCommand: ParsableCommand {
     func run() throws {
         let v = PusMountCommand.configuration.version
         if global.json {
-            Output.stdout(JSON.object([("version", .string(v)), ("libcurl", .string(CurlTransport.version)),
+            Output.stdout(JSON.document([("pus_mount", .string(v)), ("libcurl", .string(CurlTransport.version)),
                                             ("api_version", .string(FilesAPI.version))]).text)
         } else {
             Output.stdout("pus-mount \(v)\n\(CurlTransport.version)\nAzure Files API \(FilesAPI.version)")

@@ -52,6 +52,9 @@ public final class AzureStorage {
     /// REST requests sent so far by all clients.
     public var requestsSent: Int { clients.values.reduce(0) { $0 + $1.requestsSent } }
 
+    /// The service's request ids received so far, account by account (the audit log's `request_ids`).
+    public var requestIDs: [String] { clients.sorted { $0.key < $1.key }.flatMap(\.value.requestIDs) }
+
     /// The share name of `user`.
     public func shareName(for user: String) -> String { ShareName.forUser(user, prefix: prefix) }
 

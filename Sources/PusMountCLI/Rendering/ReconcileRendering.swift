@@ -39,7 +39,6 @@ enum ReconcileRendering {
 
     static func json(_ r: ReconcileReport) -> [(String, JSON)] {
         var fields: [(String, JSON)] = [
-            ("version", .int(1)),
             ("drift", .object(r.drift.map { ($0.0.rawValue, .int($0.1)) })),
             ("actions", .array(r.actions.map { a in
                 var o: [(String, JSON)] = [("kind", .string(a.finding.kind.rawValue)), ("subject", .string(a.finding.subject)),
