@@ -78,39 +78,102 @@ extension FilesClient {
         public var snapshot: String?
         public var quotaGiB: Int?
         public var metadata: [String: String]
+        /// A soft-deleted share (`include=deleted`): its version (for Undelete Share), when it was deleted and
+        /// for how many more days it can be restored.
+        public var deleted = false
+        public var version: String?
+        public var deletedTime: String?
+        public var remainingRetentionDays: Int?
+    }
+
+    /// What a listing includes besides live shares (`include=`, in the order the SDK sends them).
+    public struct ListInclude: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        public static let deleted = ListInclude(rawValue: 1)
+        public static let metadata = ListInclude(rawValue: 2)
+        public static let snapshots = ListInclude(rawValue: 4)
+
+        var queryValue: String? {
+            let names = [(ListInclude.deleted, "deleted"), (.metadata, "metadata"), (.snapshots, "snapshots")].filter { contains($0.0) }.map(\.1)
+            return names.isEmpty ? nil : names.joined(separator: ",")
+        }
     }
 
     /// One page of List Shares.
-    public func listShares(prefix: String?, includeMetadata: Bool, maxResults: Int? = nil,
+    public func listShares(prefix: String?, include: ListInclude = [], maxResults: Int? = nil,
                            marker: String? = nil) throws -> (shares: [ShareItem], nextMarker: String?) {
         var q: [(String, String)] = [("comp", "list")]
         if let prefix { q.append(("prefix", prefix)) }
         if let marker { q.append(("marker", marker)) }
         if let maxResults { q.append(("maxresults", String(maxResults))) }
-        if includeMetadata { q.append(("include", "metadata")) }
+        if let i = include.queryValue { q.append(("include", i)) }
         let r = try perform("list shares", method: "GET", path: "/", query: q, expect: [200])
         guard let root = XMLElement.parse(r.body) else {
             throw AzureError(status: r.status, code: "", message: "unreadable List Shares body", operation: "list shares")
         }
         let items = (root.child("Shares")?.all("Share") ?? []).map { s in
-            ShareItem(name: s.text(of: "Name") ?? "", snapshot: s.text(of: "Snapshot"),
-                      quotaGiB: s.child("Properties")?.text(of: "Quota").flatMap { Int($0) },
-                      metadata: Dictionary((s.child("Metadata")?.children ?? []).map { ($0.name.lowercased(), $0.text) },
-                                           uniquingKeysWith: { a, _ in a }))
+            let props = s.child("Properties")
+            return ShareItem(name: s.text(of: "Name") ?? "", snapshot: s.text(of: "Snapshot"),
+                             quotaGiB: props?.text(of: "Quota").flatMap { Int($0) },
+                             metadata: Dictionary((s.child("Metadata")?.children ?? []).map { ($0.name.lowercased(), $0.text) },
+                                                  uniquingKeysWith: { a, _ in a }),
+                             deleted: s.text(of: "Deleted") == "true", version: s.text(of: "Version"),
+                             deletedTime: props?.text(of: "DeletedTime"),
+                             remainingRetentionDays: props?.text(of: "RemainingRetentionDays").flatMap { Int($0) })
         }
         let next = root.text(of: "NextMarker").flatMap { $0.isEmpty ? nil : $0 }
         return (items, next)
     }
 
     /// Every page of List Shares.
-    public func listAllShares(prefix: String?, includeMetadata: Bool) throws -> [ShareItem] {
+    public func listAllShares(prefix: String?, include: ListInclude = []) throws -> [ShareItem] {
         var all: [ShareItem] = []
         var marker: String?
         repeat {
-            let page = try listShares(prefix: prefix, includeMetadata: includeMetadata, marker: marker)
+            let page = try listShares(prefix: prefix, include: include, marker: marker)
             all += page.shares
             marker = page.nextMarker
         } while marker != nil
         return all
+    }
+
+    /// Undelete Share: restores a soft-deleted share (its data, metadata and snapshots) under its own name.
+    /// 409 ShareAlreadyExists when a share of that name exists again.
+    public func undeleteShare(_ share: String, version: String) throws {
+        try perform("undelete share \(share)", method: "PUT", path: Self.sharePath(share), query: [("restype", "share"), ("comp", "undelete")],
+                    headers: [("x-ms-deleted-share-name", share), ("x-ms-deleted-share-version", version)], expect: [201])
+    }
+
+    /// One open SMB handle (List Handles).
+    public struct Handle: Sendable, Equatable {
+        public var id: String
+        public var path: String
+        public var clientIP: String
+        public var clientName: String
+        public var openTime: String
+    }
+
+    /// Open SMB handles on the share (recursively, from the root), up to `limit`; `more` when there are more
+    /// than that. Each page is one List Handles request.
+    public func listHandles(share: String, limit: Int = 100) throws -> (handles: [Handle], more: Bool) {
+        var handles: [Handle] = []
+        var marker: String?
+        repeat {
+            var q: [(String, String)] = [("comp", "listhandles")]
+            if let marker { q.append(("marker", marker)) }
+            q.append(("maxresults", String(max(1, min(limit - handles.count, 5000)))))
+            let r = try perform("list handles of \(share)", method: "GET", path: Self.sharePath(share), query: q,
+                                headers: [("x-ms-recursive", "true")], expect: [200])
+            guard let root = XMLElement.parse(r.body) else {
+                throw AzureError(status: r.status, code: "", message: "unreadable List Handles body", operation: "list handles of \(share)")
+            }
+            handles += (root.child("Entries")?.all("Handle") ?? []).map { h in
+                Handle(id: h.text(of: "HandleId") ?? "", path: h.text(of: "Path") ?? "", clientIP: h.text(of: "ClientIp") ?? "",
+                       clientName: h.text(of: "ClientName") ?? "", openTime: h.text(of: "OpenTime") ?? "")
+            }
+            marker = root.text(of: "NextMarker").flatMap { $0.isEmpty ? nil : $0 }
+        } while marker != nil && handles.count < limit
+        return (Array(handles.prefix(limit)), marker != nil || handles.count > limit)
     }
 }

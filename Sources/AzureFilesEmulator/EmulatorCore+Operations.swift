@@ -116,56 +116,11 @@ extension EmulatorCore {
         return EmulatorResponse(status: 200, headers: [("Content-Type", "application/xml")], body: .bytes(Array(xml.utf8)))
     }
 
-    func deleteShare(_ s: ShareStore, _ r: EmulatorRequest) -> EmulatorResponse {
-        guard s.exists else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
-        let fm = FileManager.default
-        let snapshots = (try? fm.contentsOfDirectory(atPath: s.snapshotDir)) ?? []
-        if !snapshots.isEmpty && r.header("x-ms-delete-snapshots") == nil {
-            return .error(409, "ShareHasSnapshots", "The share has snapshots and the operation requires no snapshots.")
-        }
-        try? fm.removeItem(atPath: s.snapshotDir)
-        try? fm.removeItem(atPath: s.dir)
-        try? fm.removeItem(atPath: s.metaFile)
-        onShareChange?(s.account, s.share, false)
-        return EmulatorResponse(status: 202)
-    }
-
     /// The page length a listing returns: `maxresults` capped at the emulator's page size; nil when invalid.
     func pageLength(_ q: [String: String]) -> Int? {
         guard let m = q["maxresults"] else { return pageSize }
         guard let v = Int(m), v > 0 else { return nil }
         return min(v, pageSize)
-    }
-
-    func listShares(account: String, q: [String: String]) -> EmulatorResponse {
-        let metaDir = "\(dataDir)/\(account)/.emulator/shares"
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: metaDir)) ?? [])
-            .filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
-        let prefix = q["prefix"] ?? ""
-        guard let maxResults = pageLength(q) else {
-            return .error(400, "OutOfRangeQueryParameterValue", "maxresults must be positive.")
-        }
-        let startAfter = q["marker"].map { String($0.split(separator: "/").last ?? "") }
-        var candidates = names.filter { $0.hasPrefix(prefix) }
-        if let startAfter, !startAfter.isEmpty { candidates = candidates.filter { $0 >= startAfter } }
-        let page = candidates.prefix(maxResults)
-        let next = candidates.count > maxResults ? "/\(account)/\(candidates[maxResults])" : ""
-        let withMeta = (q["include"] ?? "").split(separator: ",").contains("metadata")
-        var xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"http://emulator/\(account)/\">"
-        if !prefix.isEmpty { xml += "<Prefix>\(XMLElement.escape(prefix))</Prefix>" }
-        if let m = q["marker"] { xml += "<Marker>\(XMLElement.escape(m))</Marker>" }
-        if q["maxresults"] != nil { xml += "<MaxResults>\(maxResults)</MaxResults>" }
-        xml += "<Shares>"
-        for name in page {
-            let m = ShareStore(root: dataDir, account: account, share: name).load()
-            xml += "<Share><Name>\(name)</Name><Properties><Last-Modified>\(CivilTime(unixSeconds: m?.lastModified ?? 0).rfc1123)</Last-Modified><Etag>\(XMLElement.escape(m?.etag ?? ""))</Etag><Quota>\(m?.quota ?? 0)</Quota></Properties>"
-            if withMeta {
-                xml += "<Metadata>" + (m?.metadata ?? []).map { "<\($0[0])>\(XMLElement.escape($0[1]))</\($0[0])>" }.joined() + "</Metadata>"
-            }
-            xml += "</Share>"
-        }
-        xml += "</Shares><NextMarker>\(XMLElement.escape(next))</NextMarker></EnumerationResults>"
-        return EmulatorResponse(status: 200, headers: [("Content-Type", "application/xml")], body: .bytes(Array(xml.utf8)))
     }
 
     static let notFound = EmulatorResponse.error(404, "ResourceNotFound", "The specified resource does not exist.")

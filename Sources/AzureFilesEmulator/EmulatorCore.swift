@@ -19,10 +19,12 @@ public final class EmulatorCore: Sendable {
     let onShareChange: (@Sendable (String, String, Bool) -> Void)?
     /// Clock, replaceable by tests.
     let now: @Sendable () -> Int
+    let settings: EmulatorSettings
 
     public init(dataDir: String, accounts: [String: [SharedKey]], faults: FaultPlan = FaultPlan(), pageSize: Int = 5000,
                 onShareChange: (@Sendable (String, String, Bool) -> Void)? = nil,
-                now: @escaping @Sendable () -> Int = { Clock.unixSeconds() }) {
+                now: @escaping @Sendable () -> Int = { Clock.unixSeconds() }, settings: EmulatorSettings = EmulatorSettings()) {
+        self.settings = settings
         self.dataDir = dataDir
         self.accounts = accounts
         self.faults = faults
@@ -109,6 +111,12 @@ public final class EmulatorCore: Sendable {
         case ("DELETE", "share", nil, true):
             if let deny = gate("d", .share) { return deny }
             return deleteShare(store, r)
+        case ("PUT", "share", "undelete", true):
+            if let deny = gate("cw", .share) { return deny }
+            return undeleteShare(store, r)
+        case ("GET", nil, "listhandles", _):
+            if let deny = gate("l", .share) { return deny }
+            return listHandles(store, path: path, r)
         case ("GET", "directory", "list", _):
             if let deny = gate("l", .object) { return deny }
             return listDirectory(store, path: path, q: q)

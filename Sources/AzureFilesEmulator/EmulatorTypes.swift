@@ -110,3 +110,42 @@ public struct FaultPlan: Sendable {
         return nil
     }
 }
+
+/// Server settings that are not part of the data-plane API.
+public struct EmulatorSettings: Sendable {
+    /// Share soft delete (on the real service a management-plane setting, invisible to Shared Key clients):
+    /// a deleted share, its data, metadata and snapshots stay restorable for this many days. nil: off.
+    public var softDeleteDays: Int?
+    /// The open SMB handles of a share (List Handles): the end-to-end test asks samba, tests inject them.
+    public var handles: (@Sendable (_ account: String, _ share: String) -> [OpenHandle])?
+
+    public init(softDeleteDays: Int? = nil, handles: (@Sendable (String, String) -> [OpenHandle])? = nil) {
+        self.softDeleteDays = softDeleteDays
+        self.handles = handles
+    }
+}
+
+/// An open SMB handle on a share, as List Handles reports it.
+public struct OpenHandle: Sendable {
+    public var path: String
+    public var clientIP: String
+    public var clientName: String
+    public var openTime: Int
+
+    public init(path: String, clientIP: String, clientName: String, openTime: Int) {
+        self.path = path
+        self.clientIP = clientIP
+        self.clientName = clientName
+        self.openTime = openTime
+    }
+
+    /// Parses a handles hook's output: one handle per line, `PATH<TAB>CLIENT_IP<TAB>CLIENT_NAME` (path relative
+    /// to the share root; missing fields are empty).
+    public static func parse(_ text: String, now: Int) -> [OpenHandle] {
+        text.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard let p = f.first, !p.isEmpty else { return nil }
+            return OpenHandle(path: p, clientIP: f.count > 1 ? f[1] : "", clientName: f.count > 2 ? f[2] : "", openTime: now)
+        }
+    }
+}

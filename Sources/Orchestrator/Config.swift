@@ -9,6 +9,9 @@ public struct Config: Sendable, Equatable {
         public var weight: Int = 1
         public var fileEndpoint: String?
         public var smbHost: String?
+        /// What the operator knows of the account's share soft delete (a management-plane setting a Shared Key
+        /// client cannot read): false makes deprovision refuse there without --no-soft-delete; nil: unknown.
+        public var softDelete: Bool?
         public init(name: String, keyFile: String) {
             self.name = name
             self.keyFile = keyFile

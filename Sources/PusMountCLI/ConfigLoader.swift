@@ -65,6 +65,7 @@ public enum ConfigLoader {
                                    hint: "for example https://<account>.file.core.windows.net or http://127.0.0.1:10000/<account> (emulator)")
                 }
                 a.smbHost = try acct.string("smb_host")
+                a.softDelete = try acct.bool("soft_delete")
                 try acct.finish()
                 c.accounts.append(a)
             }

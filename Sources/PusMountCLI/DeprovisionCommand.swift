@@ -1,38 +1,78 @@
 import ArgumentParser
-import Ledger
 import Orchestrator
 import SystemSupport
 
-/// `pus-mount deprovision <user> --yes [--dry-run]`: snapshot, then delete the share. Refused while the user
-/// has leases. The delete takes the share's snapshots with it (the service refuses otherwise); on accounts
-/// with share soft delete enabled, the deleted share, snapshot included, stays recoverable for the retention period.
+/// `pus-mount deprovision <user> --yes [--force] [--no-soft-delete] [--dry-run]`: delete the user's share and all
+/// its snapshots. Refused while this node has leases or the share has open handles anywhere (unless --force);
+/// afterwards says whether the account's soft delete keeps it recoverable, and for how long.
 struct DeprovisionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "deprovision",
-        abstract: "Snapshot, then delete the user's share; refused while the user has leases.")
+        abstract: "Delete the user's share and all its snapshots; refused while in use (leases here, open handles anywhere).",
+        discussion: "Soft delete is an account setting only Azure's management API shows: afterwards the command reports whether the share can be restored (pus-mount undelete) and for how many days.")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Login name.") var user: String
     @Flag(help: "Confirm the deletion.") var yes = false
+    @Flag(help: "Delete even with leases on this node or open handles on the share.") var force = false
+    @Flag(name: .customLong("no-soft-delete"), help: "Allow deletion on an account configured with soft_delete = false (unrecoverable).")
+    var noSoftDelete = false
     @Flag(help: "Print the REST calls and change nothing.") var dryRun = false
 
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: "deprovision") { rt in
             let u = try rt.resolve(user)
-            let entry = try LedgerStore(path: rt.config.ledgerPath).read().entries[u.name]
-            if let e = entry, !e.leases.isEmpty || e.mounted {
-                throw PusError(.other, "\(u.name) still has \(e.leases.count) lease(s)\(e.mounted ? " and a mount" : ""); refusing to delete the share",
-                               hint: "detach every session first: pus-mount detach \(u.name) --all")
-            }
             guard yes || dryRun else {
-                throw PusError(.usage, "deprovision deletes \(u.name)'s share and everything in it", hint: "add --yes to confirm (or --dry-run to see the plan)")
+                throw PusError(.usage, "deprovision deletes \(u.name)'s share, everything in it and all its snapshots",
+                               hint: "add --yes to confirm (or --dry-run to see what would go)")
             }
-            let (az, found) = try rt.userShare(u.name)
-            let share = found.share
-            let client = az.client(found.account)
-            let snapshot = try client.createSnapshot(share)
-            try client.deleteShare(share, includeSnapshots: true)
-            rt.emit(human: [dryRun ? "would snapshot and delete \(share)" : "deleted share \(share) of \(u.name) (snapshot \(snapshot) taken first)"],
-                    json: [("user", .string(u.name)), ("share", .string(share)), ("snapshot", .string(snapshot)), ("deleted", .bool(!dryRun))])
+            let r = try rt.node().deprovision(u, force: force, allowUnrecoverable: noSoftDelete, dryRun: dryRun)
+            rt.auditShare = r.share
+            rt.auditAccount = r.account
+            let what = "share \(r.share) in account \(r.account) and its \(r.snapshots.count) snapshot(s)"
+            var human: [String] = []
+            if dryRun {
+                human.append("would delete \(what)")
+            } else {
+                human.append("deleted \(what)")
+                if let days = r.retentionDays {
+                    human.append("recoverable for \(days) more day(s) (the account's share soft delete): pus-mount undelete \(u.name)")
+                } else {
+                    human.append("not recoverable: account \(r.account) kept no deleted copy (share soft delete is off there)")
+                }
+            }
+            if !r.openHandles.isEmpty { human.append("note: \(r.openHandles.count)\(r.moreHandles ? "+" : "") open handle(s) were cut off (--force)") }
+            if r.localLeases > 0 { human.append("note: \(r.localLeases) lease(s) on this node now point at a deleted share; detach them (--force)") }
+            rt.emit(human: human,
+                    json: [("user", .string(u.name)), ("share", .string(r.share)), ("account", .string(r.account)),
+                           ("snapshots_deleted", .array(r.snapshots.map(JSON.string))), ("open_handles", .int(r.openHandles.count)),
+                           ("deleted", .bool(!dryRun)), ("recoverable", dryRun ? .null : .bool(r.retentionDays != nil)),
+                           ("retention_days", r.retentionDays.map { .int($0) } ?? .null),
+                           ("deleted_version", r.deletedVersion.map(JSON.string) ?? .null),
+                           ("ledger_record_removed", .bool(r.ledgerRecordRemoved))])
+        }
+    }
+}
+
+/// `pus-mount undelete <user> [--dry-run]`: restore the user's most recently deleted share.
+struct UndeleteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "undelete",
+        abstract: "Restore the user's deleted share (data, metadata, snapshots) while the account's soft delete keeps it.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Login name.") var user: String
+    @Flag(help: "Print the REST calls and change nothing.") var dryRun = false
+
+    func run() throws {
+        try CommandRunner.run(global, dryRun: dryRun, audit: "undelete") { rt in
+            let u = try rt.resolve(user)
+            let r = try rt.node().undelete(u, dryRun: dryRun)
+            rt.auditShare = r.share
+            rt.auditAccount = r.account
+            rt.emit(human: [dryRun ? "would restore \(r.share) in account \(r.account) (version \(r.version))"
+                                   : "restored \(r.share) in account \(r.account) with \(r.snapshots.count) snapshot(s)"],
+                    json: [("user", .string(u.name)), ("share", .string(r.share)), ("account", .string(r.account)),
+                           ("version_restored", .string(r.version)), ("snapshots", .array(r.snapshots.map(JSON.string))),
+                           ("restored", .bool(!dryRun))])
         }
     }
 }

@@ -39,6 +39,12 @@ struct AzFilesEmulator: AsyncParsableCommand {
     @Option(help: "Run this executable after a share is created or deleted, with arguments ACCOUNT SHARE created|deleted.")
     var onShareChange: String?
 
+    @Option(help: "Share soft delete: deleted shares (data, metadata, snapshots) stay restorable for DAYS (1-365). Off by default.")
+    var softDeleteDays: Int?
+
+    @Option(help: "List Handles asks this executable (arguments ACCOUNT SHARE) for the share's open SMB handles: one per line, PATH<TAB>CLIENT_IP<TAB>CLIENT_NAME.")
+    var handlesHook: String?
+
     func run() async throws {
         var entries = account
         if let accountsFile {
@@ -62,6 +68,20 @@ struct AzFilesEmulator: AsyncParsableCommand {
         }
         let host = String(listen[..<colon])
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        if let d = softDeleteDays, !(1...365).contains(d) { throw ValidationError("--soft-delete-days takes 1 to 365") }
+        let handles = handlesHook.map { exe in
+            { @Sendable (account: String, share: String) -> [OpenHandle] in
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: exe)
+                p.arguments = [account, share]
+                let out = Pipe()
+                p.standardOutput = out
+                guard (try? p.run()) != nil else { return [] }
+                let data = out.fileHandleForReading.readDataToEndOfFile()
+                p.waitUntilExit()
+                return OpenHandle.parse(String(decoding: data, as: UTF8.self), now: Clock.unixSeconds())
+            }
+        }
         let hook = onShareChange
         let core = EmulatorCore(dataDir: data, accounts: accounts, faults: plan, pageSize: pageSize, onShareChange: hook.map { exe in
             { @Sendable account, share, created in
@@ -71,7 +91,7 @@ struct AzFilesEmulator: AsyncParsableCommand {
                 try? p.run()
                 p.waitUntilExit()
             }
-        })
+        }, settings: EmulatorSettings(softDeleteDays: softDeleteDays, handles: handles))
         let app = EmulatorServer.application(core: core, host: host, port: port, treatHTTPAsHTTPS: treatHttpAsHttps, log: log) { p in
             FileHandle.standardOutput.write(Data("listening on http://\(host):\(p)\n".utf8))
         }

@@ -33,7 +33,7 @@ for tool in debootstrap qemu-system-x86_64 mke2fs; do
 done
 
 # 1. The guest root, cached by content.
-# Only what goes into the image counts (lib.sh and the scenarios travel over 9p at each run).
+# Only what goes into the image counts (lib.sh, handles-hook and the scenarios travel over 9p at each run).
 key=$( { echo "$packages"; cat "$here"/guest/init "$here"/guest/share-hook "$here"/guest/smb.conf; } | sha256sum | cut -c1-16)
 image="$cache/root-$key.ext4"
 t0=$(now)
@@ -71,7 +71,7 @@ trap 'rm -rf "$share"' EXIT
 mkdir -p "$share/bin" "$share/scenarios" "$share/out"
 cp "$bindir/azfiles-emulator" "$share/bin/"
 cp "$repo/$deb" "$share/pus-mount.deb"
-cp "$here/guest/lib.sh" "$share/"
+cp "$here/guest/lib.sh" "$here/guest/handles-hook" "$share/"
 if [ $# -gt 0 ]; then for s in "$@"; do cp "$here/scenarios/$s.sh" "$share/scenarios/"; done
 else cp "$here"/scenarios/*.sh "$share/scenarios/"; fi
 mkdir -p "$share/reboot"

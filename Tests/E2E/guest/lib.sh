@@ -32,7 +32,7 @@ guest_setup() {
   smbd -D
   printf '%s=%s\n' "$ACCOUNT" "$KEY" > /root/emulator.accounts; chmod 600 /root/emulator.accounts
   PUS_E2E_DATA=/srv/emulator "$EMU" --listen 127.0.0.1:10000 --data /srv/emulator --accounts-file /root/emulator.accounts \
-    --on-share-change /usr/local/sbin/pus-e2e-share-hook --log > /tmp/emu.out 2> /tmp/emu.log &
+    --on-share-change /usr/local/sbin/pus-e2e-share-hook --handles-hook /host/handles-hook --soft-delete-days 7 --log > /tmp/emu.out 2> /tmp/emu.log &
   for i in $(seq 100); do grep -q listening /tmp/emu.out 2>/dev/null && break; sleep 0.1; done
   [ -e /host/phase2 ] && PUS_E2E_DATA=/srv/emulator /usr/local/sbin/pus-e2e-share-hook
   printf '%s\n' "$KEY" > "$KEYFILE"; chmod 600 "$KEYFILE"
