@@ -1,7 +1,11 @@
 import SystemSupport
 
-/// The cifs credentials file read by mount.cifs (`credentials=`): `username=`, `password=`, optional
-/// `password2=` (the account's second key, for rotation). No spaces around `=`.
+/// The cifs credentials file read by mount.cifs (`credentials=`): `username=`, optional `password2=` (the
+/// account's second key, for rotation), `password=`. No spaces around `=`.
+///
+/// `password2=` comes before `password=` on purpose: mount.cifs before cifs-utils 7.2 (Debian 12 has 7.0)
+/// matches credential lines by prefix, reads `password2=` as `password=`, and keeps the last one. Written in
+/// this order, old helpers use key1 and new ones (7.2+, which know password2) use both.
 public struct CredentialsFile: Sendable, Equatable {
     public var username: String
     public var password: Secret
@@ -18,8 +22,9 @@ public struct CredentialsFile: Sendable, Equatable {
         for v in [username, password.reveal(), password2?.reveal() ?? ""] where v.contains("\n") || v.contains("\r") {
             throw PusError(.config, "a credential value contains a line break", hint: "check the key file for stray characters")
         }
-        var text = "username=\(username)\npassword=\(password.reveal())\n"
+        var text = "username=\(username)\n"
         if let p2 = password2 { text += "password2=\(p2.reveal())\n" }
+        text += "password=\(password.reveal())\n"
         return Array(text.utf8)
     }
 

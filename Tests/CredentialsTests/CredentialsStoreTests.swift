@@ -15,7 +15,7 @@ import TestSupport
         #expect(mode(dir.file("etc/creds")) == "700")
         #expect(mode(p) == "600")
         #expect(try Syscalls.linkStatus(p)?.st_uid == 0)
-        #expect(try String(contentsOfFile: p, encoding: .utf8) == "username=acct\npassword=k1==\npassword2=k2==\n")
+        #expect(try String(contentsOfFile: p, encoding: .utf8) == "username=acct\npassword2=k2==\npassword=k1==\n")
         #expect(try store.read(share: "pus-a-1")?.password.reveal() == "k1==")
         // Rewriting keeps the mode (Foundation's atomic write would not).
         try store.write(CredentialsFile(username: "acct", password: Secret("k3==")), share: "pus-a-1")
@@ -62,5 +62,24 @@ import TestSupport
         let r = Redaction.redact(text)
         for secret in ["abc%2Fdef", "XYZ=", "hunter2", "password2=x", "QQQ"] { #expect(!r.contains(secret), "\(secret) leaked: \(r)") }
         #expect(r.contains("sp=r") && r.contains("GET /a?sv=1&sig=REDACTED"))
+    }
+
+    /// mount.cifs's credential-line rules, as cifs-utils 7.0 (Debian 12: prefix "pass" is the password, the
+    /// last one wins) and 7.2+ ("pass2"/"password2" first) parse them: both must come out with key1 as the
+    /// password; 7.2+ also with key2 as password2.
+    @Test func everyMountCifsVersionReadsKey1AsThePassword() throws {
+        let text = String(decoding: try CredentialsFile(username: "acct", password: Secret("KEY1"), password2: Secret("KEY2")).render(), as: UTF8.self)
+        func parse(_ text: String, knowsPassword2: Bool) -> (password: String?, password2: String?) {
+            var pass: String?, pass2: String?
+            for line in text.split(separator: "\n") {
+                guard let eq = line.firstIndex(of: "=") else { continue }
+                let value = String(line[line.index(after: eq)...]), l = line.lowercased()
+                if knowsPassword2 && (l.hasPrefix("pass2") || l.hasPrefix("password2")) { pass2 = value }
+                else if l.hasPrefix("pass") { pass = value }
+            }
+            return (pass, pass2)
+        }
+        #expect(parse(text, knowsPassword2: false).password == "KEY1", "cifs-utils 7.0 would mount with key2: \(text)")
+        #expect(parse(text, knowsPassword2: true) == ("KEY1", "KEY2"))
     }
 }
