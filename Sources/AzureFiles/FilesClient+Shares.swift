@@ -126,6 +126,13 @@ extension FilesClient {
         return (items, next)
     }
 
+    /// One authenticated request (List Shares, maxresults=1) for preflight checks: the service's `Date` and
+    /// request id.
+    public func probe() throws -> (date: String?, requestID: String?) {
+        let r = try perform("list shares (probe)", method: "GET", path: "/", query: [("comp", "list"), ("maxresults", "1")], expect: [200])
+        return (r.headers["date"], r.headers["x-ms-request-id"])
+    }
+
     /// Every page of List Shares.
     public func listAllShares(prefix: String?, include: ListInclude = []) throws -> [ShareItem] {
         var all: [ShareItem] = []

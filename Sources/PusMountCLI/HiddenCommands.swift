@@ -32,6 +32,18 @@ struct MountChildCommand: ParsableCommand {
     }
 }
 
+/// `pus-mount __set-password2 -- TARGET FLAGS`: rotate-key's remount of a live cifs mount with the new key as
+/// password2, read from stdin (never argv). Exit 0, or the errno on stdout and exit 1.
+struct SetPassword2ChildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "__set-password2", shouldDisplay: false)
+    @Argument var target: String
+    @Argument var flags: UInt
+    func run() throws {
+        let rc = KeyRefresh.childSide(target: target, flags: flags)
+        if rc != 0 { throw ExitCode(rc) }
+    }
+}
+
 /// `pus-mount __unmount -- TARGET`: a normal unmount in a child, so the parent can enforce a deadline.
 struct UnmountChildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "__unmount", shouldDisplay: false)

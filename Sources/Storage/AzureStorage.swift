@@ -68,6 +68,19 @@ public final class AzureStorage {
         return c
     }
 
+    /// Checks that the service accepts `key` for `account`: one List Shares (maxresults=1) signed with it.
+    /// Throws the request's error (403 AuthenticationFailed for a wrong key); returns the service's Date.
+    @discardableResult
+    public func verify(key: Secret, of account: AccountSpec) throws -> String? {
+        guard let sk = SharedKey(account: account.name, key: key) else {
+            throw PusError(.config, "a key of account \(account.name) is not valid base64")
+        }
+        let c = FilesClient(endpoint: AccountEndpoint(account: account.name, key: sk, override: account.endpoint.baseURL),
+                            transport: makeTransport(), retry: retry, logger: logger)
+        c.requestTimeout = requestTimeout
+        return try c.probe().date
+    }
+
     /// The account by name.
     public func account(named name: String) -> AccountSpec? { accounts.first { $0.name == name } }
 

@@ -1,0 +1,112 @@
+import AzureFiles
+import Credentials
+import Glibc
+import Ledger
+import Mounting
+import Storage
+import SystemSupport
+
+/// rotate-key: the key files were edited (the new key added as key2, or key1 and key2 swapped); carry the
+/// change to every credentials file of the account and, where the kernel allows, to live mounts.
+///
+/// The zero-downtime order (pus-mount(8), KEY ROTATION): 1. write the account's other key as line 2 of the
+/// key file and run rotate-key (credentials hold both, new mounts can use either); 2. swap the lines so the
+/// new key is key1 and run rotate-key again (new mounts lead with it; live mounts get it as password2 on
+/// Linux 6.10+); 3. remount what the report lists (or let reconcile remount idle mounts); 4. regenerate the
+/// old key in Azure.
+extension Node {
+    public struct RotateReport: Sendable {
+        public struct Account: Sendable {
+            public var name: String
+            public var key1ID: String
+            public var key2ID: String?
+            public var credentialsRewritten: [String] = []
+            /// Live mounts given the current key1 as password2 (they survive the old key's regeneration).
+            public var refreshed: [String] = []
+            /// Live mounts still on an old key that could not be refreshed, and why: remount them before the
+            /// old key is regenerated.
+            public var mustRemount: [(mountpoint: String, reason: String)] = []
+            /// Live mounts already made with key1.
+            public var current: [String] = []
+        }
+        public var accounts: [Account]
+        public var kernel: String
+        public var kernelHasPassword2: Bool
+        public var dryRun: Bool
+    }
+
+    public func rotateKey(account only: String?, dryRun: Bool, executable: String) throws -> RotateReport {
+        let az = try azureProvider()
+        let chosen = try only.map { name in
+            guard let a = az.account(named: name) else {
+                throw PusError(.badInput, "--account \(name) is not in [[azure.accounts]]",
+                               hint: "configured: \(az.accounts.map(\.name).joined(separator: ", "))")
+            }
+            return [a]
+        } ?? az.accounts
+        // Every key must be one the service accepts before anything is rewritten: a typo in a key file would
+        // otherwise break every new mount of the account.
+        for a in chosen {
+            for (which, key) in [("key1", a.keys.key1)] + (a.keys.key2.map { [("key2", $0)] } ?? []) {
+                do { try az.verify(key: key, of: a) } catch {
+                    throw PusError(.permission, "\(which) of account \(a.name) is not accepted by the service (\(ErrorText.short(error))); nothing was rewritten",
+                                   hint: "copy the key exactly from the Azure portal (Access keys) into the key file, then run rotate-key again")
+                }
+            }
+        }
+        let release = KeyRefresh.kernelRelease
+        let canRefresh = KeyRefresh.kernelHasPassword2(release: release)
+        let ledgerNow = try ledger.read()
+        let table = try inspector.table()
+        var reports: [RotateReport.Account] = []
+        for a in chosen {
+            var r = RotateReport.Account(name: a.name, key1ID: a.keys.key1ID, key2ID: a.keys.key2.map(KeyFile.id))
+            let creds = CredentialsFile(username: a.name, password: a.keys.key1, password2: a.keys.key2)
+            // (credentials file, mountpoint, key the mount was made with, mounted, its cifs options when the
+            // configuration still makes the same ones) of every user and volume on it. A remount replaces all of
+            // a cifs mount's settings, so it must repeat them (uid, gid, modes, sec...).
+            let users = ledgerNow.entries.values.filter { $0.backend == "azure" && $0.account == a.name }.map { e in
+                let t = try? target(for: ResolvedUser(name: e.user, uid: e.uid, gid: e.gid), entry: e)
+                return (e.credentialsPath, e.mountpoint, e.keyID, e.mounted, t.flatMap { $0.optionsDigest == e.optionsDigest ? $0.spec.options : nil })
+            }
+            let volumes = ledgerNow.volumes.values.filter { $0.account == a.name }.map { v in
+                let t = config.volumes.first { $0.name == v.name }.flatMap { try? volumeTarget($0) }
+                return (v.credentialsPath, v.mountpoint, v.keyID, v.mounted, t.flatMap { $0.optionsDigest == v.optionsDigest ? $0.spec.options : nil })
+            }
+            for (path, mountpoint, keyID, mounted, options) in (users + volumes).sorted(by: { $0.1 < $1.1 }) {
+                if let path, mounted || (try? Syscalls.linkStatus(path)) != nil {
+                    if !dryRun { _ = try credentials.write(creds, to: path) }
+                    r.credentialsRewritten.append(path)
+                }
+                guard mounted, let live = table.last(where: { $0.target == mountpoint }), live.fstype == "cifs" || live.fstype == "smb3" else { continue }
+                if keyID == r.key1ID {
+                    r.current.append(mountpoint)
+                } else if !canRefresh {
+                    r.mustRemount.append((mountpoint, "kernel \(release) has no cifs password2 (Linux 6.10+); the mount keeps its established session"))
+                } else if options == nil {
+                    r.mustRemount.append((mountpoint, "its options differ from what the configuration makes now (option drift); a remount would change them"))
+                } else if dryRun {
+                    r.refreshed.append(mountpoint)
+                } else {
+                    do {
+                        try KeyRefresh.setPassword2(target: mountpoint, options: options!, vfsOptions: live.vfsOptions, key: a.keys.key1,
+                                                    executable: executable, deadline: Double(config.mountTimeoutSeconds))
+                        r.refreshed.append(mountpoint)
+                    } catch {
+                        r.mustRemount.append((mountpoint, "remount with password2 failed: \(ErrorText.short(error))"))
+                    }
+                }
+            }
+            reports.append(r)
+        }
+        return RotateReport(accounts: reports, kernel: release, kernelHasPassword2: canRefresh, dryRun: dryRun)
+    }
+}
+
+/// One line of an error for reports (secrets redacted).
+enum ErrorText {
+    static func short(_ error: any Error) -> String {
+        let text = (error as? PusError).map(\.message) ?? String(describing: error)
+        return Redaction.redact(String(text.split(separator: "\n").first ?? ""))
+    }
+}
