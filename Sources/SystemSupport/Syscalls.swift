@@ -108,6 +108,14 @@ public enum Syscalls {
         if Glibc.rename(from, to) != 0 { throw SystemError("rename", path: "\(from) -> \(to)") }
     }
 
+    /// readlink(2); nil when `path` is not a symlink or cannot be read.
+    public static func readLink(_ path: String) -> String? {
+        var buf = [CChar](repeating: 0, count: 4096)
+        let n = Glibc.readlink(path, &buf, buf.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// lstat(2); nil when the path does not exist.
     public static func linkStatus(_ path: String) throws -> Glibc.stat? {
         var st = Glibc.stat()
