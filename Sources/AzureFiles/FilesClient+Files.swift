@@ -90,9 +90,10 @@ extension FilesClient {
     }
 
     /// Uploads the local file at `localPath` to `remotePath`, creating parent directories, in 4 MiB ranges read
-    /// straight from the file (memory stays flat). Returns the byte count.
+    /// straight from the file (memory stays flat). `progress` hears (bytes done, total) after each range.
+    /// Returns the byte count.
     @discardableResult
-    public func upload(localPath: String, share: String, remotePath: String) throws -> Int64 {
+    public func upload(localPath: String, share: String, remotePath: String, progress: ((Int64, Int64) -> Void)? = nil) throws -> Int64 {
         let fd = try Syscalls.open(localPath, O_RDONLY)
         defer { close(fd) }
         var st = stat()
@@ -108,14 +109,17 @@ extension FilesClient {
             let n = Int(min(Int64(Self.maxRange), size - offset))
             try putRange(share: share, path: remotePath, offset: offset, body: .file(fd: fd, offset: offset, length: n))
             offset += Int64(n)
+            progress?(offset, size)
         }
         return size
     }
 
     /// Downloads `remotePath` to `localPath` in 4 MiB ranges, into a temp file renamed into place at the end
-    /// (no partial file is left on failure). Returns the byte count.
+    /// (no partial file is left on failure). `progress` hears (bytes done, total) as data arrives. Returns the
+    /// byte count.
     @discardableResult
-    public func download(share: String, remotePath: String, localPath: String, mode: mode_t = 0o644) throws -> Int64 {
+    public func download(share: String, remotePath: String, localPath: String, mode: mode_t = 0o644,
+                         progress: ((Int64, Int64) -> Void)? = nil) throws -> Int64 {
         let size = try getFileSize(share: share, path: remotePath)
         let tmp = AtomicFile.directory(of: localPath) + "/." + AtomicFile.basename(of: localPath) + ".part.\(getpid())"
         _ = try? Syscalls.unlink(tmp)
@@ -139,6 +143,7 @@ extension FilesClient {
                     k += n
                 }
                 written = Int64(at + buf.count)
+                progress?(base + written, size)
             }
             guard written == end - offset + 1 else {
                 throw AzureError(status: 206, code: "", message: "short range: got \(written) bytes", operation: "get \(remotePath)")

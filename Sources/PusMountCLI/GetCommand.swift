@@ -26,7 +26,9 @@ struct GetCommand: ParsableCommand {
             let (az, found) = try rt.userShare(u.name)
             let n: Int64
             do {
-                n = try az.client(found.account).download(share: found.share, remotePath: src, localPath: dest)
+                let progress = Progress(label: "get \(src)", json: global.json)
+                defer { progress.finish() }
+                n = try az.client(found.account).download(share: found.share, remotePath: src, localPath: dest) { progress.bytes($0, $1) }
             } catch let e as AzureError where e.status == 404 {
                 throw PusError(.badInput, "no such file in \(u.name)'s share: /\(src)")
             }

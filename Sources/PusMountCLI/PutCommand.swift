@@ -24,7 +24,9 @@ struct PutCommand: ParsableCommand {
             let (az, found) = try rt.userShare(u.name)
             let acct = found.account, share = found.share
             let t0 = Clock.monotonicSeconds()
-            let n = try az.client(acct).upload(localPath: local, share: share, remotePath: dest)
+            let progress = Progress(label: "put \(dest)", json: global.json)
+            let n = try az.client(acct).upload(localPath: local, share: share, remotePath: dest) { progress.bytes($0, $1) }
+            progress.finish()
             let secs = Clock.monotonicSeconds() - t0
             rt.emit(human: ["\(dryRun ? "would upload" : "uploaded") \(n) bytes to \(u.name):/\(dest)\(dryRun ? "" : " in \(Int(secs * 1000)) ms")"],
                     json: [("user", .string(u.name)), ("share", .string(share)), ("remote", .string("/" + dest)), ("bytes", .int(Int(n))),
