@@ -6,7 +6,8 @@
 #
 # A scenario NN-name.sh may have a second half NN-name.reboot.sh: it runs in a second boot of the same
 # pristine image, after the first boot's scenarios (a simulated reboot; the first half saves what the second
-# needs under /host/out/reboot).
+# needs under /host/out/reboot). A scenario NN-name.bpo.sh runs in a last boot on bookworm-backports' kernel
+# (6.12: cifs password2) instead of Debian 12's 6.1; the image holds both kernels.
 # env:   PUS_E2E_CACHE   where the guest root is cached (default /var/cache/pus-mount-e2e), keyed by the
 #                        package list and guest files, so a change rebuilds it
 #        PUS_E2E_LINTIAN= (empty) skip lintian on the package (default: --lintian, errors fail the run)
@@ -22,6 +23,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cache=${PUS_E2E_CACHE:-/var/cache/pus-mount-e2e}
 limit=${PUS_E2E_TIMEOUT:-900}
+# The image also gets linux-image-amd64 from bookworm-backports (see below); "+bpo" keys that.
+backports_kernel="linux-image-amd64/bookworm-backports"
 packages="linux-image-amd64,samba,cifs-utils,util-linux,kmod,python3,libcurl4,libmount1,libssl3,libxml2,procps,passwd,ca-certificates,libstdc++6,iproute2"
 mirror=${PUS_E2E_MIRROR:-http://deb.debian.org/debian}
 now() { date +%s.%N; }
@@ -34,7 +37,7 @@ done
 
 # 1. The guest root, cached by content.
 # Only what goes into the image counts (lib.sh, handles-hook and the scenarios travel over 9p at each run).
-key=$( { echo "$packages"; cat "$here"/guest/init "$here"/guest/share-hook "$here"/guest/smb.conf; } | sha256sum | cut -c1-16)
+key=$( { echo "$packages $backports_kernel"; cat "$here"/guest/init "$here"/guest/share-hook "$here"/guest/smb.conf; } | sha256sum | cut -c1-16)
 image="$cache/root-$key.ext4"
 t0=$(now)
 if [ ! -s "$image" ]; then
@@ -44,17 +47,27 @@ if [ ! -s "$image" ]; then
   rm -rf "$root"
   debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror" > "$cache/debootstrap-$key.log" 2>&1 \
     || { tail -20 "$cache/debootstrap-$key.log" >&2; exit 69; }
+  # The backports kernel beside Debian 12's (its own modules and initrd), for the *.bpo.sh scenarios.
+  echo "deb $mirror bookworm-backports main" > "$root/etc/apt/sources.list.d/backports.list"
+  for m in proc sys dev; do mount --bind "/$m" "$root/$m"; done
+  { chroot "$root" apt-get update -q && DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -q --no-install-recommends \
+      -t bookworm-backports linux-image-amd64; } >> "$cache/debootstrap-$key.log" 2>&1 || bpo_failed=1
+  for m in dev sys proc; do umount "$root/$m"; done
+  [ -z "${bpo_failed:-}" ] || { tail -20 "$cache/debootstrap-$key.log" >&2; exit 69; }
+  rm -f "$root/etc/apt/sources.list.d/backports.list"
   install -m 0755 "$here/guest/init" "$root/sbin/pus-e2e-init"
   install -m 0755 "$here/guest/share-hook" "$root/usr/local/sbin/pus-e2e-share-hook"
   install -m 0644 "$here/guest/smb.conf" "$root/etc/samba/smb.conf"
-  cp -L "$root"/boot/vmlinuz-* "$cache/vmlinuz-$key"
-  cp -L "$root"/boot/initrd.img-* "$cache/initrd-$key"
+  old=$(ls "$root"/boot/vmlinuz-* | sort -V | head -1); new=$(ls "$root"/boot/vmlinuz-* | sort -V | tail -1)
+  [ "$old" != "$new" ] || { echo "e2e: the backports kernel did not install" >&2; exit 69; }
+  cp -L "$old" "$cache/vmlinuz-$key"; cp -L "$root/boot/initrd.img-${old#*/vmlinuz-}" "$cache/initrd-$key"
+  cp -L "$new" "$cache/vmlinuz-bpo-$key"; cp -L "$root/boot/initrd.img-${new#*/vmlinuz-}" "$cache/initrd-bpo-$key"
   rm -rf "$root"/var/cache/apt/archives/*.deb
-  mke2fs -q -t ext4 -d "$root" "$image.tmp" 1536M
+  mke2fs -q -t ext4 -d "$root" "$image.tmp" 2560M
   mv "$image.tmp" "$image"
   rm -rf "$root"
   # Old roots of other keys are no longer needed.
-  find "$cache" -maxdepth 1 -name 'root-*.ext4' ! -name "root-$key.ext4" -delete
+  find "$cache" -maxdepth 1 \( -name 'root-*.ext4' -o -name 'vmlinuz-*' -o -name 'initrd-*' -o -name 'debootstrap-*.log' \) ! -name "*$key*" -delete
   echo "e2e: image built in $(elapsed "$t0") s"
 fi
 image_time=$(elapsed "$t0")
@@ -71,11 +84,12 @@ trap 'rm -rf "$share"' EXIT
 mkdir -p "$share/bin" "$share/scenarios" "$share/out"
 cp "$bindir/azfiles-emulator" "$share/bin/"
 cp "$repo/$deb" "$share/pus-mount.deb"
-cp "$here/guest/lib.sh" "$here/guest/handles-hook" "$share/"
+cp "$here/guest/lib.sh" "$here/guest/handles-hook" "$here/guest/rotate-key.sh" "$share/"
 if [ $# -gt 0 ]; then for s in "$@"; do cp "$here/scenarios/$s.sh" "$share/scenarios/"; done
 else cp "$here"/scenarios/*.sh "$share/scenarios/"; fi
-mkdir -p "$share/reboot"
+mkdir -p "$share/reboot" "$share/bpo"
 for s in "$share"/scenarios/*.reboot.sh; do [ -e "$s" ] && mv "$s" "$share/reboot/"; done
+for s in "$share"/scenarios/*.bpo.sh; do [ -e "$s" ] && mv "$s" "$share/bpo/"; done
 for s in "$share"/scenarios/*.sh; do
   r="$here/scenarios/$(basename "$s" .sh).reboot.sh"
   [ -e "$r" ] && cp "$r" "$share/reboot/"
@@ -85,10 +99,12 @@ build_time=$(elapsed "$t1")
 # 3. Boot, run, always stop. A second boot runs the *.reboot.sh halves.
 accel="-accel tcg"
 [ "${PUS_E2E_KVM:-0}" = 1 ] && accel="-accel kvm"
-boot() {  # $1: console log
+boot() {  # $1: console log, $2: "bpo" for the backports kernel
+  local k=""
+  [ "${2:-}" = bpo ] && k="bpo-"
   set +e
   timeout --kill-after=10 "$limit" qemu-system-x86_64 $accel -m 2048 -smp 2 -nographic -no-reboot -nic none \
-    -kernel "$cache/vmlinuz-$key" -initrd "$cache/initrd-$key" \
+    -kernel "$cache/vmlinuz-$k$key" -initrd "$cache/initrd-$k$key" \
     -append "console=ttyS0 root=/dev/vda rw init=/sbin/pus-e2e-init panic=-1 quiet" \
     -drive "file=$image,format=raw,if=virtio,snapshot=on" \
     -virtfs "local,path=$share,mount_tag=host,security_model=none,id=host" > "$1" 2>&1
@@ -99,10 +115,13 @@ boot() {  # $1: console log
 }
 t2=$(now)
 status=0
-boot "$share/console.log" || status=1
-cat "$share/out/scenarios.log" 2>/dev/null || { echo "e2e: no scenario output; console:"; tail -40 "$share/console.log"; }
-[ "$(cat "$share/out/status" 2>/dev/null || echo 1)" = 0 ] || status=1
-timings="$(cat "$share/out/timings" 2>/dev/null)"
+timings=""
+if ls "$share"/scenarios/*.sh >/dev/null 2>&1; then
+  boot "$share/console.log" || status=1
+  cat "$share/out/scenarios.log" 2>/dev/null || { echo "e2e: no scenario output; console:"; tail -40 "$share/console.log"; }
+  [ "$(cat "$share/out/status" 2>/dev/null || echo 1)" = 0 ] || status=1
+  timings="$(cat "$share/out/timings" 2>/dev/null)"
+fi
 if ls "$share"/reboot/*.sh >/dev/null 2>&1; then
   echo "=== reboot: a second boot of the pristine image runs the second halves"
   rm -f "$share"/scenarios/*.sh "$share/out/status" "$share/out/scenarios.log"
@@ -112,6 +131,15 @@ if ls "$share"/reboot/*.sh >/dev/null 2>&1; then
   cat "$share/out/scenarios.log" 2>/dev/null || { echo "e2e: no scenario output in the second boot; console:"; tail -40 "$share/console2.log"; }
   [ "$(cat "$share/out/status" 2>/dev/null || echo 1)" = 0 ] || status=1
   timings="$timings; second boot: $(cat "$share/out/timings" 2>/dev/null)"
+fi
+if ls "$share"/bpo/*.sh >/dev/null 2>&1; then
+  echo "=== backports kernel: a boot on bookworm-backports' kernel runs the *.bpo.sh scenarios"
+  rm -f "$share"/scenarios/*.sh "$share/out/status" "$share/out/scenarios.log" "$share/phase2"
+  mv "$share"/bpo/*.sh "$share/scenarios/"
+  boot "$share/console3.log" bpo || status=1
+  cat "$share/out/scenarios.log" 2>/dev/null || { echo "e2e: no scenario output in the backports boot; console:"; tail -40 "$share/console3.log"; }
+  [ "$(cat "$share/out/status" 2>/dev/null || echo 1)" = 0 ] || status=1
+  timings="$timings; backports boot: $(cat "$share/out/timings" 2>/dev/null)"
 fi
 guest_time=$(elapsed "$t2")
 echo "e2e timings: image ${image_time} s (cached when ~0), binaries ${build_time} s, boots+scenarios ${guest_time} s; $timings"

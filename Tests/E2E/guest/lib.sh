@@ -18,6 +18,8 @@ mountinfo_line() { awk -v mp="$1" '$5 == mp' /proc/self/mountinfo; }
 guest_setup() {
   dpkg -i /host/pus-mount.deb > /tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log; echo "e2e-guest: dpkg -i of the package failed"; }
   KEY=$(head -c 64 /dev/urandom | base64 -w0)
+  # Azure accounts have two keys; the emulator accepts both (rotate-key checks each against the service).
+  KEY2=$(head -c 64 /dev/urandom | base64 -w0)
   # Second boot of a simulated reboot: the same account key and the emulator's shares as the first boot left
   # them (saved by the first half of the scenario under /host/out/reboot).
   if [ -e /host/phase2 ]; then
@@ -30,7 +32,7 @@ guest_setup() {
   mkdir -p /var/log/samba /run/samba /var/lib/samba/private /etc/pus-mount/keys /srv/emulator
   : > /etc/samba/pus-shares.conf
   smbd -D
-  printf '%s=%s\n' "$ACCOUNT" "$KEY" > /root/emulator.accounts; chmod 600 /root/emulator.accounts
+  printf '%s=%s\n%s=%s\n' "$ACCOUNT" "$KEY" "$ACCOUNT" "$KEY2" > /root/emulator.accounts; chmod 600 /root/emulator.accounts
   PUS_E2E_DATA=/srv/emulator "$EMU" --listen 127.0.0.1:10000 --data /srv/emulator --accounts-file /root/emulator.accounts \
     --on-share-change /usr/local/sbin/pus-e2e-share-hook --handles-hook /host/handles-hook --soft-delete-days 7 --log > /tmp/emu.out 2> /tmp/emu.log &
   for i in $(seq 100); do grep -q listening /tmp/emu.out 2>/dev/null && break; sleep 0.1; done

@@ -13,6 +13,8 @@ check "the PAM hook is installed executable" [ -x /usr/lib/pus-mount/pam-session
 check "pus-mount(8) is installed" [ -s /usr/share/man/man8/pus-mount.8.gz ]
 check "pus-mount.toml(5) is installed" [ -s /usr/share/man/man5/pus-mount.toml.5.gz ]
 check "the example config is where the hints say" [ -s /usr/share/doc/pus-mount/pus-mount.toml.example ]
+$PUS doctor && doctor_rc=0 || doctor_rc=$?
+check "doctor passes in the guest (cifs module, samba on 445, the emulator, clock, namespace)" [ "$doctor_rc" = 0 ]
 
 cifs_mounted() { mountinfo_line "$1" | grep -q ' cifs '; }
 not_mounted() { [ -z "$(mountinfo_line "$1")" ]; }
