@@ -19,9 +19,14 @@ public enum SAS {
         public var protocolName: String?
         public var identifier: String?
         public var version: String
+        /// Response-header overrides (`rscc`, `rscd`, `rsce`, `rscl`, `rsct`): on reads made with the SAS the
+        /// service answers these Cache-Control, Content-Disposition, Content-Encoding, Content-Language and
+        /// Content-Type values instead of the stored ones.
+        public var overrides: Overrides
 
         public init(permissions: String, start: String? = nil, expiry: String? = nil, ip: String? = nil,
-                    protocolName: String? = nil, identifier: String? = nil, version: String = FilesAPI.version) {
+                    protocolName: String? = nil, identifier: String? = nil, version: String = FilesAPI.version,
+                    overrides: Overrides = Overrides()) {
             self.permissions = permissions
             self.start = start
             self.expiry = expiry
@@ -29,6 +34,28 @@ public enum SAS {
             self.protocolName = protocolName
             self.identifier = identifier
             self.version = version
+            self.overrides = overrides
+        }
+    }
+
+    /// A service SAS's response-header overrides, in string-to-sign order.
+    public struct Overrides: Sendable, Equatable {
+        public var cacheControl, contentDisposition, contentEncoding, contentLanguage, contentType: String?
+
+        public init(cacheControl: String? = nil, contentDisposition: String? = nil, contentEncoding: String? = nil,
+                    contentLanguage: String? = nil, contentType: String? = nil) {
+            self.cacheControl = cacheControl
+            self.contentDisposition = contentDisposition
+            self.contentEncoding = contentEncoding
+            self.contentLanguage = contentLanguage
+            self.contentType = contentType
+        }
+
+        /// Query name, response header and value of each override given.
+        public var given: [(query: String, header: String, value: String)] {
+            [("rscc", "Cache-Control", cacheControl), ("rscd", "Content-Disposition", contentDisposition),
+             ("rsce", "Content-Encoding", contentEncoding), ("rscl", "Content-Language", contentLanguage),
+             ("rsct", "Content-Type", contentType)].compactMap { q, h, v in v.map { (q, h, $0) } }
         }
     }
 
@@ -54,7 +81,9 @@ public enum SAS {
     /// The 13-line service SAS string-to-sign (no trailing newline after `rsct`).
     public static func serviceStringToSign(account: String, resource: Resource, fields f: ServiceFields) -> String {
         [f.permissions, f.start ?? "", f.expiry ?? "", canonicalResource(account: account, resource: resource),
-         f.identifier ?? "", f.ip ?? "", f.protocolName ?? "", f.version, "", "", "", "", ""].joined(separator: "\n")
+         f.identifier ?? "", f.ip ?? "", f.protocolName ?? "", f.version, f.overrides.cacheControl ?? "",
+         f.overrides.contentDisposition ?? "", f.overrides.contentEncoding ?? "", f.overrides.contentLanguage ?? "",
+         f.overrides.contentType ?? ""].joined(separator: "\n")
     }
 
     /// The service SAS token (no leading `?`), parameters in the SDK's order.
@@ -66,7 +95,8 @@ public enum SAS {
         case .file: sr = "f"
         }
         return query([("st", f.start), ("se", f.expiry), ("sp", f.permissions), ("sip", f.ip),
-                      ("spr", f.protocolName), ("sv", f.version), ("si", f.identifier), ("sr", sr), ("sig", sig)])
+                      ("spr", f.protocolName), ("sv", f.version), ("si", f.identifier), ("sr", sr)]
+                     + f.overrides.given.map { ($0.query, $0.value) } + [("sig", sig)])
     }
 
     /// The fields of an account SAS.
@@ -120,7 +150,9 @@ public enum SAS {
         return "\(pad(c.year, 4))-\(pad(c.month))-\(pad(c.day))T\(pad(c.hour)):\(pad(c.minute)):\(pad(c.second))Z"
     }
 
-    /// Parses `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DD` into Unix seconds.
+    /// Parses the ISO 8601 UTC forms the service accepts for `st`/`se` into Unix seconds (fractions dropped):
+    /// `YYYY-MM-DD`, `YYYY-MM-DDThh:mm<TZ>`, `YYYY-MM-DDThh:mm:ss[.f{1,7}]<TZ>`, where `<TZ>` is `Z` or `±hh:mm`
+    /// up to 23:59.
     public static func parseTimestamp(_ text: String) -> Int? {
         let b = Array(text.utf8)
         func num(_ r: Range<Int>) -> Int? {
@@ -132,15 +164,33 @@ public enum SAS {
             }
             return v
         }
-        guard b.count == 10 || b.count == 20, let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10),
+        guard b.count >= 10, let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10),
               b[4] == 45, b[7] == 45, (1...12).contains(mo), (1...31).contains(d) else { return nil }
-        var h = 0, mi = 0, s = 0
-        if b.count == 20 {
-            guard b[10] == 84, b[19] == 90, b[13] == 58, b[16] == 58, let hh = num(11..<13), let mm = num(14..<16),
-                  let ss = num(17..<19), hh < 24, mm < 60, ss < 61 else { return nil }
-            h = hh; mi = mm; s = ss
+        let day = CivilTime.unixSeconds(year: y, month: mo, day: d)
+        if b.count == 10 { return day }
+        guard b[10] == 84, b.count >= 17, let hh = num(11..<13), b[13] == 58, let mm = num(14..<16), hh < 24, mm < 60 else { return nil }
+        var i = 16, s = 0
+        if b[i] == 58 {
+            guard let ss = num(17..<19), ss < 61 else { return nil }
+            s = ss
+            i = 19
+            if i < b.count, b[i] == 46 {
+                var digits = 0
+                i += 1
+                while i < b.count, b[i] >= 48 && b[i] <= 57 { i += 1; digits += 1 }
+                guard (1...7).contains(digits) else { return nil }
+            }
         }
-        return CivilTime.unixSeconds(year: y, month: mo, day: d) + h * 3600 + mi * 60 + s
+        var offset = 0
+        guard i < b.count else { return nil }
+        if b[i] == 90 {
+            guard i + 1 == b.count else { return nil }
+        } else {
+            guard b[i] == 43 || b[i] == 45, b.count == i + 6, b[i + 3] == 58, let oh = num(i + 1 ..< i + 3),
+                  let om = num(i + 4 ..< i + 6), oh < 24, om < 60 else { return nil }
+            offset = (oh * 3600 + om * 60) * (b[i] == 43 ? 1 : -1)
+        }
+        return day + hh * 3600 + mm * 60 + s - offset
     }
 
     static func pad(_ v: Int, _ width: Int = 2) -> String {

@@ -49,7 +49,10 @@ enum FuzzTargets {
     /// SAS times and tokens, query strings, percent-encoding.
     static func sas(_ b: [UInt8]) {
         let s = String(decoding: b, as: UTF8.self)
-        if let t = SAS.parseTimestamp(s) { precondition(SAS.parseTimestamp(SAS.timestamp(t)) == t) }
+        // Whatever parses and lies in years 1970-9999 formats back to a time that parses to itself.
+        if let t = SAS.parseTimestamp(s), (0...253_402_300_799).contains(t) {
+            precondition(SAS.parseTimestamp(SAS.timestamp(t)) == t)
+        }
         _ = SharedKey.stringToSign(account: "a", method: "GET", path: "/a/" + s, query: s, headers: [("x-ms-" + s, s)])
         let decoded = PercentEncoding.decode(s)
         precondition(PercentEncoding.decode(PercentEncoding.encode(decoded)) == decoded)
