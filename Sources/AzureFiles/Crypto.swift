@@ -17,6 +17,14 @@ public enum Crypto {
         return Array(out[0..<Int(len)])
     }
 
+    /// MD5 digest of `bytes` (EVP_Digest; the File service's Content-MD5, not for security).
+    public static func md5(_ bytes: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var len: UInt32 = 0
+        _ = bytes.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &out, &len, EVP_md5(), nil) }
+        return Array(out[0..<Int(len)])
+    }
+
     /// SHA-256 digest of `bytes` (in Swift: ``SHA256``; libcrypto's SHA256() would initialise all of OpenSSL on
     /// a warm attach, which sends no request).
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] { SHA256.hash(bytes) }

@@ -67,7 +67,9 @@ struct Authenticator {
             }
             sts = SAS.serviceStringToSign(account: account, resource: resource, fields: SAS.ServiceFields(
                 permissions: sp, start: q["st"], expiry: q["se"], ip: q["sip"], protocolName: q["spr"],
-                identifier: q["si"], version: sv))
+                identifier: q["si"], version: sv, overrides: SAS.Overrides(
+                    cacheControl: q["rscc"], contentDisposition: q["rscd"], contentEncoding: q["rsce"],
+                    contentLanguage: q["rscl"], contentType: q["rsct"])))
         }
         guard keys.contains(where: { $0.signature(sts) == sig }) else {
             return .error(403, "AuthenticationFailed", "Server failed to authenticate the request. Signature did not match.",

@@ -53,12 +53,14 @@ extension EmulatorCore {
                 try fm.moveItem(atPath: s.dir, toPath: "\(dir)/content")
                 try fm.moveItem(atPath: s.metaFile, toPath: "\(dir)/meta.json")
                 if fm.fileExists(atPath: s.snapshotDir) { try fm.moveItem(atPath: s.snapshotDir, toPath: "\(dir)/snapshots") }
+                if fm.fileExists(atPath: s.propsDir) { try fm.moveItem(atPath: s.propsDir, toPath: "\(dir)/props") }
                 try String(now()).write(toFile: "\(dir)/deleted-at", atomically: true, encoding: .utf8)
             } catch {
                 return .error(500, "InternalError", "storage: \(error)")
             }
         } else {
             try? fm.removeItem(atPath: s.snapshotDir)
+            try? fm.removeItem(atPath: s.propsDir)
             try? fm.removeItem(atPath: s.dir)
             try? fm.removeItem(atPath: s.metaFile)
         }
@@ -83,6 +85,10 @@ extension EmulatorCore {
             if fm.fileExists(atPath: "\(d.dir)/snapshots") {
                 try fm.createDirectory(atPath: AtomicFile.directory(of: s.snapshotDir), withIntermediateDirectories: true)
                 try fm.moveItem(atPath: "\(d.dir)/snapshots", toPath: s.snapshotDir)
+            }
+            if fm.fileExists(atPath: "\(d.dir)/props") {
+                try fm.createDirectory(atPath: AtomicFile.directory(of: s.propsDir), withIntermediateDirectories: true)
+                try fm.moveItem(atPath: "\(d.dir)/props", toPath: s.propsDir)
             }
             meta.etag = etag()
             meta.lastModified = now()

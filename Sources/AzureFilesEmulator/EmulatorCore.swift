@@ -56,26 +56,94 @@ public final class EmulatorCore: Sendable {
             if let ra = f.retryAfter { resp.headers.append(("Retry-After", ra)) }
             return stamp(resp)
         }
-        return stamp(lock.withLock { _ in route(r) })
+        return stamp(lock.withLock { _ in route(r) }, version: Self.requestedVersion(r))
     }
 
-    func stamp(_ resp: EmulatorResponse) -> EmulatorResponse {
+    func stamp(_ resp: EmulatorResponse) -> EmulatorResponse { stamp(resp, version: FilesAPI.version) }
+
+    /// The request id, and the version the request executed with (echoed: protocol-2 section 11).
+    func stamp(_ resp: EmulatorResponse, version: String) -> EmulatorResponse {
         var r = resp
         r.headers.append(("x-ms-request-id", UUID().uuidString.lowercased()))
-        r.headers.append(("x-ms-version", FilesAPI.version))
+        r.headers.append(("x-ms-version", version))
         return r
+    }
+
+    /// The version a request executes with: its `x-ms-version`, else a SAS's `sv`, else the emulator's.
+    static func requestedVersion(_ r: EmulatorRequest) -> String {
+        r.header("x-ms-version") ?? r.query["sv"] ?? FilesAPI.version
     }
 
     // MARK: routing
 
-    func route(_ r: EmulatorRequest) -> EmulatorResponse {
+    /// The account and the share-relative segments: path-style `/<account>/<share>/<path>` (the emulator's own
+    /// form), or host-style with the account as the first label of `Host` (`acct.file.core.windows.net`, as
+    /// clients pointed at the emulator through an HTTP proxy send it).
+    func address(_ r: EmulatorRequest) -> (account: String, segments: [String])? {
         let segments = r.rawPath.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        guard let account = segments.first, let keys = accounts[account] else {
+        if let first = segments.first, accounts[first] != nil { return (first, Array(segments.dropFirst())) }
+        if let host = r.header("host"), let label = host.split(separator: ".").first, host.contains(".file."),
+           accounts[String(label)] != nil {
+            return (String(label), segments)
+        }
+        return nil
+    }
+
+    /// The operation's name as the service's REST reference calls it (the per-request log line).
+    public static func operationName(_ r: EmulatorRequest) -> String {
+        let q = r.query
+        let restype = q["restype"], comp = q["comp"]
+        let segments = r.rawPath.split(separator: "/").count
+        switch (r.method, restype, comp) {
+        case ("GET", _, "list") where restype == nil: return "ListShares"
+        case ("PUT", "share", nil): return "CreateShare"
+        case ("GET", "share", nil), ("HEAD", "share", nil): return "GetShareProperties"
+        case ("PUT", "share", "properties"): return "SetShareProperties"
+        case ("PUT", "share", "metadata"): return "SetShareMetadata"
+        case ("GET", "share", "metadata"), ("HEAD", "share", "metadata"): return "GetShareMetadata"
+        case ("PUT", "share", "snapshot"): return "SnapshotShare"
+        case ("GET", "share", "stats"): return "GetShareStats"
+        case ("DELETE", "share", nil): return "DeleteShare"
+        case ("PUT", "share", "undelete"): return "UndeleteShare"
+        case ("GET", _, "listhandles"): return "ListHandles"
+        case ("GET", "directory", "list"): return "ListDirectoriesAndFiles"
+        case ("PUT", "directory", nil): return "CreateDirectory"
+        case ("GET", "directory", nil), ("HEAD", "directory", nil): return "GetDirectoryProperties"
+        case ("PUT", "directory", "properties"): return "SetDirectoryProperties"
+        case ("PUT", "directory", "metadata"): return "SetDirectoryMetadata"
+        case ("GET", "directory", "metadata"), ("HEAD", "directory", "metadata"): return "GetDirectoryMetadata"
+        case ("PUT", "directory", "rename"): return "RenameDirectory"
+        case ("DELETE", "directory", nil): return "DeleteDirectory"
+        case ("PUT", nil, nil): return r.header("x-ms-copy-source") != nil ? "CopyFile" : "CreateFile"
+        case ("PUT", nil, "range"): return "PutRange"
+        case ("GET", nil, "rangelist"): return "ListRanges"
+        case ("PUT", nil, "properties"): return "SetFileProperties"
+        case ("PUT", nil, "metadata"): return "SetFileMetadata"
+        case ("GET", nil, "metadata"), ("HEAD", nil, "metadata"): return "GetFileMetadata"
+        case ("PUT", nil, "rename"): return "RenameFile"
+        case ("PUT", nil, "copy"): return "AbortCopyFile"
+        case ("GET", nil, nil): return "GetFile"
+        case ("HEAD", nil, nil): return "GetFileProperties"
+        case ("DELETE", nil, nil): return "DeleteFile"
+        default: return segments == 0 ? "Unknown" : "Unsupported"
+        }
+    }
+
+    func route(_ r: EmulatorRequest) -> EmulatorResponse {
+        guard let (account, segments) = address(r), let keys = accounts[account] else {
             return .error(400, "InvalidUri", "Path-style URL expected: /<account>/<share>/<path>; unknown account.")
         }
-        let share = segments.count > 1 ? PercentEncoding.decode(segments[1]) : nil
-        let path = segments.dropFirst(2).map { PercentEncoding.decode($0) }.joined(separator: "/")
         let q = r.query
+        if let v = r.header("x-ms-version"), !ServiceVersions.supported.contains(v) {
+            return .error(400, "InvalidHeaderValue", "The value for one of the HTTP headers is not in the correct format.",
+                          extra: [("HeaderName", "x-ms-version"), ("HeaderValue", v)])
+        }
+        if r.header("x-ms-version") == nil && q["sig"] == nil {
+            return .error(400, "MissingRequiredHeader", "An HTTP header that's mandatory for this request is not specified.",
+                          extra: [("HeaderName", "x-ms-version")])
+        }
+        let share = segments.first.map { PercentEncoding.decode($0) }
+        let path = segments.dropFirst().map { PercentEncoding.decode($0) }.joined(separator: "/")
         let restype = q["restype"], comp = q["comp"]
         let auth = Authenticator(account: account, keys: keys, now: now())
         func gate(_ anyOf: String, _ scope: Operation.Scope) -> EmulatorResponse? {
@@ -89,6 +157,18 @@ public final class EmulatorCore: Sendable {
         guard ShareName.isValid(share) else { return .error(400, "InvalidResourceName", "The specifed resource name contains invalid characters.") }
         if let bad = FilePathRules.problem(with: path) { return .error(400, "InvalidFileOrDirectoryPathName", bad) }
         let store = ShareStore(root: dataDir, account: account, share: share)
+        // Reads may address a share snapshot; the snapshot's files are read where it keeps them.
+        var reader = store
+        if let snap = q["sharesnapshot"], !snap.isEmpty {
+            guard r.method == "GET" || r.method == "HEAD" else {
+                return .error(400, "InvalidQueryParameterValue", "A share snapshot is read-only.", extra: [("QueryParameterName", "sharesnapshot")])
+            }
+            guard !snap.contains("/"), snap != ".", snap != "..", FileManager.default.fileExists(atPath: "\(store.snapshotDir)/\(snap)") else {
+                return .error(404, "ShareNotFound", "The specified share snapshot does not exist.")
+            }
+            reader.snapshot = snap
+        }
+        let copySource = r.header("x-ms-copy-source") != nil && r.header("x-ms-type") == nil
         switch (r.method, restype, comp, path.isEmpty) {
         case ("PUT", "share", nil, true):
             if let deny = gate("cw", .share) { return deny }
@@ -96,6 +176,9 @@ public final class EmulatorCore: Sendable {
         case ("GET", "share", nil, true), ("HEAD", "share", nil, true):
             if let deny = gate("r", .share) { return deny }
             return getShareProperties(store, snapshot: q["sharesnapshot"])
+        case ("GET", "share", "metadata", true), ("HEAD", "share", "metadata", true):
+            if let deny = gate("r", .share) { return deny }
+            return getShareMetadata(store, snapshot: q["sharesnapshot"])
         case ("PUT", "share", "properties", true):
             if let deny = gate("w", .share) { return deny }
             return setShareQuota(store, r)
@@ -119,25 +202,58 @@ public final class EmulatorCore: Sendable {
             return listHandles(store, path: path, r)
         case ("GET", "directory", "list", _):
             if let deny = gate("l", .object) { return deny }
-            return listDirectory(store, path: path, q: q)
+            return listDirectory(reader, path: path, r)
         case ("PUT", "directory", nil, false):
             if let deny = gate("cw", .object) { return deny }
-            return createDirectory(store, path: path)
+            return createDirectory(store, path: path, r)
         case ("GET", "directory", nil, _), ("HEAD", "directory", nil, _):
             if let deny = gate("r", .object) { return deny }
-            return directoryProperties(store, path: path)
+            return directoryProperties(reader, path: path)
+        case ("PUT", "directory", "properties", _):
+            if let deny = gate("w", .object) { return deny }
+            return setProperties(store, path: path, directory: true, r)
+        case ("PUT", "directory", "metadata", _):
+            if let deny = gate("w", .object) { return deny }
+            return setItemMetadata(store, path: path, directory: true, r)
+        case ("GET", "directory", "metadata", _), ("HEAD", "directory", "metadata", _):
+            if let deny = gate("r", .object) { return deny }
+            return getItemMetadata(reader, path: path, directory: true)
+        case ("PUT", "directory", "rename", false):
+            if let deny = gate("cw", .object) { return deny }
+            return rename(store, path: path, directory: true, account: account, r)
         case ("DELETE", "directory", nil, false):
             if let deny = gate("d", .object) { return deny }
             return deleteDirectory(store, path: path)
+        case ("PUT", nil, nil, false) where copySource:
+            if let deny = gate("cw", .object) { return deny }
+            return copyFile(store, path: path, account: account, r)
         case ("PUT", nil, nil, false):
             if let deny = gate("cw", .object) { return deny }
             return createFile(store, path: path, r)
         case ("PUT", nil, "range", false):
             if let deny = gate("w", .object) { return deny }
             return putRange(store, path: path, r)
+        case ("PUT", nil, "properties", false):
+            if let deny = gate("w", .object) { return deny }
+            return setProperties(store, path: path, directory: false, r)
+        case ("PUT", nil, "metadata", false):
+            if let deny = gate("w", .object) { return deny }
+            return setItemMetadata(store, path: path, directory: false, r)
+        case ("GET", nil, "rangelist", false):
+            if let deny = gate("r", .object) { return deny }
+            return listRanges(reader, path: path, r)
+        case ("GET", nil, "metadata", false), ("HEAD", nil, "metadata", false):
+            if let deny = gate("r", .object) { return deny }
+            return getItemMetadata(reader, path: path, directory: false)
+        case ("PUT", nil, "rename", false):
+            if let deny = gate("cw", .object) { return deny }
+            return rename(store, path: path, directory: false, account: account, r)
+        case ("PUT", nil, "copy", false):
+            if let deny = gate("w", .object) { return deny }
+            return abortCopy(store, path: path, r)
         case ("GET", nil, nil, false), ("HEAD", nil, nil, false):
             if let deny = gate("r", .object) { return deny }
-            return getFile(store, path: path, r)
+            return getFile(reader, path: path, r)
         case ("DELETE", nil, nil, false):
             if let deny = gate("d", .object) { return deny }
             return deleteFile(store, path: path)

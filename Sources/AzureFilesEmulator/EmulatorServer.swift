@@ -34,12 +34,17 @@ public struct EmulatorResponder: HTTPResponder {
         let raw = request.uri.string
         let pathEnd = raw.firstIndex(of: "?") ?? raw.endIndex
         var rawPath = String(raw[..<pathEnd])
-        if let scheme = rawPath.firstRange(of: "://") {  // absolute-form request target
+        var host = request.head.authority
+        if let scheme = rawPath.firstRange(of: "://") {  // absolute-form request target (a client's proxy setting)
             let rest = rawPath[scheme.upperBound...]
-            rawPath = rest.firstIndex(of: "/").map { String(rest[$0...]) } ?? "/"
+            let slash = rest.firstIndex(of: "/")
+            host = String(rest[..<(slash ?? rest.endIndex)])
+            rawPath = slash.map { String(rest[$0...]) } ?? "/"
         }
         let rawQuery = pathEnd < raw.endIndex ? String(raw[raw.index(after: pathEnd)...]) : ""
-        let headers = request.headers.map { ($0.name.rawName, $0.value) }
+        var headers = request.headers.map { ($0.name.rawName, $0.value) }
+        // HTTPTypes keeps Host as the authority, not a header: the core reads host-style accounts from it.
+        if let host { headers.append(("Host", host)) }
         let body = try await request.body.collect(upTo: 5 * 1024 * 1024)
         let r = EmulatorRequest(method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headers,
                                 body: Array(buffer: body), remoteIP: context.remoteIP,
@@ -48,7 +53,8 @@ public struct EmulatorResponder: HTTPResponder {
         if latency > 0 { try await Task.sleep(nanoseconds: UInt64(latency) * 1_000_000) }
         let out = core.handle(r)
         if log {
-            FileHandle.standardError.write(Data("\(r.method) \(Redaction.redact(rawPath + "?" + rawQuery)) -> \(out.status)\n".utf8))
+            let code = out.headers.first { $0.0 == "x-ms-error-code" }.map { " " + $0.1 } ?? ""
+            FileHandle.standardError.write(Data("\(EmulatorCore.operationName(r)) \(r.method) \(Redaction.redact(rawPath + "?" + rawQuery)) -> \(out.status)\(code)\n".utf8))
         }
         var fields = HTTPFields()
         for (k, v) in out.headers { if let name = HTTPField.Name(k) { fields.append(HTTPField(name: name, value: v)) } }

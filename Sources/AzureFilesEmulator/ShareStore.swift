@@ -7,8 +7,10 @@ struct ShareStore {
     let account: String
     let share: String
     let accountDir: String
-    /// The share's content directory (exported over SMB in the end-to-end test).
-    var dir: String { "\(accountDir)/\(share)" }
+    /// A share snapshot's timestamp: the store then reads the snapshot's copy.
+    var snapshot: String?
+    /// The share's content directory (exported over SMB in the end-to-end test), or the snapshot's.
+    var dir: String { snapshot.map { "\(snapshotDir)/\($0)" } ?? "\(accountDir)/\(share)" }
     var metaFile: String { "\(accountDir)/.emulator/shares/\(share).json" }
     var snapshotDir: String { "\(accountDir)/.emulator/snapshots/\(share)" }
 

@@ -54,9 +54,21 @@ public final class EmulatorProcess: @unchecked Sendable {
     /// The path-style URL of any account this emulator serves.
     public func endpoint(of account: String) -> String { "http://127.0.0.1:\(port)/\(account)" }
 
-    /// The request log lines (`METHOD /path?query -> status`).
-    public var requestLog: [String] {
+    /// The emulator's log lines as written: `Operation METHOD /path?query -> status[ error-code]`.
+    public var operationLog: [String] {
         (try? String(contentsOfFile: logPath, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+    }
+
+    /// The request log lines without operation name and error code (`METHOD /path?query -> status`).
+    public var requestLog: [String] {
+        operationLog.map { line in
+            var rest = Substring(line)
+            if let space = rest.firstIndex(of: " ") { rest = rest[rest.index(after: space)...] }
+            if let arrow = rest.range(of: " -> ", options: .backwards) {
+                rest = rest[..<arrow.upperBound] + rest[arrow.upperBound...].prefix(3)
+            }
+            return String(rest)
+        }
     }
 
     deinit {

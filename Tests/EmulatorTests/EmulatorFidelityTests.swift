@@ -1,0 +1,181 @@
+import AzureFiles
+import AzureFilesEmulator
+import Foundation
+import Glibc
+import SystemSupport
+import Testing
+import TestSupport
+
+/// The service rules real clients do not all reach (Tests/Clients runs rclone and both Python SDKs): version
+/// echo and refusal, one-character names, rename's replace and type rules, properties that follow a rename,
+/// copy sources, Set File Properties' clearing, 416 on empty files, host-style addressing, the SAS time forms.
+@Suite struct EmulatorFidelityTests {
+    let dir = TempDir()
+    let key = SharedKey(account: "acct", key: Secret("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="))!
+    let core: EmulatorCore
+    let now = Clock.unixSeconds()
+
+    init() {
+        let n = now
+        core = EmulatorCore(dataDir: dir.path, accounts: ["acct": [key]], now: { n })
+        _ = core.handle(signed("PUT", "/acct/shr", "restype=share"))
+    }
+
+    func signed(_ method: String, _ path: String, _ query: String = "", headers: [(String, String)] = [], body: [UInt8] = [],
+                version: String? = FilesAPI.version, signPath: String? = nil) -> EmulatorRequest {
+        var h = headers + [("x-ms-date", CivilTime(unixSeconds: now).rfc1123)]
+        if let version { h.append(("x-ms-version", version)) }
+        if !body.isEmpty { h.append(("Content-Length", String(body.count))) }
+        h.append(("Authorization", key.authorization(method: method, path: signPath ?? path, query: query, headers: h)))
+        return EmulatorRequest(method: method, rawPath: path, rawQuery: query, headers: h, body: body, remoteIP: "127.0.0.1", isHTTPS: false)
+    }
+
+    func header(_ r: EmulatorResponse, _ name: String) -> String? { r.headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+    func code(_ r: EmulatorResponse) -> String { header(r, "x-ms-error-code") ?? "" }
+
+    func file(_ path: String, _ bytes: [UInt8], headers: [(String, String)] = []) {
+        #expect(core.handle(signed("PUT", "/acct/shr/" + path, headers: [("x-ms-type", "file"), ("x-ms-content-length", String(bytes.count))] + headers)).status == 201)
+        if !bytes.isEmpty {
+            #expect(core.handle(signed("PUT", "/acct/shr/" + path, "comp=range", headers: [("x-ms-range", "bytes=0-\(bytes.count - 1)"), ("x-ms-write", "update")], body: bytes)).status == 201)
+        }
+    }
+
+    func read(_ r: EmulatorResponse) -> [UInt8] {
+        switch r.body {
+        case .bytes(let b): return b
+        case .descriptor(let fd, let offset, let length):
+            defer { close(fd) }
+            var buf = [UInt8](repeating: 0, count: Int(length))
+            _ = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
+            return buf
+        }
+    }
+
+    @Test func theRequestedVersionIsEchoedAndAnUnknownOneRefused() {
+        let r = core.handle(signed("GET", "/acct/shr", "restype=share", version: "2019-02-02"))
+        #expect(r.status == 200 && header(r, "x-ms-version") == "2019-02-02")
+        let bad = core.handle(signed("GET", "/acct/shr", "restype=share", version: "2099-11-05"))
+        #expect(bad.status == 400 && code(bad) == "InvalidHeaderValue")
+        if case .bytes(let b) = bad.body { #expect(String(decoding: b, as: UTF8.self).contains("<HeaderName>x-ms-version</HeaderName>")) }
+        let none = core.handle(signed("GET", "/acct/shr", "restype=share", version: nil))
+        #expect(none.status == 400 && code(none) == "MissingRequiredHeader")
+    }
+
+    @Test func oneCharacterNamesAtTheShareRoot() {
+        for name in ["x", "a", "%C3%A9"] {
+            #expect(core.handle(signed("PUT", "/acct/shr/d" + name, "restype=directory")).status == 201)
+            file(name, [1, 2, 3])
+            #expect(core.handle(signed("HEAD", "/acct/shr/" + name)).status == 200)
+        }
+        #expect(core.handle(signed("PUT", "/acct/shr/y", "restype=directory")).status == 201)
+    }
+
+    @Test func renameReplacesOnlyWhenAskedAndNeverOverADirectory() {
+        file("a", [1])
+        file("b", [2])
+        #expect(core.handle(signed("PUT", "/acct/shr/d", "restype=directory")).status == 201)
+        let src = [("x-ms-file-rename-source", "http://127.0.0.1:1/acct/shr/a")]
+        let noReplace = core.handle(signed("PUT", "/acct/shr/b", "comp=rename", headers: src))
+        #expect(noReplace.status == 409 && code(noReplace) == "ResourceAlreadyExists")
+        let overDir = core.handle(signed("PUT", "/acct/shr/d", "comp=rename", headers: src + [("x-ms-file-rename-replace-if-exists", "true")]))
+        #expect(overDir.status == 409)
+        let otherShare = core.handle(signed("PUT", "/acct/shr/c", "comp=rename", headers: [("x-ms-file-rename-source", "/other/a")]))
+        #expect(otherShare.status == 400)
+        let missing = core.handle(signed("PUT", "/acct/shr/c", "comp=rename", headers: [("x-ms-file-rename-source", "/shr/nope")]))
+        #expect(missing.status == 404 && code(missing) == "ResourceNotFound")
+        let noParent = core.handle(signed("PUT", "/acct/shr/nodir/c", "comp=rename", headers: src))
+        #expect(noParent.status == 404 && code(noParent) == "ParentNotFound")
+        let intoItself = core.handle(signed("PUT", "/acct/shr/d/e", "restype=directory&comp=rename", headers: [("x-ms-file-rename-source", "/shr/d")]))
+        #expect(intoItself.status == 400)
+        #expect(core.handle(signed("PUT", "/acct/shr/b", "comp=rename", headers: src + [("x-ms-file-rename-replace-if-exists", "true")])).status == 200)
+        #expect(read(core.handle(signed("GET", "/acct/shr/b"))) == [1])
+        #expect(core.handle(signed("HEAD", "/acct/shr/a")).status == 404)
+    }
+
+    @Test func propertiesFollowARenameAndUnsentContentHeadersAreCleared() {
+        file("p", [9, 9], headers: [("x-ms-content-type", "text/plain"), ("x-ms-cache-control", "no-cache"), ("x-ms-meta-Owner", "alice")])
+        #expect(core.handle(signed("PUT", "/acct/shr/q", "comp=rename", headers: [("x-ms-file-rename-source", "/acct/shr/p")])).status == 200)
+        let h = core.handle(signed("HEAD", "/acct/shr/q"))
+        #expect(header(h, "Content-Type") == "text/plain" && header(h, "Cache-Control") == "no-cache" && header(h, "x-ms-meta-Owner") == "alice")
+        let etag = header(h, "ETag")
+        #expect(core.handle(signed("PUT", "/acct/shr/q", "comp=properties", headers: [("x-ms-content-type", "application/json")])).status == 200)
+        let h2 = core.handle(signed("HEAD", "/acct/shr/q"))
+        #expect(header(h2, "Content-Type") == "application/json" && header(h2, "Cache-Control") == nil)
+        #expect(header(h2, "Content-Length") == "2", "the size stays without x-ms-content-length")
+        #expect(header(h2, "ETag") != etag)
+        #expect(header(h2, "x-ms-meta-Owner") == "alice", "metadata is not a content property")
+        let bad = core.handle(signed("PUT", "/acct/shr/q", "comp=properties", headers: [("x-ms-file-last-write-time", "yesterday")]))
+        #expect(bad.status == 400 && code(bad) == "InvalidHeaderValue")
+    }
+
+    @Test func aNewFileOverADeletedOnesInodeDoesNotInheritItsProperties() {
+        file("old", [1], headers: [("x-ms-content-type", "text/old")])
+        #expect(core.handle(signed("DELETE", "/acct/shr/old")).status == 202)
+        // The record went with the file: nothing under .emulator/props names a file that is gone.
+        let props = (try? FileManager.default.contentsOfDirectory(atPath: dir.file("acct/.emulator/props/shr"))) ?? []
+        #expect(props.isEmpty, "\(props)")
+        file("new", [2])
+        #expect(header(core.handle(signed("HEAD", "/acct/shr/new")), "Content-Type") == "application/octet-stream")
+    }
+
+    @Test func copyNeedsAFileOfThisAccountAndFinishesAtOnce() {
+        file("src", [5, 6, 7], headers: [("x-ms-meta-k", "v")])
+        let r = core.handle(signed("PUT", "/acct/shr/dst", headers: [("x-ms-copy-source", "http://h/acct/shr/src")]))
+        #expect(r.status == 202 && header(r, "x-ms-copy-status") == "success" && header(r, "x-ms-copy-id") != nil)
+        let h = core.handle(signed("HEAD", "/acct/shr/dst"))
+        #expect(header(h, "x-ms-copy-progress") == "3/3" && header(h, "x-ms-meta-k") == "v")
+        #expect(read(core.handle(signed("GET", "/acct/shr/dst"))) == [5, 6, 7])
+        let missing = core.handle(signed("PUT", "/acct/shr/dst2", headers: [("x-ms-copy-source", "http://h/acct/shr/nope")]))
+        #expect(missing.status == 404 && code(missing) == "CannotVerifyCopySource")
+        #expect(core.handle(signed("HEAD", "/acct/shr/dst2")).status == 404, "a failed copy creates nothing")
+        let abort = core.handle(signed("PUT", "/acct/shr/dst", "copyid=\(header(r, "x-ms-copy-id")!)&comp=copy", headers: [("x-ms-copy-action", "abort")]))
+        #expect(abort.status == 409 && code(abort) == "NoPendingCopyOperation")
+    }
+
+    @Test func rangesOfEmptyFilesAndPastTheEndAre416() {
+        file("empty", [])
+        for range in ["bytes=0-", "bytes=0-0", "bytes=0-10"] {
+            let r = core.handle(signed("GET", "/acct/shr/empty", headers: [("x-ms-range", range)]))
+            #expect(r.status == 416 && code(r) == "InvalidRange", "\(range)")
+        }
+        let plain = core.handle(signed("GET", "/acct/shr/empty"))
+        #expect(plain.status == 200 && read(plain).isEmpty)
+        file("three", [1, 2, 3])
+        #expect(core.handle(signed("GET", "/acct/shr/three", headers: [("x-ms-range", "bytes=3-5")])).status == 416)
+        let open = core.handle(signed("GET", "/acct/shr/three", headers: [("x-ms-range", "bytes=1-")]))
+        #expect(open.status == 206 && header(open, "Content-Range") == "bytes 1-2/3" && read(open) == [2, 3])
+    }
+
+    @Test func hostStyleAddressingTakesTheAccountFromHost() {
+        let r = core.handle(signed("GET", "/shr", "restype=share", headers: [("Host", "acct.file.core.windows.net")]))
+        #expect(r.status == 200)
+        let unknown = core.handle(signed("GET", "/shr", "restype=share", headers: [("Host", "other.file.core.windows.net")]))
+        #expect(unknown.status == 400 && code(unknown) == "InvalidUri")
+    }
+
+    @Test func sasTimesInEveryDocumentedForm() {
+        let base = now + 3600
+        let c = CivilTime(unixSeconds: base)
+        func pad(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let day = "\(c.year)-\(pad(c.month))-\(pad(c.day))"
+        let hm = "\(pad(c.hour)):\(pad(c.minute))"
+        #expect(SAS.parseTimestamp("\(day)T\(hm)Z") == base - c.second)
+        #expect(SAS.parseTimestamp("\(day)T\(hm):\(pad(c.second)).1234567Z") == base)
+        #expect(SAS.parseTimestamp("\(day)T\(hm):\(pad(c.second))+01:00") == base - 3600)
+        #expect(SAS.parseTimestamp("\(day)T\(hm):\(pad(c.second))-05:30") == base + 5 * 3600 + 1800)
+        for bad in ["\(day)T\(hm):00.12345678Z", "\(day)T\(hm):00.Z", "\(day)T\(hm)", "\(day)T\(hm):00+24:00", "\(day)T\(hm):00,5Z"] {
+            #expect(SAS.parseTimestamp(bad) == nil, "\(bad)")
+        }
+        // A minute-precision expiry, as az CLI writes it, authorises a read.
+        file("sasfile", [4])
+        let fields = SAS.ServiceFields(permissions: "r", expiry: "\(day)T\(hm)Z", version: FilesAPI.version,
+                                       overrides: SAS.Overrides(contentType: "text/csv"))
+        let token = SAS.serviceToken(key: key, resource: .file(share: "shr", path: "sasfile"), fields: fields)
+        let r = core.handle(EmulatorRequest(method: "GET", rawPath: "/acct/shr/sasfile", rawQuery: token, headers: [], body: [],
+                                            remoteIP: "127.0.0.1", isHTTPS: true))
+        #expect(r.status == 200 && header(r, "Content-Type") == "text/csv")
+        let tampered = core.handle(EmulatorRequest(method: "GET", rawPath: "/acct/shr/sasfile", rawQuery: token.replacingOccurrences(of: "rsct=text/csv", with: "rsct=text/html"),
+                                                   headers: [], body: [], remoteIP: "127.0.0.1", isHTTPS: true))
+        #expect(tampered.status == 403)
+    }
+}
