@@ -21,3 +21,5 @@ done
 id -u pusulow >/dev/null 2>&1 || useradd --no-create-home --no-user-group --uid 999 --gid 100 --shell /usr/sbin/nologin pusulow
 swift build --build-tests
 swift test --skip-build
+# Real third-party clients against the emulator: rclone, the current and the legacy Python SDK, a name fuzz.
+Tests/Clients/run.sh
