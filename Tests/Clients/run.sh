@@ -4,6 +4,7 @@
 # paths. Needs the emulator built (swift build) and PyPI for the first run (the venv is cached).
 # env: PUS_CLIENTS_VENV   the venv (default .build-clients-venv)
 #      PUS_FUZZ_SECONDS   the name fuzz's time box (default 30)
+#      PUS_AZ_CLI         an az executable (pip install azure-cli, a few minutes): also run az-cli.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 emulator=$(swift build --show-bin-path)/azfiles-emulator
@@ -60,6 +61,12 @@ alive "the current SDK"
 echo "=== azure-storage-file 2.1.0 (legacy SDK, through its proxy setting)"
 "$venv/bin/python" Tests/Clients/sdk_legacy.py "$base" "$account" "$work/key" 2>&1 | grep -v "Retry policy did not allow"
 alive "the legacy SDK"
+
+if [ -n "${PUS_AZ_CLI:-}" ]; then
+  echo "=== az CLI $("$PUS_AZ_CLI" version --query '"azure-cli"' -o tsv 2>/dev/null)"
+  AZ=$PUS_AZ_CLI EMU_URL=$url ACCOUNT=$account KEYFILE=$work/key bash Tests/Clients/az-cli.sh
+  alive "az CLI"
+fi
 
 echo "=== fuzzed names and paths"
 "$venv/bin/python" Tests/Clients/fuzz_names.py "$url" "$account" "$work/key" "$work/box/data" "${PUS_FUZZ_SECONDS:-30}"
