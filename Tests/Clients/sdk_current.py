@@ -7,6 +7,8 @@ import hashlib
 import os
 import sys
 
+import checklib
+from checklib import check
 import requests
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.fileshare import (ContentSettings, FileSasPermissions, NTFSAttributes, ShareClient,
@@ -16,15 +18,6 @@ url, account, keyfile, data = sys.argv[1:5]
 key = open(keyfile).read().strip()
 cred = {"account_name": account, "account_key": key}
 svc = ShareServiceClient(url, credential=cred)
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    if not cond:
-        raise SystemExit(f"FAIL: {what}")
-    checks += 1
-    print(f"ok: {what}")
 
 
 share = svc.create_share("sdkcur", quota=7, metadata={"owner": "alice"})
@@ -172,4 +165,4 @@ try:
     check(False, "a deleted share")
 except ResourceNotFoundError:
     check(True, "delete share: gone")
-print(f"sdk_current: {checks} checks passed")
+print(f"sdk_current: {checklib.count} checks passed")

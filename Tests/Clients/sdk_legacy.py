@@ -7,6 +7,8 @@ import datetime
 import os
 import sys
 
+import checklib
+from checklib import check
 import requests
 from azure.common import AzureConflictHttpError, AzureMissingResourceHttpError
 from azure.storage.file import ContentSettings, FilePermissions, FileService, SharePermissions
@@ -16,15 +18,6 @@ key = open(keyfile).read().strip()
 session = requests.Session()
 session.proxies = {"http": emulator}
 fs = FileService(account_name=account, account_key=key, protocol="http", request_session=session)
-checks = 0
-
-
-def check(cond, what):
-    global checks
-    if not cond:
-        raise SystemExit(f"FAIL: {what}")
-    checks += 1
-    print(f"ok: {what}")
 
 
 check(fs.create_share("legacy", metadata={"owner": "alice"}, quota=5), "create share with quota and metadata")
@@ -111,4 +104,4 @@ try:
     check(False, "a file of a deleted share")
 except AzureMissingResourceHttpError:
     check(True, "a file of a deleted share: 404")
-print(f"sdk_legacy: {checks} checks passed")
+print(f"sdk_legacy: {checklib.count} checks passed")

@@ -5,30 +5,17 @@ import Testing
 import TestSupport
 
 /// The emulator core in process: SAS and Shared Key verification rules, without HTTP in between.
-@Suite struct EmulatorAuthTests {
+@Suite struct EmulatorAuthTests: EmulatorFixture {
     let dir = TempDir()
-    let key = SharedKey(account: "acct", key: Secret("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="))!
-    let core: EmulatorCore
+    let key = Fixture.key
     let now = 1_796_126_400  // 2026-12-01T12:00:00Z
+    let core: EmulatorCore
 
-    init() {
-        let n = now
-        core = EmulatorCore(dataDir: dir.path, accounts: ["acct": [key]], now: { n })
-    }
-
-    /// A Shared Key request signed like the client does.
-    func signed(_ method: String, _ path: String, _ query: String = "", headers: [(String, String)] = [], body: [UInt8] = []) -> EmulatorRequest {
-        var h = headers + [("x-ms-date", CivilTime(unixSeconds: now).rfc1123), ("x-ms-version", FilesAPI.version)]
-        if !body.isEmpty { h.append(("Content-Length", String(body.count))) }
-        h.append(("Authorization", key.authorization(method: method, path: path, query: query, headers: h)))
-        return EmulatorRequest(method: method, rawPath: path, rawQuery: query, headers: h, body: body, remoteIP: "127.0.0.1", isHTTPS: false)
-    }
+    init() { core = Fixture.core(dir, now: now) }
 
     func sas(_ method: String, _ path: String, _ query: String, ip: String = "127.0.0.1", https: Bool = true, headers: [(String, String)] = []) -> EmulatorRequest {
         EmulatorRequest(method: method, rawPath: path, rawQuery: query, headers: headers, body: [], remoteIP: ip, isHTTPS: https)
     }
-
-    func code(_ r: EmulatorResponse) -> String { r.headers.first { $0.0 == "x-ms-error-code" }?.1 ?? "" }
 
     func setUpShareWithFile() {
         #expect(core.handle(signed("PUT", "/acct/share1", "restype=share")).status == 201)

@@ -9,45 +9,21 @@ import TestSupport
 /// The service rules real clients do not all reach (Tests/Clients runs rclone and both Python SDKs): version
 /// echo and refusal, one-character names, rename's replace and type rules, properties that follow a rename,
 /// copy sources, Set File Properties' clearing, 416 on empty files, host-style addressing, the SAS time forms.
-@Suite struct EmulatorFidelityTests {
+@Suite struct EmulatorFidelityTests: EmulatorFixture {
     let dir = TempDir()
-    let key = SharedKey(account: "acct", key: Secret("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="))!
-    let core: EmulatorCore
+    let key = Fixture.key
     let now = Clock.unixSeconds()
+    let core: EmulatorCore
 
     init() {
-        let n = now
-        core = EmulatorCore(dataDir: dir.path, accounts: ["acct": [key]], now: { n })
+        core = Fixture.core(dir, now: now)
         _ = core.handle(signed("PUT", "/acct/shr", "restype=share"))
     }
-
-    func signed(_ method: String, _ path: String, _ query: String = "", headers: [(String, String)] = [], body: [UInt8] = [],
-                version: String? = FilesAPI.version, signPath: String? = nil) -> EmulatorRequest {
-        var h = headers + [("x-ms-date", CivilTime(unixSeconds: now).rfc1123)]
-        if let version { h.append(("x-ms-version", version)) }
-        if !body.isEmpty { h.append(("Content-Length", String(body.count))) }
-        h.append(("Authorization", key.authorization(method: method, path: signPath ?? path, query: query, headers: h)))
-        return EmulatorRequest(method: method, rawPath: path, rawQuery: query, headers: h, body: body, remoteIP: "127.0.0.1", isHTTPS: false)
-    }
-
-    func header(_ r: EmulatorResponse, _ name: String) -> String? { r.headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
-    func code(_ r: EmulatorResponse) -> String { header(r, "x-ms-error-code") ?? "" }
 
     func file(_ path: String, _ bytes: [UInt8], headers: [(String, String)] = []) {
         #expect(core.handle(signed("PUT", "/acct/shr/" + path, headers: [("x-ms-type", "file"), ("x-ms-content-length", String(bytes.count))] + headers)).status == 201)
         if !bytes.isEmpty {
             #expect(core.handle(signed("PUT", "/acct/shr/" + path, "comp=range", headers: [("x-ms-range", "bytes=0-\(bytes.count - 1)"), ("x-ms-write", "update")], body: bytes)).status == 201)
-        }
-    }
-
-    func read(_ r: EmulatorResponse) -> [UInt8] {
-        switch r.body {
-        case .bytes(let b): return b
-        case .descriptor(let fd, let offset, let length):
-            defer { close(fd) }
-            var buf = [UInt8](repeating: 0, count: Int(length))
-            _ = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
-            return buf
         }
     }
 

@@ -9,30 +9,13 @@ import TestSupport
 /// The emulator's own hardening: nothing a request names reaches outside the share's directory, symlinks are
 /// never followed, a "clear" range allocates nothing, the SAS version is checked, and a forwarded-protocol
 /// header does not turn plain HTTP into HTTPS.
-@Suite struct EmulatorSafetyTests {
+@Suite struct EmulatorSafetyTests: EmulatorFixture {
     let dir = TempDir()
-    let key = SharedKey(account: "acct", key: Secret("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="))!
-    let core: EmulatorCore
+    let key = Fixture.key
     let now = Clock.unixSeconds()
+    let core: EmulatorCore
 
-    init() {
-        let n = now
-        core = EmulatorCore(dataDir: dir.path, accounts: ["acct": [key]], now: { n })
-    }
-
-    func signed(_ method: String, _ path: String, _ query: String = "", headers: [(String, String)] = [], body: [UInt8] = []) -> EmulatorRequest {
-        var h = headers + [("x-ms-date", CivilTime(unixSeconds: now).rfc1123), ("x-ms-version", FilesAPI.version)]
-        if !body.isEmpty { h.append(("Content-Length", String(body.count))) }
-        h.append(("Authorization", key.authorization(method: method, path: path, query: query, headers: h)))
-        return EmulatorRequest(method: method, rawPath: path, rawQuery: query, headers: h, body: body, remoteIP: "127.0.0.1", isHTTPS: false)
-    }
-
-    func code(_ r: EmulatorResponse) -> String { r.headers.first { $0.0 == "x-ms-error-code" }?.1 ?? "" }
-
-    func bodyText(_ r: EmulatorResponse) -> String {
-        if case .bytes(let b) = r.body { return String(decoding: b, as: UTF8.self) }
-        return ""
-    }
+    init() { core = Fixture.core(dir, now: now) }
 
     @Test func symlinksInAShareAreNeverFollowed() throws {
         #expect(core.handle(signed("PUT", "/acct/share1", "restype=share")).status == 201)
