@@ -16,7 +16,7 @@ echo "samba reports open: $(/host/handles-hook pusacct "$SHARE" | tr '\t\n' ' ;'
 rc=0; $PUS deprovision dave --yes 2> /tmp/deprov.err || rc=$?
 cat /tmp/deprov.err
 check "deprovision with an open handle exits 1" [ "$rc" = 1 ]
-check "the message names the open handle" grep -q "open handle(s) (/keep.txt" /tmp/deprov.err
+check "the message names the open handle and the client it came from" grep -q "open handle(s) (/keep.txt from 127.0.0.1" /tmp/deprov.err
 check "the share is still there" [ -f "/srv/emulator/pusacct/$SHARE/keep.txt" ]
 exec 3<&-
 umount /mnt/nodeb
