@@ -305,9 +305,13 @@ extension EmulatorCore {
         for h in ItemProps.contentHeaders where h.response != "Content-Type" {
             if let v = p[keyPath: h.key] { headers.append((h.response, v)) }
         }
-        if let c = p.copy {
-            headers += [("x-ms-copy-id", c.id), ("x-ms-copy-status", c.status), ("x-ms-copy-source", c.source),
-                        ("x-ms-copy-progress", c.progress), ("x-ms-copy-completion-time", CivilTime(unixSeconds: c.completionTime).rfc1123)]
+        if let c = p.copy?.at(now(), size: size) {
+            headers += [("x-ms-copy-id", c.id), ("x-ms-copy-status", c.status), ("x-ms-copy-source", c.source), ("x-ms-copy-progress", c.progress)]
+            if c.status == "pending" {
+                headers.append(("x-ms-copy-status-description", "pending (azfiles-emulator --copy-pending)"))
+            } else {
+                headers.append(("x-ms-copy-completion-time", CivilTime(unixSeconds: c.completionTime).rfc1123))
+            }
         }
         // A SAS's response-header overrides replace the stored values (the signature covered them).
         if r.query["sig"] != nil {
@@ -533,24 +537,40 @@ extension EmulatorCore {
             p.attributes = (p.attributes.map { $0 + "|" } ?? "") + "Archive"
         }
         let copyID = UUID().uuidString.lowercased()
-        p.copy = ItemProps.CopyState(id: copyID, status: "success", source: Redaction.redact(sourceURL), progress: "\(total)/\(total)", completionTime: now())
+        let pending = settings.copyPendingSeconds
+        p.copy = ItemProps.CopyState(id: copyID, status: pending == nil ? "success" : "pending", source: Redaction.redact(sourceURL),
+                                     progress: pending == nil ? "\(total)/\(total)" : "0/\(total)", completionTime: now(),
+                                     completesAt: pending.map { now() + $0 })
         touched(&p)
         var st = stat()
         fstat(dfd, &st)
         do { try s.saveProps(p, st) } catch { return .error(500, "InternalError", "storage: \(error)") }
-        return EmulatorResponse(status: 202, headers: versionHeaders(st, p) + [("x-ms-copy-id", copyID), ("x-ms-copy-status", "success")])
+        return EmulatorResponse(status: 202, headers: versionHeaders(st, p) + [("x-ms-copy-id", copyID), ("x-ms-copy-status", p.copy!.status)])
     }
 
-    /// Abort Copy File: copies finish before Copy File answers, so there is never one pending.
+    /// Abort Copy File: a pending copy (`--copy-pending`) is aborted, leaving the destination empty with its
+    /// metadata; otherwise copies finish before Copy File answers and there is none to abort.
     func abortCopy(_ s: ShareStore, path: String, _ r: EmulatorRequest) -> EmulatorResponse {
         guard s.exists else { return Self.shareNotFound }
         guard r.header("x-ms-copy-action")?.lowercased() == "abort" else {
             return .error(400, "MissingRequiredHeader", "x-ms-copy-action: abort is required.", extra: [("HeaderName", "x-ms-copy-action")])
         }
         guard let it = item(s, path), !it.isDirectory else { return Self.notFound }
-        guard let c = s.props(it.st).copy, c.id == r.query["copyid"] else {
+        var p = s.props(it.st)
+        guard let c = p.copy?.at(now(), size: Int64(it.st.st_size)), c.id == r.query["copyid"] else {
             return .error(409, "NoPendingCopyOperation", "There is currently no pending copy operation.")
         }
-        return .error(409, "NoPendingCopyOperation", "There is currently no pending copy operation (copy \(c.id) is \(c.status)).")
+        guard c.status == "pending" else {
+            return .error(409, "NoPendingCopyOperation", "There is currently no pending copy operation (copy \(c.id) is \(c.status)).")
+        }
+        guard let fd = try? s.open(path, O_WRONLY) else { return Self.notFound }
+        defer { close(fd) }
+        guard ftruncate(fd, 0) == 0 else { return .error(500, "InternalError", "ftruncate failed: errno \(errno)") }
+        p.copy = ItemProps.CopyState(id: c.id, status: "aborted", source: c.source, progress: "0/0", completionTime: now(), completesAt: nil)
+        touched(&p)
+        var st = stat()
+        fstat(fd, &st)
+        do { try s.saveProps(p, st) } catch { return .error(500, "InternalError", "storage: \(error)") }
+        return EmulatorResponse(status: 204)
     }
 }

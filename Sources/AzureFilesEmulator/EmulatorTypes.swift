@@ -118,10 +118,14 @@ public struct EmulatorSettings: Sendable {
     public var softDeleteDays: Int?
     /// The open SMB handles of a share (List Handles): the end-to-end test asks samba, tests inject them.
     public var handles: (@Sendable (_ account: String, _ share: String) -> [OpenHandle])?
+    /// Copy File answers `pending` and the copy stays pending for this many seconds (then `success`), so
+    /// clients can test their polling and Abort Copy File. nil: copies finish before the answer.
+    public var copyPendingSeconds: Int?
 
-    public init(softDeleteDays: Int? = nil, handles: (@Sendable (String, String) -> [OpenHandle])? = nil) {
+    public init(softDeleteDays: Int? = nil, handles: (@Sendable (String, String) -> [OpenHandle])? = nil, copyPendingSeconds: Int? = nil) {
         self.softDeleteDays = softDeleteDays
         self.handles = handles
+        self.copyPendingSeconds = copyPendingSeconds
     }
 }
 

@@ -32,6 +32,15 @@ struct ItemProps: Codable, Equatable {
         var source: String
         var progress: String
         var completionTime: Int
+        /// A pending copy (the emulator's `--copy-pending`) completes at this time; nil once final.
+        var completesAt: Int?
+
+        /// The state as of `now`: a pending copy whose time has come reads as a success.
+        func at(_ now: Int, size: Int64) -> CopyState {
+            guard let t = completesAt, status == "pending" else { return self }
+            if now < t { return CopyState(id: id, status: "pending", source: source, progress: "0/\(size)", completionTime: completionTime, completesAt: t) }
+            return CopyState(id: id, status: "success", source: source, progress: "\(size)/\(size)", completionTime: t, completesAt: nil)
+        }
     }
 
     /// The content headers as the request names them (`x-ms-content-type`...) and as responses name them.

@@ -45,6 +45,9 @@ struct AzFilesEmulator: AsyncParsableCommand {
     @Option(help: "List Handles asks this executable (arguments ACCOUNT SHARE) for the share's open SMB handles: one per line, PATH<TAB>CLIENT_IP<TAB>CLIENT_NAME.")
     var handlesHook: String?
 
+    @Option(help: "Copy File answers pending, and the copy stays pending for SECONDS (then success): for testing a client's polling and Abort Copy File. By default copies finish before the answer.")
+    var copyPending: Int?
+
     func run() async throws {
         var entries = account
         if let accountsFile {
@@ -69,6 +72,7 @@ struct AzFilesEmulator: AsyncParsableCommand {
         let host = String(listen[..<colon])
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         if let d = softDeleteDays, !(1...365).contains(d) { throw ValidationError("--soft-delete-days takes 1 to 365") }
+        if let c = copyPending, !(0...86_400).contains(c) { throw ValidationError("--copy-pending takes 0 to 86400 seconds") }
         let handles = handlesHook.map { exe in
             { @Sendable (account: String, share: String) -> [OpenHandle] in
                 let p = Process()
@@ -91,7 +95,7 @@ struct AzFilesEmulator: AsyncParsableCommand {
                 try? p.run()
                 p.waitUntilExit()
             }
-        }, settings: EmulatorSettings(softDeleteDays: softDeleteDays, handles: handles))
+        }, settings: EmulatorSettings(softDeleteDays: softDeleteDays, handles: handles, copyPendingSeconds: copyPending))
         let app = EmulatorServer.application(core: core, host: host, port: port, treatHTTPAsHTTPS: treatHttpAsHttps, log: log) { p in
             FileHandle.standardOutput.write(Data("listening on http://\(host):\(p)\n".utf8))
         }

@@ -108,6 +108,39 @@ import TestSupport
         #expect(abort.status == 409 && code(abort) == "NoPendingCopyOperation")
     }
 
+    @Test func aPendingCopyCanBePolledAndAborted() throws {
+        final class TestClock: @unchecked Sendable {
+            private let lock = NSLock()
+            private var t: Int
+            init(_ t: Int) { self.t = t }
+            var value: Int { lock.withLock { t } }
+            func advance(_ s: Int) { lock.withLock { t += s } }
+        }
+        let clock = TestClock(now)
+        let pendingDir = TempDir()
+        let slow = EmulatorCore(dataDir: pendingDir.path, accounts: ["acct": [key]], now: { clock.value },
+                                settings: EmulatorSettings(copyPendingSeconds: 30))
+        #expect(slow.handle(signed("PUT", "/acct/shr", "restype=share")).status == 201)
+        #expect(slow.handle(signed("PUT", "/acct/shr/src", headers: [("x-ms-type", "file"), ("x-ms-content-length", "3")])).status == 201)
+        for dst in ["one", "two"] {
+            let r = slow.handle(signed("PUT", "/acct/shr/" + dst, headers: [("x-ms-copy-source", "/shr/src"), ("x-ms-meta-k", "v")]))
+            #expect(r.status == 202 && header(r, "x-ms-copy-status") == "pending")
+        }
+        var h = slow.handle(signed("HEAD", "/acct/shr/one"))
+        #expect(header(h, "x-ms-copy-status") == "pending" && header(h, "x-ms-copy-progress") == "0/3")
+        let id = try #require(header(h, "x-ms-copy-id"))
+        let wrong = slow.handle(signed("PUT", "/acct/shr/one", "copyid=nope&comp=copy", headers: [("x-ms-copy-action", "abort")]))
+        #expect(wrong.status == 409)
+        #expect(slow.handle(signed("PUT", "/acct/shr/one", "copyid=\(id)&comp=copy", headers: [("x-ms-copy-action", "abort")])).status == 204)
+        h = slow.handle(signed("HEAD", "/acct/shr/one"))
+        #expect(header(h, "x-ms-copy-status") == "aborted" && header(h, "Content-Length") == "0" && header(h, "x-ms-meta-k") == "v",
+                "an aborted copy leaves an empty file with its metadata")
+        clock.advance(31)
+        h = slow.handle(signed("HEAD", "/acct/shr/two"))
+        #expect(header(h, "x-ms-copy-status") == "success" && header(h, "x-ms-copy-progress") == "3/3")
+        #expect(header(h, "x-ms-copy-completion-time") != nil)
+    }
+
     @Test func rangesOfEmptyFilesAndPastTheEndAre416() {
         file("empty", [])
         for range in ["bytes=0-", "bytes=0-0", "bytes=0-10"] {
