@@ -395,9 +395,10 @@ extension EmulatorCore {
 
     // MARK: rename and copy
 
-    /// The share-relative path a rename or copy source URL names, in `account`: a full URL (scheme, host and any
-    /// query ignored) or a bare `/share/path`, path-style (`/account/share/path`) or host-style.
-    func sourcePath(_ url: String, account: String) -> (share: String, path: String)? {
+    /// The share and share-relative path a rename or copy source URL names, in `account`: a full URL (scheme,
+    /// host and any query ignored) or a bare path; `/account/share/path` when the request itself came
+    /// path-style, `/share/path` when it came host-style.
+    func sourcePath(_ url: String, account: String, _ r: EmulatorRequest) -> (share: String, path: String)? {
         var rest = Substring(url)
         if let scheme = rest.range(of: "://") {
             rest = rest[scheme.upperBound...]
@@ -406,10 +407,8 @@ extension EmulatorCore {
         }
         if let q = rest.firstIndex(of: "?") { rest = rest[..<q] }
         var segments = rest.split(separator: "/").map { PercentEncoding.decode(String($0)) }
-        if segments.count > 1, segments[0] == account, accounts[account] != nil,
-           !ShareStore(root: dataDir, account: account, share: segments[0]).exists {
-            segments.removeFirst()
-        }
+        let pathStyle = r.rawPath.split(separator: "/").first.map(String.init) == account
+        if pathStyle, segments.count > 1, segments[0] == account { segments.removeFirst() }
         guard let share = segments.first, ShareName.isValid(share) else { return nil }
         let path = segments.dropFirst().joined(separator: "/")
         guard FilePathRules.problem(with: path) == nil else { return nil }
@@ -425,8 +424,8 @@ extension EmulatorCore {
             return .error(400, "MissingRequiredHeader", "An HTTP header that's mandatory for this request is not specified.",
                           extra: [("HeaderName", "x-ms-file-rename-source")])
         }
-        guard let (srcShare, srcPath) = sourcePath(sourceURL, account: account), !srcPath.isEmpty else {
-            return Self.badHeader("x-ms-file-rename-source", sourceURL)
+        guard let (srcShare, srcPath) = sourcePath(sourceURL, account: account, r), !srcPath.isEmpty else {
+            return Self.badHeader("x-ms-file-rename-source", Redaction.redact(sourceURL))
         }
         guard srcShare == s.share else {
             return .error(400, "InvalidInput", "The source and the destination of a rename must be in the same share.")
@@ -477,7 +476,7 @@ extension EmulatorCore {
     func copyFile(_ s: ShareStore, path: String, account: String, _ r: EmulatorRequest) -> EmulatorResponse {
         guard s.exists else { return Self.shareNotFound }
         let sourceURL = r.header("x-ms-copy-source") ?? ""
-        guard let (srcShare, srcPath) = sourcePath(sourceURL, account: account), !srcPath.isEmpty else {
+        guard let (srcShare, srcPath) = sourcePath(sourceURL, account: account, r), !srcPath.isEmpty else {
             return .error(400, "InvalidHeaderValue", "x-ms-copy-source must be the URL of a file in this account.",
                           extra: [("HeaderName", "x-ms-copy-source"), ("HeaderValue", Redaction.redact(sourceURL))])
         }

@@ -104,6 +104,11 @@ import TestSupport
         let missing = core.handle(signed("PUT", "/acct/shr/dst2", headers: [("x-ms-copy-source", "http://h/acct/shr/nope")]))
         #expect(missing.status == 404 && code(missing) == "CannotVerifyCopySource")
         #expect(core.handle(signed("HEAD", "/acct/shr/dst2")).status == 404, "a failed copy creates nothing")
+        // A share named like the account: a path-style source keeps its account segment apart from the share.
+        #expect(core.handle(signed("PUT", "/acct/acct", "restype=share")).status == 201)
+        #expect(core.handle(signed("PUT", "/acct/acct/f", headers: [("x-ms-type", "file"), ("x-ms-content-length", "2")])).status == 201)
+        #expect(core.handle(signed("PUT", "/acct/shr/fromacct", headers: [("x-ms-copy-source", "http://h/acct/acct/f")])).status == 202)
+        #expect(header(core.handle(signed("HEAD", "/acct/shr/fromacct")), "Content-Length") == "2")
         let abort = core.handle(signed("PUT", "/acct/shr/dst", "copyid=\(header(r, "x-ms-copy-id")!)&comp=copy", headers: [("x-ms-copy-action", "abort")]))
         #expect(abort.status == 409 && code(abort) == "NoPendingCopyOperation")
     }
