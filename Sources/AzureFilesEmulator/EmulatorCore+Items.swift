@@ -112,9 +112,8 @@ extension EmulatorCore {
         var st = stat()
         fstat(fd, &st)
         do { try s.saveProps(p, st) } catch { return .error(500, "InternalError", "storage: \(error)") }
-        let now = Item(st: st, parent: it.parent)
         return EmulatorResponse(status: 200, headers: versionHeaders(st, p) + [("x-ms-request-server-encrypted", "true")]
-                                + smbHeaders(now.st, p, parent: now.parent))
+                                + smbHeaders(st, p, parent: it.parent))
     }
 
     /// Set File/Directory Metadata: the whole set replaced (none sent: cleared).
