@@ -54,31 +54,11 @@ public struct JSONParser {
     }
 
     /// Consumes `{`.
-    public mutating func beginObject() throws {
-        skipWS()
-        guard i < b.count, b[i] == UInt8(ascii: "{") else { throw fail("expected an object") }
-        depth += 1
-        guard depth <= maxDepth else { throw fail("nested too deeply") }
-        i += 1
-        first = true
-    }
+    public mutating func beginObject() throws { try begin(UInt8(ascii: "{"), "expected an object") }
 
     /// The next key of the current object, its `:` consumed; nil at `}` (consumed).
     public mutating func nextKey() throws -> String? {
-        skipWS()
-        guard i < b.count else { throw fail("unexpected end") }
-        if b[i] == UInt8(ascii: "}") {
-            i += 1
-            depth -= 1
-            first = false
-            return nil
-        }
-        if !first {
-            guard b[i] == UInt8(ascii: ",") else { throw fail("expected ',' or '}'") }
-            i += 1
-            skipWS()
-        }
-        first = false
+        guard try another(closer: UInt8(ascii: "}"), "expected ',' or '}'") else { return nil }
         guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a key") }
         let k = try string()
         skipWS()
@@ -89,27 +69,36 @@ public struct JSONParser {
     }
 
     /// Consumes `[`.
-    public mutating func beginArray() throws {
+    public mutating func beginArray() throws { try begin(UInt8(ascii: "["), "expected an array") }
+
+    /// True when another element follows (positioned at it); false at `]` (consumed).
+    public mutating func nextElement() throws -> Bool { try another(closer: UInt8(ascii: "]"), "expected ',' or ']'") }
+
+    /// Consumes the opening bracket of an object or array, one level deeper.
+    @inline(__always)
+    mutating func begin(_ opener: UInt8, _ what: String) throws {
         skipWS()
-        guard i < b.count, b[i] == UInt8(ascii: "[") else { throw fail("expected an array") }
+        guard i < b.count, b[i] == opener else { throw fail(what) }
         depth += 1
         guard depth <= maxDepth else { throw fail("nested too deeply") }
         i += 1
         first = true
     }
 
-    /// True when another element follows (positioned at it); false at `]` (consumed).
-    public mutating func nextElement() throws -> Bool {
+    /// Within an object or array: false at its closing bracket (consumed, one level up); otherwise true,
+    /// positioned at the next member with the separating `,` consumed.
+    @inline(__always)
+    mutating func another(closer: UInt8, _ expected: String) throws -> Bool {
         skipWS()
         guard i < b.count else { throw fail("unexpected end") }
-        if b[i] == UInt8(ascii: "]") {
+        if b[i] == closer {
             i += 1
             depth -= 1
             first = false
             return false
         }
         if !first {
-            guard b[i] == UInt8(ascii: ",") else { throw fail("expected ',' or ']'") }
+            guard b[i] == UInt8(ascii: ",") else { throw fail(expected) }
             i += 1
             skipWS()
         }
