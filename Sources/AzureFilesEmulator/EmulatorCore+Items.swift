@@ -63,14 +63,20 @@ extension EmulatorCore {
         p.metadata = meta
         p.creationTime = SMBTime.format(unixSeconds: now())
         configure(&p)
+        return store(s, p, fd: fd, parent: item(s, path)?.parent, r, status: status)
+    }
+
+    /// Applies the request's SMB property headers to `p`, stores it for the item open as `fd` and answers
+    /// `status` with the item's version and SMB headers (create, set properties, rename).
+    func store(_ s: ShareStore, _ props: ItemProps, fd: Int32, parent: stat?, _ r: EmulatorRequest, status: Int) -> EmulatorResponse {
+        var p = props
         if let bad = applySMBHeaders(r, to: &p, fd: fd) { return bad }
         touched(&p)
         var st = stat()
         fstat(fd, &st)
         do { try s.saveProps(p, st) } catch { return .error(500, "InternalError", "storage: \(error)") }
-        guard let it = item(s, path) else { return Self.notFound }
-        return EmulatorResponse(status: status, headers: versionHeaders(it.st, p) + [("x-ms-request-server-encrypted", "true")]
-                                + smbHeaders(it.st, p, parent: it.parent))
+        return EmulatorResponse(status: status, headers: versionHeaders(st, p) + [("x-ms-request-server-encrypted", "true")]
+                                + smbHeaders(st, p, parent: parent))
     }
 
     func directoryProperties(_ s: ShareStore, path: String) -> EmulatorResponse {
@@ -107,13 +113,7 @@ extension EmulatorCore {
             }
             for h in ItemProps.contentHeaders { p[keyPath: h.key] = r.header(h.request) }
         }
-        if let bad = applySMBHeaders(r, to: &p, fd: fd) { return bad }
-        touched(&p)
-        var st = stat()
-        fstat(fd, &st)
-        do { try s.saveProps(p, st) } catch { return .error(500, "InternalError", "storage: \(error)") }
-        return EmulatorResponse(status: 200, headers: versionHeaders(st, p) + [("x-ms-request-server-encrypted", "true")]
-                                + smbHeaders(st, p, parent: it.parent))
+        return store(s, p, fd: fd, parent: it.parent, r, status: 200)
     }
 
     /// Set File/Directory Metadata: the whole set replaced (none sent: cleared).
@@ -462,13 +462,7 @@ extension EmulatorCore {
         var p = s.props(it.st)
         if r.headers.contains(where: { $0.0.lowercased().hasPrefix("x-ms-meta-") }) { p.metadata = meta }
         if !it.isDirectory, let ct = r.header("x-ms-content-type") { p.contentType = ct }
-        if let bad = applySMBHeaders(r, to: &p, fd: fd) { return bad }
-        touched(&p)
-        var st = stat()
-        fstat(fd, &st)
-        do { try s.saveProps(p, st) } catch { return .error(500, "InternalError", "storage: \(error)") }
-        return EmulatorResponse(status: 200, headers: versionHeaders(st, p) + [("x-ms-request-server-encrypted", "true")]
-                                + smbHeaders(st, p, parent: it.parent))
+        return store(s, p, fd: fd, parent: it.parent, r, status: 200)
     }
 
     /// Copy File from a file of the same account, completed before the answer (`x-ms-copy-status: success`).
