@@ -113,33 +113,35 @@ boot() {  # $1: console log, $2: "bpo" for the backports kernel
   if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then echo "e2e: guest killed after the ${limit} s limit"; tail -20 "$1"; return 1; fi
   return 0
 }
+# One boot over the scenarios in $share/scenarios: $1 console log, $2 the boot's name in messages and timings
+# (empty for the first), $3 "bpo" for the backports kernel.
+phase() {
+  boot "$1" "${3:-}" || status=1
+  cat "$share/out/scenarios.log" 2>/dev/null || { echo "e2e: no scenario output${2:+ in the $2}; console:"; tail -40 "$1"; }
+  [ "$(cat "$share/out/status" 2>/dev/null || echo 1)" = 0 ] || status=1
+  timings="${timings:+$timings; }${2:+$2: }$(cat "$share/out/timings" 2>/dev/null)"
+}
+# Puts the scenarios of $share/$1 in place of the last boot's.
+stage() {
+  rm -f "$share"/scenarios/*.sh "$share/out/status" "$share/out/scenarios.log" "$share/phase2"
+  mv "$share/$1"/*.sh "$share/scenarios/"
+}
 t2=$(now)
 status=0
 timings=""
 if ls "$share"/scenarios/*.sh >/dev/null 2>&1; then
-  boot "$share/console.log" || status=1
-  cat "$share/out/scenarios.log" 2>/dev/null || { echo "e2e: no scenario output; console:"; tail -40 "$share/console.log"; }
-  [ "$(cat "$share/out/status" 2>/dev/null || echo 1)" = 0 ] || status=1
-  timings="$(cat "$share/out/timings" 2>/dev/null)"
+  phase "$share/console.log" ""
 fi
 if ls "$share"/reboot/*.sh >/dev/null 2>&1; then
   echo "=== reboot: a second boot of the pristine image runs the second halves"
-  rm -f "$share"/scenarios/*.sh "$share/out/status" "$share/out/scenarios.log"
-  mv "$share"/reboot/*.sh "$share/scenarios/"
+  stage reboot
   touch "$share/phase2"
-  boot "$share/console2.log" || status=1
-  cat "$share/out/scenarios.log" 2>/dev/null || { echo "e2e: no scenario output in the second boot; console:"; tail -40 "$share/console2.log"; }
-  [ "$(cat "$share/out/status" 2>/dev/null || echo 1)" = 0 ] || status=1
-  timings="$timings; second boot: $(cat "$share/out/timings" 2>/dev/null)"
+  phase "$share/console2.log" "second boot"
 fi
 if ls "$share"/bpo/*.sh >/dev/null 2>&1; then
   echo "=== backports kernel: a boot on bookworm-backports' kernel runs the *.bpo.sh scenarios"
-  rm -f "$share"/scenarios/*.sh "$share/out/status" "$share/out/scenarios.log" "$share/phase2"
-  mv "$share"/bpo/*.sh "$share/scenarios/"
-  boot "$share/console3.log" bpo || status=1
-  cat "$share/out/scenarios.log" 2>/dev/null || { echo "e2e: no scenario output in the backports boot; console:"; tail -40 "$share/console3.log"; }
-  [ "$(cat "$share/out/status" 2>/dev/null || echo 1)" = 0 ] || status=1
-  timings="$timings; backports boot: $(cat "$share/out/timings" 2>/dev/null)"
+  stage bpo
+  phase "$share/console3.log" "backports boot" bpo
 fi
 guest_time=$(elapsed "$t2")
 echo "e2e timings: image ${image_time} s (cached when ~0), binaries ${build_time} s, boots+scenarios ${guest_time} s; $timings"
