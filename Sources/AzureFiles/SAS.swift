@@ -239,15 +239,22 @@ public struct CivilTime: Sendable {
         return "\(days[weekday]), \(SAS.pad(day)) \(months[month - 1]) \(SAS.pad(year, 4)) \(SAS.pad(hour)):\(SAS.pad(minute)):\(SAS.pad(second)) GMT"
     }
 
-    /// Parses an RFC 1123 date back to Unix seconds (nil when malformed).
+    /// Parses an RFC 1123 date back to Unix seconds (nil when malformed). Every field is bounded (a day of one or
+    /// two digits up to 31, a four-digit year, two-digit hours < 24, minutes < 60, seconds < 61), so a date from
+    /// a request or a response can never overflow the arithmetic.
     public static func parseRFC1123(_ text: String) -> Int? {
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func number(_ s: Substring, digits: ClosedRange<Int>, max: Int) -> Int? {
+            guard digits.contains(s.utf8.count), s.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let v = Int(s), v <= max else { return nil }
+            return v
+        }
         let parts = text.split(separator: " ")
-        guard parts.count == 6, parts[5] == "GMT", let d = Int(parts[1]), let m = months.firstIndex(of: String(parts[2])),
-              let y = Int(parts[3]) else { return nil }
-        let hms = parts[4].split(separator: ":").compactMap { Int($0) }
-        guard hms.count == 3 else { return nil }
-        return unixSeconds(year: y, month: m + 1, day: d) + hms[0] * 3600 + hms[1] * 60 + hms[2]
+        guard parts.count == 6, parts[5] == "GMT", let m = months.firstIndex(of: String(parts[2])),
+              let d = number(parts[1], digits: 1...2, max: 31), d >= 1, let y = number(parts[3], digits: 4...4, max: 9999) else { return nil }
+        let hms = parts[4].split(separator: ":", omittingEmptySubsequences: false)
+        guard hms.count == 3, let h = number(hms[0], digits: 2...2, max: 23), let mi = number(hms[1], digits: 2...2, max: 59),
+              let s = number(hms[2], digits: 2...2, max: 60) else { return nil }
+        return unixSeconds(year: y, month: m + 1, day: d) + h * 3600 + mi * 60 + s
     }
 }
 

@@ -57,6 +57,13 @@ import Testing
         #expect(SAS.parseTimestamp("2026-12-01") == 1_796_083_200)
         #expect(SAS.parseTimestamp("2026-13-01") == nil)
         #expect(CivilTime(unixSeconds: 1_796_126_400).rfc1123 == "Tue, 01 Dec 2026 12:00:00 GMT")
+        #expect(CivilTime.parseRFC1123("Tue, 01 Dec 2026 12:00:00 GMT") == 1_796_126_400)
+        // Found by the SAS fuzz target: a year or time field of many digits overflowed (and trapped) the arithmetic.
+        for bad in ["Tue, 01 Dec 177777777777777777 12:00:00 GMT", "Tue, 01 Dec 2026 999999999999999999:00:00 GMT",
+                    "Tue, 01 Dec 2026 12:00:-1 GMT", "Tue, 99 Dec 2026 12:00:00 GMT", "Tue, 01 Dec 2026 24:00:00 GMT",
+                    "Tue, 01 Dec +2026 12:00:00 GMT", "Tue, 01 Dec 2026 12::00 GMT", "Tue, 0 Dec 2026 12:00:00 GMT"] {
+            #expect(CivilTime.parseRFC1123(bad) == nil, "\(bad)")
+        }
         #expect(SAS.canonicalPermissions("lr", for: .share("s")) == "rl")
         #expect(SAS.canonicalPermissions("dwcr", for: .file(share: "s", path: "p")) == "rcwd")
         #expect(SAS.canonicalPermissions("l", for: .file(share: "s", path: "p")) == nil)

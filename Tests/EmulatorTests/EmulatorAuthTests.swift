@@ -32,6 +32,18 @@ import TestSupport
         #expect(core.handle(signed("GET", "/acct/share1", "restype=share")).status == 200)
     }
 
+    /// A date of many digits from a client used to overflow the emulator's date arithmetic and kill it.
+    @Test func anOutOfRangeDateIsRefusedNotATrap() {
+        setUpShareWithFile()
+        for date in ["Tue, 01 Dec 177777777777777777 12:00:00 GMT", "Tue, 01 Dec 2026 99999999999999999:00:00 GMT"] {
+            let r = EmulatorRequest(method: "GET", rawPath: "/acct/share1", rawQuery: "restype=share",
+                                    headers: [("x-ms-date", date), ("x-ms-version", FilesAPI.version), ("Authorization", "SharedKey acct:AAAA")],
+                                    body: [], remoteIP: "127.0.0.1", isHTTPS: false)
+            let response = core.handle(r)
+            #expect(response.status == 403 && bodyText(response).contains("x-ms-date is missing or malformed"), "\(date)")
+        }
+    }
+
     @Test func accountSASResourceTypesAndServices() {
         setUpShareWithFile()
         func token(_ srt: String, _ sp: String, ss: String = "f") -> String {
