@@ -55,12 +55,12 @@ let package = Package(
         .systemLibrary(name: "CFuzz"),
         .executableTarget(name: "pus-fuzz", dependencies: ["PusMountCLI", "Orchestrator", "Mounting", "Ledger", "AzureFiles", "SystemSupport", "TOML", "CFuzz"]),
 
-        .target(name: "AzureFilesEmulator", dependencies: [
-            "AzureFiles", "SystemSupport",
-            .product(name: "Hummingbird", package: "hummingbird"),
-        ]),
+        // The emulator's core (every operation, auth, storage) has no HTTP framework, so tests and the fuzz
+        // target drive it directly; the executable puts it on Hummingbird.
+        .target(name: "AzureFilesEmulator", dependencies: ["AzureFiles", "SystemSupport"]),
         .executableTarget(name: "azfiles-emulator", dependencies: [
-            "AzureFilesEmulator",
+            "AzureFilesEmulator", "AzureFiles", "SystemSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -1,3 +1,4 @@
+import AzureFilesEmulator
 import Foundation
 import Hummingbird
 import HTTPTypes
@@ -6,7 +7,7 @@ import NIOCore
 import SystemSupport
 
 /// Per-request context carrying the peer address (SAS `sip` checks).
-public struct EmulatorContext: RequestContext {
+struct EmulatorContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     let remoteIP: String
 
@@ -18,7 +19,7 @@ public struct EmulatorContext: RequestContext {
 
 /// The HTTP face of ``EmulatorCore`` on Hummingbird: raw path and query in, status, headers and a
 /// (streamed) body out.
-public struct EmulatorResponder: HTTPResponder {
+struct EmulatorResponder: HTTPResponder {
     public typealias Context = EmulatorContext
     let core: EmulatorCore
     let treatHTTPAsHTTPS: Bool
@@ -96,7 +97,7 @@ public struct EmulatorResponder: HTTPResponder {
 }
 
 /// Builds the Hummingbird application serving ``EmulatorCore`` on `host:port`.
-public enum EmulatorServer {
+enum EmulatorServer {
     public static func application(core: EmulatorCore, host: String, port: Int, treatHTTPAsHTTPS: Bool, log: Bool,
                                    onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         var logger = Logger(label: "azfiles-emulator")
