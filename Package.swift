@@ -53,7 +53,8 @@ let package = Package(
         // Fuzz targets over every parser of untrusted bytes: libFuzzer with -sanitize=fuzzer -DLIBFUZZER
         // (scripts/fuzz.sh), otherwise a seeded replay-and-mutate driver.
         .systemLibrary(name: "CFuzz"),
-        .executableTarget(name: "pus-fuzz", dependencies: ["PusMountCLI", "Orchestrator", "Mounting", "Ledger", "AzureFiles", "SystemSupport", "TOML", "CFuzz"]),
+        .executableTarget(name: "pus-fuzz", dependencies: ["PusMountCLI", "Orchestrator", "Mounting", "Ledger", "AzureFiles", "AzureFilesEmulator",
+                                                           "SystemSupport", "TOML", "CFuzz"]),
 
         // The emulator's core (every operation, auth, storage) has no HTTP framework, so tests and the fuzz
         // target drive it directly; the executable puts it on Hummingbird.

@@ -165,7 +165,15 @@ extension EmulatorCore {
         }
         let q = r.query
         guard let maxResults = pageLength(q) else { return .error(400, "OutOfRangeQueryParameterValue", "maxresults must be positive.") }
-        let start = q["marker"].flatMap { Int($0) } ?? 0
+        // The marker is this emulator's own (an index into the handles): anything else a client sends is refused,
+        // never used to index (a negative one trapped).
+        var start = 0
+        if let m = q["marker"], !m.isEmpty {
+            guard let v = Int(m), v >= 0 else {
+                return .error(400, "InvalidQueryParameterValue", "The marker is not valid.", extra: [("QueryParameterName", "marker")])
+            }
+            start = v
+        }
         let page = all.dropFirst(start).prefix(maxResults)
         let next = start + page.count < all.count ? String(start + page.count) : ""
         var xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults><Entries>"

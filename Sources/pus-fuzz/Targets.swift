@@ -1,4 +1,7 @@
 import AzureFiles
+import AzureFilesEmulator
+import Foundation
+import Glibc
 import Ledger
 import Mounting
 import Orchestrator
@@ -10,7 +13,7 @@ import TOML
 /// trap, whatever the input; where it accepts, the result must survive a round trip.
 enum FuzzTargets {
     static let all: [String: @Sendable ([UInt8]) -> Void] = [
-        "xml": xml, "mountinfo": mountinfo, "config": config, "names": names, "sas": sas, "json": json, "ledger": ledger,
+        "xml": xml, "mountinfo": mountinfo, "config": config, "names": names, "sas": sas, "json": json, "ledger": ledger, "emulator": emulator,
     ]
 
     /// Error and listing bodies from an endpoint.
@@ -68,10 +71,91 @@ enum FuzzTargets {
         precondition((try? JSONParser.parse(v.serialized(pretty: true))) == v)
     }
 
+    /// The emulator's request handling, behind its HTTP server: any method, path, query, headers and body from a
+    /// client. Input: one flags byte, then up to 8 requests separated by a `---` line, each `METHOD PATH[?QUERY]`,
+    /// header lines `Name: value`, an empty line and the body. Flag bit 0 signs the requests with the account's
+    /// key as a client would (so they reach the operations, not only authentication), bit 1 picks a core whose
+    /// copies stay pending, bit 2 adds x-ms-version. Every input starts from an empty account. Never a trap or a
+    /// 5xx, and nothing written next to the data directory.
+    static func emulator(_ b: [UInt8]) {
+        guard let flags = b.first else { return }
+        let env = EmulatorFuzzEnvironment.shared
+        env.reset()
+        for chunk in String(decoding: b.dropFirst(), as: UTF8.self).split(separator: "\n---\n", omittingEmptySubsequences: false).prefix(8) {
+            emulatorRequest(String(chunk), flags: flags, env)
+        }
+    }
+
+    static func emulatorRequest(_ text: String, flags: UInt8, _ env: EmulatorFuzzEnvironment) {
+        let (head, body) = text.firstRange(of: "\n\n").map { (String(text[..<$0.lowerBound]), Array(text[$0.upperBound...].utf8)) } ?? (text, [])
+        var lines = head.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let first = lines.isEmpty ? "" : lines.removeFirst()
+        let space = first.firstIndex(of: " ") ?? first.endIndex
+        let method = String(first[..<space])
+        let target = space < first.endIndex ? String(first[first.index(after: space)...]) : "/"
+        let q = target.firstIndex(of: "?")
+        let path = String(target[..<(q ?? target.endIndex)]), query = q.map { String(target[target.index(after: $0)...]) } ?? ""
+        var headers: [(String, String)] = lines.compactMap { l in
+            guard let c = l.firstIndex(of: ":") else { return nil }
+            return (String(l[..<c]), String(l[l.index(after: c)...].drop { $0 == " " }))
+        }
+        if flags & 4 != 0 { headers.append(("x-ms-version", FilesAPI.version)) }
+        if flags & 1 != 0 {
+            headers.append(("x-ms-date", CivilTime(unixSeconds: env.now).rfc1123))
+            if !body.isEmpty { headers.append(("Content-Length", String(body.count))) }
+            headers.append(("Authorization", env.key.authorization(method: method, path: path, query: query, headers: headers)))
+        }
+        let r = EmulatorRequest(method: method, rawPath: path, rawQuery: query, headers: headers, body: body, remoteIP: "127.0.0.1", isHTTPS: true)
+        let out = (flags & 2 != 0 ? env.pendingCore : env.core).handle(r)
+        if case .descriptor(let fd, _, _) = out.body { close(fd) }
+        if env.verbose { print(EmulatorCore.operationName(r), method, path, query, "->", out.status, out.headers.first { $0.0 == "x-ms-error-code" }?.1 ?? "") }
+        precondition((200..<500).contains(out.status), "status \(out.status) for \(method) \(path)?\(query)")
+        precondition(env.onlyDataBesideIt(), "something was written next to the data directory by \(method) \(path)?\(query)")
+    }
+
     /// The ledger reader: whatever it accepts, it writes back and reads back equal.
     static func ledger(_ b: [UInt8]) {
         guard let l = try? JSONParser.read(b, maxDepth: 16, { try Ledger(reading: &$0) }) else { return }
         let again = try? JSONParser.read(LedgerStore.encode(l), maxDepth: 16, { try Ledger(reading: &$0) })
         precondition(again == l, "ledger round trip")
     }
+}
+
+/// One emulator data directory for the whole fuzzing run (under TMPDIR, which scripts/fuzz.sh removes), with
+/// soft delete on and open handles on every share so those operations are reached too.
+final class EmulatorFuzzEnvironment: Sendable {
+    static let shared = EmulatorFuzzEnvironment()
+    let key = SharedKey(account: "acct", key: Secret("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="))!
+    let now = 1_796_126_400
+    let parent: String
+    /// PUS_FUZZ_VERBOSE=1: one line per request (operation, status, error code), to see what a corpus reaches.
+    let verbose = getenv("PUS_FUZZ_VERBOSE") != nil
+    let core: EmulatorCore
+    let pendingCore: EmulatorCore
+
+    init() {
+        var template = Array(((getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp") + "/pus-fuzz-emulator.XXXXXX").utf8CString)
+        parent = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        let data = parent + "/data"
+        let handles: @Sendable (String, String) -> [OpenHandle] = { _, _ in
+            [OpenHandle(path: "d/f", clientIP: "10.0.0.1", clientName: "node1", openTime: 1_796_000_000),
+             OpenHandle(path: "f", clientIP: "10.0.0.2", clientName: "node2", openTime: 1_796_000_000)]
+        }
+        // Gone with the process (libFuzzer ends with exit()), wherever TMPDIR points.
+        atexit { try? FileManager.default.removeItem(atPath: EmulatorFuzzEnvironment.shared.parent) }
+        let fixed = now
+        core = EmulatorCore(dataDir: data, accounts: ["acct": [key]], pageSize: 3, now: { fixed },
+                            settings: EmulatorSettings(softDeleteDays: 7, handles: handles))
+        pendingCore = EmulatorCore(dataDir: data, accounts: ["acct": [key]], pageSize: 3, now: { fixed },
+                                   settings: EmulatorSettings(softDeleteDays: 7, handles: handles, copyPendingSeconds: 5))
+    }
+
+    /// Every input starts with an empty data directory (so a crash reproduces from its input alone).
+    func reset() {
+        try? FileManager.default.removeItem(atPath: parent + "/data")
+        mkdir(parent + "/data", 0o700)
+    }
+
+    /// The data directory is the only entry of its parent.
+    func onlyDataBesideIt() -> Bool { (try? Syscalls.directoryEntries(parent)) == ["data"] }
 }

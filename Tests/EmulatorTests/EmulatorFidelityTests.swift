@@ -192,4 +192,26 @@ import TestSupport
                                                    headers: [], body: [], remoteIP: "127.0.0.1", isHTTPS: true))
         #expect(tampered.status == 403)
     }
+
+    /// List Handles pages with the emulator's own marker; a marker it did not hand out is refused (a negative one
+    /// trapped the emulator: found by the emulator fuzz target).
+    @Test func listHandlesPagesAndRefusesAForeignMarker() {
+        let handles: @Sendable (String, String) -> [OpenHandle] = { _, _ in
+            (1...3).map { OpenHandle(path: "d/f\($0)", clientIP: "10.0.0.\($0)", clientName: "node\($0)", openTime: 1_796_000_000) }
+        }
+        let c = EmulatorCore(dataDir: dir.path, accounts: ["acct": [key]], now: { [now] in now }, settings: EmulatorSettings(handles: handles))
+        var marker = "", seen: [String] = []
+        repeat {
+            let r = c.handle(signed("GET", "/acct/shr", "comp=listhandles&maxresults=2" + (marker.isEmpty ? "" : "&marker=\(marker)"), headers: [("x-ms-recursive", "true")]))
+            #expect(r.status == 200)
+            let xml = XMLElement.parse(Array(bodyText(r).utf8))
+            seen += xml?.child("Entries")?.children.compactMap { $0.text(of: "ClientIp") } ?? []
+            marker = xml?.text(of: "NextMarker") ?? ""
+        } while !marker.isEmpty && seen.count < 10
+        #expect(seen == ["10.0.0.1", "10.0.0.2", "10.0.0.3"])
+        for bad in ["-1", "x", "99999999999999999999"] {
+            let r = c.handle(signed("GET", "/acct/shr", "comp=listhandles&marker=\(bad)"))
+            #expect(r.status == 400 && code(r) == "InvalidQueryParameterValue", "marker \(bad)")
+        }
+    }
 }
