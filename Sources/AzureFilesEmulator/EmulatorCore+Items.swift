@@ -13,22 +13,25 @@ extension EmulatorCore {
     /// A directory or regular file beneath the share: its stat and its parent's (nil at the share root).
     struct Item {
         var st: stat
+        /// Birth time (ns), where the file system records one: tells a properties record's object from a later
+        /// one with the same inode number.
+        var birth: Int?
         var parent: stat?
         var isDirectory: Bool { (st.st_mode & S_IFMT) == S_IFDIR }
     }
 
     func item(_ s: ShareStore, _ path: String) -> Item? {
-        func statOf(_ p: String) -> stat? {
+        func statOf(_ p: String) -> (stat, Int?)? {
             guard let fd = try? s.open(p, Syscalls.pathOnly) else { return nil }
             defer { close(fd) }
             var st = stat()
             guard fstat(fd, &st) == 0 else { return nil }
             let type = st.st_mode & S_IFMT
-            return type == S_IFDIR || type == S_IFREG ? st : nil
+            return type == S_IFDIR || type == S_IFREG ? (st, Syscalls.birthTime(fd)) : nil
         }
-        guard let st = statOf(path) else { return nil }
+        guard let (st, birth) = statOf(path) else { return nil }
         let parentPath = path.split(separator: "/").dropLast().joined(separator: "/")
-        return Item(st: st, parent: path.isEmpty ? nil : statOf(parentPath))
+        return Item(st: st, birth: birth, parent: path.isEmpty ? nil : statOf(parentPath)?.0)
     }
 
     /// Properties response headers of an item: version, metadata, SMB properties.
@@ -74,7 +77,7 @@ extension EmulatorCore {
         touched(&p)
         var st = stat()
         fstat(fd, &st)
-        do { try s.saveProps(p, st) } catch { return .error(500, "InternalError", "storage: \(error)") }
+        do { try s.saveProps(p, st, birth: Syscalls.birthTime(fd)) } catch { return .error(500, "InternalError", "storage: \(error)") }
         return EmulatorResponse(status: status, headers: versionHeaders(st, p) + [("x-ms-request-server-encrypted", "true")]
                                 + smbHeaders(st, p, parent: parent))
     }
@@ -82,7 +85,7 @@ extension EmulatorCore {
     func directoryProperties(_ s: ShareStore, path: String) -> EmulatorResponse {
         guard s.exists else { return Self.shareNotFound }
         guard let it = item(s, path), it.isDirectory else { return Self.notFound }
-        return EmulatorResponse(status: 200, headers: itemHeaders(it, s.props(it.st)))
+        return EmulatorResponse(status: 200, headers: itemHeaders(it, s.props(it.st, birth: it.birth)))
     }
 
     func deleteDirectory(_ s: ShareStore, path: String) -> EmulatorResponse {
@@ -105,7 +108,7 @@ extension EmulatorCore {
         guard let it = item(s, path), it.isDirectory == directory else { return Self.notFound }
         guard let fd = try? s.open(path, directory ? O_RDONLY | O_DIRECTORY : O_WRONLY) else { return Self.notFound }
         defer { close(fd) }
-        var p = s.props(it.st)
+        var p = s.props(it.st, birth: it.birth)
         if !directory {
             if let lenText = r.header("x-ms-content-length") {
                 guard let len = Int64(lenText), (0...Self.maxFileSize).contains(len) else { return Self.badHeader("x-ms-content-length", lenText) }
@@ -122,10 +125,10 @@ extension EmulatorCore {
         let (meta, bad) = metadata(from: r)
         if let bad { return bad }
         guard let it = item(s, path), it.isDirectory == directory else { return Self.notFound }
-        var p = s.props(it.st)
+        var p = s.props(it.st, birth: it.birth)
         p.metadata = meta
         touched(&p)
-        do { try s.saveProps(p, it.st) } catch { return .error(500, "InternalError", "storage: \(error)") }
+        do { try s.saveProps(p, it.st, birth: it.birth) } catch { return .error(500, "InternalError", "storage: \(error)") }
         return EmulatorResponse(status: 200, headers: versionHeaders(it.st, p) + [("x-ms-request-server-encrypted", "true")])
     }
 
@@ -133,7 +136,7 @@ extension EmulatorCore {
     func getItemMetadata(_ s: ShareStore, path: String, directory: Bool) -> EmulatorResponse {
         guard s.exists else { return Self.shareNotFound }
         guard let it = item(s, path), it.isDirectory == directory else { return Self.notFound }
-        let p = s.props(it.st)
+        let p = s.props(it.st, birth: it.birth)
         return EmulatorResponse(status: 200, headers: versionHeaders(it.st, p) + p.metadata.map { ("x-ms-meta-" + $0[0], $0[1]) })
     }
 
@@ -156,7 +159,8 @@ extension EmulatorCore {
                           extra: [("QueryParameterName", "include"), ("QueryParameterValue", i)])
         }
         // Names and kinds through the opened directory: no path is resolved again (nothing can be swapped in).
-        var entries: [(name: String, st: stat)] = []
+        let wantsProps = !include.isEmpty
+        var entries: [(name: String, st: stat, birth: Int?)] = []
         if let d = fdopendir(dfd) {
             defer { closedir(d) }
             while let e = readdir(d) {
@@ -165,7 +169,7 @@ extension EmulatorCore {
                 var st = stat()
                 guard fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
                 let type = st.st_mode & S_IFMT
-                if type == S_IFDIR || type == S_IFREG { entries.append((name, st)) }
+                if type == S_IFDIR || type == S_IFREG { entries.append((name, st, wantsProps ? Syscalls.birthTime(dirfd(d), name) : nil)) }
             }
         } else {
             close(dfd)
@@ -187,10 +191,9 @@ extension EmulatorCore {
         if let m = q["marker"] { xml += "<Marker>\(XMLElement.escape(m))</Marker>" }
         if q["maxresults"] != nil { xml += "<MaxResults>\(maxResults)</MaxResults>" }
         xml += "<DirectoryId>\(dirItem.st.st_ino)</DirectoryId><Entries>"
-        let wantsProps = !include.isEmpty
-        for (name, st) in page {
+        for (name, st, birth) in page {
             let isDir = (st.st_mode & S_IFMT) == S_IFDIR
-            let p = wantsProps ? s.props(st) : ItemProps()
+            let p = wantsProps ? s.props(st, birth: birth) : ItemProps()
             var props = isDir ? "" : "<Content-Length>\(st.st_size)</Content-Length>"
             if include.contains("timestamps") {
                 props += "<CreationTime>\(p.creationTime ?? SMBTime.format(st.st_mtim))</CreationTime><LastAccessTime>\(SMBTime.format(st.st_atim))</LastAccessTime>"
@@ -280,7 +283,7 @@ extension EmulatorCore {
         }
         var after = stat()
         fstat(fd, &after)
-        let p = s.props(after)
+        let p = s.props(after, birth: Syscalls.birthTime(fd))
         return EmulatorResponse(status: 201, headers: versionHeaders(after, p) + [("x-ms-request-server-encrypted", "true"),
                                                                                   ("x-ms-file-last-write-time", SMBTime.format(after.st_mtim))])
     }
@@ -296,7 +299,7 @@ extension EmulatorCore {
             close(fd)
             return Self.notFound
         }
-        let p = s.props(st)
+        let p = s.props(st, birth: Syscalls.birthTime(fd))
         let size = Int64(st.st_size)
         var headers = itemHeaders(Item(st: st, parent: it.parent), p)
         headers += [("x-ms-type", "File"), ("Content-Type", p.contentType ?? "application/octet-stream"),
@@ -379,7 +382,7 @@ extension EmulatorCore {
             at = end
         }
         xml += "</Ranges>"
-        let p = s.props(it.st)
+        let p = s.props(it.st, birth: it.birth)
         return EmulatorResponse(status: 200, headers: versionHeaders(it.st, p) + [("x-ms-content-length", String(size)), ("Content-Type", "application/xml")],
                                 body: .bytes(Array(xml.utf8)))
     }
@@ -442,7 +445,7 @@ extension EmulatorCore {
                 return .error(409, "ResourceAlreadyExists", "The specified resource already exists.")
             }
             guard replace else { return .error(409, "ResourceAlreadyExists", "The specified resource already exists.") }
-            if (s.props(dst.st).attributes ?? "").contains("ReadOnly") && !Self.flag(r, "x-ms-file-rename-ignore-readonly") {
+            if (s.props(dst.st, birth: dst.birth).attributes ?? "").contains("ReadOnly") && !Self.flag(r, "x-ms-file-rename-ignore-readonly") {
                 return .error(409, "ReadOnlyAttribute", "The specified resource is read-only and cannot be modified at this time.")
             }
             s.removeProps(dst.st)
@@ -459,7 +462,7 @@ extension EmulatorCore {
     func renamed(_ s: ShareStore, path: String, _ r: EmulatorRequest, metadata meta: [[String]]) -> EmulatorResponse {
         guard let it = item(s, path), let fd = try? s.open(path, it.isDirectory ? O_RDONLY | O_DIRECTORY : O_RDONLY) else { return Self.notFound }
         defer { close(fd) }
-        var p = s.props(it.st)
+        var p = s.props(it.st, birth: it.birth)
         if r.headers.contains(where: { $0.0.lowercased().hasPrefix("x-ms-meta-") }) { p.metadata = meta }
         if !it.isDirectory, let ct = r.header("x-ms-content-type") { p.contentType = ct }
         return store(s, p, fd: fd, parent: it.parent, r, status: 200)
@@ -489,7 +492,7 @@ extension EmulatorCore {
         if let badMeta { return badMeta }
         if let dst = item(s, path) {
             if dst.isDirectory { return .error(409, "ResourceTypeMismatch", "A directory of that name exists.") }
-            if (s.props(dst.st).attributes ?? "").contains("ReadOnly") && !Self.flag(r, "x-ms-file-copy-ignore-readonly") {
+            if (s.props(dst.st, birth: dst.birth).attributes ?? "").contains("ReadOnly") && !Self.flag(r, "x-ms-file-copy-ignore-readonly") {
                 return .error(409, "ReadOnlyAttribute", "The specified resource is read-only and cannot be modified at this time.")
             }
         }
@@ -513,7 +516,7 @@ extension EmulatorCore {
             }
             total += Int64(n)
         }
-        let sp = srcStore.props(src.st)
+        let sp = srcStore.props(src.st, birth: src.birth)
         var p = ItemProps()
         for h in ItemProps.contentHeaders { p[keyPath: h.key] = sp[keyPath: h.key] }
         p.metadata = r.headers.contains(where: { $0.0.lowercased().hasPrefix("x-ms-meta-") }) ? meta : sp.metadata
@@ -536,7 +539,7 @@ extension EmulatorCore {
         touched(&p)
         var st = stat()
         fstat(dfd, &st)
-        do { try s.saveProps(p, st) } catch { return .error(500, "InternalError", "storage: \(error)") }
+        do { try s.saveProps(p, st, birth: Syscalls.birthTime(dfd)) } catch { return .error(500, "InternalError", "storage: \(error)") }
         return EmulatorResponse(status: 202, headers: versionHeaders(st, p) + [("x-ms-copy-id", copyID), ("x-ms-copy-status", p.copy!.status)])
     }
 
@@ -548,7 +551,7 @@ extension EmulatorCore {
             return .error(400, "MissingRequiredHeader", "x-ms-copy-action: abort is required.", extra: [("HeaderName", "x-ms-copy-action")])
         }
         guard let it = item(s, path), !it.isDirectory else { return Self.notFound }
-        var p = s.props(it.st)
+        var p = s.props(it.st, birth: it.birth)
         guard let c = p.copy?.at(now(), size: Int64(it.st.st_size)), c.id == r.query["copyid"] else {
             return .error(409, "NoPendingCopyOperation", "There is currently no pending copy operation.")
         }
@@ -562,7 +565,7 @@ extension EmulatorCore {
         touched(&p)
         var st = stat()
         fstat(fd, &st)
-        do { try s.saveProps(p, st) } catch { return .error(500, "InternalError", "storage: \(error)") }
+        do { try s.saveProps(p, st, birth: Syscalls.birthTime(fd)) } catch { return .error(500, "InternalError", "storage: \(error)") }
         return EmulatorResponse(status: 204)
     }
 }

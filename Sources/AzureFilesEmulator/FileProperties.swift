@@ -6,8 +6,9 @@ import SystemSupport
 /// The REST-visible properties of a file or directory that the file system does not hold: content headers,
 /// SMB attributes, creation and change times, metadata and copy state (azure-files-protocol-2.md sections 1, 2,
 /// 4 and 5). Kept beside the share as `<account>/.emulator/props/<share>/<inode>.json`, so a rename (same inode)
-/// keeps them; a record whose inode now names another kind of object is ignored. The last write time is the
-/// file's own mtime, so writes over SMB show too.
+/// keeps them; a record whose inode now names another kind of object, or an object born at another time (the
+/// file was deleted over SMB and its inode number reused), is ignored. The last write time is the file's own
+/// mtime, so writes over SMB show too.
 struct ItemProps: Codable, Equatable {
     var contentType: String?
     var contentEncoding: String?
@@ -25,6 +26,8 @@ struct ItemProps: Codable, Equatable {
     /// Unix seconds of the last change of these properties (Last-Modified is the later of this and the ctime).
     var modified = 0
     var isDirectory = false
+    /// The birth time (ns) of the object the record was written for, where the file system records one.
+    var birth: Int?
 
     struct CopyState: Codable, Equatable {
         var id: String
@@ -99,11 +102,12 @@ extension ShareStore {
 
     func propsFile(_ ino: UInt64) -> String { "\(propsDir)/\(ino).json" }
 
-    /// The stored properties of the object whose stat is `st` (defaults when none are stored).
-    func props(_ st: stat) -> ItemProps {
+    /// The stored properties of the object whose stat is `st` and birth time `birth` (defaults when none are
+    /// stored, or the record was written for an earlier object with the same inode number).
+    func props(_ st: stat, birth: Int?) -> ItemProps {
         let isDir = (st.st_mode & S_IFMT) == S_IFDIR
         if let d = FileManager.default.contents(atPath: propsFile(UInt64(st.st_ino))),
-           let p = try? JSONDecoder().decode(ItemProps.self, from: d), p.isDirectory == isDir {
+           let p = try? JSONDecoder().decode(ItemProps.self, from: d), p.isDirectory == isDir, p.birth == nil || birth == nil || p.birth == birth {
             return p
         }
         var p = ItemProps()
@@ -111,9 +115,10 @@ extension ShareStore {
         return p
     }
 
-    func saveProps(_ p: ItemProps, _ st: stat) throws {
+    func saveProps(_ p: ItemProps, _ st: stat, birth: Int?) throws {
         var p = p
         p.isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
+        p.birth = birth
         try FileManager.default.createDirectory(atPath: propsDir, withIntermediateDirectories: true)
         let file = propsFile(UInt64(st.st_ino))
         let tmp = file + ".tmp"

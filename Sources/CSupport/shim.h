@@ -5,11 +5,13 @@
 // 2. posix_spawn_file_actions_addclosefrom_np and fallocate are GNU extensions that Swift's Glibc module does
 //    not export (it is built without _GNU_SOURCE): declared here with their glibc prototypes (glibc 2.34+ for
 //    the first; Debian 12 has 2.36), which is what their headers declare under _GNU_SOURCE.
+// 3. statx(2) is not exported either: called through syscall(2) with the kernel's struct statx.
 // Every symbol defined here is prefixed pus_.
 #ifndef PUS_CSUPPORT_SHIM_H
 #define PUS_CSUPPORT_SHIM_H
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <linux/stat.h>
 #include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -38,4 +40,11 @@ static inline int pus_openat_beneath(int dirfd, const char *path, int flags, uns
 }
 /// fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE): zeroes a range without writing it.
 static inline int pus_punch_hole(int fd, off_t offset, off_t len) { return fallocate(fd, 0x02 | 0x01, offset, len); }
+/// The birth time of `path` relative to `dirfd` (`""` with AT_EMPTY_PATH in `flags`: of `dirfd` itself), in
+/// nanoseconds since the epoch, via statx(2). -1 when the call fails or the file system records no birth time.
+static inline long long pus_birth_time(int dirfd, const char *path, int flags) {
+    struct statx sx;
+    if (syscall(SYS_statx, dirfd, path, flags, STATX_BTIME, &sx) != 0 || !(sx.stx_mask & STATX_BTIME)) return -1;
+    return (long long)sx.stx_btime.tv_sec * 1000000000LL + sx.stx_btime.tv_nsec;
+}
 #endif

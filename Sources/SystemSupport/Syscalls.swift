@@ -14,6 +14,14 @@ public enum Syscalls {
         }
     }
 
+    /// The birth time (nanoseconds since the epoch) of the file open as `fd`, or of `name` in directory `fd`
+    /// without following a symlink; nil where the file system records none. Unlike an inode number, it is not
+    /// reused when a file is deleted and another created.
+    public static func birthTime(_ fd: Int32, _ name: String? = nil) -> Int? {
+        let t = pus_birth_time(fd, name ?? "", name == nil ? 0x1000 /* AT_EMPTY_PATH */ : AT_SYMLINK_NOFOLLOW)
+        return t < 0 ? nil : Int(t)
+    }
+
     /// O_PATH (a GNU flag Swift's Glibc module does not export; 010000000 on Linux): a descriptor that only
     /// names a file, for fstat and as an *at anchor.
     public static let pathOnly: Int32 = 0o10000000
