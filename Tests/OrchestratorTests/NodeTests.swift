@@ -275,6 +275,25 @@ extension ReconcileReport {
         #expect(b.mounter.entries.isEmpty)
     }
 
+    /// A pass with nothing else to repair still removes an old credentials file nothing refers to, and keeps
+    /// one a live record names and one young enough to belong to an attach in progress.
+    @Test func unusedCredentialsFilesGoWhenNothingElseDrifted() throws {
+        let b = Bench()
+        _ = try b.node().attach(b.user, session: "s", pid: nil, dryRun: false)
+        let kept = b.dir.file("creds/kept.cred"), stale = b.dir.file("creds/stale.cred"), young = b.dir.file("creds/young.cred")
+        try FileManager.default.createDirectory(atPath: b.dir.file("creds"), withIntermediateDirectories: true)
+        for f in [kept, stale, young] { b.dir.write(String(f.dropFirst(b.dir.path.count + 1)), "username=x\n", mode: 0o600) }
+        var times = [timespec(tv_sec: b.now - 1, tv_nsec: 0), timespec(tv_sec: b.now - 1, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, young, &times, 0) == 0)
+        try LedgerStore(path: b.config.ledgerPath).update { l in l.entries["alice"]?.credentialsPath = kept }
+        let r = try b.reconcile()
+        #expect(r.count(.unusedCredentials) == 1 && r.done == 1 && r.converged, "\(r.actions.map(\.finding.what))")
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(FileManager.default.fileExists(atPath: kept) && FileManager.default.fileExists(atPath: young))
+        #expect(b.mounts(at: b.mp) == 1 && b.ledger.entries["alice"]?.leases.count == 1, "nothing else touched")
+        #expect(try b.reconcile().actions.isEmpty)
+    }
+
     @Test func bootstrapDropsEarlierBootsAndClearsGoneMounts() throws {
         let b = Bench()
         _ = try b.node().attach(b.user, session: "s", pid: nil, dryRun: false)
