@@ -14,11 +14,13 @@ mkdir -p .build
 export PUS_ORACLE_VECTORS="$PWD/.build/oracle-vectors.json"
 case "$venv" in /*) ;; *) venv="$PWD/$venv" ;; esac
 export PUS_ORACLE_PYTHON="$venv/bin/python"
-# Test users (NSS): pusu01..pusu50 (uids 42001..42050) and pusulow (uid 999, below users.min_uid).
+# Test users (NSS): pusu01..pusu50 (uids 42001..42050), pusulow (uid 999, below users.min_uid), pusupam.
 for i in $(seq -w 1 50); do
   id -u "pusu$i" >/dev/null 2>&1 || useradd --no-create-home --no-user-group --uid "420$i" --gid 100 --shell /usr/sbin/nologin "pusu$i"
 done
 id -u pusulow >/dev/null 2>&1 || useradd --no-create-home --no-user-group --uid 999 --gid 100 --shell /usr/sbin/nologin pusulow
+# The PAM module's tests plant a hostile ~/.pam_environment: a user with a home (replaced in each test's namespace).
+id -u pusupam >/dev/null 2>&1 || useradd --create-home --no-user-group --uid 42099 --gid 100 --shell /bin/sh pusupam
 swift build --build-tests
 swift test --skip-build
 # Real third-party clients against the emulator: rclone, the current and the legacy Python SDK, a name fuzz.

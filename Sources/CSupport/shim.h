@@ -6,6 +6,7 @@
 //    not export (it is built without _GNU_SOURCE): declared here with their glibc prototypes (glibc 2.34+ for
 //    the first; Debian 12 has 2.36), which is what their headers declare under _GNU_SOURCE.
 // 3. statx(2) is not exported either: called through syscall(2) with the kernel's struct statx.
+// 4. syslog(3) is variadic: one wrapper that logs a finished message with "%s", never as a format.
 // Every symbol defined here is prefixed pus_.
 #ifndef PUS_CSUPPORT_SHIM_H
 #define PUS_CSUPPORT_SHIM_H
@@ -16,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <syslog.h>
 #include <unistd.h>
 
 extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
@@ -47,4 +49,14 @@ static inline long long pus_birth_time(int dirfd, const char *path, int flags) {
     if (syscall(SYS_statx, dirfd, path, flags, STATX_BTIME, &sx) != 0 || !(sx.stx_mask & STATX_BTIME)) return -1;
     return (long long)sx.stx_btime.tv_sec * 1000000000LL + sx.stx_btime.tv_nsec;
 }
+/// One syslog(3) line, `message` passed as data ("%s"), with `ident` and the pid, at `priority` (facility |
+/// level). The connection is opened and closed around it (pus-mount logs a line or two in its life).
+static inline void pus_syslog(const char *ident, int priority, const char *message) {
+    openlog(ident, LOG_PID, priority & LOG_FACMASK);
+    syslog(priority, "%s", message);
+    closelog();
+}
+/// Facility and level constants as functions (Swift imports these macros, but not their `|` combinations).
+static inline int pus_log_authpriv(void) { return LOG_AUTHPRIV; }
+static inline int pus_log_daemon(void) { return LOG_DAEMON; }
 #endif

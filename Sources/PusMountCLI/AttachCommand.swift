@@ -8,6 +8,7 @@ struct AttachCommand: ParsableCommand {
         abstract: "Provision if needed, write credentials, mount at <mount.root>/<user>, add a lease; idempotent; prints the mountpoint.")
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var pam: PAMOrigin
     @Argument(help: "Login name (must resolve through NSS).") var user: String
     @Option(help: "Session id holding the lease (default: default).") var session = "default"
     @Option(help: "Pid of the session's process; reconcile drops the lease when it is gone.") var pid: Int32?
@@ -17,6 +18,7 @@ struct AttachCommand: ParsableCommand {
 
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: "attach") { rt in
+            rt.auditOrigin = pam.auditFields
             let u = try rt.resolve(user)
             let r = try rt.node(fakeMounts: fakeMount).attach(u, session: session, pid: pid, dryRun: dryRun)
             rt.auditShare = r.plan.target?.share

@@ -9,6 +9,7 @@ struct DetachCommand: ParsableCommand {
         abstract: "Drop the lease; unmount when no lease remains (after mount.linger_seconds); never deletes data.")
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var pam: PAMOrigin
     @Argument(help: "Login name.") var user: String
     @Option(help: "Session id whose lease to drop (default: default).") var session: String?
     @Flag(help: "Drop every lease of the user.") var all = false
@@ -35,6 +36,7 @@ struct DetachCommand: ParsableCommand {
 
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: "detach") { rt in
+            rt.auditOrigin = pam.auditFields
             let u = try Self.resolveForDetach(user, rt)
             let r = try rt.node(fakeMounts: fakeMount).detach(u, sessions: [session ?? "default"], all: all, dryRun: dryRun)
             let human = dryRun ? rt.planLines(r.plan)

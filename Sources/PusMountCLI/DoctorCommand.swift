@@ -16,10 +16,11 @@ struct DoctorCommand: ParsableCommand {
         var checks: [DoctorCheck] = []
         do {
             try CommandRunner.run(global) { rt in
-                let source = access(global.configPath, F_OK) == 0 || global.config != nil
+                let configured = access(global.configPath, F_OK) == 0 || global.config != nil
+                let source = configured
                     ? "\(global.configPath) (backend \(rt.config.backend.rawValue))"
                     : "embedded defaults (backend local, no \(global.configPath))"
-                checks = rt.node().doctor(configSource: source)
+                checks = rt.node().doctor(configSource: source, configured: configured)
                 let failed = checks.contains { $0.status == .fail }
                 rt.emit(human: checks.map(Self.line) + [failed ? "doctor: \(checks.filter { $0.status == .fail }.count) check(s) failed" : "doctor: no check failed"],
                         json: [("ok", .bool(!failed)),

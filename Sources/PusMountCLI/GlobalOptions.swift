@@ -13,6 +13,10 @@ public struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Log every REST request, retry and step to stderr (secrets redacted).")
     var verbose = false
 
+    @Flag(name: .customLong("if-configured"),
+          help: "For the PAM module, units and cron: when the configuration file is missing, do nothing, log that pus-mount is not configured (syslog and stderr) and exit 0, instead of running on the embedded defaults.")
+    var ifConfigured = false
+
     public init() {}
 
     /// The default path, used when neither --config nor $PUS_MOUNT_CONFIG is given.
@@ -31,6 +35,16 @@ public struct GlobalOptions: ParsableArguments {
             return c
         }
         return try ConfigLoader.load(path: path)
+    }
+
+    /// With `--if-configured`: the line to log when the configuration file is missing (nil when it exists, or
+    /// without the flag). Only a missing file counts; one that exists but cannot be read or parsed stays an
+    /// error (78), so a broken configuration is never mistaken for none.
+    var notConfiguredMessage: String? {
+        guard ifConfigured else { return nil }
+        let path = configPath
+        guard access(path, F_OK) != 0 && errno == ENOENT else { return nil }
+        return "pus-mount is not configured: \(path) is missing; nothing was done (see pus-mount(8), INSTALLATION)"
     }
 
     /// The config path after the environment fallback.

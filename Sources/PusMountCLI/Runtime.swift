@@ -70,6 +70,8 @@ final class Runtime {
     var auditUser: String?
     var auditShare: String?
     var auditAccount: String?
+    /// Where the command came from, when a caller says (the PAM module: service, tty, remote host).
+    var auditOrigin: [(String, JSON)] = []
     let started = Clock.monotonicSeconds()
 
     /// The user named on the command line, through the user policy (and into the audit record).
@@ -86,6 +88,7 @@ final class Runtime {
          ("account", auditAccount.map(JSON.string) ?? .null),
          ("duration_ms", .int(Int((Clock.monotonicSeconds() - started) * 1000))),
          ("request_ids", .array((storage?.requestIDs ?? []).map(JSON.string)))]
+            + (auditOrigin.isEmpty ? [] : [("pam", .object(auditOrigin))])
     }
 
     /// Appends the command's audit line (not for a dry run, which changes nothing).
@@ -141,6 +144,17 @@ enum CommandRunner {
             if requireRoot && geteuid() != 0 {
                 throw PusError(.permission, "pus-mount must run as root (it reads account keys and mounts file systems)",
                                hint: "run it through sudo, a systemd unit or the session launcher's privileged hook")
+            }
+            if let message = global.notConfiguredMessage {
+                // Logins and timers on a node that has the package but no configuration yet: no storage, no
+                // silent fallback to local disk, one line where the administrator looks.
+                Syslog.log(message, facility: audit == "attach" || audit == "detach" ? .authpriv : .daemon, level: .notice)
+                if global.json {
+                    Output.stdout(JSON.document([("configured", .bool(false)), ("message", .string(message))]).text)
+                } else {
+                    Output.stderr("pus-mount: notice: \(message)")
+                }
+                return
             }
             let config = try global.loadConfig()
             let rt = Runtime(global: global, config: config)

@@ -38,4 +38,21 @@ import TestSupport
         #expect(try String(contentsOfFile: dir.file("state/ledger.json"), encoding: .utf8).isEmpty == false)
         #expect(try Run.sh("stat -c %a \(dir.file("state/ledger.json"))").stdout == "600\n")
     }
+
+    /// `--if-configured` (the PAM module, the units, cron): a missing configuration file is "not configured",
+    /// exit 0 and a notice, nothing done; an existing but broken one stays an error (78); without the flag a
+    /// missing --config is 78 as before.
+    @Test func ifConfiguredDoesNothingWithoutAConfigurationFile() throws {
+        let dir = TempDir()
+        let missing = dir.file("absent.toml")
+        let r = try Run.run(Binaries.pusMount, ["--if-configured", "--config", missing, "reconcile"])
+        #expect(r.status == 0 && r.stdout.isEmpty, "\(r.stderr)")
+        #expect(r.stderr == "pus-mount: notice: pus-mount is not configured: \(missing) is missing; nothing was done (see pus-mount(8), INSTALLATION)\n", "\(r.stderr)")
+        let j = try Run.run(Binaries.pusMount, ["--if-configured", "--config", missing, "--json", "attach", TestUsers.name(26)])
+        #expect(j.status == 0 && j.stdout.contains("\"configured\":false"), "\(j.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("state")))
+        #expect(try Run.run(Binaries.pusMount, ["--config", missing, "reconcile"]).status == 78)
+        let broken = dir.write("broken.toml", "backend = \n", mode: 0o644)
+        #expect(try Run.run(Binaries.pusMount, ["--if-configured", "--config", broken, "reconcile"]).status == 78)
+    }
 }

@@ -175,52 +175,6 @@ import TestSupport
         #expect(ok.status == 0)
         #expect(try String(contentsOfFile: metrics, encoding: .utf8).contains("pus_mount_reconcile_converged 1"))
     }
-
-    /// Two PAM sessions of one user through the shipped hook (etc/pam-session), each from its own session
-    /// process: the mount stays until both have closed; a session killed without a close is reconcile's.
-    @Test func twoPAMSessionsKeepTheMountUntilBothCloseAndAKilledOneIsReconciled() throws {
-        let dir = TempDir()
-        let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
-        let ns = try MountNamespace()
-        let user = TestUsers.name(47), mp = dir.file("mnt/\(user)")
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        let wrapper = dir.write("pus-mount-wrapper", "#!/bin/sh\nexec \(Binaries.pusMount) --config \(cfg.path) \"$@\"\n", mode: 0o755)
-        let shipped = try String(contentsOfFile: "\(repo)/etc/pam-session", encoding: .utf8)
-        #expect(shipped.contains("PUS_MOUNT=/usr/sbin/pus-mount"))
-        let hook = dir.write("pam-session", shipped.replacingOccurrences(of: "PUS_MOUNT=/usr/sbin/pus-mount", with: "PUS_MOUNT=\(wrapper)"), mode: 0o755)
-        // A session process: open, wait for its close signal, close (or be killed before).
-        let session = dir.write("session.sh", """
-            #!/bin/sh
-            PAM_USER=\(user) PAM_SERVICE=sshd PAM_TYPE=open_session \(hook); echo "open $? $$" >> \(dir.file("log"))
-            while [ ! -e \(dir.path)/close-$1 ]; do sleep 0.05; done
-            PAM_USER=\(user) PAM_SERVICE=sshd PAM_TYPE=close_session \(hook); echo "close $? $$" >> \(dir.file("log"))
-            exit 0
-            """, mode: 0o755)
-        let r = try ns.sh("""
-            \(session) one & one=$!
-            \(session) two & two=$!
-            for i in $(seq 200); do [ "$(grep -c open \(dir.file("log")) 2>/dev/null)" = 2 ] && break; sleep 0.05; done
-            \(Binaries.pusMount) --config \(cfg.path) --json status \(user) > \(dir.file("status1"))
-            touch \(dir.path)/close-one; wait $one
-            grep -q ' \(mp) ' /proc/self/mountinfo && echo still-mounted-after-one-close
-            kill -9 $two; wait $two 2>/dev/null
-            grep -q ' \(mp) ' /proc/self/mountinfo && echo still-mounted-after-kill
-            \(Binaries.pusMount) --config \(cfg.path) reconcile
-            grep -q ' \(mp) ' /proc/self/mountinfo || echo unmounted-by-reconcile
-            """)
-        #expect(r.status == 0, "\(r.stderr)")
-        let log = try String(contentsOfFile: dir.file("log"), encoding: .utf8)
-        #expect(log.contains("open 0") && log.contains("close 0"), "\(log)")
-        let leases = try #require(((try json(String(contentsOfFile: dir.file("status1"), encoding: .utf8))["users"] as? [[String: Any]])?.first?["ledger"]
-            as? [String: Any])?["leases"] as? [[String: Any]])
-        #expect(leases.count == 2, "two logins, two leases")
-        #expect(Set(leases.compactMap { $0["session"] as? String }).count == 2)
-        #expect(leases.allSatisfy { ($0["session"] as? String)?.hasPrefix("pam-sshd-") == true && $0["pid"] is Int })
-        #expect(r.stdout.contains("still-mounted-after-one-close"))
-        #expect(r.stdout.contains("still-mounted-after-kill"))
-        #expect(r.stdout.contains("dead_lease"))
-        #expect(r.stdout.contains("unmounted-by-reconcile"))
-    }
 }
 
 extension TestConfig {

@@ -36,8 +36,13 @@ public struct DoctorEnvironment: Sendable {
 extension Node {
     /// Runs every check that applies to the configured backend. `configSource` says where the config came
     /// from (a path, or the embedded defaults); the config file itself was checked when it was loaded.
-    public func doctor(configSource: String, environment env: DoctorEnvironment = DoctorEnvironment()) -> [DoctorCheck] {
-        var out: [DoctorCheck] = [DoctorCheck("config", .ok, configSource)]
+    /// `configured` is false when the commands run on the embedded defaults because no configuration file
+    /// exists: an administrator's commands work, but the PAM module and the units do nothing (a warning).
+    public func doctor(configSource: String, configured: Bool = true, environment env: DoctorEnvironment = DoctorEnvironment()) -> [DoctorCheck] {
+        var out: [DoctorCheck] = [configured
+            ? DoctorCheck("config", .ok, configSource)
+            : DoctorCheck("config", .warn, "not configured: logins get no storage (the PAM module and the units do nothing); commands typed here run on the \(configSource)",
+                          fix: "write /etc/pus-mount/pus-mount.toml (example: /usr/share/doc/pus-mount/pus-mount.toml.example)")]
         out.append(Self.namespaceCheck(env))
         out.append(contentsOf: stateChecks())
         switch config.backend {

@@ -1,0 +1,39 @@
+import CSupport
+import Glibc
+
+/// syslog(3) for the few lines pus-mount must leave where an administrator looks first when it runs
+/// without a terminal (from the PAM module, a unit, cron). The message is sanitized: control characters
+/// (a user name or server text could carry them) are escaped, so one call is one line.
+public enum Syslog {
+    public enum Facility: Sendable {
+        /// authpriv: beside PAM's own lines (auth.log), for what happens at login and logout.
+        case authpriv
+        /// daemon: units and cron.
+        case daemon
+
+        var value: Int32 { self == .authpriv ? pus_log_authpriv() : pus_log_daemon() }
+    }
+
+    public enum Level: Int32, Sendable {
+        case err = 3, warning = 4, notice = 5, info = 6
+    }
+
+    /// Logs `message` as one line with ident `pus-mount` (wraps `syslog(3)` via `pus_syslog`).
+    public static func log(_ message: String, facility: Facility, level: Level) {
+        pus_syslog("pus-mount", facility.value | level.rawValue, escaped(message))
+    }
+
+    /// `message` with every control character written as `\xHH`.
+    public static func escaped(_ message: String) -> String {
+        var out = ""
+        for u in message.unicodeScalars {
+            if u.value < 0x20 || u.value == 0x7f || (0x80..<0xa0).contains(u.value) {
+                let hex = String(u.value, radix: 16)
+                out += "\\x" + (hex.count < 2 ? "0" + hex : hex)
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+        return out
+    }
+}
