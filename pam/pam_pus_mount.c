@@ -19,6 +19,7 @@
  * pam-auth-update profile: the login goes on).
  *
  * Return values: PAM_SUCCESS when pus-mount exits 0 (including "not configured", which pus-mount logs);
+ * PAM_IGNORE when it exits 67 (a user it does not serve: root, system users, users.deny; one info line);
  * PAM_SESSION_ERR when it fails, cannot be started or runs out of time (one syslog line says why);
  * PAM_SERVICE_ERR for a bad module argument; PAM_USER_UNKNOWN when PAM has no user.
  */
@@ -275,6 +276,12 @@ static int run_pus_mount(pam_handle_t *pamh, const struct options *o, const char
         return PAM_SESSION_ERR;
     }
     int code = WEXITSTATUS(status);
+    if (code == 67) {
+        /* Not a user pus-mount serves (root, a system account below users.min_uid, users.deny, unknown to
+         * NSS): no storage is the policy, not a failure, so even "required" lets the session go on. */
+        pam_syslog(pamh, LOG_INFO, "%s %s: no storage for this user (pus-mount exit status 67: %s)", verb, user, got ? line : "no output");
+        return PAM_IGNORE;
+    }
     if (code != 0) {
         pam_syslog(pamh, LOG_ERR, "%s %s (session %s) failed with exit status %d: %s", verb, user, session, code,
                    got ? line : "(no output)");

@@ -10,7 +10,7 @@ public struct PusMountCommand: ParsableCommand {
             69 service unavailable; 73 mount failed; 75 temporary failure, retry; 77 permission or authentication; \
             78 configuration error.
             """,
-        version: "0.1.0",
+        version: "0.2.0",
         subcommands: [
             AttachCommand.self, DetachCommand.self, StatusCommand.self, ReconcileCommand.self, BootstrapCommand.self,
             ProvisionCommand.self, SASCommand.self, LsCommand.self, PutCommand.self, GetCommand.self,

@@ -7,7 +7,8 @@
 # A scenario NN-name.sh may have a second half NN-name.reboot.sh: it runs in a second boot of the same
 # pristine image, after the first boot's scenarios (a simulated reboot; the first half saves what the second
 # needs under /host/out/reboot). A scenario NN-name.bpo.sh runs in a last boot on bookworm-backports' kernel
-# (6.12: cifs password2) instead of Debian 12's 6.1; the image holds both kernels.
+# (6.12: cifs password2) instead of Debian 12's 6.1; the image holds both kernels. A scenario NN-name.systemd.sh
+# runs in a boot with systemd as PID 1 (pus-e2e.service), so pus-mount's own units run as on a node.
 # env:   PUS_E2E_CACHE   where the guest root is cached (default /var/cache/pus-mount-e2e), keyed by the
 #                        package list and guest files, so a change rebuilds it
 #        PUS_E2E_LINTIAN= (empty) skip lintian on the package (default: --lintian, errors fail the run)
@@ -25,7 +26,7 @@ cache=${PUS_E2E_CACHE:-/var/cache/pus-mount-e2e}
 limit=${PUS_E2E_TIMEOUT:-900}
 # The image also gets linux-image-amd64 from bookworm-backports (see below); "+bpo" keys that.
 backports_kernel="linux-image-amd64/bookworm-backports"
-packages="linux-image-amd64,samba,cifs-utils,util-linux,kmod,python3,libcurl4,libmount1,libssl3,libxml2,procps,passwd,ca-certificates,libstdc++6,iproute2"
+packages="linux-image-amd64,samba,cifs-utils,util-linux,kmod,python3,libcurl4,libmount1,libssl3,libxml2,procps,passwd,ca-certificates,libstdc++6,iproute2,pamtester,libpam-runtime,libpam-modules,systemd,systemd-sysv"
 mirror=${PUS_E2E_MIRROR:-http://deb.debian.org/debian}
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -37,7 +38,7 @@ done
 
 # 1. The guest root, cached by content.
 # Only what goes into the image counts (lib.sh, handles-hook and the scenarios travel over 9p at each run).
-key=$( { echo "$packages $backports_kernel"; cat "$here"/guest/init "$here"/guest/share-hook "$here"/guest/smb.conf; } | sha256sum | cut -c1-16)
+key=$( { echo "$packages $backports_kernel"; cat "$here"/guest/init "$here"/guest/share-hook "$here"/guest/smb.conf "$here"/guest/pus-e2e.service; } | sha256sum | cut -c1-16)
 image="$cache/root-$key.ext4"
 t0=$(now)
 if [ ! -s "$image" ]; then
@@ -58,6 +59,7 @@ if [ ! -s "$image" ]; then
   install -m 0755 "$here/guest/init" "$root/sbin/pus-e2e-init"
   install -m 0755 "$here/guest/share-hook" "$root/usr/local/sbin/pus-e2e-share-hook"
   install -m 0644 "$here/guest/smb.conf" "$root/etc/samba/smb.conf"
+  install -m 0644 "$here/guest/pus-e2e.service" "$root/etc/systemd/system/pus-e2e.service"
   old=$(ls "$root"/boot/vmlinuz-* | sort -V | head -1); new=$(ls "$root"/boot/vmlinuz-* | sort -V | tail -1)
   [ "$old" != "$new" ] || { echo "e2e: the backports kernel did not install" >&2; exit 69; }
   cp -L "$old" "$cache/vmlinuz-$key"; cp -L "$root/boot/initrd.img-${old#*/vmlinuz-}" "$cache/initrd-$key"
@@ -80,16 +82,30 @@ release="-c release --static-swift-stdlib --disable-local-rpath"
 bindir=$(cd "$repo" && swift build $release --show-bin-path)
 deb=$(cd "$repo" && scripts/package-deb.sh --no-build ${PUS_E2E_LINTIAN---lintian})
 share=$(mktemp -d /tmp/pus-e2e.XXXXXX)
-trap 'rm -rf "$share"' EXIT
+next=$(mktemp -d /tmp/pus-e2e-next.XXXXXX)
+trap 'rm -rf "$share" "$next"' EXIT
 mkdir -p "$share/bin" "$share/scenarios" "$share/out"
 cp "$bindir/azfiles-emulator" "$share/bin/"
 cp "$repo/$deb" "$share/pus-mount.deb"
+# The same package built from a later commit: this tree's files (committed or not) in a new repository whose
+# one commit is an hour later than now. Installing it must upgrade, as a rebuild from a newer main does.
+mkdir -p "$next/src"
+git -C "$repo" ls-files -z --cached --others --exclude-standard | tar -C "$repo" --null --ignore-failed-read -T - -cf - 2>/dev/null | tar -C "$next/src" -xf -
+(cd "$next/src" && git init -q && git add -A && GIT_COMMITTER_DATE="$(date -R -d '+1 hour')" \
+  git -c user.name=e2e -c user.email=e2e@localhost commit -q -m "e2e: a later build")
+nextdeb=$(cd "$next/src" && scripts/package-deb.sh --binary "$bindir/pus-mount")
+cp "$next/src/$nextdeb" "$share/pus-mount-next.deb"
+# For the PAM scenarios: a session process (pam_start, open, wait, close), the LD_PRELOAD plant, a /dev/log.
+cc -O1 -o "$share/pam-session" "$repo/Tests/PAM/session.c" -lpam
+cc -shared -fPIC -DMARKER='"/tmp/planted.marker"' -o "$share/evil.so" "$repo/Tests/PAM/evil.c"
+cp "$repo/Tests/PAM/syslog-listener.py" "$share/"
 cp "$here/guest/lib.sh" "$here/guest/handles-hook" "$here/guest/rotate-key.sh" "$share/"
 if [ $# -gt 0 ]; then for s in "$@"; do cp "$here/scenarios/$s.sh" "$share/scenarios/"; done
 else cp "$here"/scenarios/*.sh "$share/scenarios/"; fi
-mkdir -p "$share/reboot" "$share/bpo"
+mkdir -p "$share/reboot" "$share/bpo" "$share/systemd"
 for s in "$share"/scenarios/*.reboot.sh; do [ -e "$s" ] && mv "$s" "$share/reboot/"; done
 for s in "$share"/scenarios/*.bpo.sh; do [ -e "$s" ] && mv "$s" "$share/bpo/"; done
+for s in "$share"/scenarios/*.systemd.sh; do [ -e "$s" ] && mv "$s" "$share/systemd/"; done
 for s in "$share"/scenarios/*.sh; do
   r="$here/scenarios/$(basename "$s" .sh).reboot.sh"
   [ -e "$r" ] && cp "$r" "$share/reboot/"
@@ -99,13 +115,14 @@ build_time=$(elapsed "$t1")
 # 3. Boot, run, always stop. A second boot runs the *.reboot.sh halves.
 accel="-accel tcg"
 [ "${PUS_E2E_KVM:-0}" = 1 ] && accel="-accel kvm"
-boot() {  # $1: console log, $2: "bpo" for the backports kernel
-  local k=""
+boot() {  # $1: console log, $2: "bpo" for the backports kernel, "systemd" for systemd as PID 1
+  local k="" init="init=/sbin/pus-e2e-init"
   [ "${2:-}" = bpo ] && k="bpo-"
+  [ "${2:-}" = systemd ] && init="init=/lib/systemd/systemd systemd.unit=pus-e2e.service systemd.show_status=0"
   set +e
   timeout --kill-after=10 "$limit" qemu-system-x86_64 $accel -m 2048 -smp 2 -nographic -no-reboot -nic none \
     -kernel "$cache/vmlinuz-$k$key" -initrd "$cache/initrd-$k$key" \
-    -append "console=ttyS0 root=/dev/vda rw init=/sbin/pus-e2e-init panic=-1 quiet" \
+    -append "console=ttyS0 root=/dev/vda rw $init panic=-1 quiet" \
     -drive "file=$image,format=raw,if=virtio,snapshot=on" \
     -virtfs "local,path=$share,mount_tag=host,security_model=none,id=host" > "$1" 2>&1
   local rc=$?
@@ -114,7 +131,7 @@ boot() {  # $1: console log, $2: "bpo" for the backports kernel
   return 0
 }
 # One boot over the scenarios in $share/scenarios: $1 console log, $2 the boot's name in messages and timings
-# (empty for the first), $3 "bpo" for the backports kernel.
+# (empty for the first), $3 "bpo" for the backports kernel or "systemd" for systemd as PID 1.
 phase() {
   boot "$1" "${3:-}" || status=1
   cat "$share/out/scenarios.log" 2>/dev/null || { echo "e2e: no scenario output${2:+ in the $2}; console:"; tail -40 "$1"; }
@@ -142,6 +159,11 @@ if ls "$share"/bpo/*.sh >/dev/null 2>&1; then
   echo "=== backports kernel: a boot on bookworm-backports' kernel runs the *.bpo.sh scenarios"
   stage bpo
   phase "$share/console3.log" "backports boot" bpo
+fi
+if ls "$share"/systemd/*.sh >/dev/null 2>&1; then
+  echo "=== systemd: a boot with systemd as PID 1 runs the *.systemd.sh scenarios (pus-mount's units)"
+  stage systemd
+  phase "$share/console4.log" "systemd boot" systemd
 fi
 guest_time=$(elapsed "$t2")
 echo "e2e timings: image ${image_time} s (cached when ~0), binaries ${build_time} s, boots+scenarios ${guest_time} s; $timings"

@@ -22,6 +22,12 @@ import TestSupport
         #expect(r.stderr.contains("notice: no /etc/pus-mount/pus-mount.toml; running on the embedded defaults (backend = \"local\""), "\(r.stderr)")
         let j = try Run.sh("unset PUS_MOUNT_CONFIG; \(Binaries.pusMount) --json status")
         #expect(!j.stderr.contains("notice"))
+        // doctor: a warning, not a pass: logins and units do nothing on such a node.
+        let d = try Run.sh("unset PUS_MOUNT_CONFIG; \(Binaries.pusMount) --json doctor")
+        let doc = try #require(JSONSerialization.jsonObject(with: Data(d.stdout.utf8)) as? [String: Any], "\(d.stdout)")
+        let config = try #require((doc["checks"] as? [[String: Any]])?.first { $0["name"] as? String == "config" })
+        #expect(config["status"] as? String == "warn", "\(config)")
+        #expect((config["detail"] as? String)?.hasPrefix("not configured: logins get no storage") == true, "\(config)")
     }
 
     @Test func underUmask077TheUserCanStillReachTheMountpoint() throws {
