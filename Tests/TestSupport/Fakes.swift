@@ -10,6 +10,8 @@ import Orchestrator
 public final class FakeMounter: Mounter, MountTableReader, @unchecked Sendable {
     public var entries: [MountEntry] = []
     public var calls: [String] = []
+    /// Every spec handed to mount(), options included: what would reach mount(2).
+    public var specs: [MountSpec] = []
     public var failMount: MountError?
     public var mountThenFail: MountError?
     public var timeOut = false
@@ -29,6 +31,7 @@ public final class FakeMounter: Mounter, MountTableReader, @unchecked Sendable {
 
     public func mount(_ spec: MountSpec, deadline: Double, holding: [Int32]) throws {
         calls.append("mount \(spec.source) \(spec.target)")
+        specs.append(spec)
         if let e = failMount { throw e }
         if timeOut {
             throw MountError(operation: "mount", target: spec.target, exitCode: 32, syscallErrno: nil, helperStatus: nil, helperErrno: nil,
