@@ -65,7 +65,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "TestSupport", dependencies: ["SystemSupport", "Mounting", "Orchestrator", "AzureFiles"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CSupport", "SystemSupport", "Mounting", "Orchestrator", "AzureFiles"], path: "Tests/TestSupport"),
         .testTarget(name: "AzureFilesTests", dependencies: ["AzureFiles", "COpenSSL", "TestSupport"],
                     resources: [.copy("Vectors")]),
         .testTarget(name: "TOMLTests", dependencies: ["TOML", "SystemSupport", "TestSupport"], exclude: ["Corpus", "oracle.py"]),

@@ -71,7 +71,8 @@ public enum ChildProcess {
         return Spawned(pid: pid, stdinFD: pipeStdin ? inPipe[1] : -1, stdoutFD: pipeStdout ? outPipe[0] : -1)
     }
 
-    static func cloexecPipe(_ fds: inout [Int32]) -> Bool {
+    /// pipe(2) with FD_CLOEXEC on both ends (pipe2 is a GNU extension Swift's Glibc does not export).
+    public static func cloexecPipe(_ fds: inout [Int32]) -> Bool {
         guard pipe(&fds) == 0 else { return false }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         return true

@@ -80,10 +80,10 @@ import TestSupport
         let user = TestUsers.name(13)
         let p = "\(Binaries.pusMount) --config \(cfg.path)"
         let r = try ns.sh("""
-            sleep 0.3 & short=$!
+            sleep 600 & short=$!
             \(p) attach \(user) --session short --pid $short >/dev/null || exit 1
             \(p) attach \(user) --session long --pid $$ >/dev/null || exit 1
-            wait $short
+            kill $short; wait $short
             \(p) --json status \(user)
             """)
         #expect(r.status == 0, "\(r.stderr)")

@@ -9,7 +9,8 @@ import TestSupport
 /// (Not compared: lock files, kept by design; the audit log, which records failures; and the directories a node
 /// keeps anyway: the state directory, mount.root, local.root and a user's provisioned directory, like a share.)
 @Suite(.serialized) struct HostileInputTests {
-    struct Row: Sendable {
+    struct Row: Sendable, CustomTestStringConvertible {
+        var testDescription: String { what }
         var what: String
         var args: [String]
         var status: Int32
@@ -308,16 +309,15 @@ import TestSupport
         return out.sorted()
     }
 
-    @Test func everyHostileInputIsRefusedCleanly() throws {
-        let rows = Self.rows
-        print("hostile-input table: \(rows.count) rows")
-        #expect(rows.count >= 100)
-        var failed: [String] = []
-        for row in rows {
-            if !(try run(row)) { failed.append(row.what) }
-        }
-        #expect(failed.isEmpty, "rows that failed: \(failed)")
-        print("hostile-input table: \(rows.count - failed.count) of \(rows.count) rows passed")
+    /// The table's size is part of the contract (it only grows).
+    @Test func theTableHoldsAtLeastAHundredRows() {
+        #expect(Self.rows.count >= 100, "\(Self.rows.count) rows")
+    }
+
+    /// One test case per row, named by the row: a failing row names itself.
+    @Test(arguments: HostileInputTests.rows)
+    func hostileInputIsRefusedCleanly(_ row: Row) throws {
+        #expect(try run(row), "\(row.what)")
     }
 
     func run(_ row: Row) throws -> Bool {
@@ -345,14 +345,19 @@ import TestSupport
             prep += " && mkdir -p \(dir.file("state/locks")) && (dd if=/dev/zero of=\(dir.file("state/filler")) bs=4k 2>/dev/null; true)"
             #expect(try ns.sh(prep).status == 0)
         }
-        let before = Self.snapshot(dir.path), mountsBefore = ns.mountinfo
+        // Mounts under the row's own directory (every path its configuration names lies there): the rest of the
+        // namespace's table is a copy of the host's, which can change for reasons of its own.
+        func mounts() -> [String] {
+            ns.mountinfo.split(separator: "\n").filter { $0.split(separator: " ").dropFirst(4).first?.hasPrefix(dir.path) == true }.map(String.init)
+        }
+        let before = Self.snapshot(dir.path), mountsBefore = mounts()
         let args = row.args.first == "--config" ? row.args : ["--config", cfg] + row.args
         let t0 = Date()
         let rssFile = dir.file("server-rss")
         let r = row.maxRSSKiB == nil ? try ns.run(Binaries.pusMount, args)
             : try ns.run("/usr/bin/time", ["-f", "%M", "-o", rssFile, Binaries.pusMount] + args)
         let took = Date().timeIntervalSince(t0)
-        let after = Self.snapshot(dir.path), mountsAfter = ns.mountinfo
+        let after = Self.snapshot(dir.path), mountsAfter = mounts()
         var ok = true
         func check(_ cond: Bool, _ what: String) {
             if !cond {
@@ -368,7 +373,7 @@ import TestSupport
         }
         check(!r.stderr.contains(Self.key) && !r.stdout.contains(Self.key), "the key appears in the output")
         check(before == after, "files changed: \(Set(after).symmetricDifference(before).sorted())")
-        check(mountsBefore == mountsAfter, "the mount table changed")
+        check(mountsBefore == mountsAfter, "mounts under the row's directory changed: \(Set(mountsAfter).symmetricDifference(mountsBefore).sorted())")
         if let max = row.maxSeconds { check(took < max, "took \(String(format: "%.1f", took)) s (at most \(max))") }
         if let max = row.maxRSSKiB {
             let kib = Int((try? String(contentsOfFile: rssFile, encoding: .utf8))?.split(separator: "\n").last ?? "") ?? -1

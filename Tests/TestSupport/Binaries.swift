@@ -1,4 +1,6 @@
+import CSupport
 import Foundation
+import SystemSupport
 
 /// Paths of the package's built executables (next to the test bundle in .build/<triple>/debug).
 public enum Binaries {
@@ -33,15 +35,20 @@ public enum Run {
     public static func run(_ path: String, _ args: [String], env: [String: String] = [:], stdin: String? = nil) throws -> RunResult {
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in env { environment[k] = v }
+        // Close-on-exec pipes, and a child that inherits nothing but 0-2: tests run in parallel, and a
+        // descriptor of one test leaking into another's child (a pipe, a file being written) made helpers see
+        // strange descriptors and scripts fail to exec (ETXTBSY).
         var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0], inPipe: [Int32] = [0, 0]
-        guard pipe(&outPipe) == 0, pipe(&errPipe) == 0, pipe(&inPipe) == 0 else { throw POSIXError(.EMFILE) }
+        guard ChildProcess.cloexecPipe(&outPipe), ChildProcess.cloexecPipe(&errPipe), ChildProcess.cloexecPipe(&inPipe) else {
+            throw POSIXError(.EMFILE)
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
-        for fd in inPipe + outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+        pus_spawn_closefrom(&actions, 3)
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
