@@ -28,6 +28,9 @@ extension Node {
             public var mustRemount: [(mountpoint: String, reason: String)] = []
             /// Live mounts already made with key1.
             public var current: [String] = []
+            /// Recorded mountpoints where something else is mounted now (not the recorded source): left alone,
+            /// never handed a key.
+            public var notOurs: [(mountpoint: String, source: String)] = []
         }
         public var accounts: [Account]
         public var kernel: String
@@ -67,18 +70,28 @@ extension Node {
             // a cifs mount's settings, so it must repeat them (uid, gid, modes, sec...).
             let users = ledgerNow.entries.values.filter { $0.backend == "azure" && $0.account == a.name }.map { e in
                 let t = try? target(for: ResolvedUser(name: e.user, uid: e.uid, gid: e.gid), entry: e)
-                return (e.credentialsPath, e.mountpoint, e.keyID, e.mounted, t.flatMap { $0.optionsDigest == e.optionsDigest ? $0.spec.options : nil })
+                return (e.credentialsPath, e.mountpoint, e.source, e.keyID, e.mounted,
+                        t.flatMap { $0.optionsDigest == e.optionsDigest ? $0.spec.options : nil })
             }
             let volumes = ledgerNow.volumes.values.filter { $0.account == a.name }.map { v in
                 let t = config.volumes.first { $0.name == v.name }.flatMap { try? volumeTarget($0) }
-                return (v.credentialsPath, v.mountpoint, v.keyID, v.mounted, t.flatMap { $0.optionsDigest == v.optionsDigest ? $0.spec.options : nil })
+                return (v.credentialsPath, v.mountpoint, v.source, v.keyID, v.mounted,
+                        t.flatMap { $0.optionsDigest == v.optionsDigest ? $0.spec.options : nil })
             }
-            for (path, mountpoint, keyID, mounted, options) in (users + volumes).sorted(by: { $0.1 < $1.1 }) {
+            for (path, mountpoint, source, keyID, mounted, options) in (users + volumes).sorted(by: { $0.1 < $1.1 }) {
                 if let path, mounted || (try? Syscalls.linkStatus(path)) != nil {
                     if !dryRun { _ = try credentials.write(creds, to: path) }
                     r.credentialsRewritten.append(path)
                 }
-                guard mounted, let live = table.last(where: { $0.target == mountpoint }), live.fstype == "cifs" || live.fstype == "smb3" else { continue }
+                guard mounted, let live = table.last(where: { $0.target == mountpoint }) else { continue }
+                // The same identity rule as status and reconcile: only the recorded source at the recorded
+                // mountpoint is ours. A mount someone put there (another server, another share) never gets the key.
+                var cache: [String: MountEntry?] = [:]
+                guard case .ours = MountIdentity.presence(of: MountRecord(backend: "azure", source: source, mountpoint: mountpoint), top: live,
+                                                          cache: &cache, sameDirectory: inspector.sameDirectory) else {
+                    r.notOurs.append((mountpoint, live.source))
+                    continue
+                }
                 if keyID == r.key1ID {
                     r.current.append(mountpoint)
                 } else if !canRefresh {

@@ -26,6 +26,7 @@ struct RotateKeyCommand: ParsableCommand {
                 for m in a.refreshed { human.append("  \(m): \(dryRun ? "would get" : "got") key1 as password2 (survives the old key's regeneration)") }
                 for m in a.current { human.append("  \(m): already mounted with key1") }
                 for m in a.mustRemount { human.append("  \(m.mountpoint): REMOUNT before regenerating the old key: \(m.reason)") }
+                for m in a.notOurs { human.append("  \(m.mountpoint): holds \(m.source), not the recorded mount: left alone (see pus-mount status)") }
             }
             if r.accounts.contains(where: { !$0.mustRemount.isEmpty }) {
                 human.append("mounts still on the old key keep working until they reconnect; remount them (detach/attach when idle; reconcile does it for idle mounts)")
@@ -36,7 +37,8 @@ struct RotateKeyCommand: ParsableCommand {
                     .object([("account", .string(a.name)), ("key1_id", .string(a.key1ID)), ("key2_id", a.key2ID.map(JSON.string) ?? .null),
                              ("credentials_rewritten", .array(a.credentialsRewritten.map(JSON.string))),
                              ("refreshed", .array(a.refreshed.map(JSON.string))), ("current", .array(a.current.map(JSON.string))),
-                             ("must_remount", .array(a.mustRemount.map { .object([("mountpoint", .string($0.mountpoint)), ("reason", .string($0.reason))]) }))])
+                             ("must_remount", .array(a.mustRemount.map { .object([("mountpoint", .string($0.mountpoint)), ("reason", .string($0.reason))]) })),
+                             ("not_ours", .array(a.notOurs.map { .object([("mountpoint", .string($0.mountpoint)), ("source", .string($0.source))]) }))])
                 })),
             ])
         }

@@ -1,5 +1,7 @@
 import AzureFiles
 import Foundation
+import Storage
+import Logging
 import Ledger
 import Mounting
 @testable import Orchestrator
@@ -137,5 +139,39 @@ import TestSupport
         #expect(r.count(.unusedCredentials) == 1 && r.actions.contains { $0.finding.subject == strayCred }, "\(r.actions.map(\.finding.what))")
         #expect(FileManager.default.fileExists(atPath: volumeCred), "the volume's credentials file stays")
         #expect(!FileManager.default.fileExists(atPath: strayCred), "the unused one goes")
+    }
+
+    /// Issue 15, item 6. rotate-key hands the new key (password2) only to the recorded mount: a cifs mount of
+    /// another server at a recorded mountpoint is reported as not ours and never touched; the recorded one is.
+    @Test func rotateKeyNeverHandsTheKeyToAMountItDidNotMake() throws {
+        let b = Bench()
+        let dir = TempDir()
+        let k1 = EmulatorProcess.testKey, k2 = EmulatorProcess.otherKey(2)
+        let emu = try EmulatorProcess(dir: dir, account: "acct", key: k1, moreAccounts: [("acct", k2)])
+        b.config.backend = .azure
+        let spec = try AccountSpec(name: "acct", keys: KeyFile(key1: Secret(k1), key2: Secret(k2)), weight: 1, endpointSuffix: "core.windows.net",
+                                   fileEndpoint: emu.endpoint, smbHost: "smb.example")
+        b.azure = AzureStorage(accounts: [spec], prefix: "pus", makeTransport: { LazyCurlTransport() }, retry: .none,
+                               logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+        let theirs = b.dir.file("mnt/bob"), ours = b.mp
+        try LedgerStore(path: b.config.ledgerPath).update { l in
+            for (user, mp) in [("alice", ours), ("bob", theirs)] {
+                l.entries[user] = Ledger.Entry(user: user, uid: 42001, gid: 100, backend: "azure", account: "acct", share: "pus-\(user)-1",
+                                               source: "//smb.example/pus-\(user)-1", mountpoint: mp, optionsDigest: "x",
+                                               credentialsPath: b.dir.file("creds/pus-\(user)-1.cred"), mounted: true, leases: [], now: 1)
+                l.entries[user]?.keyID = "an-older-key"
+            }
+        }
+        b.mounter.add(source: "//smb.example/pus-alice-1", target: ours, fstype: "cifs")
+        b.mounter.add(source: "//attacker.example/loot", target: theirs, fstype: "cifs")
+        let marker = dir.file("refresh-ran")
+        let refresher = dir.write("refresher", "#!/bin/sh\necho \"$@\" >> \(marker)\nexit 1\n", mode: 0o755)
+        let r = try b.node().rotateKey(account: nil, dryRun: false, executable: refresher)
+        let a = try #require(r.accounts.first)
+        #expect(a.notOurs.map(\.mountpoint) == [theirs] && a.notOurs.first?.source == "//attacker.example/loot", "\(a.notOurs)")
+        let handled = a.refreshed + a.current + a.mustRemount.map(\.mountpoint)
+        #expect(handled == [ours], "the recorded mount is handled, the foreign one is not: \(handled)")
+        let ran = (try? String(contentsOfFile: marker, encoding: .utf8)) ?? ""
+        #expect(!ran.contains(theirs), "the refresher was run on the foreign mount: \(ran)")
     }
 }
