@@ -258,4 +258,56 @@ import TestSupport
             #expect(text == "username=\(account)\npassword2=\(k2)\npassword=\(k1)\n", "\(file) was not rewritten")
         }
     }
+
+    /// Issue 15, item 9. --metrics-file through a symlinked parent that a user owns (pointing at a directory
+    /// the user cannot write) is refused: root writes nothing there; a user-owned parent directory too.
+    @Test func theMetricsFileIsNotWrittenWhereAUserCouldRedirectIt() throws {
+        let dir = TempDir()
+        let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
+        let ns = try MountNamespace()
+        let uid = 42019
+        let owned = dir.file("userdir"), protected = dir.file("rootonly")
+        try FileManager.default.createDirectory(atPath: owned, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: protected, withIntermediateDirectories: true)
+        chmod(protected, 0o700)
+        chown(owned, uid_t(uid), 100)
+        #expect(symlink(protected, "\(owned)/link") == 0)
+        lchown("\(owned)/link", uid_t(uid), 100)
+        // A link in a root-owned directory that a user owns: not followed. (Root's own links are followed and
+        // their targets checked by the same rule.)
+        let rootDir = dir.file("rootdir")
+        try FileManager.default.createDirectory(atPath: rootDir, withIntermediateDirectories: true)
+        #expect(symlink(protected, "\(rootDir)/ulink") == 0 && lchown("\(rootDir)/ulink", uid_t(uid), 100) == 0)
+        #expect(symlink(owned, "\(rootDir)/rlink") == 0)
+        for (target, why) in [("\(owned)/link/pus.prom", "lies in \(owned), owned by uid \(uid)"), ("\(owned)/pus.prom", "lies in \(owned), owned by uid \(uid)"),
+                              ("\(rootDir)/ulink/pus.prom", "passes through the symlink \(rootDir)/ulink, owned by uid \(uid)"),
+                              ("\(rootDir)/rlink/pus.prom", "lies in \(owned), owned by uid \(uid)")] {
+            let r = try ns.run(Binaries.pusMount, ["--config", cfg.path, "reconcile", "--metrics-file", target])
+            #expect(r.stderr.contains("could not write the metrics file") && r.stderr.contains(why), "\(target): \(r.stderr)")
+        }
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: protected)) ?? ["?"]).isEmpty, "nothing written behind the link")
+        #expect(!FileManager.default.fileExists(atPath: "\(owned)/pus.prom"))
+        // The control: a root-owned directory works, also through root's own link to it.
+        #expect(symlink(protected, "\(rootDir)/ok") == 0)
+        let ok = try ns.run(Binaries.pusMount, ["--config", cfg.path, "reconcile", "--metrics-file", "\(rootDir)/ok/pus.prom"])
+        #expect(ok.status == 0 && FileManager.default.fileExists(atPath: "\(protected)/pus.prom") && !ok.stderr.contains("metrics"), "\(ok.stderr)")
+    }
+
+    /// Issue 15, item 9. An existing audit log that a user owns (mode 0666), or that is group-writable, is
+    /// refused: not appended to (the user could truncate or forge it); the command itself still runs.
+    @Test(arguments: [(42019, mode_t(0o666)), (0, mode_t(0o660))])
+    func anAuditLogAUserCouldWriteIsRefused(_ c: (Int, mode_t)) throws {
+        let dir = TempDir()
+        let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
+        let log = dir.write("audit.jsonl", "forged\n", mode: c.1)
+        chown(log, uid_t(c.0), 100)
+        let ns = try MountNamespace()
+        let r = try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", TestUsers.name(19)])
+        #expect(r.status == 0, "the attach itself succeeds: \(r.stderr)")
+        #expect(r.stderr.contains("could not append to the audit log") && r.stderr.contains("will not write to it"), "\(r.stderr)")
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == "forged\n")
+        _ = try ns.run(Binaries.pusMount, ["--config", cfg.path, "detach", TestUsers.name(19)])
+        let doctor = try ns.run(Binaries.pusMount, ["--config", cfg.path, "doctor"])
+        #expect(doctor.status == 1 && doctor.stdout.contains("fail audit log: audit log \(log)"), "\(doctor.stdout)")
+    }
 }

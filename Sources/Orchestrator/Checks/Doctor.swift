@@ -83,7 +83,21 @@ extension Node {
             out.append(DoctorCheck("ledger", .fail, ErrorText.short(error), fix: "pus-mount reconcile --rebuild-ledger"))
         }
         if config.backend == .azure { out.append(Self.directoryCheck("credentials directory", config.credentialsDir, wantMode: 0o700)) }
+        out.append(Self.auditLogCheck(config.auditLog))
         return out
+    }
+
+    /// The audit log as every command will open it: root-owned 0600/0640, along directories only root controls.
+    static func auditLogCheck(_ path: String) -> DoctorCheck {
+        do {
+            try FilePolicy.checkRootControlledPath(path, kind: "audit log", forbiddenMode: 0o137)
+        } catch let e as PusError {
+            return DoctorCheck("audit log", .fail, e.message, fix: e.hint)
+        } catch {
+            return DoctorCheck("audit log", .fail, "\(error)")
+        }
+        let exists = (try? Syscalls.linkStatus(path)) != nil
+        return DoctorCheck("audit log", .ok, exists ? "\(path): root-owned, not writable by others" : "\(path) (created on first use)")
     }
 
     /// A directory pus-mount owns: root's, not writable by others (and exactly `wantMode` when given).

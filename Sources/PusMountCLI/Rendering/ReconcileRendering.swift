@@ -95,7 +95,9 @@ enum ReconcileMetrics {
         metric("pus_mount_reconcile_duration_seconds", "Wall time of the last pass.", "gauge", [("", String((r.seconds * 1e6).rounded() / 1e6))])
         metric("pus_mount_reconcile_last_run_timestamp_seconds", "Unix time of the last pass.", "gauge", [("", String(now))])
         metric("pus_mount_reconcile_last_success_timestamp_seconds", "Unix time of the last pass that converged.", "gauge", [("", String(lastSuccess))])
-        try AtomicFile.write(Array(Redaction.redact(t).utf8), to: path, mode: 0o644)
+        // Root writes here on an administrator's word: not through a directory a user could redirect.
+        let real = try FilePolicy.checkRootControlledPath(path, kind: "metrics file")
+        try AtomicFile.write(Array(Redaction.redact(t).utf8), to: real, mode: 0o644)
     }
 
     /// The last success time recorded in an earlier file, kept when this pass did not converge.
