@@ -30,13 +30,15 @@ public struct AzureError: Error, Sendable, CustomStringConvertible {
     /// Builds the error from a response: XML `<Error><Code/><Message/>...` or, for HEAD, the header.
     public static func from(_ response: HTTPResponse, operation: String, clientRequestID: String?) -> AzureError {
         let xml = XMLElement.parse(response.body)
-        let code = xml?.text(of: "Code") ?? response.headers["x-ms-error-code"] ?? ""
+        // Everything here is the server's text: control characters escaped (a terminal or a log line must
+        // not be driven by it), lengths bounded.
+        let code = (xml?.text(of: "Code") ?? response.headers["x-ms-error-code"] ?? "").escapingControls(limit: 128)
         var message = xml?.text(of: "Message") ?? ""
         if let firstLine = message.split(separator: "\n").first { message = String(firstLine) }
         if message.isEmpty { message = "HTTP \(response.status)" }
-        return AzureError(status: response.status, code: code, message: Redaction.redact(message),
-                          requestID: response.headers["x-ms-request-id"], clientRequestID: clientRequestID,
-                          authenticationDetail: xml?.text(of: "AuthenticationErrorDetail").map(Redaction.redact),
+        return AzureError(status: response.status, code: code, message: Redaction.redact(message).escapingControls(limit: 1024),
+                          requestID: response.headers["x-ms-request-id"].map { $0.escapingControls(limit: 128) }, clientRequestID: clientRequestID,
+                          authenticationDetail: xml?.text(of: "AuthenticationErrorDetail").map { Redaction.redact($0).escapingControls(limit: 1024) },
                           operation: operation)
     }
 

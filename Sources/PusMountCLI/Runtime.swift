@@ -175,7 +175,7 @@ enum CommandRunner {
                 Output.stdout(JSON.document([("error", .object(fields))]).text)
             } else {
                 // One line: what was wrong, then what to do.
-                Output.stderr("pus-mount: error: \(Redaction.redact(e.message))" + (e.hint.map { "; hint: \($0)" } ?? ""))
+                Output.stderr("pus-mount: error: \(Redaction.redact(e.message).escapingControls())" + (e.hint.map { "; hint: \($0.escapingControls())" } ?? ""))
             }
             throw ExitCode(e.kind.exitCode)
         }

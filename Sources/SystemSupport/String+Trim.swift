@@ -8,4 +8,23 @@ extension String {
         let last = scalars.lastIndex(where: { !isWS($0) })!
         return String(scalars[first...last])
     }
+
+    /// The string with every control character (C0, DEL, C1: ESC, BEL, CR, LF, ...) written as `\xHH`, and cut
+    /// to `limit` characters (with "..."): text from outside (a server's error code and message, a request id)
+    /// can then neither move a terminal's cursor, set its title, nor split a log line.
+    public func escapingControls(limit: Int = 4096) -> String {
+        var out = ""
+        var n = 0
+        for u in unicodeScalars {
+            if n >= limit { out += "..."; break }
+            if u.value < 0x20 || u.value == 0x7f || (0x80..<0xa0).contains(u.value) {
+                let hex = String(u.value, radix: 16)
+                out += "\\x" + (hex.count < 2 ? "0" + hex : hex)
+            } else {
+                out.unicodeScalars.append(u)
+            }
+            n += 1
+        }
+        return out
+    }
 }

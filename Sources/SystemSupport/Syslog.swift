@@ -23,17 +23,6 @@ public enum Syslog {
         pus_syslog("pus-mount", facility.value | level.rawValue, escaped(message))
     }
 
-    /// `message` with every control character written as `\xHH`.
-    public static func escaped(_ message: String) -> String {
-        var out = ""
-        for u in message.unicodeScalars {
-            if u.value < 0x20 || u.value == 0x7f || (0x80..<0xa0).contains(u.value) {
-                let hex = String(u.value, radix: 16)
-                out += "\\x" + (hex.count < 2 ? "0" + hex : hex)
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-        return out
-    }
+    /// `message` with every control character written as `\xHH` (``Swift/String/escapingControls(limit:)``).
+    public static func escaped(_ message: String) -> String { message.escapingControls(limit: 8192) }
 }

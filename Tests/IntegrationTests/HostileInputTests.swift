@@ -157,6 +157,17 @@ import TestSupport
         r += [
             http("403 authorization failure", 77, "AuthorizationFailure") { _ in RawHTTPServer.azureError(403, "AuthorizationFailure") },
             http("400 bad header", 1, "InvalidHeaderValue") { _ in RawHTTPServer.azureError(400, "InvalidHeaderValue") },
+            // Server text that would drive a terminal or split a log line: ESC sequences, an OSC title, BEL, CR,
+            // and &#10; in <Code>: escaped, one line (issue 15, item 8).
+            http("server text with control characters", 1, "Evil\\x0a\\x0dCode") { _ in
+                RawHTTPServer.response(400, headers: [("Content-Type", "application/xml"), ("x-ms-error-code", "Evil\u{1b}]0;pwned\u{07}"),
+                                                      ("x-ms-request-id", "id\u{1b}[2J\u{07}")],
+                                       body: "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>Evil&#10;&#13;Code&#27;[31m</Code>"
+                                           + "<Message>cleared\u{1b}[2J\u{1b}]0;title\u{07}\r now&#10;a second line</Message></Error>")
+            },
+            http("a request id with an escape sequence", 1, "id\\x1b[2J") { _ in
+                RawHTTPServer.azureError(400, "InvalidHeaderValue", headers: [("x-ms-request-id", "id\u{1b}[2J")])
+            },
             http("401 without body", 1, "HTTP 401") { _ in RawHTTPServer.response(401) },
             http("404 on create", 1, "ResourceNotFound") { _ in RawHTTPServer.azureError(404, "ResourceNotFound") },
             http("409 share being deleted", 75, "ShareBeingDeleted") { _ in RawHTTPServer.azureError(409, "ShareBeingDeleted") },
@@ -372,6 +383,8 @@ import TestSupport
             check(lines.count == 1 && lines[0].hasPrefix("pus-mount: error: "), "not one error line")
         }
         check(!r.stderr.contains(Self.key) && !r.stdout.contains(Self.key), "the key appears in the output")
+        check(!r.stderr.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || $0.value == 0x7f || (0x80..<0xa0).contains($0.value) },
+              "a control character reached stderr")
         check(before == after, "files changed: \(Set(after).symmetricDifference(before).sorted())")
         check(mountsBefore == mountsAfter, "mounts under the row's directory changed: \(Set(mountsAfter).symmetricDifference(mountsBefore).sorted())")
         if let max = row.maxSeconds { check(took < max, "took \(String(format: "%.1f", took)) s (at most \(max))") }
