@@ -55,8 +55,9 @@ check "not configured: one syslog line" [ "$(( $(ours) - n ))" -eq 1 ]
 grep 'not configured' $SYSLOG
 check "it says what is missing" grep -q "pus-mount is not configured: $CONFIG is missing" $SYSLOG
 check "doctor warns: logins get no storage" sh -c "$PUS doctor 2>&1 | grep -q 'warn config: not configured: logins get no storage'"
-check "an admin's command still runs on the embedded local default" sh -c "$PUS attach alice --session local-demo && $PUS status alice | grep -q /srv/pus-mount"
-check "and detaches" $PUS detach alice --session local-demo
+# (An admin's own command still runs on the embedded local default: .ci/run's scripts/run-local.sh shows it on
+# the host. Not here: it would record alice in this node's ledger as a local user, which later scenarios
+# rely on being an azure one.)
 mv /root/pus-mount.toml.aside "$CONFIG"
 
 # A bad module argument: one line, the login goes on, nothing mounted.
