@@ -137,10 +137,11 @@ extension FilesClient {
     public func listAllShares(prefix: String?, include: ListInclude = []) throws -> [ShareItem] {
         var all: [ShareItem] = []
         var marker: String?
+        var pages = ListingPages(operation: "list shares")
         repeat {
             let page = try listShares(prefix: prefix, include: include, marker: marker)
             all += page.shares
-            marker = page.nextMarker
+            marker = try pages.next(page.nextMarker)
         } while marker != nil
         return all
     }
@@ -166,6 +167,7 @@ extension FilesClient {
     public func listHandles(share: String, limit: Int = 100) throws -> (handles: [Handle], more: Bool) {
         var handles: [Handle] = []
         var marker: String?
+        var pages = ListingPages(operation: "list handles of \(share)")
         repeat {
             var q: [(String, String)] = [("comp", "listhandles")]
             if let marker { q.append(("marker", marker)) }
@@ -179,7 +181,7 @@ extension FilesClient {
                 Handle(id: h.text(of: "HandleId") ?? "", path: h.text(of: "Path") ?? "", clientIP: h.text(of: "ClientIp") ?? "",
                        clientName: h.text(of: "ClientName") ?? "", openTime: h.text(of: "OpenTime") ?? "")
             }
-            marker = root.text(of: "NextMarker").flatMap { $0.isEmpty ? nil : $0 }
+            marker = try pages.next(root.text(of: "NextMarker").flatMap { $0.isEmpty ? nil : $0 })
         } while marker != nil && handles.count < limit
         return (Array(handles.prefix(limit)), marker != nil || handles.count > limit)
     }

@@ -61,7 +61,9 @@ public struct HTTPResponse: Sendable {
 
 /// Failures below HTTP: the connection could not be made, timed out or broke.
 public struct TransportError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable { case connect, timeout, broken, tls, sink, tooLarge }
+    /// `misbehaves`: answers that cannot come from the service (a listing that repeats its marker or never
+    /// ends): not retried.
+    public enum Kind: Sendable { case connect, timeout, broken, tls, sink, tooLarge, misbehaves }
     public let kind: Kind
     /// The CURLcode, when libcurl produced the error.
     public let code: Int
@@ -84,4 +86,29 @@ public typealias BodySink = (UnsafeRawBufferPointer, Int) throws -> Void
 public protocol HTTPTransport: AnyObject {
     /// Sends `request`. A 2xx body goes to `sink` when one is given, otherwise into the response.
     func send(_ request: HTTPRequest, sink: BodySink?) throws -> HTTPResponse
+}
+
+/// The pages of one listing: a marker the server hands out twice, or more pages than any real listing of
+/// ours needs, means a server that would keep a loop going forever (issue 15, item 7).
+public struct ListingPages: Sendable {
+    /// 10,000 pages of up to 5,000 items: 50 million entries, far past any user's share.
+    public static let maxPages = 10_000
+    let operation: String
+    var seen: Set<String> = []
+    var pages = 0
+
+    public init(operation: String) { self.operation = operation }
+
+    /// Records one page and its `NextMarker`; returns the marker to ask for next (nil: done).
+    public mutating func next(_ marker: String?) throws -> String? {
+        pages += 1
+        guard let marker else { return nil }
+        guard seen.insert(marker).inserted else {
+            throw TransportError(kind: .misbehaves, code: 0, message: "\(operation): the server handed out the same NextMarker twice (after \(pages) page(s)); the listing would never end")
+        }
+        guard pages < Self.maxPages else {
+            throw TransportError(kind: .misbehaves, code: 0, message: "\(operation): more than \(Self.maxPages) pages; stopped")
+        }
+        return marker
+    }
 }

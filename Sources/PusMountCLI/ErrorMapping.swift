@@ -35,6 +35,9 @@ enum ErrorMapping {
                                 hint: "try again; check that file_endpoint is an Azure Files endpoint")
             case .sink:
                 return PusError(.other, e.message)
+            case .misbehaves:
+                return PusError(.unavailable, "the storage endpoint misbehaves: \(e.message)",
+                                hint: "check that file_endpoint is an Azure Files endpoint; report it if it is Azure's")
             case .tooLarge:
                 return PusError(.other, e.message, hint: "the endpoint is not an Azure Files endpoint, or it misbehaves; check file_endpoint")
             }

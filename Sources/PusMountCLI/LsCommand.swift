@@ -20,12 +20,13 @@ struct LsCommand: ParsableCommand {
             let client = az.client(found.account)
             var entries: [FilesClient.DirectoryEntry] = []
             var marker: String?
+            var listing = ListingPages(operation: "list /\(p)")
             var pages = 0
             do {
                 repeat {
                     let page = try client.listDirectory(share: share, path: p, marker: marker)
                     entries += page.entries
-                    marker = page.nextMarker
+                    marker = try listing.next(page.nextMarker)
                     pages += 1
                 } while marker != nil
             } catch let e as AzureError where e.code == "ResourceNotFound" {

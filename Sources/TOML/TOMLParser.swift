@@ -3,6 +3,13 @@
 struct TOMLParser {
     private let src: [Unicode.Scalar]
     private var pos = 0
+    /// How deep arrays and inline tables are nested at this point.
+    private var depth = 0
+    /// Bounds that keep every recursion (this parser's, building the table, freeing it) shallow: a document
+    /// of a few hundred kilobytes once nested 50,000 deep and crashed the reader (issue 15, item 10). Real
+    /// configurations nest two or three levels.
+    static let maxNesting = 64
+    static let maxKeyParts = 64
 
     init(_ text: String) { self.init(scalars: Array(text.unicodeScalars)) }
 
@@ -154,12 +161,20 @@ struct TOMLParser {
         var key = [try parseKeyPart()]
         skipWS()
         while char == "." {
+            guard key.count < Self.maxKeyParts else { throw error("a key of more than \(Self.maxKeyParts) dotted parts; pus-mount's configuration has none") }
             pos += 1
             skipWS()
             key.append(try parseKeyPart())
             skipWS()
         }
         return key
+    }
+
+    mutating func enterNesting() throws {
+        guard depth < Self.maxNesting else {
+            throw error("arrays and inline tables nested more than \(Self.maxNesting) deep; pus-mount's configuration nests two levels")
+        }
+        depth += 1
     }
 
     mutating func parseKeyPart() throws -> String {
@@ -215,6 +230,8 @@ struct TOMLParser {
     }
 
     mutating func parseArray() throws -> TOMLValue {
+        try enterNesting()
+        defer { depth -= 1 }
         pos += 1
         var items: [TOMLValue] = []
         try skipCommentsAndArrayWS()
@@ -231,6 +248,8 @@ struct TOMLParser {
     }
 
     mutating func parseInlineTable() throws -> TOMLValue {
+        try enterNesting()
+        defer { depth -= 1 }
         pos += 1
         let node = Node()
         let flags = Flags()
@@ -484,7 +503,8 @@ final class Node {
     enum Item {
         case value(TOMLValue)
         case table(Node)
-        case tables([Node])
+        /// A reference, so that appending a table does not copy the array (`[[x]]` 50,000 times took 55 s).
+        case tables(NodeList)
     }
 
     var order: [String] = []
@@ -506,7 +526,7 @@ final class Node {
                 cur.set(k, .table(n))
                 cur = n
             case .table(let n)?: cur = n
-            case .tables(let list)? where accessLists && !list.isEmpty: cur = list.last!
+            case .tables(let list)? where accessLists && !list.nodes.isEmpty: cur = list.nodes.last!
             default: return nil
             }
         }
@@ -516,8 +536,8 @@ final class Node {
     /// Appends a new table to the array of tables at `key` (creating it); false when something else is there.
     func appendTableToArray(_ key: String) -> Bool {
         switch items[key] {
-        case nil: set(key, .tables([Node()]))
-        case .tables(let list)?: items[key] = .tables(list + [Node()])
+        case nil: set(key, .tables(NodeList([Node()])))
+        case .tables(let list)?: list.nodes.append(Node())
         default: return false
         }
         return true
@@ -529,11 +549,17 @@ final class Node {
             switch items[k]! {
             case .value(let v): t[k] = v
             case .table(let n): t[k] = .table(n.table)
-            case .tables(let list): t[k] = .array(list.map { .table($0.table) })
+            case .tables(let list): t[k] = .array(list.nodes.map { .table($0.table) })
             }
         }
         return t
     }
+}
+
+/// The tables of one array of tables, appended in place.
+final class NodeList {
+    var nodes: [Node]
+    init(_ nodes: [Node]) { self.nodes = nodes }
 }
 
 /// What may still be defined, by key path (tomllib's Flags): `frozen` for inline tables and arrays (and all

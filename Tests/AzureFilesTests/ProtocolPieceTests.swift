@@ -85,3 +85,21 @@ import Testing
         #expect(throws: TransportError.self, "\(url)") { try t.send(HTTPRequest(method: "GET", url: url), sink: nil) }
     }
 }
+
+/// Issue 15, item 8: the service's text never carries a control character out of AzureError (it reaches the
+/// logger, syslog and stderr through its description), and each field is bounded.
+@Suite struct ServerTextTests {
+    @Test func anErrorBuiltFromHostileServerTextHoldsNoControlCharacter() {
+        let body = "<?xml version=\"1.0\"?><Error><Code>Evil&#10;&#13;Code&#27;[31m</Code><Message>cleared\u{1b}[2J\u{07}\r now"
+            + String(repeating: "x", count: 5000) + "</Message><AuthenticationErrorDetail>a\u{1b}]0;t\u{07}</AuthenticationErrorDetail></Error>"
+        let r = HTTPResponse(status: 400, headers: ["x-ms-request-id": "id\u{1b}[2J\u{07}"], body: Array(body.utf8))
+        let e = AzureError.from(r, operation: "list", clientRequestID: nil)
+        let all = [e.code, e.message, e.requestID ?? "", e.authenticationDetail ?? "", e.description]
+        for text in all {
+            #expect(!text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }, "\(text.debugDescription)")
+        }
+        #expect(e.code == "Evil\\x0a\\x0dCode\\x1b[31m")
+        #expect(e.requestID == "id\\x1b[2J\\x07")
+        #expect(e.message.count < 1100, "bounded: \(e.message.count)")
+    }
+}

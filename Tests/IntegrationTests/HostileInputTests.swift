@@ -199,6 +199,15 @@ import TestSupport
                 .stream(head: "HTTP/1.1 500 Server Error\r\nContent-Length: 6000000\r\n\r\n", pattern: "<a>", total: 6_000_000) },
             http("a redirect to file://", 1, "HTTP 302") { _ in RawHTTPServer.response(302, headers: [("Location", "file:///etc/passwd")]) },
             listing("a listing page of invalid XML", 1, "unreadable listing", RawHTTPServer.response(200, body: "<EnumerationResults><Entries><File>")),
+            // A server that repeats its NextMarker would keep a listing going forever (issue 15, item 7).
+            listing("a listing that repeats its NextMarker", 69, "the same NextMarker twice",
+                    RawHTTPServer.response(200, body: "<?xml version=\"1.0\"?><EnumerationResults><Entries><File><Name>f</Name><Properties><Content-Length>1</Content-Length></Properties></File></Entries><NextMarker>again</NextMarker></EnumerationResults>")),
+            Row(what: "List Shares that repeats its NextMarker (undelete)", args: ["undelete", u], status: 69, message: "the same NextMarker twice",
+                config: "azure", reply: { _, line in
+                    line.contains("comp=list") && !line.contains("/pus-")
+                        ? RawHTTPServer.response(200, body: "<?xml version=\"1.0\"?><EnumerationResults><Shares></Shares><NextMarker>again</NextMarker></EnumerationResults>")
+                        : RawHTTPServer.azureError(404, "ShareNotFound")
+                }, maxSeconds: 12),
             listing("a listing page nested two million deep", 1, "unreadable listing", seconds: 10,
                     .stream(head: "HTTP/1.1 200 OK\r\nContent-Length: 6000000\r\n\r\n", pattern: "<a>", total: 6_000_000)),
             { var row = listing("a listing page of 100 MiB", 1, "larger than 32 MiB", seconds: 15,

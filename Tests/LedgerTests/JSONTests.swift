@@ -62,3 +62,21 @@ import Testing
         #expect(Data(base64Encoded: "AB=C") != nil && Base64.decode("AB=C") == nil)
     }
 }
+
+/// Issue 15, item 10: invalid UTF-8 inside a string is an error, as in Python's json, never replaced silently
+/// (the ledger, the emulator's records and every reply are read with this reader).
+@Suite struct JSONUTF8Tests {
+    @Test(arguments: [[0xff], [0xc3], [0xe2, 0x82], [0xed, 0xa0, 0x80], [0xc0, 0xaf], [0xf8, 0x88, 0x80, 0x80, 0x80]] as [[UInt8]])
+    func invalidUTF8InAStringIsRefused(_ bad: [UInt8]) {
+        let plain = Array("{\"a\": \"x".utf8) + bad + Array("y\"}".utf8)
+        let escaped = Array("{\"a\": \"\\n".utf8) + bad + Array("\"}".utf8)
+        for doc in [plain, escaped] {
+            #expect(throws: (any Error).self, "\(bad) was accepted") { try JSONParser.parse(doc) }
+        }
+    }
+
+    @Test func validUTF8IsKept() throws {
+        let doc = try JSONParser.parse(Array("{\"a\": \"Ωé\\u00e9😀\"}".utf8))
+        #expect(doc["a"]?.stringValue == "Ωéé😀")
+    }
+}

@@ -15,7 +15,7 @@ import TOML
         #expect(r.status == 0, "oracle: \(r.stderr)")
         var out: [String: JSON] = [:]
         for line in r.stdout.split(separator: "\n") {
-            let doc = try JSONParser.parse(Array(line.utf8))
+            let doc = try JSONParser.parse(Array(line.utf8), maxDepth: 1024)  // tagged values: two levels per TOML level
             out[doc["file"]?.stringValue ?? ""] = doc
         }
         return out
@@ -123,5 +123,46 @@ import TOML
                 #expect(e.line == line && e.column == column, "\(text.debugDescription): \(e)")
             } catch { Issue.record("\(error)") }
         }
+    }
+
+    /// Nesting (arrays, inline tables) and dotted keys (in key/value lines and headers) are bounded at 64: up
+    /// to the bound pus-mount reads what tomllib reads, the same value; past it, one clean error with the line
+    /// (tomllib reads some of these and overflows Python's stack on the deepest; pus-mount crashed on 50,000
+    /// levels before the bound). And 50,000 `[[x]]` headers read into 50,000 tables, as tomllib does (appending
+    /// no longer copies the array: BENCHMARKS.md has the time).
+    @Test func nestingAndKeysAreBoundedAndAgreeWithTomllibWithinTheBound() throws {
+        let dir = TempDir()
+        var cases: [(path: String, within: Bool)] = []
+        for d in [1, 10, 64, 65, 2_000] {
+            let docs = [
+                "arrays": "a = " + String(repeating: "[", count: d) + "1" + String(repeating: "]", count: d) + "\n",
+                "inline": "a = " + String(repeating: "{ b = ", count: d) + "1" + String(repeating: " }", count: d) + "\n",
+                "dotted": Array(repeating: "k", count: d).joined(separator: ".") + " = 1\n",
+                "header": "[" + Array(repeating: "t", count: d).joined(separator: ".") + "]\nx = 1\n",
+            ]
+            for (kind, text) in docs { cases.append((dir.write("\(kind)-\(d).toml", text), d <= 64)) }
+        }
+        let many = dir.write("tables-50000.toml", String(repeating: "[[x]]\ny = 1\n", count: 50_000))
+        let verdicts = try oracle(["files"] + cases.map(\.path) + [many])
+        for c in cases {
+            let o = try #require(verdicts[c.path], "no oracle line for \(c.path)")
+            let ours = Result { try TOML.parse(bytes: try Syscalls.readFile(c.path)) }
+            if c.within {
+                let want = try #require(o["value"].flatMap(value), "tomllib refused \(c.path): \(o)")
+                #expect((try? ours.get()).map { TOMLValue.table($0) } == want, "\(c.path) differs from tomllib")
+            } else {
+                switch ours {
+                case .success: Issue.record("\(c.path) must be refused")
+                case .failure(let e as TOMLError):
+                    #expect(e.line == 1 || e.line == 2, "\(c.path): \(e)")
+                    #expect(e.message.contains("more than 64"), "\(c.path): \(e.message)")
+                case .failure(let e): Issue.record("\(c.path): \(e)")
+                }
+            }
+        }
+        let t = try TOML.parse(bytes: try Syscalls.readFile(many))
+        guard case .array(let tables)? = t["x"] else { Issue.record("no array of tables"); return }
+        #expect(tables.count == 50_000)
+        #expect((verdicts[many]?["value"]?["t"]?["x"]?["a"]?.arrayValue?.count) == 50_000, "tomllib reads the same number")
     }
 }

@@ -36,6 +36,9 @@ def judge(path):
         return {"file": path, "ok": True, "value": tag(tomllib.loads(data.decode("utf-8")))}
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         return {"file": path, "ok": False, "error": str(e)}
+    except RecursionError:
+        # tomllib recurses without a bound of its own: a deep document exhausts Python's stack.
+        return {"file": path, "ok": False, "error": "RecursionError"}
 
 
 KEYS = {
