@@ -199,6 +199,9 @@ import TestSupport
                 .stream(head: "HTTP/1.1 500 Server Error\r\nContent-Length: 6000000\r\n\r\n", pattern: "<a>", total: 6_000_000) },
             http("a redirect to file://", 1, "HTTP 302") { _ in RawHTTPServer.response(302, headers: [("Location", "file:///etc/passwd")]) },
             listing("a listing page of invalid XML", 1, "unreadable listing", RawHTTPServer.response(200, body: "<EnumerationResults><Entries><File>")),
+            // Outside text in a message (here a path given on the command line) reaches stderr escaped.
+            Row(what: "a --config path with an escape sequence", args: ["--config", "/nonexistent/\u{1b}]0;pwned\u{07}\u{1b}[2J.toml", "status"],
+                status: 78, message: "cannot read config file /nonexistent/\\x1b]0;pwned\\x07"),
             // A server that repeats its NextMarker would keep a listing going forever (issue 15, item 7).
             listing("a listing that repeats its NextMarker", 69, "the same NextMarker twice",
                     RawHTTPServer.response(200, body: "<?xml version=\"1.0\"?><EnumerationResults><Entries><File><Name>f</Name><Properties><Content-Length>1</Content-Length></Properties></File></Entries><NextMarker>again</NextMarker></EnumerationResults>")),
