@@ -469,17 +469,33 @@ extension EmulatorCore {
     }
 
     /// Copy File from a file of the same account, completed before the answer (`x-ms-copy-status: success`).
-    func copyFile(_ s: ShareStore, path: String, account: String, _ r: EmulatorRequest) -> EmulatorResponse {
+    /// The source is authorized as the service does: a request signed with the account's Shared Key may copy
+    /// any file of the account; otherwise the source URL must carry a SAS of its own that allows reading it
+    /// (a destination SAS says nothing about the source). A `sharesnapshot=` of the source is checked as a GET's.
+    func copyFile(_ s: ShareStore, path: String, account: String, _ r: EmulatorRequest, auth: Authenticator) -> EmulatorResponse {
         guard s.exists else { return Self.shareNotFound }
         let sourceURL = r.header("x-ms-copy-source") ?? ""
         guard let (srcShare, srcPath) = sourcePath(sourceURL, account: account, r), !srcPath.isEmpty else {
             return .error(400, "InvalidHeaderValue", "x-ms-copy-source must be the URL of a file in this account.",
                           extra: [("HeaderName", "x-ms-copy-source"), ("HeaderValue", Redaction.redact(sourceURL))])
         }
+        let srcQueryText = sourceURL.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+        if r.query["sig"] != nil {
+            let srcRawPath = String(sourceURL.split(separator: "?", maxSplits: 1).first ?? "")
+            let probe = EmulatorRequest(method: "GET", rawPath: srcRawPath, rawQuery: srcQueryText, headers: [], body: [],
+                                        remoteIP: r.remoteIP, isHTTPS: r.isHTTPS)
+            if auth.check(probe, share: srcShare, path: srcPath, op: Operation(anyOf: "r", scope: .object)) != nil {
+                return .error(403, "CannotVerifyCopySource", "This request is not authorized to read the copy source.",
+                              extra: [("CopySourceStatusCode", "403"), ("CopySourceErrorCode", "AuthenticationFailed")])
+            }
+        }
         var srcStore = ShareStore(root: dataDir, account: account, share: srcShare)
-        if let snap = sourceURL.split(separator: "?").dropFirst().first?.split(separator: "&")
-            .first(where: { $0.hasPrefix("sharesnapshot=") }) {
-            srcStore.snapshot = PercentEncoding.decode(String(snap.dropFirst(14)))
+        if let snap = srcQueryText.split(separator: "&").first(where: { $0.hasPrefix("sharesnapshot=") }) {
+            let name = PercentEncoding.decode(String(snap.dropFirst(14)))
+            guard srcStore.hasSnapshot(name) else {
+                return .error(404, "CannotVerifyCopySource", "The specified share snapshot does not exist.", extra: [("CopySourceStatusCode", "404")])
+            }
+            srcStore.snapshot = name
         }
         guard srcStore.exists else {
             return .error(404, "CannotVerifyCopySource", "The specified share does not exist.", extra: [("CopySourceStatusCode", "404")])

@@ -163,7 +163,7 @@ public final class EmulatorCore: Sendable {
             guard r.method == "GET" || r.method == "HEAD" else {
                 return .error(400, "InvalidQueryParameterValue", "A share snapshot is read-only.", extra: [("QueryParameterName", "sharesnapshot")])
             }
-            guard !snap.contains("/"), snap != ".", snap != "..", FileManager.default.fileExists(atPath: "\(store.snapshotDir)/\(snap)") else {
+            guard store.hasSnapshot(snap) else {
                 return .error(404, "ShareNotFound", "The specified share snapshot does not exist.")
             }
             reader.snapshot = snap
@@ -226,7 +226,7 @@ public final class EmulatorCore: Sendable {
             return deleteDirectory(store, path: path)
         case ("PUT", nil, nil, false) where copySource:
             if let deny = gate("cw", .object) { return deny }
-            return copyFile(store, path: path, account: account, r)
+            return copyFile(store, path: path, account: account, r, auth: auth)
         case ("PUT", nil, nil, false):
             if let deny = gate("cw", .object) { return deny }
             return createFile(store, path: path, r)

@@ -14,6 +14,12 @@ struct ShareStore {
     var metaFile: String { "\(accountDir)/.emulator/shares/\(share).json" }
     var snapshotDir: String { "\(accountDir)/.emulator/snapshots/\(share)" }
 
+    /// Whether `name` is one of this share's snapshots: a plain name (no "/", not "." or "..") that exists.
+    /// Every reader of `sharesnapshot=` (a GET, a copy source) asks this before using it in a path.
+    func hasSnapshot(_ name: String) -> Bool {
+        !name.isEmpty && !name.contains("/") && name != "." && name != ".." && FileManager.default.fileExists(atPath: "\(snapshotDir)/\(name)")
+    }
+
     init(root: String, account: String, share: String) {
         self.account = account
         self.share = share

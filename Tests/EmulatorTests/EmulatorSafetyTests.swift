@@ -17,6 +17,43 @@ import TestSupport
 
     init() { core = Fixture.core(dir, now: now) }
 
+    /// Issue 15, item 12. Copy File's source is checked as the service checks it: its `sharesnapshot=` like a
+    /// GET's (no path out of the snapshot directory), and its authorization: a request with a SAS for the
+    /// destination share cannot read another share through the copy; the source URL's own SAS can.
+    @Test func aCopySourceIsValidatedAndAuthorizedOnItsOwn() throws {
+        for share in ["sha", "shb"] { #expect(core.handle(signed("PUT", "/acct/\(share)", "restype=share")).status == 201) }
+        let secret: [UInt8] = Array("bob's secret".utf8)
+        #expect(core.handle(signed("PUT", "/acct/shb/secret", headers: [("x-ms-type", "file"), ("x-ms-content-length", String(secret.count))])).status == 201)
+        #expect(core.handle(signed("PUT", "/acct/shb/secret", "comp=range", headers: [("x-ms-range", "bytes=0-\(secret.count - 1)"), ("x-ms-write", "update")],
+                                   body: secret)).status == 201)
+        // 1. A snapshot name that climbs out of the snapshot directory, even with the account key.
+        let up = String(repeating: "../", count: 30) + "etc"
+        let climb = core.handle(signed("PUT", "/acct/sha/stolen", headers: [("x-ms-copy-source", "http://h/acct/sha/hostname?sharesnapshot=\(up)")]))
+        #expect(climb.status == 404 && code(climb) == "CannotVerifyCopySource", "\(climb.status) \(code(climb))")
+        #expect(core.handle(signed("HEAD", "/acct/sha/stolen")).status == 404, "nothing copied out of /etc")
+        // 2. The SAS pus-mount hands a user (rcw on the user's share) does not reach another share.
+        let expiry = SAS.timestamp(now + 3600)
+        let mine = SAS.serviceToken(key: key, resource: .share("sha"), fields: SAS.ServiceFields(permissions: "rcw", expiry: expiry, version: FilesAPI.version))
+        func sasCopy(_ dst: String, _ source: String) -> EmulatorResponse {
+            core.handle(EmulatorRequest(method: "PUT", rawPath: "/acct/sha/\(dst)", rawQuery: mine,
+                                        headers: [("x-ms-copy-source", source), ("x-ms-version", FilesAPI.version)], body: [],
+                                        remoteIP: "127.0.0.1", isHTTPS: false))
+        }
+        let foreign = sasCopy("copied", "http://h/acct/shb/secret")
+        #expect(foreign.status == 403 && code(foreign) == "CannotVerifyCopySource", "\(foreign.status) \(code(foreign))")
+        #expect(core.handle(signed("HEAD", "/acct/sha/copied")).status == 404)
+        // A direct GET with that SAS is refused too (the control).
+        let direct = core.handle(EmulatorRequest(method: "GET", rawPath: "/acct/shb/secret", rawQuery: mine, headers: [("x-ms-version", FilesAPI.version)],
+                                                 body: [], remoteIP: "127.0.0.1", isHTTPS: false))
+        #expect(direct.status == 403)
+        // 3. With a SAS of its own that allows reading the source, the copy goes through.
+        let theirs = SAS.serviceToken(key: key, resource: .file(share: "shb", path: "secret"),
+                                      fields: SAS.ServiceFields(permissions: "r", expiry: expiry, version: FilesAPI.version))
+        let granted = sasCopy("granted", "http://h/acct/shb/secret?\(theirs)")
+        #expect(granted.status == 202, "\(granted.status) \(code(granted)) \(bodyText(granted))")
+        #expect(read(core.handle(signed("GET", "/acct/sha/granted"))) == secret)
+    }
+
     @Test func symlinksInAShareAreNeverFollowed() throws {
         #expect(core.handle(signed("PUT", "/acct/share1", "restype=share")).status == 201)
         let shareDir = dir.file("acct/share1")
