@@ -40,7 +40,7 @@ public struct MountError: Error, Sendable, CustomStringConvertible {
         case 115: return "error 115 (operation now in progress): TCP port 445 is blocked on the way to the server"
         case 95: return "error 95 (not supported): the server refused the SMB dialect; check mount.vers against the server's minimum protocol"
         case 16: return "the mountpoint is busy"
-        case 19: return "the kernel has no cifs support: install linux-modules-extra / load the cifs module"
+        case 19: return "the kernel has no cifs support: load it with modprobe cifs (Debian's kernels ship the module; a cloud or container kernel may not)"
         default: return nil
         }
     }

@@ -26,11 +26,14 @@ import TestSupport
         #expect(core.handle(signed("PUT", "/acct/shb/secret", headers: [("x-ms-type", "file"), ("x-ms-content-length", String(secret.count))])).status == 201)
         #expect(core.handle(signed("PUT", "/acct/shb/secret", "comp=range", headers: [("x-ms-range", "bytes=0-\(secret.count - 1)"), ("x-ms-write", "update")],
                                    body: secret)).status == 201)
-        // 1. A snapshot name that climbs out of the snapshot directory, even with the account key.
-        let up = String(repeating: "../", count: 30) + "etc"
-        let climb = core.handle(signed("PUT", "/acct/sha/stolen", headers: [("x-ms-copy-source", "http://h/acct/sha/hostname?sharesnapshot=\(up)")]))
+        // 1. A snapshot name that climbs out of the snapshot directory (<data>/acct/.emulator/snapshots/sha), even
+        //    with the account key: four levels up is the data directory's parent side, where a file is planted.
+        #expect(core.handle(signed("PUT", "/acct/sha", "restype=share&comp=snapshot")).status == 201, "a snapshot, so its directory exists")
+        try FileManager.default.createDirectory(atPath: dir.file("outside"), withIntermediateDirectories: true)
+        dir.write("outside/shadow", "root:secret\n")
+        let climb = core.handle(signed("PUT", "/acct/sha/stolen", headers: [("x-ms-copy-source", "http://h/acct/sha/shadow?sharesnapshot=../../../../outside")]))
         #expect(climb.status == 404 && code(climb) == "CannotVerifyCopySource", "\(climb.status) \(code(climb))")
-        #expect(core.handle(signed("HEAD", "/acct/sha/stolen")).status == 404, "nothing copied out of /etc")
+        #expect(core.handle(signed("HEAD", "/acct/sha/stolen")).status == 404, "nothing copied from outside the data")
         // 2. The SAS pus-mount hands a user (rcw on the user's share) does not reach another share.
         let expiry = SAS.timestamp(now + 3600)
         let mine = SAS.serviceToken(key: key, resource: .share("sha"), fields: SAS.ServiceFields(permissions: "rcw", expiry: expiry, version: FilesAPI.version))

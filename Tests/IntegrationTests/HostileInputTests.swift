@@ -168,7 +168,13 @@ import TestSupport
             http("a request id with an escape sequence", 1, "id\\x1b[2J") { _ in
                 RawHTTPServer.azureError(400, "InvalidHeaderValue", headers: [("x-ms-request-id", "id\u{1b}[2J")])
             },
-            http("401 without body", 1, "HTTP 401") { _ in RawHTTPServer.response(401) },
+            // No Azure error code: not an Azure Files endpoint (a wrong file_endpoint, a proxy, a web server): 69
+            // with the fix, not "HTTP 404 (HTTP 404): HTTP 404" and exit 1 (issue 15, item 11).
+            http("401 without body", 69, "answered HTTP 401 without an Azure error code") { _ in RawHTTPServer.response(401) },
+            http("a web server's plain 404 (a wrong file_endpoint)", 69, "does not look like an Azure Files endpoint") { _ in
+                RawHTTPServer.response(404, body: "<html><body>Not Found</body></html>")
+            },
+            http("InvalidUri (file_endpoint names another account)", 78, "InvalidUri") { _ in RawHTTPServer.azureError(400, "InvalidUri") },
             http("404 on create", 1, "ResourceNotFound") { _ in RawHTTPServer.azureError(404, "ResourceNotFound") },
             http("409 share being deleted", 75, "ShareBeingDeleted") { _ in RawHTTPServer.azureError(409, "ShareBeingDeleted") },
             http("409 then a share of someone else", 77, "belongs to user mallory") { n in

@@ -61,4 +61,14 @@ import TestSupport
         let broken = dir.write("broken.toml", "backend = \n", mode: 0o644)
         #expect(try Run.run(Binaries.pusMount, ["--if-configured", "--config", broken, "reconcile"]).status == 78)
     }
+
+    /// doctor exits 78 for a configuration that does not read, like every other command (issue 15, item 11).
+    @Test func doctorExits78ForABrokenConfiguration() throws {
+        let dir = TempDir()
+        let typo = dir.write("c.toml", "backend = \"local\"\n[mount]\nrooot = \"/mnt/x\"\n", mode: 0o644)
+        let r = try Run.run(Binaries.pusMount, ["--config", typo, "doctor"])
+        #expect(r.status == 78 && r.stderr.contains("rooot"), "\(r.status) \(r.stderr)")
+        let a = try Run.run(Binaries.pusMount, ["--config", typo, "status"])
+        #expect(a.status == 78, "the same as any other command")
+    }
 }
