@@ -117,9 +117,10 @@ extension Node {
         let orphanFindings = survey.orphans.map { m in
             Planner.orphanFinding(mountpoint: m.target, source: Inspector.shownSource(m), fstype: m.fstype, prune: o.prune)
         }
+        let strays = strayMountpoints(survey)
 
         if o.dryRun {
-            for f in userPlans.flatMap(\.1) + volumePlans.flatMap(\.1) + orphanFindings {
+            for f in userPlans.flatMap(\.1) + volumePlans.flatMap(\.1) + orphanFindings + strays {
                 report.actions.append(.init(finding: f, result: Self.plannedResult(f), error: nil))
             }
             for f in unusedCredentialFindings(current, now: now, atBoot: o.atBoot) {
@@ -162,6 +163,7 @@ extension Node {
         // Volumes, orphans, credentials files.
         for (v, planned) in volumePlans { try repairVolume(v.name, planned: planned, policy: policy, report: &report) }
         for (m, f) in zip(survey.orphans, orphanFindings) { try repairOrphan(m, f, report: &report) }
+        for f in strays { try removeStray(f, report: &report) }
         // Unused credentials files are judged against the ledger as it is now (our repairs, or a concurrent
         // attach, may have changed it). When this pass changed nothing and the ledger it read leaves no file
         // unused, there is nothing to judge and the second read is skipped (a quiet 10,000-user pass: about 300 ms
@@ -363,6 +365,45 @@ extension Node {
         defer { withExtendedLifetime(lock) {} }
         let s = try inspector.survey(ledger: try ledger.read(), ledgerError: nil, config: config, now: clock(), probeHealth: false)
         guard s.orphans.contains(where: { $0.target == m.target }) else { return }
+        perform(f, subject: .node, holding: lock, report: &report)
+    }
+
+    /// Empty mountpoints pus-mount made (root:root, mode 0, nothing mounted) that no ledger record uses: left
+    /// by a pus-mount killed between creating a mountpoint and recording it (issue 15, item 5). Removed with
+    /// rmdir only, so nothing with content is ever touched.
+    func strayMountpoints(_ s: NodeSurvey) -> [Finding] {
+        guard let names = try? Syscalls.directoryEntries(config.mountRoot) else { return [] }
+        var used = Set<String>()
+        for u in s.users { if let e = u.entry, e.mounted || !e.leases.isEmpty || u.state != .absent { used.insert(e.mountpoint) } }
+        let mounted = Set(s.table.map(\.target))
+        return names.sorted().compactMap { name -> Finding? in
+            let path = config.mountRoot + "/" + name
+            guard !used.contains(path), !mounted.contains(path), Self.isStrayMountpoint(path) else { return nil }
+            return Finding(.orphan, path, "-", "remove the empty mountpoint \(path) (nothing mounted, no ledger record uses it)", .repair,
+                           [.removeMountpoint(path)])
+        }
+    }
+
+    /// What pus-mount's own mountpoints look like unmounted: a real directory, root:root, mode 0, empty.
+    static func isStrayMountpoint(_ path: String) -> Bool {
+        guard let st = try? Syscalls.linkStatus(path), (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == 0, st.st_gid == 0,
+              st.st_mode & 0o7777 == 0, let entries = try? Syscalls.directoryEntries(path) else { return false }
+        return entries.isEmpty
+    }
+
+    /// Removes one stray mountpoint under its user's lock (an attach in progress holds it: then it is busy),
+    /// after looking again.
+    func removeStray(_ f: Finding, report: inout ReconcileReport) throws {
+        let name = AtomicFile.basename(of: f.subject)
+        let lock = UserPolicy.problem(with: name) == nil ? try tryLock(lockPath(user: name)) : nil
+        if UserPolicy.problem(with: name) == nil && lock == nil {
+            report.busy.append(name)
+            report.actions.append(.init(finding: f, result: .busy, error: nil))
+            return
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let s = try inspector.survey(ledger: try ledger.read(), ledgerError: nil, config: config, now: clock(), probeHealth: false)
+        guard strayMountpoints(s).contains(where: { $0.subject == f.subject }) else { return }
         perform(f, subject: .node, holding: lock, report: &report)
     }
 

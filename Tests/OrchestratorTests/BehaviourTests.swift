@@ -174,4 +174,32 @@ import TestSupport
         let ran = (try? String(contentsOfFile: marker, encoding: .utf8)) ?? ""
         #expect(!ran.contains(theirs), "the refresher was run on the foreign mount: \(ran)")
     }
+
+    /// Issue 15, item 5. An empty root-owned d--------- mountpoint under mount.root that no record uses (a
+    /// pus-mount killed between mkdir and the ledger write leaves one) is drift: reconcile removes it, with
+    /// rmdir only. A directory with content, one with other modes, and a live user's mountpoint stay.
+    @Test func anEmptyMountpointNoRecordUsesIsRemoved() throws {
+        let b = Bench()
+        _ = try b.node().attach(b.user, session: "s1", pid: nil, dryRun: false)
+        func dir(_ name: String, mode: mode_t) throws -> String {
+            let p = b.dir.file("mnt/\(name)")
+            try FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
+            chmod(p, mode)
+            return p
+        }
+        let stray = try dir("pusu30", mode: 0)
+        let full = try dir("pusu31", mode: 0o700)
+        b.dir.write("mnt/pusu31/keep.txt", "data")
+        chmod(full, 0)
+        let open = try dir("pusu32", mode: 0o755)
+        let dry = try b.reconcile(ReconcileOptions(dryRun: true))
+        #expect(dry.actions.filter { $0.finding.subject == stray }.map(\.result) == [.planned], "\(dry.actions.map(\.finding.what))")
+        #expect(FileManager.default.fileExists(atPath: stray), "a dry run removes nothing")
+        let r = try b.reconcile()
+        #expect(r.actions.map(\.finding.subject) == [stray] && r.actions.first?.result == .done, "\(r.actions.map(\.finding.what))")
+        #expect(!FileManager.default.fileExists(atPath: stray))
+        #expect(FileManager.default.fileExists(atPath: b.dir.file("mnt/pusu31/keep.txt")) && FileManager.default.fileExists(atPath: open))
+        #expect(b.mounts(at: b.mp) == 1, "the live user's mount is untouched")
+        #expect(try b.reconcile().actions.isEmpty, "a second pass has nothing to do")
+    }
 }
