@@ -27,7 +27,13 @@ extension Node {
     /// Deletes the user's share and all its snapshots. Refused (without `force`) while this node holds a lease
     /// or a mount for the user, or the share has an open SMB handle anywhere (List Handles, recursive); refused
     /// on an account configured `soft_delete = false` unless `allowUnrecoverable`.
+    ///
+    /// The whole run holds the user's lock (a per-user lock may be held across REST calls; the ledger's never
+    /// is): an attach that starts meanwhile waits, then finds the share gone, instead of mounting a share that
+    /// is deleted under it and whose record is then erased (issue 15, item 1).
     public func deprovision(_ user: ResolvedUser, force: Bool, allowUnrecoverable: Bool, dryRun: Bool) throws -> DeprovisionResult {
+        let lock = dryRun ? nil : try userLock(user.name)
+        defer { withExtendedLifetime(lock) {} }
         let entry = try ledger.read().entries[user.name]
         let leases = entry?.leases.count ?? 0
         if let e = entry, leases > 0 || e.mounted, !force {
@@ -78,6 +84,8 @@ extension Node {
     /// Restores the user's most recently deleted share (Undelete Share) with its data, metadata and snapshots.
     /// Every account is searched; the restored share's owner is checked like any other.
     public func undelete(_ user: ResolvedUser, dryRun: Bool) throws -> UndeleteResult {
+        let lock = dryRun ? nil : try userLock(user.name)  // as deprovision: an attach waits for the outcome
+        defer { withExtendedLifetime(lock) {} }
         let az = try azureProvider()
         let share = az.shareName(for: user.name)
         if let live = try az.locate(user: user.name) {

@@ -310,4 +310,34 @@ import TestSupport
         let doctor = try ns.run(Binaries.pusMount, ["--config", cfg.path, "doctor"])
         #expect(doctor.status == 1 && doctor.stdout.contains("fail audit log: audit log \(log)"), "\(doctor.stdout)")
     }
+
+    /// Issue 15, item 1. deprovision holds the user's lock for its whole run: an attach that starts while it
+    /// works (here once deprovision's first request has reached a slow emulator, so deprovision holds the lock)
+    /// waits, and then finds the share gone. The request log shows the share's DELETE before attach's lookup;
+    /// the ledger records the attach (never a mount on a deleted share with its record erased).
+    @Test func deprovisionAndAttachDoNotInterleave() throws {
+        let dir = TempDir()
+        let emu = try EmulatorProcess(dir: dir, extraArgs: ["--fault", "latency:400"])
+        let cfg = TestConfig(dir: dir, emulator: emu)
+        let user = TestUsers.name(20), share = ShareName.forUser(user, prefix: "pus")
+        #expect(try cfg.run(["provision", user]).status == 0)
+        let ns = try MountNamespace()
+        let p = "\(Binaries.pusMount) --config \(cfg.path)"
+        let r = try ns.sh("""
+            n0=$(wc -l < \(emu.logPath))
+            \(p) deprovision \(user) --yes > \(dir.file("dep.out")) 2>&1 & dep=$!
+            for i in $(seq 600); do [ "$(wc -l < \(emu.logPath))" -gt "$n0" ] && break; sleep 0.02; done
+            \(p) attach \(user) --session live --fake-mount > \(dir.file("att.out")) 2>&1; echo "attach=$?"
+            wait $dep; echo "deprovision=$?"
+            """)
+        #expect(r.stdout.contains("attach=0") && r.stdout.contains("deprovision=0"),
+                "\(r.stdout) \((try? String(contentsOfFile: dir.file("dep.out"), encoding: .utf8)) ?? "") \((try? String(contentsOfFile: dir.file("att.out"), encoding: .utf8)) ?? "")")
+        let log = emu.requestLog
+        let delete = try #require(log.firstIndex { $0.hasPrefix("DELETE /\(emu.account)/\(share)?restype=share") }, "\(log)")
+        let lastCreate = try #require(log.lastIndex { $0.hasPrefix("PUT /\(emu.account)/\(share)?restype=share -> 201") })
+        #expect(lastCreate > delete, "attach ran after the delete and made the share anew: \(log)")
+        let entry = try #require(try LedgerStore(path: dir.file("state/ledger.json")).read().entries[user], "the attach is recorded")
+        #expect(entry.leases.map(\.session) == ["live"])
+        #expect(FileManager.default.fileExists(atPath: "\(emu.dataDir)/\(emu.account)/\(share)"), "the share the mount names exists")
+    }
 }
