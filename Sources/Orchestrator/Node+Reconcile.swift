@@ -355,7 +355,14 @@ extension Node {
             report.actions.append(.init(finding: f, result: .reported, error: nil))
             return
         }
-        let name = AtomicFile.basename(of: m.target)
+        try repairUnderMountpointLock(f, report: &report) { s in s.orphans.contains(where: { $0.target == m.target }) }
+    }
+
+    /// Performs `f` (a repair at a path under mount.root) under the lock of the user the path is named after
+    /// (none for a name that is no user's; busy when another pus-mount holds it: an attach in progress), when
+    /// a fresh survey taken under that lock still `shows` the drift.
+    func repairUnderMountpointLock(_ f: Finding, report: inout ReconcileReport, shows: (NodeSurvey) -> Bool) throws {
+        let name = AtomicFile.basename(of: f.subject)
         let lock = UserPolicy.problem(with: name) == nil ? try tryLock(lockPath(user: name)) : nil
         if UserPolicy.problem(with: name) == nil && lock == nil {
             report.busy.append(name)
@@ -364,7 +371,7 @@ extension Node {
         }
         defer { withExtendedLifetime(lock) {} }
         let s = try inspector.survey(ledger: try ledger.read(), ledgerError: nil, config: config, now: clock(), probeHealth: false)
-        guard s.orphans.contains(where: { $0.target == m.target }) else { return }
+        guard shows(s) else { return }
         perform(f, subject: .node, holding: lock, report: &report)
     }
 
@@ -394,17 +401,7 @@ extension Node {
     /// Removes one stray mountpoint under its user's lock (an attach in progress holds it: then it is busy),
     /// after looking again.
     func removeStray(_ f: Finding, report: inout ReconcileReport) throws {
-        let name = AtomicFile.basename(of: f.subject)
-        let lock = UserPolicy.problem(with: name) == nil ? try tryLock(lockPath(user: name)) : nil
-        if UserPolicy.problem(with: name) == nil && lock == nil {
-            report.busy.append(name)
-            report.actions.append(.init(finding: f, result: .busy, error: nil))
-            return
-        }
-        defer { withExtendedLifetime(lock) {} }
-        let s = try inspector.survey(ledger: try ledger.read(), ledgerError: nil, config: config, now: clock(), probeHealth: false)
-        guard strayMountpoints(s).contains(where: { $0.subject == f.subject }) else { return }
-        perform(f, subject: .node, holding: lock, report: &report)
+        try repairUnderMountpointLock(f, report: &report) { s in strayMountpoints(s).contains(where: { $0.subject == f.subject }) }
     }
 
     func perform(_ f: Finding, subject: Executor.Subject, holding lock: FileLock? = nil, report: inout ReconcileReport) {

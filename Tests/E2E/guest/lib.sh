@@ -57,3 +57,14 @@ uptime_s() { cut -d' ' -f1 /proc/uptime; }
 # check_json "what" JSON KEY VALUE: the compact JSON has "KEY":VALUE (the JSON goes through a file, never
 # through code: it may hold quotes and backticks).
 check_json() { printf '%s' "$2" > /tmp/check.json; check "$1" grep -q "\"$3\":$4" /tmp/check.json; }
+
+# add_volume NAME SHARE MOUNTPOINT: a [[volumes]] entry in the config (read-only by default).
+add_volume() {
+  cat >> "$CONFIG" <<TOML
+[[volumes]]
+name = "$1"
+account = "$ACCOUNT"
+share = "$2"
+mountpoint = "$3"
+TOML
+}

@@ -8,13 +8,7 @@ printf 'dataset v1\n' > "/srv/emulator/$ACCOUNT/$VOL/readme.txt"
 sleep 600 >/dev/null 2>&1 &
 check "attach alice (--pid)" $PUS attach alice --session boot1 --pid $!
 check "attach bob" $PUS attach bob --session boot1b
-cat >> "$CONFIG" <<TOML
-[[volumes]]
-name = "dlsamples"
-account = "$ACCOUNT"
-share = "$VOL"
-mountpoint = "/mnt/datasets/dlsamples"
-TOML
+add_volume dlsamples "$VOL" /mnt/datasets/dlsamples
 rc=0; out=$($PUS --json reconcile) || rc=$?
 echo "$out"
 check "reconcile exit 0" [ "$rc" -eq 0 ]

@@ -14,13 +14,7 @@ useradd -M -u 1003 -s /usr/sbin/nologin dlsamples
 check "provision the dataset share" $PUS provision dlsamples
 VOL=$(share_of dlsamples)
 printf 'dataset v1\n' > "/srv/emulator/$ACCOUNT/$VOL/readme.txt"
-cat >> "$CONFIG" <<TOML
-[[volumes]]
-name = "dlsamples"
-account = "$ACCOUNT"
-share = "$VOL"
-mountpoint = "/mnt/datasets/dlsamples"
-TOML
+add_volume dlsamples "$VOL" /mnt/datasets/dlsamples
 check "systemctl start pus-mount-bootstrap.service" systemctl start pus-mount-bootstrap.service
 systemctl status --no-pager pus-mount-bootstrap.service 2>&1 | tail -5 || true
 line=$(mountinfo_line /mnt/datasets/dlsamples)
