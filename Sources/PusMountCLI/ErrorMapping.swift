@@ -63,6 +63,12 @@ enum ErrorMapping {
             if e.errno == EACCES || e.errno == EPERM {
                 return PusError(.permission, e.description, hint: "run pus-mount as root")
             }
+            if e.errno == ENOSPC || e.errno == EDQUOT {
+                // A full disk passes: temporary (75), and named by its directory, not by a temp file's name.
+                let dir = e.path.map(AtomicFile.directory(of:)) ?? "pus-mount's state"
+                return PusError(.temporary, "no space left on the file system holding \(dir) (\(e.errno == EDQUOT ? "disk quota exceeded" : "no space left on device"))",
+                                hint: "free space there (df -h \(dir)), then try again")
+            }
             return PusError(.other, e.description)
         default:
             return PusError(.other, Redaction.redact(String(describing: error)))

@@ -23,6 +23,12 @@ struct GetCommand: ParsableCommand {
             if !force, (try? Syscalls.linkStatus(dest)) != nil {
                 throw PusError(.badInput, "LOCAL \(dest) exists", hint: "pass --force to replace it")
             }
+            // The download goes to a temp file beside the destination: a missing directory is said as such
+            // before any request, not as the temp file's name (issue 15, item 11).
+            let parent = AtomicFile.directory(of: dest)
+            guard let pst = try? Syscalls.fileStatus(parent), (pst.st_mode & S_IFMT) == S_IFDIR else {
+                throw PusError(.badInput, "LOCAL \(dest): the directory \(parent) does not exist", hint: "create it, or name another destination")
+            }
             let (az, found) = try rt.userShare(u.name)
             let n: Int64
             do {

@@ -29,6 +29,8 @@ struct ProvisionCommand: ParsableCommand {
             }
             let az = try rt.azure()
             let p = try az.provision(user: u.name, uid: u.uid, quotaGiB: q, explicitQuota: quota != nil, recordedAccount: rt.recordedAccount(of: u.name))
+            rt.auditShare = p.share  // the audit line names what was created (it said null; issue 15, item 11)
+            rt.auditAccount = p.account
             let state = dryRun ? (p.created ? "would be created" : "exists") : (p.created ? "created" : "exists")
             rt.emit(human: ["\(u.name): share \(p.share) in account \(p.account) \(state), quota \(p.quotaGiB.map { "\($0) GiB" } ?? "unknown")\(p.quotaChanged ? " (changed)" : "")"],
                     json: [("user", .string(u.name)), ("share", .string(p.share)), ("account", .string(p.account)),

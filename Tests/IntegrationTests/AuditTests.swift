@@ -1,3 +1,4 @@
+import AzureFiles
 import Foundation
 import Testing
 import TestSupport
@@ -39,6 +40,9 @@ import TestSupport
             #expect(r["user"] as? String == user, "\(r)")
             #expect(r["duration_ms"] is Int)
         }
+        let prov = try #require(byCommand["provision"]?.first)
+        #expect(prov["share"] as? String == ShareName.forUser(user, prefix: "pus") && prov["account"] as? String == emu.account,
+                "provision's audit line names the share it made: \(prov)")
         let put1 = try #require(byCommand["put"]?.first)
         #expect(put1["outcome"] as? String == "ok" && put1["bytes"] as? Int == 8 && put1["account"] as? String == emu.account)
         #expect((put1["request_ids"] as? [String])?.count == put1["rest_requests"] as? Int, "one request id per request: \(put1)")
