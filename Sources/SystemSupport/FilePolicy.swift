@@ -23,8 +23,7 @@ public enum FilePolicy {
     @discardableResult
     public static func checkRootControlledPath(_ path: String, kind: String, forbiddenMode: mode_t = 0o022, depth: Int = 0) throws -> String {
         guard path.hasPrefix("/") else { throw PusError(.badInput, "\(kind) \(path) is not an absolute path") }
-        var components = path.split(separator: "/").map(String.init)
-        let name = components.popLast() ?? ""
+        let components = path.split(separator: "/").map(String.init).dropLast()
         var prefix = ""
         for dir in [""] + components {
             prefix += dir.isEmpty ? "/" : (prefix == "/" ? dir : "/" + dir)
@@ -57,9 +56,8 @@ public enum FilePolicy {
         let mode = st.st_mode & 0o7777
         if (st.st_mode & S_IFMT) != S_IFREG || st.st_uid != 0 || (mode & forbiddenMode) != 0 {
             throw PusError(.permission, "\(kind) \(path) is \((st.st_mode & S_IFMT) == S_IFLNK ? "a symlink" : (st.st_mode & S_IFMT) != S_IFREG ? "not a regular file" : "owned by uid \(st.st_uid) with mode \(String(mode, radix: 8))"); pus-mount will not write to it",
-                           hint: "remove it, or chown root:root \(path) && chmod \(String(0o666 & ~forbiddenMode & 0o640, radix: 8)) \(path)")
+                           hint: "remove it, or chown root:root \(path) && chmod \(forbiddenMode & 0o044 != 0 ? "0640" : "0644") \(path)")
         }
-        _ = name
         return path
     }
 }
