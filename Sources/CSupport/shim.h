@@ -5,7 +5,8 @@
 // 2. posix_spawn_file_actions_addclosefrom_np and fallocate are GNU extensions that Swift's Glibc module does
 //    not export (it is built without _GNU_SOURCE): declared here with their glibc prototypes (glibc 2.34+ for
 //    the first; Debian 12 has 2.36), which is what their headers declare under _GNU_SOURCE.
-// 3. statx(2) is not exported either: called through syscall(2) with the kernel's struct statx.
+// 3. statx(2) is not exported either: called through syscall(2) with the kernel's struct statx (birth time,
+//    mount id).
 // 4. syslog(3) is variadic: one wrapper that logs a finished message with "%s", never as a format.
 // Every symbol defined here is prefixed pus_.
 #ifndef PUS_CSUPPORT_SHIM_H
@@ -48,6 +49,20 @@ static inline long long pus_birth_time(int dirfd, const char *path, int flags) {
     struct statx sx;
     if (syscall(SYS_statx, dirfd, path, flags, STATX_BTIME, &sx) != 0 || !(sx.stx_mask & STATX_BTIME)) return -1;
     return (long long)sx.stx_btime.tv_sec * 1000000000LL + sx.stx_btime.tv_nsec;
+}
+/// The id of the mount `path` lives on (as in /proc/PID/mountinfo), via statx(2) STATX_MNT_ID, following
+/// symlinks (so /proc/PID/cwd and /proc/PID/fd/N name what they point at) and with AT_STATX_DONT_SYNC (a cifs
+/// inode is not revalidated with a server that may not answer). 0 when the call fails.
+#ifndef AT_STATX_DONT_SYNC
+#define AT_STATX_DONT_SYNC 0x4000 /* <linux/fcntl.h>; glibc's <fcntl.h> defines it only under _GNU_SOURCE */
+#endif
+#ifndef AT_NO_AUTOMOUNT
+#define AT_NO_AUTOMOUNT 0x800
+#endif
+static inline unsigned long long pus_mount_id(const char *path) {
+    struct statx sx;
+    if (syscall(SYS_statx, AT_FDCWD, path, AT_STATX_DONT_SYNC | AT_NO_AUTOMOUNT, STATX_MNT_ID, &sx) != 0 || !(sx.stx_mask & STATX_MNT_ID)) return 0;
+    return sx.stx_mnt_id;
 }
 /// One syslog(3) line, `message` passed as data ("%s"), with `ident` and the pid, at `priority` (facility |
 /// level). The connection is opened and closed around it (pus-mount logs a line or two in its life).

@@ -187,6 +187,16 @@ extension Node {
         return report
     }
 
+    /// A performed repair: done, or deferred when its unmount found the mount busy (it stays; a later pass
+    /// unmounts it once nothing holds it).
+    static func action(_ f: Finding, _ o: Executor.Outcome) -> ReconcileReport.Action {
+        guard let busy = o.busy else { return .init(finding: f, result: .done, error: nil) }
+        var x = f
+        x.op = "!"
+        x.what += ": \(busy.reason); it stays mounted until nothing holds it"
+        return .init(finding: x, result: .deferred, error: nil)
+    }
+
     static func isFuture(_ e: LedgerError) -> Bool { if case .futureVersion = e.kind { return true } else { return false } }
 
     static func plannedResult(_ f: Finding) -> ReconcileReport.Result {
@@ -323,8 +333,8 @@ extension Node {
                 continue
             }
             do {
-                try executor.run(x.steps, for: .user(ResolvedUser(name: name, uid: e.uid, gid: e.gid)), holding: lock)
-                report.actions.append(.init(finding: x, result: .done, error: nil))
+                let outcome = try executor.run(x.steps, for: .user(ResolvedUser(name: name, uid: e.uid, gid: e.gid)), holding: lock)
+                report.actions.append(Self.action(x, outcome))
             } catch {
                 failed = true
                 report.actions.append(.init(finding: x, result: .failed, error: error))
@@ -410,8 +420,7 @@ extension Node {
             return
         }
         do {
-            try executor.run(f.steps, for: subject, holding: lock)
-            report.actions.append(.init(finding: f, result: .done, error: nil))
+            report.actions.append(Self.action(f, try executor.run(f.steps, for: subject, holding: lock)))
         } catch {
             report.actions.append(.init(finding: f, result: .failed, error: error))
         }

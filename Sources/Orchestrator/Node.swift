@@ -189,7 +189,7 @@ public final class Node {
             let kept = (entry?.leases.count ?? 0) - dead.count - (entry?.leases.contains { $0.session == session } == true ? 1 : 0)
             return AttachResult(plan: plan, mountpoint: mp, leases: kept + 1, mounted: false)
         }
-        let leases = try executor.run(plan.steps, for: .user(user), holding: lock)
+        let leases = try executor.run(plan.steps, for: .user(user), holding: lock).leases
         return AttachResult(plan: plan, mountpoint: mp, leases: leases, mounted: plan.mounts)
     }
 
@@ -207,11 +207,14 @@ public final class Node {
         public let unmounted: Bool
         /// The last lease went and the mount stays for `mount.linger_seconds`.
         public let lingering: Bool
+        /// The last lease went but processes still use the mount: it stays (reconcile unmounts it later).
+        public let busy: MountBusy?
     }
 
     /// Drops the lease(s) and the user's dead ones; unmounts the recorded mount when no live lease remains.
     /// Never deletes data: at most an empty mountpoint goes.
-    public func detach(_ user: ResolvedUser, sessions: [String], all: Bool, dryRun: Bool) throws -> DetachResult {
+    /// With `force` the mount goes lazily (MNT_DETACH) even while processes use it, and no linger applies.
+    public func detach(_ user: ResolvedUser, sessions: [String], all: Bool, force: Bool = false, dryRun: Bool) throws -> DetachResult {
         let lock = dryRun ? nil : try userLock(user.name)
         defer { withExtendedLifetime(lock) {} }
         let entry = try ledger.read().entries[user.name]
@@ -235,17 +238,32 @@ public final class Node {
         }
         let dead = inspector.check(entry?.leases ?? []).filter { !$0.isAlive }.map(\.lease.session)
         let plan = Planner.detach(entry: entry, sessions: sessions, all: all, dead: dead, state: state, mountpoint: mountpoint,
-                                  credentialsPath: credentialsPath, lingerSeconds: config.lingerSeconds)
+                                  credentialsPath: credentialsPath, lingerSeconds: config.lingerSeconds, force: force)
         for n in plan.notes { logger.debug("\(user.name): \(n)") }
         let remaining = plan.remainingLeases ?? 0
         let unmounts = plan.steps.contains { if case .unmount = $0 { return true }; if case .unmountLazily = $0 { return true }; return false }
         let lingering = remaining == 0 && !unmounts && state == .ours(.ok) && config.lingerSeconds > 0
-        if dryRun { return DetachResult(plan: plan, remainingLeases: remaining, unmounted: false, lingering: lingering) }
-        try executor.run(plan.steps, for: .user(user), holding: lock)
-        return DetachResult(plan: plan, remainingLeases: remaining, unmounted: unmounts, lingering: lingering)
+        if dryRun { return DetachResult(plan: plan, remainingLeases: remaining, unmounted: false, lingering: lingering, busy: nil) }
+        let outcome = try executor.run(plan.steps, for: .user(user), holding: lock)
+        return DetachResult(plan: plan, remainingLeases: remaining, unmounted: unmounts && outcome.busy == nil, lingering: lingering, busy: outcome.busy)
     }
 
     // MARK: survey
+
+    /// The processes holding each user's mount that no live lease holds (`status`: `busy, no lease`), by user.
+    /// One pass over /proc, and none when every mount has a live lease.
+    public func holdersOfUnleasedMounts(_ s: NodeSurvey) -> [String: [MountHolder]] {
+        var byID: [Int: String] = [:]
+        var users: [Int: String] = [:]
+        for f in s.users where f.state.isOurs && f.liveLeases.isEmpty {
+            guard let m = f.live else { continue }
+            byID[m.id] = m.target
+            users[m.id] = f.name
+        }
+        var out: [String: [MountHolder]] = [:]
+        for (id, h) in MountHolders.scan(byID) { if let u = users[id] { out[u] = h } }
+        return out
+    }
 
     /// The node as `status` shows it. An unreadable ledger does not stop it: the survey then holds the live
     /// mounts under `mount.root` and the ledger's error.

@@ -24,6 +24,16 @@ struct StatusCommand: ParsableCommand {
                         ("vfs_options", .string(m.vfsOptions)), ("fs_options", .string(Redaction.redact(m.fsOptions))), ("stacked", .int(stacked))])
     }
 
+    /// `{"holders": [{"pid": N, "command": "..."}]}` for a busy mount.
+    static func holdersJSON(_ h: [MountHolder]) -> JSON {
+        .object([("holders", .array(h.map { .object([("pid", .int(Int($0.pid))), ("command", .string($0.command))]) }))])
+    }
+
+    /// The HEALTH column of a mount no live lease holds that processes still use.
+    static func busyText(_ h: [MountHolder]) -> String {
+        "busy, no lease (pid " + h.prefix(4).map { "\($0.pid) \($0.command)" }.joined(separator: ", ") + (h.count > 4 ? ", ..." : "") + ")"
+    }
+
     static func healthText(_ s: MountState) -> String? {
         switch s {
         case .ours(let h): return h.rawValue
@@ -37,7 +47,9 @@ struct StatusCommand: ParsableCommand {
             if let user, let problem = UserPolicy.problem(with: user) {
                 throw PusError(.badInput, "invalid user name \(UserPolicy.quoted(user)): \(problem)")
             }
-            let s = try rt.node().survey()
+            let node = try rt.node()
+            let s = try node.survey()
+            let holders = node.holdersOfUnleasedMounts(s)
             if let e = s.ledgerError { rt.logger.warning("ledger unreadable: \(e.message); showing the live mounts under \(rt.config.mountRoot). hint: \(e.hint)") }
             var rows: [[String]] = [["USER", "LEDGER", "LIVE", "HEALTH", "LEASES", "SOURCE", "MOUNTPOINT"]]
             var items: [JSON] = []
@@ -45,8 +57,9 @@ struct StatusCommand: ParsableCommand {
                 let e = f.entry!
                 let live = f.live != nil
                 let drift = e.mounted != f.state.isOurs || !f.deadLeases.isEmpty
+                let busy = holders[f.name]
                 rows.append([f.name, e.mounted ? "mounted" : "unmounted", (live ? "yes" : "no") + (drift ? " (drift)" : ""),
-                             Self.healthText(f.state) ?? "-", Self.leaseSummary(f.leases), f.live.map(Inspector.shownSource) ?? e.source, e.mountpoint])
+                             busy.map(Self.busyText) ?? Self.healthText(f.state) ?? "-", Self.leaseSummary(f.leases), f.live.map(Inspector.shownSource) ?? e.source, e.mountpoint])
                 items.append(.object([
                     ("user", .string(f.name)), ("mountpoint", .string(e.mountpoint)),
                     ("ledger", .object([("mounted", .bool(e.mounted)), ("backend", .string(e.backend)), ("source", .string(e.source)),
@@ -58,6 +71,7 @@ struct StatusCommand: ParsableCommand {
                                             ("alive", .bool(c.isAlive)), ("dead_because", .string(c.dead))]) }))])),
                     ("live", Self.liveJSON(f.live, stacked: f.stacked)),
                     ("health", .string(Self.healthText(f.state))), ("drift", .bool(drift)),
+                    ("busy", busy.map(Self.holdersJSON) ?? .null),
                 ]))
             }
             var orphanItems: [JSON] = []

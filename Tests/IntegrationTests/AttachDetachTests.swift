@@ -113,25 +113,66 @@ import TestSupport
         #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "detach", "nobody-known-pus"]).status == 67)
     }
 
-    @Test func aBusyMountIsDetachedLazilyAfterTheNormalUnmountFails() throws {
+    /// Issue 15, item 3: a tmux or nohup job that outlives its session keeps its storage. A real process with its
+    /// working directory inside a real bind mount: the last detach leaves the mount (status: busy, no lease, its
+    /// pid), reconcile defers it while the process lives and unmounts it once it is gone; `detach --force` is
+    /// the only way to a lazy unmount.
+    @Test func aBusyMountWithNoLeaseStaysUntilNothingHoldsIt() throws {
         let dir = TempDir()
         let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
         let ns = try MountNamespace()
         let user = TestUsers.name(14)
         let mp = dir.file("mnt/\(user)")
-        #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user]).status == 0)
-        // A process keeps its working directory inside the mount: umount(2) says EBUSY.
-        let r = try ns.sh("""
-            (cd \(mp) && exec sleep 20) & holder=$!
-            sleep 0.2
-            \(Binaries.pusMount) --config \(cfg.path) detach \(user); rc=$?
-            kill $holder
-            exit $rc
-            """)
-        #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stderr.contains("detaching lazily"))
-        #expect(ns.mounts(at: mp).isEmpty, "the lazy unmount took it out of the table")
-        #expect(FileManager.default.fileExists(atPath: dir.file("local/\(user)")), "data untouched")
+        func pus(_ args: [String]) throws -> RunResult { try ns.run(Binaries.pusMount, ["--config", cfg.path] + args) }
+        /// A process of the user's session that lives on: cwd inside the mount, an open file there too.
+        func holder() throws -> Int32 {
+            let r = try ns.sh("(cd \(mp) && exec sleep 600 3>\(mp)/nohup.out) </dev/null >/dev/null 2>&1 & echo $!")
+            let pid = try #require(Int32(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(r.stderr)")
+            for _ in 0..<200 where (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd")) != mp { usleep(5000) }
+            return pid
+        }
+        func kill9(_ pid: Int32) { kill(pid, SIGKILL); for _ in 0..<200 where Foundation.kill(pid, 0) == 0 { usleep(5000) } }
+
+        #expect(try pus(["attach", user, "--session", "ssh"]).status == 0)
+        let job = try holder()
+        defer { kill9(job) }
+        let d = try pus(["detach", user, "--session", "ssh"])
+        #expect(d.status == 0, "\(d.stderr)")
+        #expect(d.stderr.contains("stays mounted: busy, held by pid \(job) (sleep)"), "\(d.stderr)")
+        #expect(d.stdout.contains("still mounted: busy, no lease"))
+        #expect(ns.mounts(at: mp).count == 1, "the mount stays while a process uses it")
+        #expect(try ns.sh("cat /proc/\(job)/cwd/nohup.out >/dev/null && touch \(mp)/still-here").status == 0, "the job still reaches its files")
+
+        let st = try pus(["--json", "status", user])
+        let u = try #require((try json(st.stdout)["users"] as? [[String: Any]])?.first)
+        let holders = try #require((u["busy"] as? [String: Any])?["holders"] as? [[String: Any]])
+        #expect(holders.map { $0["pid"] as? Int } == [Int(job)])
+        #expect(holders.first?["command"] as? String == "sleep")
+        #expect(try pus(["status", user]).stdout.contains("busy, no lease (pid \(job) sleep)"))
+
+        let r1 = try pus(["--json", "reconcile"])
+        #expect(r1.status == 0, "converged: nothing to do while the job holds it: \(r1.stdout) \(r1.stderr)")
+        #expect(r1.stdout.contains("\"deferred\"") && r1.stdout.contains("held by pid \(job)"), "\(r1.stdout)")
+        #expect(ns.mounts(at: mp).count == 1, "reconcile leaves a busy mount")
+
+        kill9(job)
+        let r2 = try pus(["reconcile"])
+        #expect(r2.status == 0, "\(r2.stdout) \(r2.stderr)")
+        #expect(ns.mounts(at: mp).isEmpty, "once nothing holds it, reconcile unmounts it")
+        #expect(!FileManager.default.fileExists(atPath: mp))
+        #expect(FileManager.default.fileExists(atPath: dir.file("local/\(user)/still-here")), "data untouched")
+        #expect(try pus(["--json", "status", user]).stdout.contains("\"busy\":null"))
+
+        // Only --force detaches a busy mount, lazily: the job keeps running against the detached tree.
+        #expect(try pus(["attach", user, "--session", "ssh2"]).status == 0)
+        let job2 = try holder()
+        defer { kill9(job2) }
+        let f = try pus(["detach", user, "--session", "ssh2", "--force"])
+        #expect(f.status == 0, "\(f.stderr)")
+        #expect(f.stdout.contains("unmounted"))
+        #expect(ns.mounts(at: mp).isEmpty, "detach --force took it out of the table")
+        #expect(Foundation.kill(job2, 0) == 0, "the job was not killed")
+        #expect(FileManager.default.fileExists(atPath: dir.file("local/\(user)/still-here")), "data untouched")
     }
 
     @Test func attachRefusesToStackOnAForeignMount() throws {

@@ -71,9 +71,21 @@ import Testing
         } catch { Issue.record("\(error)") }
     }
 
-    func detach(_ e: Ledger.Entry?, _ sessions: [String], all: Bool = false, dead: [String] = [], _ s: MountState, linger: Int = 0) -> Plan {
+    func detach(_ e: Ledger.Entry?, _ sessions: [String], all: Bool = false, dead: [String] = [], _ s: MountState, linger: Int = 0,
+                force: Bool = false) -> Plan {
         Planner.detach(entry: e, sessions: sessions, all: all, dead: dead, state: s, mountpoint: "/mnt/pus/alice",
-                       credentialsPath: e?.credentialsPath, lingerSeconds: linger)
+                       credentialsPath: e?.credentialsPath, lingerSeconds: linger, force: force)
+    }
+
+    /// Only `detach --force` plans a lazy unmount of a healthy mount (a busy one otherwise stays), and it
+    /// skips the linger; it never drops another session's lease.
+    @Test func forceDetachesLazilyWithoutLinger() {
+        let p = detach(entry(["a"]), ["a"], .ours(.ok), linger: 60, force: true)
+        #expect(p.steps.first == .dropLeases(sessions: ["a"], reason: "detach"))
+        #expect(p.steps.contains { if case .unmountLazily("/mnt/pus/alice", _) = $0 { return true }; return false })
+        #expect(!p.steps.contains(.markIdle))
+        #expect(detach(entry(["a", "b"]), ["a"], .ours(.ok), force: true).steps == [.dropLeases(sessions: ["a"], reason: "detach")])
+        #expect(!detach(entry(["a"]), ["a"], .ours(.ok)).steps.contains { if case .unmountLazily = $0 { return true }; return false })
     }
 
     @Test func detachKeepsTheMountWhileLeasesRemain() {

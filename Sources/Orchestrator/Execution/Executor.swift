@@ -65,11 +65,20 @@ public final class Executor {
     /// The lock the current run holds (the subject's), handed on to mount and unmount children.
     var held: [Int32] = []
 
+    /// How a run ended when it did not throw.
+    public struct Outcome: Sendable {
+        /// The user's lease count after an `addLease` (else 0).
+        public var leases = 0
+        /// Set when an unmount met a busy mount: the run stopped there, the mount stays (see ``MountBusy``).
+        public var busy: MountBusy?
+    }
+
     /// Performs `steps` for `subject`, under `lock` (the subject's lock, which mount children inherit so that a
-    /// mount outliving this process still holds it). Returns the user's lease count after an `addLease` (else
-    /// 0). On failure undoes this run's work in reverse and rethrows the first error.
+    /// mount outliving this process still holds it). On failure undoes this run's work in reverse and rethrows
+    /// the first error. An unmount that finds the mount busy is no failure: the run stops there (what a step
+    /// before it journaled is undone, a user's entry stays mounted and is marked idle) and the outcome says so.
     @discardableResult
-    public func run(_ steps: [Step], for subject: Subject, holding lock: FileLock?) throws -> Int {
+    public func run(_ steps: [Step], for subject: Subject, holding lock: FileLock?) throws -> Outcome {
         held = lock.map { [$0.descriptor] } ?? []
         defer { held = [] }
         var journal: [Undo] = []
@@ -77,9 +86,16 @@ public final class Executor {
         do {
             for step in steps {
                 logger.debug("\(subject.label): \(step)")
-                if let n = try perform(step, subject, &journal) { leases = n }
+                do {
+                    if let n = try perform(step, subject, &journal) { leases = n }
+                } catch let busy as MountBusy {
+                    for u in journal.reversed() { undo(u) }
+                    if case .user = subject { try updateEntry(subject) { e, now in if e.idleSince == nil { e.idleSince = now } } }
+                    logger.info("\(subject.label): \(busy.target) stays mounted: \(busy.reason)")
+                    return Outcome(leases: leases, busy: busy)
+                }
             }
-            return leases
+            return Outcome(leases: leases)
         } catch {
             logger.debug("\(subject.label): failed (\(error)); undoing \(journal.count) step(s)")
             for u in journal.reversed() { undo(u) }
@@ -165,7 +181,7 @@ public final class Executor {
                 e.idleSince = nil
             }
         case .unmount(let target, _):
-            try unmountEscalating(target)
+            try unmountUnlessBusy(target)
         case .unmountLazily(let target, _):
             try unmountLazily(target)
         case .removeCredentials(let path):
@@ -266,6 +282,30 @@ public final class Executor {
         try unmountLazily(target)
     }
 
+    /// A normal unmount with a deadline; a mount the kernel reports busy (EBUSY: processes still use it) stays
+    /// and ``MountBusy`` names who holds it. A server that does not answer in time, or another failure, still
+    /// ends in a lazy unmount (nothing can use a mount whose server is gone).
+    func unmountUnlessBusy(_ target: String) throws {
+        let deadline = Double(min(config.mountTimeoutSeconds, 30))
+        do {
+            try mounter.unmount(target, lazy: false, deadline: deadline, holding: held)
+            return
+        } catch let e as MountError {
+            if fakeMounts { return }
+            if !e.timedOut && (e.syscallErrno == EBUSY || e.helperErrno == EBUSY) {
+                throw MountBusy(target: target, holders: holders(of: target))
+            }
+            logger.warning("normal unmount of \(target) failed (\(e.timedOut ? "no answer within \(Int(deadline)) s" : e.detail)); detaching lazily")
+        }
+        try unmountLazily(target)
+    }
+
+    /// The processes holding the mount at `target` (empty when none is found or nothing is mounted there).
+    func holders(of target: String) -> [MountHolder] {
+        guard let m = MountTable.mount(at: target, in: (try? inspector.table()) ?? []) else { return [] }
+        return MountHolders.scan([m.id: target])[m.id] ?? []
+    }
+
     /// MNT_DETACH: the mount leaves the namespace now, whatever the server does.
     func unmountLazily(_ target: String) throws {
         do {
@@ -313,4 +353,26 @@ public final class Executor {
         try Syscalls.mkdirs(path, mode: 0o755)
         return true
     }
+}
+
+/// A normal unmount the kernel refused with EBUSY: processes (a tmux or nohup job that outlived its session)
+/// still use the mount. It stays mounted and is reported (`busy, no lease`); reconcile unmounts it once
+/// nothing holds it; only `detach --force` detaches it lazily.
+public struct MountBusy: Error, Sendable, CustomStringConvertible {
+    public let target: String
+    public let holders: [MountHolder]
+
+    public init(target: String, holders: [MountHolder]) {
+        self.target = target
+        self.holders = holders
+    }
+
+    /// "busy, held by pid 4242 (tmux)" or, when no process is found, what else may hold it.
+    public var reason: String {
+        if holders.isEmpty { return "busy (no process was found using it: a mount below it, or a process in another mount namespace?)" }
+        let shown = holders.prefix(8).map { "\($0.pid) (\($0.command))" }.joined(separator: ", ")
+        return "busy, held by pid\(holders.count == 1 ? "" : "s") \(shown)\(holders.count > 8 ? " and \(holders.count - 8) more" : "")"
+    }
+
+    public var description: String { "\(target) is \(reason)" }
 }

@@ -9,8 +9,9 @@ extension Planner {
     ///   - state: the state at the recorded mountpoint judged by the entry's record (for a user the ledger does
     ///     not know: judged by the configuration's target, so a mount left by an interrupted attach still goes).
     ///   - dead: sessions of the user's dead leases.
+    ///   - force: unmount lazily (MNT_DETACH), even while processes use the mount; no linger.
     public static func detach(entry e: Ledger.Entry?, sessions: [String], all: Bool, dead: [String], state: MountState,
-                              mountpoint: String, credentialsPath: String?, lingerSeconds: Int) -> Plan {
+                              mountpoint: String, credentialsPath: String?, lingerSeconds: Int, force: Bool = false) -> Plan {
         var steps: [Step] = []
         var notes: [String] = []
         let leases = e?.leases ?? []
@@ -24,12 +25,14 @@ extension Planner {
             notes.append("\(remaining) lease(s) remain: the mount stays")
             return Plan(steps: steps, notes: notes, remainingLeases: remaining, mountpoint: mountpoint)
         }
-        if lingerSeconds > 0, case .ours(.ok) = state {
+        if lingerSeconds > 0 && !force, case .ours(.ok) = state {
             notes.append("last lease gone; mount.linger_seconds = \(lingerSeconds): `pus-mount reconcile` unmounts after the linger")
             if e?.idleSince == nil && e != nil { steps.append(.markIdle) }
             return Plan(steps: steps, notes: notes, remainingLeases: 0, mountpoint: mountpoint)
         }
         switch state {
+        case .ours where force:
+            steps.append(.unmountLazily(mountpoint, reason: "last lease gone; detach --force: lazily, even while processes use it"))
         case .ours(.ok):
             steps.append(.unmount(mountpoint, reason: "last lease gone"))
         case .ours(let health):
