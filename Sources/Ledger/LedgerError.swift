@@ -33,7 +33,7 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
         switch kind {
         case .futureVersion: return "run the newer pus-mount that wrote it"
         case .unparseable, .malformed:
-            return "`pus-mount status` still shows the live mounts; `pus-mount reconcile --rebuild-ledger` moves the file aside and rebuilds it from the mount table (a good copy may be in \(path).bak)"
+            return "the next attach, detach or reconcile rebuilds it by itself (the file moved aside, sessions from \(path).bak, mounts from the mount table); `pus-mount reconcile` does it now"
         }
     }
 

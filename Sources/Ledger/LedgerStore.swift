@@ -1,9 +1,10 @@
 import Glibc
 import SystemSupport
 
-/// Reads and updates the ledger file. ``update(_:)`` = lock, load, migrate, body, atomic save (keeping the
-/// previous good copy as `ledger.json.bak`). A ledger that does not parse stops the command and is never
-/// overwritten. The lock is held only for this read-modify-write: never across a network call or a mount.
+/// Reads and updates the ledger file. ``update(_:)`` = lock, load, migrate, body, atomic save, with a second
+/// copy of what it saved as `ledger.json.bak` (another inode: a ledger truncated, garbled or deleted leaves the
+/// last good copy, every lease in it, for the rebuild). A ledger that does not parse is never overwritten. The
+/// lock is held only for this read-modify-write: never across a network call or a mount.
 public struct LedgerStore: Sendable {
     public let path: String
     public let lockTimeout: Double
@@ -18,8 +19,19 @@ public struct LedgerStore: Sendable {
 
     /// Reads without locking (a consistent snapshot: the file is only ever replaced by rename).
     public func read() throws -> Ledger {
-        guard let bytes = try readBytes() else { return Ledger() }
+        try readIfPresent() ?? Ledger()
+    }
+
+    /// The ledger, or nil when there is no file.
+    public func readIfPresent() throws -> Ledger? {
+        guard let bytes = try readBytes() else { return nil }
         return try decode(bytes)
+    }
+
+    /// The backup copy when it exists and parses (a ledger of a future version counts as unusable here).
+    public func readBackup() -> Ledger? {
+        guard (try? Syscalls.linkStatus(backupPath)) != nil, let bytes = try? Syscalls.readFile(backupPath) else { return nil }
+        return try? decode(bytes)
     }
 
     /// Runs `body` on the ledger under the ledger lock and saves the result if it changed.
@@ -34,24 +46,14 @@ public struct LedgerStore: Sendable {
         let before = ledger
         let result = try body(&ledger)
         if ledger != before || old == nil {
-            try AtomicFile.write(Self.encode(ledger), to: path, mode: 0o600) {
-                if old != nil { try keepBackup() }
+            let bytes = Self.encode(ledger)
+            try AtomicFile.write(bytes, to: path, mode: 0o600) {
+                // The copy first, unsynced: the ledger's own rename and directory fsync follow (a crash loses
+                // at most the copy, while the ledger is durable).
+                try AtomicFile.write(bytes, to: backupPath, mode: 0o600, durable: false)
             }
         }
         return result
-    }
-
-    /// The current file becomes `ledger.json.bak` by a second hard link (no copy, no extra fsync): the rename
-    /// of the new ledger over `ledger.json` then leaves the old inode reachable only as the backup. The
-    /// directory fsync of that rename makes both durable.
-    func keepBackup() throws {
-        let tmp = backupPath + ".tmp.\(getpid())"
-        _ = try? Syscalls.unlink(tmp)
-        if link(path, tmp) != 0 { throw SystemError("link", path: "\(path) -> \(tmp)") }
-        do { try Syscalls.rename(tmp, backupPath) } catch {
-            _ = try? Syscalls.unlink(tmp)
-            throw error
-        }
     }
 
     func readBytes() throws -> [UInt8]? {

@@ -34,7 +34,7 @@ extension Node {
     public func deprovision(_ user: ResolvedUser, force: Bool, allowUnrecoverable: Bool, dryRun: Bool) throws -> DeprovisionResult {
         let lock = dryRun ? nil : try userLock(user.name)
         defer { withExtendedLifetime(lock) {} }
-        let entry = try ledger.read().entries[user.name]
+        let entry = try healedLedger(dryRun: dryRun).ledger.entries[user.name]
         let leases = entry?.leases.count ?? 0
         if let e = entry, leases > 0 || e.mounted, !force {
             throw PusError(.other, "\(user.name) still has \(leases) lease(s)\(e.mounted ? " and a mount" : "") on this node; refusing to delete the share",

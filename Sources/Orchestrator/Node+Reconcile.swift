@@ -81,19 +81,14 @@ extension Node {
         report.dryRun = o.dryRun
         let pendingTable = inspector.tableInBackground()
         var current: Ledger
-        do {
-            current = try ledger.read()
-            if o.rebuildLedger {
-                if try Syscalls.linkStatus(ledger.path) != nil {
-                    throw PusError(.badInput, "the ledger \(ledger.path) parses; --rebuild-ledger replaces only an unreadable or missing ledger",
-                                   hint: "move it aside yourself if it is wrong, then run `pus-mount reconcile --rebuild-ledger`")
-                }
-                report.rebuild = try rebuildLedger(dryRun: o.dryRun)
-                current = o.dryRun ? report.rebuild!.ledger : try ledger.read()
-            }
-        } catch let e as LedgerError where o.rebuildLedger && !Self.isFuture(e) {
+        if o.rebuildLedger {
+            // Forced: whatever the ledger is (a newer format version excepted), rebuilt from the mount table,
+            // keeping what it (or its backup) knows.
+            do { _ = try ledger.read() } catch let e as LedgerError where Self.isFuture(e) { throw e } catch {}
             report.rebuild = try rebuildLedger(dryRun: o.dryRun)
             current = o.dryRun ? report.rebuild!.ledger : try ledger.read()
+        } else {
+            (current, report.rebuild) = try healedLedger(dryRun: o.dryRun)
         }
         let now = clock()
         let policy = Planner.RepairPolicy(prune: o.prune, lingerSeconds: config.lingerSeconds, now: now, atBoot: o.atBoot)

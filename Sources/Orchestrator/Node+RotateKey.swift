@@ -59,7 +59,7 @@ extension Node {
         }
         let release = KeyRefresh.kernelRelease
         let canRefresh = KeyRefresh.kernelHasPassword2(release: release)
-        let ledgerNow = try ledger.read()
+        let ledgerNow = try healedLedger(dryRun: dryRun).ledger
         let table = try inspector.table()
         var reports: [RotateReport.Account] = []
         for a in chosen {

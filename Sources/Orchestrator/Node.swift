@@ -20,6 +20,8 @@ public final class Node {
     let azureProvider: () throws -> AzureStorage
     let logger: Logger
     let clock: () -> Int
+    /// Called after a command rebuilt an unusable ledger by itself (the CLI audits it and logs it to syslog).
+    public var onLedgerRebuilt: ((RebuildReport) -> Void)?
 
     /// The seams to the machine. The real ones are libmount, /proc/self/mountinfo, the probe child and /proc.
     public struct Ports {
@@ -162,7 +164,7 @@ public final class Node {
         }
         let lock = dryRun ? nil : try userLock(user.name)
         defer { withExtendedLifetime(lock) {} }
-        let entry = try ledger.read().entries[user.name]
+        let entry = try healedLedger(dryRun: dryRun).ledger.entries[user.name]
         var t = try target(for: user, entry: entry)
         if t.backend == .azure && !(entry?.backend == "azure" && entry?.account != nil), try azureProvider().mustLocateFirst(recordedAccount: nil) {
             // Nothing recorded on this node: the share may exist in any account (made on another node, or
@@ -217,7 +219,7 @@ public final class Node {
     public func detach(_ user: ResolvedUser, sessions: [String], all: Bool, force: Bool = false, dryRun: Bool) throws -> DetachResult {
         let lock = dryRun ? nil : try userLock(user.name)
         defer { withExtendedLifetime(lock) {} }
-        let entry = try ledger.read().entries[user.name]
+        let entry = try healedLedger(dryRun: dryRun).ledger.entries[user.name]
         let table = try inspector.table()
         let state: MountState
         let mountpoint: String

@@ -12,7 +12,7 @@ struct ReconcileCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Print what would be repaired and change nothing.") var dryRun = false
     @Flag(help: "Also unmount orphan mounts under mount.root and remount stale mounts held by live sessions.") var prune = false
-    @Flag(help: "Move an unreadable (or missing) ledger aside and rebuild it from the mount table and the shares' metadata.")
+    @Flag(help: "Rebuild the ledger now, even one that parses, from the mount table and its last good copy (commands rebuild a lost or unreadable one by themselves).")
     var rebuildLedger = false
     @Option(help: ArgumentHelp("Write Prometheus metrics (node_exporter textfile collector) to this file, atomically.", valueName: "path"))
     var metricsFile: String?

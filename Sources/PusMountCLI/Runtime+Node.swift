@@ -12,7 +12,20 @@ extension Runtime {
         let exe = ChildProcess.selfExecutable
         let ports = Node.Ports(mounter: LibMountMounter(fake: fakeMounts, isolatedIn: exe), mountTable: MountinfoFile(path: mountinfo),
                                probe: HealthProbe(executable: exe, deadline: Double(config.probeTimeoutSeconds)), processes: ProcFS())
-        return Node(config: config, ports: ports, fakeMounts: fakeMounts, azure: { [unowned self] in try self.azure() }, logger: logger)
+        let node = Node(config: config, ports: ports, fakeMounts: fakeMounts, azure: { [unowned self] in try self.azure() }, logger: logger)
+        node.onLedgerRebuilt = { [unowned self] r in self.recordRebuild(r) }
+        return node
+    }
+
+    /// A ledger a command rebuilt by itself: one syslog line and one audit line (the warning is on stderr).
+    func recordRebuild(_ r: RebuildReport) {
+        Syslog.log(Node.rebuildSummary(r, path: config.ledgerPath), facility: .daemon, level: .warning)
+        AuditLog.record(path: config.auditLog, command: "ledger-rebuild", fields: [
+            ("moved_to", .string(r.movedTo)), ("known_from", .string(r.knownFrom)), ("users", .int(r.ledger.entries.count)),
+            ("leases_kept", .int(r.leasesKept)), ("leases_dropped", .int(r.leasesDropped)), ("recovered", .array(r.recovered.map { .string($0) })),
+            ("skipped", .array(r.skipped.map { .object([("mountpoint", .string($0.mountpoint)), ("why", .string($0.why))]) })),
+            ("rest_requests", .int(r.restRequests)),
+        ]) { [logger] in logger.warning("\($0)") }
     }
 
     /// Prints a plan for `--dry-run`.

@@ -7,7 +7,10 @@ public enum AtomicFile {
     /// Writes `bytes` to `path` with `mode`, owned by `owner` when given (fchown before rename). `beforeRename`
     /// runs once the new content is safely on disk and before it replaces the old (the ledger keeps its backup
     /// there, so a write that fails, ENOSPC say, changes nothing at all).
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t, owner: (uid_t, gid_t)? = nil,
+    ///
+    /// With `durable: false` neither the file nor the directory is fsynced (a second copy whose loss in a
+    /// crash costs nothing while the first one is durable).
+    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t, owner: (uid_t, gid_t)? = nil, durable: Bool = true,
                              beforeRename: () throws -> Void = {}) throws {
         let dir = directory(of: path)
         let tmp = "\(dir)/.\(basename(of: path)).tmp.\(getpid())"
@@ -22,11 +25,11 @@ public enum AtomicFile {
         if fchmod(fd, mode) != 0 { throw SystemError("fchmod", path: tmp) }
         if let (uid, gid) = owner, fchown(fd, uid, gid) != 0 { throw SystemError("fchown", path: tmp) }
         try bytes.withUnsafeBytes { try Syscalls.writeAll(fd, $0, path: tmp) }
-        try Syscalls.fsync(fd, path: tmp)
+        if durable { try Syscalls.fsync(fd, path: tmp) }
         try beforeRename()
         try Syscalls.rename(tmp, path)
         ok = true
-        try Syscalls.fsyncDirectory(dir)
+        if durable { try Syscalls.fsyncDirectory(dir) }
     }
 
     /// Removes temp files (`.<name>.tmp.<pid>`, `<name>.tmp.<pid>`) in `directory` left by writers that were

@@ -17,8 +17,13 @@ import TestSupport
         }
         let first = try String(contentsOfFile: store.path, encoding: .utf8)
         #expect(first.contains("\"version\" : 2"))
-        try store.update { l in l.entries["alice"]?.leases.append(lease("s2")) }
         #expect(try String(contentsOfFile: store.backupPath, encoding: .utf8) == first)
+        try store.update { l in l.entries["alice"]?.leases.append(lease("s2")) }
+        // The backup is a second copy of the newest ledger, on its own inode: a ledger truncated or garbled
+        // in place leaves it whole, with both sessions.
+        #expect(try String(contentsOfFile: store.backupPath, encoding: .utf8) == String(contentsOfFile: store.path, encoding: .utf8))
+        #expect(try Syscalls.linkStatus(store.backupPath)?.st_ino != Syscalls.linkStatus(store.path)?.st_ino)
+        #expect(store.readBackup()?.entries["alice"]?.leases.map(\.session) == ["s1", "s2"])
         #expect(try store.read().entries["alice"]?.leases.map(\.session) == ["s1", "s2"])
         let st = try #require(try Syscalls.linkStatus(store.path))
         #expect(st.st_mode & 0o777 == 0o600)

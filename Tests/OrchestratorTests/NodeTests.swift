@@ -257,22 +257,42 @@ extension ReconcileReport {
         #expect(b.ledger.entries["alice"]?.leases.isEmpty == true && b.mounter.entries.count == 1)
     }
 
-    @Test func anUnreadableLedgerIsRebuiltFromTheMountTable() throws {
+    @Test func anUnreadableLedgerHealsItselfKeepingTheSessions() throws {
         let b = Bench()
         _ = try b.node().attach(b.user, session: "s", pid: nil, dryRun: false)
+        _ = try b.node().attach(b.user, session: "t", pid: nil, dryRun: false)
         try Data("{\"version\": 2, \"entr".utf8).write(to: URL(fileURLWithPath: b.config.ledgerPath))
         let s = try b.node().survey()
         #expect(s.ledgerError != nil && s.orphans.map(\.target) == [b.mp], "status still sees the live mount")
-        #expect(throws: LedgerError.self) { try b.reconcile() }
-        let r = try b.reconcile(ReconcileOptions(rebuildLedger: true))
-        let moved = try #require(r.rebuild?.movedTo)
+        let r = try b.reconcile()
+        let rebuild = try #require(r.rebuild, "reconcile rebuilt it by itself")
+        let moved = try #require(rebuild.movedTo)
         #expect(try String(contentsOfFile: moved, encoding: .utf8) == "{\"version\": 2, \"entr", "the corrupt copy is kept")
+        #expect(rebuild.knownFrom == b.config.ledgerPath + ".bak" && rebuild.leasesKept == 2 && rebuild.recovered.isEmpty)
         let e = try #require(b.ledger.entries["alice"])
-        #expect(e.source == b.dir.file("local/alice") && e.mounted && e.leases.map(\.session) == ["recovered"])
+        #expect(e.source == b.dir.file("local/alice") && e.mounted && e.leases.map(\.session) == ["s", "t"])
         #expect(r.converged && r.actions.isEmpty, "the rebuilt ledger matches the node")
-        #expect(throws: PusError.self) { try b.reconcile(ReconcileOptions(rebuildLedger: true)) }
-        _ = try b.node().detach(b.user, sessions: [], all: true, dryRun: false)
-        #expect(b.mounter.entries.isEmpty)
+        // Forced on a ledger that parses: the same rebuild, keeping what the ledger knows.
+        let forced = try b.reconcile(ReconcileOptions(rebuildLedger: true))
+        #expect(forced.rebuild?.knownFrom == b.config.ledgerPath && b.ledger.entries["alice"]?.leases.map(\.session) == ["s", "t"])
+        _ = try b.node().detach(b.user, sessions: ["s"], all: false, dryRun: false)
+        #expect(b.mounter.entries.count == 1, "one session left: the mount stays")
+        _ = try b.node().detach(b.user, sessions: ["t"], all: false, dryRun: false)
+        #expect(b.mounter.entries.isEmpty, "the last session's detach unmounts")
+    }
+
+    /// With neither the ledger nor its copy, a mount is taken in with a `recovered` lease: nothing is
+    /// unmounted under a session nobody can name.
+    @Test func aMountNoCopyKnowsGetsARecoveredLease() throws {
+        let b = Bench()
+        _ = try b.node().attach(b.user, session: "s", pid: nil, dryRun: false)
+        try FileManager.default.removeItem(atPath: b.config.ledgerPath)
+        try FileManager.default.removeItem(atPath: b.config.ledgerPath + ".bak")
+        let (l, r) = try b.node().healedLedger()
+        #expect(r?.movedTo == nil && r?.knownFrom == nil && r?.recovered == ["alice"])
+        #expect(l.entries["alice"]?.leases.map(\.session) == ["recovered"])
+        // Healed once: the next command finds a ledger and rebuilds nothing.
+        #expect(try b.node().healedLedger().rebuild == nil)
     }
 
     /// A pass with nothing else to repair still removes an old credentials file nothing refers to, and keeps

@@ -7,7 +7,7 @@ enum ReconcileRendering {
     static func lines(_ r: ReconcileReport, command: String, exitStatus: Int32) -> [String] {
         var out: [String] = []
         if let b = r.rebuild {
-            out.append("~ ledger: \(b.movedTo.map { "moved the unusable ledger to \($0); " } ?? "")rebuilt \(b.ledger.entries.count) user(s) and \(b.ledger.volumes.count) volume(s) from the mount table\(r.dryRun ? " (dry run)" : "")")
+            out.append("~ ledger: \(b.movedTo.map { "moved the unusable ledger to \($0); " } ?? "")rebuilt \(b.ledger.entries.count) user(s) and \(b.ledger.volumes.count) volume(s) from the mount table and \(b.knownFrom ?? "no earlier copy"), \(b.leasesKept) lease(s) kept\(r.dryRun ? " (dry run)" : "")")
             for s in b.skipped { out.append("! \(s.mountpoint): not taken into the ledger: \(s.why)") }
         }
         for a in r.actions {
@@ -55,6 +55,8 @@ enum ReconcileRendering {
         if let b = r.rebuild {
             fields.append(("rebuild", .object([("moved_to", .string(b.movedTo)), ("users", .int(b.ledger.entries.count)),
                                                 ("volumes", .int(b.ledger.volumes.count)), ("rest_requests", .int(b.restRequests)),
+                                                ("known_from", .string(b.knownFrom)), ("leases_kept", .int(b.leasesKept)),
+                                                ("leases_dropped", .int(b.leasesDropped)), ("recovered", .array(b.recovered.map { .string($0) })),
                                                 ("skipped", .array(b.skipped.map { .object([("mountpoint", .string($0.mountpoint)), ("why", .string($0.why))]) }))])))
         } else {
             fields.append(("rebuild", .null))
