@@ -22,6 +22,10 @@ extension Node {
         public var localLeases: Int
         public var ledgerRecordRemoved: Bool
         public var dryRun: Bool
+        /// False with `--purge-deleted` when there was no live share to delete.
+        public var deletedLive = true
+        /// Deleted versions given up with `--purge-deleted`.
+        public var abandoned: [DeletedShare] = []
     }
 
     /// Deletes the user's share and all its snapshots. Refused (without `force`) while this node holds a lease
@@ -31,7 +35,10 @@ extension Node {
     /// The whole run holds the user's lock (a per-user lock may be held across REST calls; the ledger's never
     /// is): an attach that starts meanwhile waits, then finds the share gone, instead of mounting a share that
     /// is deleted under it and whose record is then erased (issue 15, item 1).
-    public func deprovision(_ user: ResolvedUser, force: Bool, allowUnrecoverable: Bool, dryRun: Bool) throws -> DeprovisionResult {
+    ///
+    /// With `purgeDeleted` a missing live share is no error, and afterwards every restorable deleted version is
+    /// given up (``abandonDeletedShares(_:dryRun:)``), so that the next attach creates a new share.
+    public func deprovision(_ user: ResolvedUser, force: Bool, allowUnrecoverable: Bool, purgeDeleted: Bool = false, dryRun: Bool) throws -> DeprovisionResult {
         let lock = dryRun ? nil : try userLock(user.name)
         defer { withExtendedLifetime(lock) {} }
         let entry = try healedLedger(dryRun: dryRun).ledger.entries[user.name]
@@ -41,7 +48,16 @@ extension Node {
                            hint: "detach every session first (pus-mount detach \(user.name) --all), or pass --force")
         }
         let az = try azureProvider()
-        let found = try az.existingShare(user: user.name, recordedAccount: entry?.backend == "azure" ? entry?.account : nil)
+        let recorded = entry?.backend == "azure" ? entry?.account : nil
+        if purgeDeleted, try az.locate(user: user.name, recordedAccount: recorded) == nil {
+            var r = DeprovisionResult(share: az.shareName(for: user.name), account: az.placement(for: user.name).name, snapshots: [], openHandles: [],
+                                      moreHandles: false, localLeases: leases, ledgerRecordRemoved: false, dryRun: dryRun)
+            r.deletedLive = false
+            r.abandoned = try abandonDeletedShares(user, dryRun: dryRun)
+            if let a = r.abandoned.first { r.account = a.account.name }
+            return r
+        }
+        let found = try az.existingShare(user: user.name, recordedAccount: recorded)
         let client = az.client(found.account)
         if config.accounts.first(where: { $0.name == found.account.name })?.softDelete == false && !allowUnrecoverable {
             throw PusError(.other, "account \(found.account.name) is configured with soft_delete = false: \(found.share) could never be restored",
@@ -71,6 +87,7 @@ extension Node {
         if entry != nil && leases == 0 && entry?.mounted != true {
             result.ledgerRecordRemoved = try ledger.update { l in l.entries.removeValue(forKey: user.name) != nil }
         }
+        if purgeDeleted { result.abandoned = try abandonDeletedShares(user, dryRun: dryRun) }
         return result
     }
 
@@ -79,11 +96,14 @@ extension Node {
         public var account: String
         public var version: String
         public var snapshots: [String]
+        /// Every deleted version of the user's share there was to choose from, newest first.
+        public var versions: [DeletedShare]
     }
 
-    /// Restores the user's most recently deleted share (Undelete Share) with its data, metadata and snapshots.
-    /// Every account is searched; the restored share's owner is checked like any other.
-    public func undelete(_ user: ResolvedUser, dryRun: Bool) throws -> UndeleteResult {
+    /// Restores a deleted share of the user (Undelete Share) with its data, metadata and snapshots: `version`
+    /// (one of the listed ones), else the newest not given up. Every account is searched; the restored share's
+    /// owner is checked like any other.
+    public func undelete(_ user: ResolvedUser, version: String? = nil, dryRun: Bool) throws -> UndeleteResult {
         let lock = dryRun ? nil : try userLock(user.name)  // as deprovision: an attach waits for the outcome
         defer { withExtendedLifetime(lock) {} }
         let az = try azureProvider()
@@ -92,19 +112,60 @@ extension Node {
             throw PusError(.other, "\(user.name) has a share again (\(live.share) in account \(live.account.name)); Undelete Share restores only under a free name",
                            hint: "deprovision or rename the new share first if the deleted one is the one to keep")
         }
-        var candidates: [(AccountSpec, FilesClient.ShareItem)] = []
-        for account in az.accounts {
-            let items = try az.client(account).listAllShares(prefix: share, include: [.deleted, .metadata])
-            candidates += items.filter { $0.name == share && $0.deleted && $0.version != nil }.map { (account, $0) }
-        }
-        guard let (account, item) = candidates.max(by: { ($0.1.version ?? "") < ($1.1.version ?? "") }) else {
+        let versions = try az.deletedShares(user: user.name).deleted
+        let listed = versions.map { "\($0.version) (\($0.account.name), deleted \($0.deletedTime ?? "?"), \(AzureStorage.daysLeft($0.remainingDays))\($0.abandoned ? ", given up" : ""))" }
+        let chosen: DeletedShare
+        if let version {
+            guard let v = versions.first(where: { $0.version == version }) else {
+                throw PusError(.badInput, "--version \(UserPolicy.quoted(version)) is not a deleted version of \(share)\(listed.isEmpty ? " (there is none)" : "; there are: \(listed.joined(separator: "; "))")",
+                               hint: "pass one of the listed versions")
+            }
+            chosen = v
+        } else if let v = versions.first(where: { !$0.abandoned }) {
+            chosen = v
+        } else if !versions.isEmpty {
+            throw PusError(.other, "every deleted version of \(share) was given up (deprovision --purge-deleted): \(listed.joined(separator: "; "))",
+                           hint: "pass --version to restore one anyway")
+        } else {
             throw PusError(.other, "no deleted share of \(user.name) (\(share)) can be restored in any configured account",
                            hint: "the retention period may have passed, or share soft delete was off when it was deleted")
         }
-        try az.checkOwner(item.metadata, user: user.name, share: share, account: account.name)
-        let client = az.client(account)
-        try client.undeleteShare(share, version: item.version!)
+        let client = az.client(chosen.account)
+        try client.undeleteShare(share, version: chosen.version)
+        if !dryRun {
+            // The restored share is checked like any other before anyone uses it.
+            try az.checkOwner(try client.getShareProperties(share).metadata, user: user.name, share: share, account: chosen.account.name)
+        }
         let snapshots = dryRun ? [] : try client.listAllShares(prefix: share, include: [.snapshots]).filter { $0.name == share }.compactMap(\.snapshot)
-        return UndeleteResult(share: share, account: account.name, version: item.version!, snapshots: snapshots)
+        return UndeleteResult(share: share, account: chosen.account.name, version: chosen.version, snapshots: snapshots, versions: versions)
+    }
+
+    /// `deprovision --purge-deleted`: gives up every restorable deleted version of the user's share so that a
+    /// new share may be created. A Shared Key client cannot purge a soft-deleted share (the retention is the
+    /// account's policy, set through Azure's management API), so each version is restored, marked
+    /// `pus_abandoned` (Set Share Metadata) and deleted again: it stays recoverable by hand until its
+    /// retention ends, but no longer stops attach and provision. Needs the name free (no live share).
+    /// Returns the versions given up (their new version ids are in the listing afterwards).
+    public func abandonDeletedShares(_ user: ResolvedUser, dryRun: Bool) throws -> [DeletedShare] {
+        let az = try azureProvider()
+        let share = az.shareName(for: user.name)
+        let (live, versions) = try az.deletedShares(user: user.name)
+        let pending = versions.filter { !$0.abandoned }
+        guard !pending.isEmpty else { return [] }
+        if live {
+            throw PusError(.other, "\(user.name) has a live share \(share): deleted versions can be given up only while the name is free",
+                           hint: "deprovision the live share first (pus-mount deprovision \(user.name) --yes --purge-deleted does both)")
+        }
+        for d in pending {
+            let c = az.client(d.account)
+            try c.undeleteShare(share, version: d.version)
+            if dryRun { continue }
+            var meta = try c.getShareProperties(share).metadata
+            try az.checkOwner(meta, user: user.name, share: share, account: d.account.name)
+            meta["pus_abandoned"] = String(clock())
+            try c.setShareMetadata(share, metadata: meta.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+            try c.deleteShare(share, includeSnapshots: true)
+        }
+        return pending
     }
 }

@@ -68,17 +68,35 @@ extension Node {
             // (credentials file, mountpoint, key the mount was made with, mounted, its cifs options when the
             // configuration still makes the same ones) of every user and volume on it. A remount replaces all of
             // a cifs mount's settings, so it must repeat them (uid, gid, modes, sec...).
-            let users = ledgerNow.entries.values.filter { $0.backend == "azure" && $0.account == a.name }.map { e in
+            //
+            // Each is rewritten and refreshed under its own lock (the user's or the volume's, as attach and
+            // detach take it), from its record read again under that lock: a detach or attach in progress
+            // finishes first, and what it changed is what gets the key (issue 15, item 1).
+            typealias Item = (path: String?, mountpoint: String, source: String, keyID: String?, mounted: Bool, options: String?)
+            func user(_ e: Ledger.Entry) -> Item? {
+                guard e.backend == "azure" && e.account == a.name else { return nil }
                 let t = try? target(for: ResolvedUser(name: e.user, uid: e.uid, gid: e.gid), entry: e)
-                return (e.credentialsPath, e.mountpoint, e.source, e.keyID, e.mounted,
-                        t.flatMap { $0.optionsDigest == e.optionsDigest ? $0.spec.options : nil })
+                return (e.credentialsPath, e.mountpoint, e.source, e.keyID, e.mounted, t.flatMap { $0.optionsDigest == e.optionsDigest ? $0.spec.options : nil })
             }
-            let volumes = ledgerNow.volumes.values.filter { $0.account == a.name }.map { v in
+            func volume(_ v: Ledger.Volume) -> Item? {
+                guard v.account == a.name else { return nil }
                 let t = config.volumes.first { $0.name == v.name }.flatMap { try? volumeTarget($0) }
-                return (v.credentialsPath, v.mountpoint, v.source, v.keyID, v.mounted,
-                        t.flatMap { $0.optionsDigest == v.optionsDigest ? $0.spec.options : nil })
+                return (v.credentialsPath, v.mountpoint, v.source, v.keyID, v.mounted, t.flatMap { $0.optionsDigest == v.optionsDigest ? $0.spec.options : nil })
             }
-            for (path, mountpoint, source, keyID, mounted, options) in (users + volumes).sorted(by: { $0.1 < $1.1 }) {
+            let work: [(lock: String, fresh: () throws -> Item?, item: Item)] =
+                ledgerNow.entries.values.compactMap { e in user(e).map { (lockPath(user: e.user), { try self.ledger.read().entries[e.user].flatMap(user) }, $0) } }
+                + ledgerNow.volumes.values.compactMap { v in volume(v).map { (lockPath(volume: v.name), { try self.ledger.read().volumes[v.name].flatMap(volume) }, $0) } }
+            for w in work.sorted(by: { $0.item.mountpoint < $1.item.mountpoint }) {
+                var held: FileLock?
+                var item = w.item
+                if !dryRun {
+                    try Syscalls.mkdirs(locksDirectory, mode: 0o700)
+                    held = try FileLock.acquire(path: w.lock, timeout: lockTimeout)
+                    guard let now = try w.fresh() else { continue }
+                    item = now
+                }
+                defer { withExtendedLifetime(held) {} }
+                let (path, mountpoint, source, keyID, mounted, options) = item
                 if let path, mounted || (try? Syscalls.linkStatus(path)) != nil {
                     if !dryRun { _ = try credentials.write(creds, to: path) }
                     r.credentialsRewritten.append(path)

@@ -176,6 +176,11 @@ public final class Node {
                 t.shareFound = true
             }
         }
+        if t.backend == .azure && !t.shareFound && !(entry?.backend == "azure" && entry?.account != nil) {
+            // Nothing recorded here and no share found: never create one over a deleted share that can still be
+            // restored (one List Shares per account, only on a node whose ledger does not know the user).
+            try azureProvider().refuseOverDeleted(user: user.name)
+        }
         let table = try inspector.table()
         let recorded = entry.map { inspector.state(of: Self.record($0), in: table) } ?? .absent
         let atTarget: MountState

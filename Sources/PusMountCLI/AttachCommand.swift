@@ -26,6 +26,7 @@ struct AttachCommand: ParsableCommand {
             var json: [(String, JSON)] = [("user", .string(u.name)), ("mountpoint", .string(r.mountpoint)), ("session", .string(session)),
                                                ("leases", .int(r.leases)), ("mounted_now", .bool(r.mounted))]
             if dryRun || global.verbose { json.append(("plan", rt.planJSON(r.plan))) }
+            if dryRun { rt.plannedOperations = r.plan.steps.compactMap(\.restOperation) }
             rt.emit(human: dryRun ? rt.planLines(r.plan) : [r.mountpoint], json: json)
         }
     }

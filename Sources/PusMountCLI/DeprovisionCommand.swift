@@ -1,5 +1,6 @@
 import ArgumentParser
 import Orchestrator
+import Storage
 import SystemSupport
 
 /// `pus-mount deprovision <user> --yes [--force] [--no-soft-delete] [--dry-run]`: delete the user's share and all
@@ -16,6 +17,8 @@ struct DeprovisionCommand: ParsableCommand {
     @Flag(help: "Delete even with leases on this node or open handles on the share.") var force = false
     @Flag(name: .customLong("no-soft-delete"), help: "Allow deletion on an account configured with soft_delete = false (unrecoverable).")
     var noSoftDelete = false
+    @Flag(help: "Also give up every deleted version of the share (kept by Azure until its retention ends), so that the next attach creates a new share; without a live share, only that.")
+    var purgeDeleted = false
     @Flag(help: "Print the REST calls and change nothing.") var dryRun = false
 
     func run() throws {
@@ -25,12 +28,14 @@ struct DeprovisionCommand: ParsableCommand {
                 throw PusError(.usage, "deprovision deletes \(u.name)'s share, everything in it and all its snapshots",
                                hint: "add --yes to confirm (or --dry-run to see what would go)")
             }
-            let r = try rt.node().deprovision(u, force: force, allowUnrecoverable: noSoftDelete, dryRun: dryRun)
+            let r = try rt.node().deprovision(u, force: force, allowUnrecoverable: noSoftDelete, purgeDeleted: purgeDeleted, dryRun: dryRun)
             rt.auditShare = r.share
             rt.auditAccount = r.account
             let what = "share \(r.share) in account \(r.account) and its \(r.snapshots.count) snapshot(s)"
             var human: [String] = []
-            if dryRun {
+            if !r.deletedLive {
+                human.append("\(u.name) has no live share")
+            } else if dryRun {
                 human.append("would delete \(what)")
             } else {
                 human.append("deleted \(what)")
@@ -40,12 +45,18 @@ struct DeprovisionCommand: ParsableCommand {
                     human.append("not recoverable: account \(r.account) kept no deleted copy (share soft delete is off there)")
                 }
             }
+            if purgeDeleted {
+                human.append(r.abandoned.isEmpty ? "no deleted version to give up"
+                    : "\(dryRun ? "would give up" : "gave up") \(r.abandoned.count) deleted version(s) of \(r.share) (\(r.abandoned.map(\.version).joined(separator: ", "))): "
+                        + "the next attach creates a new share; Azure keeps them until their retention ends (a Shared Key client cannot purge them)")
+            }
             if !r.openHandles.isEmpty { human.append("note: \(r.openHandles.count)\(r.moreHandles ? "+" : "") open handle(s) were cut off (--force)") }
             if r.localLeases > 0 { human.append("note: \(r.localLeases) lease(s) on this node now point at a deleted share; detach them (--force)") }
             rt.emit(human: human,
                     json: [("user", .string(u.name)), ("share", .string(r.share)), ("account", .string(r.account)),
                            ("snapshots_deleted", .array(r.snapshots.map(JSON.string))), ("open_handles", .int(r.openHandles.count)),
-                           ("deleted", .bool(!dryRun)), ("recoverable", dryRun ? .null : .bool(r.retentionDays != nil)),
+                           ("deleted", .bool(!dryRun && r.deletedLive)), ("recoverable", dryRun || !r.deletedLive ? .null : .bool(r.retentionDays != nil)),
+                           ("gave_up_versions", .array(r.abandoned.map { .string($0.version) })),
                            ("retention_days", r.retentionDays.map { .int($0) } ?? .null),
                            ("deleted_version", r.deletedVersion.map(JSON.string) ?? .null),
                            ("ledger_record_removed", .bool(r.ledgerRecordRemoved))])
@@ -53,25 +64,34 @@ struct DeprovisionCommand: ParsableCommand {
     }
 }
 
-/// `pus-mount undelete <user> [--dry-run]`: restore the user's most recently deleted share.
+/// `pus-mount undelete <user> [--version V] [--dry-run]`: list the user's deleted shares and restore one (the
+/// newest by default).
 struct UndeleteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "undelete",
         abstract: "Restore the user's deleted share (data, metadata, snapshots) while the account's soft delete keeps it.")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Login name.") var user: String
+    @Option(help: "The deleted version to restore (as listed; default: the newest not given up).") var version: String?
     @Flag(help: "Print the REST calls and change nothing.") var dryRun = false
 
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: "undelete") { rt in
             let u = try rt.resolve(user)
-            let r = try rt.node().undelete(u, dryRun: dryRun)
+            let r = try rt.node().undelete(u, version: version, dryRun: dryRun)
             rt.auditShare = r.share
             rt.auditAccount = r.account
-            rt.emit(human: [dryRun ? "would restore \(r.share) in account \(r.account) (version \(r.version))"
-                                   : "restored \(r.share) in account \(r.account) with \(r.snapshots.count) snapshot(s)"],
+            let listing = ["deleted versions of \(r.share):"] + r.versions.map { v in
+                "  \(v.version == r.version ? "*" : " ") \(v.version)  account \(v.account.name)  deleted \(v.deletedTime ?? "?")  "
+                    + "restorable for \(AzureStorage.daysLeft(v.remainingDays))\(v.abandoned ? "  (given up)" : "")"
+            }
+            rt.emit(human: listing + [dryRun ? "would restore \(r.share) in account \(r.account) (version \(r.version))"
+                                             : "restored \(r.share) in account \(r.account) (version \(r.version)) with \(r.snapshots.count) snapshot(s)"],
                     json: [("user", .string(u.name)), ("share", .string(r.share)), ("account", .string(r.account)),
                            ("version_restored", .string(r.version)), ("snapshots", .array(r.snapshots.map(JSON.string))),
+                           ("versions", .array(r.versions.map { v in .object([
+                               ("version", .string(v.version)), ("account", .string(v.account.name)), ("deleted_time", .string(v.deletedTime)),
+                               ("remaining_retention_days", v.remainingDays.map { .int($0) } ?? .null), ("given_up", .bool(v.abandoned))]) })),
                            ("restored", .bool(!dryRun))])
         }
     }

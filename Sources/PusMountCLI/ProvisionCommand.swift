@@ -6,7 +6,7 @@ import SystemSupport
 /// `pus-mount provision <user> [--quota GiB] [--dry-run]`
 struct ProvisionCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "provision",
-        abstract: "Ensure the user's share exists (one REST call for a new user), with quota and owner metadata.")
+        abstract: "Ensure the user's share exists, with quota and owner metadata; never over a deleted share that can be restored.")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Login name (must resolve through NSS).") var user: String

@@ -16,6 +16,9 @@ final class Runtime {
     private var storage: AzureStorage?
     /// Mutating REST requests held back by `--dry-run`.
     var plannedRequests: [HTTPRequest] = []
+    /// REST operations a dry run's plan would send when performed (the plan's steps), beside the requests
+    /// recorded while planning.
+    var plannedOperations: [String] = []
     var dryRun = false
 
     init(global: GlobalOptions, config: Config) {
@@ -111,14 +114,19 @@ final class Runtime {
         if dryRun && !fields.contains(where: { $0.0 == "dry_run" }) {
             fields.append(("dry_run", .bool(true)))
             fields.append(("planned_requests", .array(plannedRequests.map(Self.describe))))
+            fields.append(("planned_operations", .array(plannedOperations.map(JSON.string))))
+            fields.append(("requests_sent", .int(requestsSent)))
         }
         if global.json {
             Output.stdout(JSON.document(fields).text)
             return
         }
         if dryRun && (config.backend == .azure || !plannedRequests.isEmpty) {
-            Output.stdout("dry run: nothing was changed. Planned REST calls (unsigned):")
-            if plannedRequests.isEmpty { Output.stdout("  (none)") }
+            // Reads are sent to plan (locating a share, checking keys); what would change anything is not.
+            Output.stdout("dry run: nothing was changed. REST requests sent to plan it (reads only): \(requestsSent).")
+            Output.stdout("Planned REST calls, not sent\(plannedRequests.isEmpty ? "" : " (unsigned)"):")
+            if plannedRequests.isEmpty && plannedOperations.isEmpty { Output.stdout("  (none)") }
+            for op in plannedOperations { Output.stdout("  \(op) (a step of the plan)") }
             for r in plannedRequests {
                 Output.stdout("  \(r.method) \(Redaction.redact(r.url))")
                 for (k, v) in r.headers { Output.stdout("      \(k): \(v)") }

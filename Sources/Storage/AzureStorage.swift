@@ -50,7 +50,9 @@ public final class AzureStorage {
     }
 
     /// REST requests sent so far by all clients.
-    public var requestsSent: Int { clients.values.reduce(0) { $0 + $1.requestsSent } }
+    public var requestsSent: Int { clients.values.reduce(0) { $0 + $1.requestsSent } + verifyRequests }
+    /// Requests sent by ``verify(key:of:)``'s own clients.
+    var verifyRequests = 0
 
     /// The service's request ids received so far, account by account (the audit log's `request_ids`).
     public var requestIDs: [String] { clients.sorted { $0.key < $1.key }.flatMap(\.value.requestIDs) }
@@ -78,6 +80,7 @@ public final class AzureStorage {
         let c = FilesClient(endpoint: AccountEndpoint(account: account.name, key: sk, override: account.endpoint.baseURL),
                             transport: makeTransport(), retry: retry, logger: logger)
         c.requestTimeout = requestTimeout
+        defer { verifyRequests += c.requestsSent }
         return try c.probe().date
     }
 
@@ -124,6 +127,8 @@ public final class AzureStorage {
         }
         var created = false
         if found == nil {
+            // About to create: not over a deleted share that can still be restored.
+            try refuseOverDeleted(user: user)
             let acct = placement(for: user)
             switch try create(user: user, uid: uid, quotaGiB: quotaGiB, in: acct) {
             case nil: created = true
@@ -169,8 +174,12 @@ public final class AzureStorage {
     /// The user's existing share, located and owner-checked; "no share anywhere" is a clear error (exit 1).
     public func existingShare(user: String, recordedAccount: String? = nil) throws -> LocatedShare {
         guard let found = try locate(user: user, recordedAccount: recordedAccount) else {
+            let deleted = ((try? deletedShares(user: user))?.deleted ?? []).filter { !$0.abandoned }
+            let hint = deleted.first.map { d in
+                "its share was deleted: `pus-mount undelete \(user)` restores it (\(deleted.count) version(s), the newest for \(Self.daysLeft(d.remainingDays)))"
+            } ?? "run `pus-mount provision \(user)` first"
             throw PusError(.other, "user \(user) has no share (\(shareName(for: user)) is in none of the configured accounts: \(accounts.map(\.name).joined(separator: ", ")))",
-                           hint: "run `pus-mount provision \(user)` first")
+                           hint: hint)
         }
         return found
     }

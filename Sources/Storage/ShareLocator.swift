@@ -78,6 +78,56 @@ extension AzureStorage {
     }
 }
 
+/// A soft-deleted version of a user's share (List Shares `include=deleted`), owner-checked.
+public struct DeletedShare: Sendable {
+    public let account: AccountSpec
+    public let share: String
+    /// The version Undelete Share restores.
+    public let version: String
+    public let deletedTime: String?
+    public let remainingDays: Int?
+    /// Given up with `deprovision --purge-deleted` (`pus_abandoned` metadata): it no longer stops a new share.
+    public let abandoned: Bool
+}
+
+extension AzureStorage {
+    /// The user's soft-deleted shares in every account, newest first, and whether a live share of that name
+    /// exists anywhere: List Shares with the share name as prefix and `include=deleted,metadata` (one request
+    /// per account). A deleted share whose `pus_user` names someone else is not the user's and is left out.
+    public func deletedShares(user: String) throws -> (live: Bool, deleted: [DeletedShare]) {
+        let share = shareName(for: user)
+        var out: [DeletedShare] = []
+        var live = false
+        for a in accounts {
+            for item in try client(a).listAllShares(prefix: share, include: [.deleted, .metadata]) where item.name == share && item.snapshot == nil {
+                guard item.deleted else {
+                    live = true
+                    continue
+                }
+                guard let v = item.version, item.metadata["pus_user"] == user else { continue }
+                out.append(DeletedShare(account: a, share: share, version: v, deletedTime: item.deletedTime, remainingDays: item.remainingRetentionDays,
+                                        abandoned: item.metadata["pus_abandoned"] != nil))
+            }
+        }
+        return (live, out.sorted { $0.version > $1.version })
+    }
+
+    /// Refuses (67) to create a new share for `user` while no live share exists and a soft-deleted one that
+    /// was not given up can still be restored: a login must not bury the user's data under an empty share of
+    /// the same name.
+    public func refuseOverDeleted(user: String) throws {
+        let (live, deleted) = try deletedShares(user: user)
+        let kept = deleted.filter { !$0.abandoned }
+        guard !live, let newest = kept.first else { return }
+        throw PusError(.unknownUser, "\(user)'s share \(newest.share) was deleted and can be restored (\(kept.count) version(s); the newest in account "
+                       + "\(newest.account.name), for \(Self.daysLeft(newest.remainingDays))); refusing to create a new, empty share in its place",
+                       hint: "restore it with `pus-mount undelete \(user)` (--version picks another), or give it up with `pus-mount deprovision \(user) --purge-deleted`")
+    }
+
+    /// "7 more day(s)" for a retention count.
+    public static func daysLeft(_ n: Int?) -> String { n.map { "\($0) more day(s)" } ?? "an unknown time" }
+}
+
 /// An account that could not be asked whether it holds the user's share; carries the underlying error, whose
 /// kind (unreachable, throttled, refused) decides the exit status.
 public struct ShareLookupError: Error, CustomStringConvertible {

@@ -1,5 +1,6 @@
 import AzureFiles
 import Foundation
+import Ledger
 import Testing
 import TestSupport
 
@@ -55,6 +56,63 @@ import TestSupport
         #expect((try? String(contentsOfFile: back, encoding: .utf8)) == "keep me\n")
         let again = try cfg.run(["undelete", user])
         #expect(again.status == 1 && again.stderr.contains("has a share again"), "\(again.stderr)")
+    }
+
+    /// Issue 15, item 2: while a soft-deleted share of the user can be restored, neither a login (attach) nor
+    /// provision buries it under a new, empty share; ls hints undelete; undelete lists the versions and takes
+    /// --version; deprovision --purge-deleted gives the deleted ones up so that a new share may be made.
+    @Test func aDeletedShareIsNeverBuriedUnderANewOne() throws {
+        let dir = TempDir()
+        let emu = try emulator(dir, softDeleteDays: 7)
+        let cfg = TestConfig(dir: dir, emulator: emu)
+        let ns = try MountNamespace()
+        let user = TestUsers.name(39)
+        let share = ShareName.forUser(user, prefix: "pus")
+        let live = "\(emu.dataDir)/\(emu.account)/\(share)"
+        #expect(try cfg.run(["provision", user]).status == 0)
+        #expect(try cfg.run(["put", user, dir.write("one.txt", "one\n"), "one.txt"]).status == 0)
+        #expect(try cfg.run(["snapshot", user]).status == 0)
+        #expect(try cfg.run(["deprovision", user, "--yes"]).status == 0)
+
+        let ls = try cfg.run(["ls", user])
+        #expect(ls.status == 1 && ls.stderr.contains("pus-mount undelete \(user)") && !ls.stderr.contains("provision"), "\(ls.stderr)")
+        let before = emu.requestLog.count
+        let attach = try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user, "--fake-mount"])
+        #expect(attach.status == 67, "\(attach.stderr)")
+        #expect(attach.stderr.contains("was deleted and can be restored") && attach.stderr.contains("--purge-deleted"), "\(attach.stderr)")
+        let prov = try cfg.run(["provision", user])
+        #expect(prov.status == 67 && prov.stderr.contains("pus-mount undelete \(user)"), "\(prov.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: live), "no new share was created")
+        #expect(!emu.requestLog[before...].contains { $0.hasPrefix("PUT /\(share)?restype=share") && !$0.contains("comp=") }, "no Create Share sent")
+        let record = (try? LedgerStore(path: dir.file("state/ledger.json")).read())?.entries[user]
+        #expect(record == nil && ns.mountpoints(under: dir.file("mnt")).isEmpty, "no lease, no record, no mount")
+
+        let bogus = try cfg.run(["undelete", user, "--version", "0000000000000000"])
+        #expect(bogus.status == 65 && bogus.stderr.contains("there are: "), "\(bogus.stderr)")
+
+        // Given up: the next provision makes a new share; the old one stays listed (Azure keeps it).
+        let purge = try cfg.run(["--json", "deprovision", user, "--yes", "--purge-deleted"])
+        #expect(purge.status == 0, "\(purge.stderr)")
+        #expect((try json(purge.stdout)["gave_up_versions"] as? [String])?.count == 1)
+        #expect(try cfg.run(["provision", user]).status == 0)
+        #expect(try cfg.run(["put", user, dir.write("two.txt", "two\n"), "two.txt"]).status == 0)
+        #expect(try cfg.run(["deprovision", user, "--yes"]).status == 0)
+
+        // Two deleted versions: the listing shows both, the given-up one marked; --version restores it.
+        let plan = try cfg.run(["--json", "undelete", user, "--dry-run"])
+        let planned = try json(plan.stdout)
+        let versions: [[String: Any]] = planned["versions"] as? [[String: Any]] ?? []
+        let givenUp: [String] = versions.filter { $0["given_up"] as? Bool == true }.compactMap { $0["version"] as? String }
+        let kept: [String] = versions.filter { $0["given_up"] as? Bool == false }.compactMap { $0["version"] as? String }
+        #expect(versions.count == 2 && givenUp.count == 1 && kept.count == 1, "\(plan.stdout)")
+        #expect(planned["version_restored"] as? String == kept.first, "the default is the newest not given up")
+        let old = try #require(givenUp.first)
+        let u = try cfg.run(["--json", "undelete", user, "--version", old])
+        #expect(u.status == 0, "\(u.stderr)")
+        #expect((try json(u.stdout)["snapshots"] as? [String])?.count == 1, "its snapshot came back: \(u.stdout)")
+        #expect(try cfg.run(["get", user, "one.txt", dir.file("back.txt")]).status == 0)
+        #expect((try? String(contentsOfFile: dir.file("back.txt"), encoding: .utf8)) == "one\n")
+        #expect(try cfg.run(["get", user, "two.txt", dir.file("two-back.txt")]).status != 0, "the older version, not the newer")
     }
 
     @Test func withoutSoftDeleteItSaysNothingIsKeptAndAConfiguredAccountRefuses() throws {

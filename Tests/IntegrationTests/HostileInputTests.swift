@@ -36,9 +36,19 @@ import TestSupport
         Row(what: what, args: args, status: status, message: message, extra: extra)
     }
 
+    /// List Shares finding nothing (what provision and a first attach ask before Create Share).
+    static let emptyShareListing = RawHTTPServer.response(200, body: "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults><Shares /><NextMarker /></EnumerationResults>")
+
+    /// A server whose `n`-th answer is `reply(n)`. provision first lists the user's shares with deleted ones
+    /// (none may be buried under a new share): that listing is answered empty and not counted, so `n` = 0 is
+    /// the Create Share these rows are about.
     static func http(_ what: String, _ status: Int32, _ message: String, args: [String] = ["provision", u], seconds: Double = 12,
                      _ reply: @escaping @Sendable (Int) -> RawHTTPServer.Reply) -> Row {
-        Row(what: what, args: args, status: status, message: message, config: "azure", reply: { n, _ in reply(n) }, maxSeconds: seconds)
+        let listsFirst = args.first == "provision"
+        return Row(what: what, args: args, status: status, message: message, config: "azure", reply: { n, line in
+            if listsFirst && line.contains("include=deleted") { return emptyShareListing }
+            return reply(listsFirst ? max(0, n - 1) : n)
+        }, maxSeconds: seconds)
     }
 
     /// Share properties saying the share is the test user's, then `listing` for every directory listing.
@@ -296,7 +306,7 @@ import TestSupport
                     symlink(d.file("elsewhere.json"), d.file("state/ledger.json"))
                 }, namespace: true),
             Row(what: "a symlink planted at the credentials directory", args: ["attach", u, "--fake-mount"], status: 77, message: "not a directory",
-                config: "azure", reply: { _, _ in RawHTTPServer.response(201) }, setup: { d in
+                config: "azure", reply: { _, line in line.contains("include=deleted") ? emptyShareListing : RawHTTPServer.response(201) }, setup: { d in
                     try FileManager.default.createDirectory(atPath: d.file("elsewhere"), withIntermediateDirectories: true)
                     symlink(d.file("elsewhere"), d.file("creds"))
                 }, namespace: true),

@@ -76,6 +76,10 @@ import TestSupport
         #expect(ns.mounts(at: orphan).count == 1, "reported only")
         let dry = try reconcile(ns, cfg, ["--prune", "--dry-run"])
         #expect(dry.results == ["planned"] && ns.mounts(at: orphan).count == 1)
+        // A dry run whose repairs a real pass would make exits 0 (not converged yet: the JSON says so); one that
+        // would leave something for a person exits 1 like the real pass (issue 15, item 11).
+        #expect(dry.status == 0 && dry.doc["converged"] as? Bool == false, "\(dry.doc)")
+        #expect(try reconcile(ns, cfg, ["--dry-run"]).status == 1, "without --prune the orphan is left for a person")
         let pruned = try reconcile(ns, cfg, ["--prune"])
         #expect(pruned.status == 0 && pruned.results == ["done"])
         #expect(ns.mounts(at: orphan).isEmpty)

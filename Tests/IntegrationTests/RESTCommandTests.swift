@@ -15,7 +15,9 @@ import TestSupport
         ((try? FileManager.default.contentsOfDirectory(atPath: "\(emu.dataDir)/\(emu.account)")) ?? []).filter { !$0.hasPrefix(".") }.sorted()
     }
 
-    @Test func provisionIsOneRequestThenIdempotent() throws {
+    /// A new user's share: one listing (a deleted share of the user must not be buried under a new one, issue
+    /// 15 item 2) and one Create Share carrying quota and metadata.
+    @Test func provisionIsOneCreateThenIdempotent() throws {
         let dir = TempDir()
         let emu = try EmulatorProcess(dir: dir)
         let cfg = TestConfig(dir: dir, emulator: emu)
@@ -26,9 +28,11 @@ import TestSupport
         let share = try #require(j1["share"] as? String)
         #expect(share == ShareName.forUser(user, prefix: "pus"))
         #expect(j1["created"] as? Bool == true)
-        #expect(j1["rest_requests"] as? Int == 1)
-        #expect(emu.requestLog.count == 1)
-        #expect(emu.requestLog.first?.hasPrefix("PUT /\(emu.account)/\(share)?restype=share -> 201") == true)
+        #expect(j1["rest_requests"] as? Int == 2)
+        #expect(emu.requestLog.count == 2)
+        #expect(emu.requestLog.first?.hasPrefix("GET /\(emu.account)/?") == true && emu.requestLog.first?.contains("include=deleted") == true,
+                "\(emu.requestLog)")
+        #expect(emu.requestLog.last?.hasPrefix("PUT /\(emu.account)/\(share)?restype=share -> 201") == true)
         // Quota and metadata landed with that one request.
         let meta = try String(contentsOfFile: "\(emu.dataDir)/\(emu.account)/.emulator/shares/\(share).json", encoding: .utf8)
         #expect(meta.contains("\"quota\":100"))
@@ -45,6 +49,25 @@ import TestSupport
         let human = try cfg.run(["provision", user])
         #expect(human.status == 0)
         #expect(human.stdout.contains("\(share)") && human.stdout.contains("exists"))
+    }
+
+    /// Dry runs say what they sent to plan (reads) and what they would send: attach's plan creates a share, so
+    /// "(none)" would be false (issue 15, item 11); rotate-key checks keys with reads.
+    @Test func dryRunsSayWhatTheySentAndWhatTheyWouldSend() throws {
+        let dir = TempDir()
+        let emu = try EmulatorProcess(dir: dir)
+        let cfg = TestConfig(dir: dir, emulator: emu)
+        let user = TestUsers.name(3)
+        let a = try cfg.run(["attach", user, "--dry-run"])
+        #expect(a.status == 0, "\(a.stderr)")
+        #expect(a.stdout.contains("REST requests sent to plan it (reads only): 1") && a.stdout.contains("Create Share pus-") && !a.stdout.contains("(none)"),
+                "\(a.stdout)")
+        let j = try json(try cfg.run(["--json", "attach", user, "--dry-run"]).stdout)
+        #expect((j["planned_operations"] as? [String])?.first?.hasPrefix("Create Share") == true && j["requests_sent"] as? Int == 1, "\(j)")
+        #expect(!emu.requestLog.contains { $0.hasPrefix("PUT") }, "nothing was created")
+        let r = try cfg.run(["rotate-key", "--dry-run"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("REST requests sent to plan it (reads only): ") && !r.stdout.contains("reads only): 0."), "\(r.stdout)")
     }
 
     @Test func putGetRoundTrip100MiBWithFlatMemory() throws {
@@ -98,7 +121,7 @@ import TestSupport
         #expect(j["pages"] as? Int == 5)
         let names = Set(((j["entries"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String })
         #expect(names.count == 5000 && names.contains("f4999.txt"))
-        #expect(emu.requestLog.filter { $0.contains("comp=list") }.count == 5)
+        #expect(emu.requestLog.filter { $0.contains("restype=directory&comp=list") }.count == 5, "\(emu.requestLog.filter { $0.contains("comp=list") })")
     }
 
     @Test func sasURLGrantsExactlyWhatItSays() throws {

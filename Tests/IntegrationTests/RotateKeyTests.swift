@@ -56,6 +56,35 @@ import TestSupport
         }
     }
 
+    /// rotate-key rewrites a user's credentials under the user's lock (issue 15, item 1): while an attach or
+    /// detach holds it, rotate-key waits, and what it writes lands after the holder let go.
+    @Test func rotateKeyWaitsForTheUsersLock() throws {
+        let dir = TempDir()
+        let k1 = EmulatorProcess.testKey, k2 = EmulatorProcess.otherKey(2)
+        let emu = try EmulatorProcess(dir: dir, key: k1, moreAccounts: [("pusacct", k2)])
+        let cfg = TestConfig(dir: dir, emulator: emu)
+        let user = TestUsers.name(42)
+        let ns = try MountNamespace()
+        #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user, "--fake-mount"]).status == 0)
+        let cred = dir.file("creds/\(try #require(try FileManager.default.contentsOfDirectory(atPath: dir.file("creds")).first))")
+        dir.write("account.key", "\(k1)\n\(k2)\n", mode: 0o600)
+        let lock = dir.file("state/locks/\(user).lock")
+        let r = try ns.sh("""
+            flock -o \(lock) sh -c 'touch \(dir.file("held")); sleep 1; date +%s%N > \(dir.file("released"))' & holder=$!
+            while [ ! -e \(dir.file("held")) ]; do sleep 0.01; done
+            \(Binaries.pusMount) --config \(cfg.path) rotate-key >/dev/null; rc=$?
+            wait $holder
+            exit $rc
+            """)
+        #expect(r.status == 0, "\(r.stderr)")
+        let released = try #require(Int64(try String(contentsOfFile: dir.file("released"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        var st = stat()
+        #expect(stat(cred, &st) == 0)
+        let written = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        #expect(written >= released, "the credentials file was rewritten while the user's lock was held")
+        #expect(try String(contentsOfFile: cred, encoding: .utf8).contains("password2=\(k2)"))
+    }
+
     @Test func kernelVersionsWithAndWithoutPassword2() {
         // The rule rotate-key reports by (Linux 6.10 added cifs password2).
         #expect(!Mounting.KeyRefresh.kernelHasPassword2(release: "6.1.0-50-amd64"))

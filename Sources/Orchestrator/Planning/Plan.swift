@@ -110,6 +110,15 @@ public enum Step: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The REST operation the step sends when performed, if any (for a dry run's list of planned calls).
+    public var restOperation: String? {
+        switch self {
+        case .provisionShare(let a, let s):
+            return "Create Share \(s) in account \(a) (PUT ?restype=share with quota and pus_user metadata; on 409 Get Share Properties checks the owner)"
+        default: return nil
+        }
+    }
+
     /// Steps that only change a user's ledger entry (reconcile batches these under one ledger write).
     public var isLedgerOnly: Bool {
         switch self {

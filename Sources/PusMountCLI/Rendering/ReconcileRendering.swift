@@ -64,9 +64,12 @@ enum ReconcileRendering {
         return fields
     }
 
-    /// 0 converged, 75 when only busy users or temporary failures stand in the way, else 1.
+    /// 0 converged, 75 when only busy users or temporary failures stand in the way, else 1. A dry run exits 0
+    /// when a real pass would converge: repairs it plans are what reconcile is for; only what it would leave
+    /// for a person (reported drift) makes it 1.
     static func exitStatus(_ r: ReconcileReport) -> Int32 {
         if r.converged { return 0 }
+        if r.dryRun && r.busy.isEmpty && r.actions.allSatisfy({ $0.result == .planned || $0.result == .deferred }) { return 0 }
         return r.retryable({ ErrorMapping.pusError($0).kind == .temporary || ErrorMapping.pusError($0).kind == .unavailable }) ? 75 : 1
     }
 }
