@@ -84,6 +84,24 @@ import TestSupport
         #expect(bad.status == 400 && code(bad) == "InvalidHeaderValue")
     }
 
+    /// A Content-MD5 given at Create File is a stored property, as on the service: range writes (Put Range,
+    /// a clear, a Put Range From URL) leave it as it was, even when it no longer matches the data (issue 15,
+    /// item 12); only Set File Properties changes it.
+    @Test func aContentMD5GivenAtCreateSurvivesRangeWrites() {
+        let md5 = Crypto.base64(Crypto.md5([7, 7, 7, 7]))
+        file("m", [7, 7, 7, 7], headers: [("x-ms-content-md5", md5), ("x-ms-content-type", "text/plain")])
+        #expect(header(core.handle(signed("HEAD", "/acct/shr/m")), "Content-MD5") == md5)
+        #expect(core.handle(signed("PUT", "/acct/shr/m", "comp=range", headers: [("x-ms-range", "bytes=0-1"), ("x-ms-write", "update")], body: [1, 2])).status == 201)
+        #expect(core.handle(signed("PUT", "/acct/shr/m", "comp=range", headers: [("x-ms-range", "bytes=2-3"), ("x-ms-write", "clear"), ("Content-Length", "0")])).status == 201)
+        let h = core.handle(signed("HEAD", "/acct/shr/m"))
+        #expect(header(h, "Content-MD5") == md5 && header(h, "Content-Type") == "text/plain", "\(h.headers)")
+        let g = core.handle(signed("GET", "/acct/shr/m"))
+        #expect(header(g, "Content-MD5") == md5 && read(g) == [1, 2, 0, 0])
+        // A whole-file GET with a range carries the stored MD5; x-ms-range-get-content-md5 the range's own.
+        let part = core.handle(signed("GET", "/acct/shr/m", headers: [("x-ms-range", "bytes=0-1"), ("x-ms-range-get-content-md5", "true")]))
+        #expect(header(part, "Content-MD5") == Crypto.base64(Crypto.md5([1, 2])))
+    }
+
     @Test func aNewFileOverADeletedOnesInodeDoesNotInheritItsProperties() {
         file("old", [1], headers: [("x-ms-content-type", "text/old")])
         #expect(core.handle(signed("DELETE", "/acct/shr/old")).status == 202)
