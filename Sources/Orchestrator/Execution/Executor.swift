@@ -181,7 +181,7 @@ public final class Executor {
                 e.idleSince = nil
             }
         case .unmount(let target, _):
-            try unmountUnlessBusy(target)
+            try unmountEscalating(target, keepBusy: true)
         case .unmountLazily(let target, _):
             try unmountLazily(target)
         case .removeCredentials(let path):
@@ -269,30 +269,18 @@ public final class Executor {
         }
     }
 
-    /// A normal unmount with a deadline (in a child, so a dead server cannot hang us), then a lazy one.
-    func unmountEscalating(_ target: String) throws {
+    /// A normal unmount with a deadline (in a child, so a dead server cannot hang us), then a lazy one. With
+    /// `keepBusy`, a mount the kernel reports busy (EBUSY: processes still use it) stays and ``MountBusy`` names
+    /// who holds it; a server that does not answer in time, or another failure, still ends in a lazy unmount
+    /// (nothing can use a mount whose server is gone).
+    func unmountEscalating(_ target: String, keepBusy: Bool = false) throws {
         let deadline = Double(min(config.mountTimeoutSeconds, 30))
         do {
             try mounter.unmount(target, lazy: false, deadline: deadline, holding: held)
             return
         } catch let e as MountError {
             if fakeMounts { return }
-            logger.warning("normal unmount of \(target) failed (\(e.timedOut ? "no answer within \(Int(deadline)) s" : e.detail)); detaching lazily")
-        }
-        try unmountLazily(target)
-    }
-
-    /// A normal unmount with a deadline; a mount the kernel reports busy (EBUSY: processes still use it) stays
-    /// and ``MountBusy`` names who holds it. A server that does not answer in time, or another failure, still
-    /// ends in a lazy unmount (nothing can use a mount whose server is gone).
-    func unmountUnlessBusy(_ target: String) throws {
-        let deadline = Double(min(config.mountTimeoutSeconds, 30))
-        do {
-            try mounter.unmount(target, lazy: false, deadline: deadline, holding: held)
-            return
-        } catch let e as MountError {
-            if fakeMounts { return }
-            if !e.timedOut && (e.syscallErrno == EBUSY || e.helperErrno == EBUSY) {
+            if keepBusy && !e.timedOut && (e.syscallErrno == EBUSY || e.helperErrno == EBUSY) {
                 throw MountBusy(target: target, holders: holders(of: target))
             }
             logger.warning("normal unmount of \(target) failed (\(e.timedOut ? "no answer within \(Int(deadline)) s" : e.detail)); detaching lazily")
