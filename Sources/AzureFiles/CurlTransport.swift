@@ -212,8 +212,7 @@ private func readCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ n
         let want = min(room, length - ex.uploaded)
         if want == 0 { return 0 }
         while true {
-            let got = pread(fd, data, want, off_t(offset) + off_t(ex.uploaded))
-            if got < 0 && errno == EINTR { continue }
+            let got = Syscalls.retryingInterrupts { pread(fd, data, want, off_t(offset) + off_t(ex.uploaded)) }
             if got <= 0 {
                 ex.sinkError = SystemError("pread", errno: got < 0 ? errno : EIO)
                 return pus_curl_readfunc_abort()

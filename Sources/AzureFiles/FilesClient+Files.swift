@@ -13,7 +13,7 @@ extension FilesClient {
             try perform("create directory \(path)", method: "PUT", path: Self.sharePath(share, path),
                         query: [("restype", "directory")], expect: [201])
             return true
-        } catch let e as AzureError where e.status == 409 && e.code == "ResourceAlreadyExists" {
+        } catch let e as AzureError where e.status == 409 && e.code == .resourceAlreadyExists {
             return false
         }
     }
@@ -77,7 +77,7 @@ extension FilesClient {
         if let maxResults { q.append(("maxresults", String(maxResults))) }
         let r = try perform("list \(path.isEmpty ? "/" : path)", method: "GET", path: Self.sharePath(share, path), query: q, expect: [200])
         guard let root = XMLElement.parse(r.body) else {
-            throw AzureError(status: r.status, code: "", message: "unreadable listing body", operation: "list \(path)")
+            throw AzureError(status: r.status, code: .none, message: "unreadable listing body", operation: "list \(path)")
         }
         let entries = (root.child("Entries")?.children ?? []).map { e -> DirectoryEntry in
             let nameEl = e.child("Name")
@@ -136,17 +136,12 @@ extension FilesClient {
             let base = offset
             // A retried range starts again at its own offset: pwrite makes the repeat harmless.
             try getRange(share: share, path: remotePath, from: offset, to: end) { buf, at in
-                var k = 0
-                while k < buf.count {
-                    let n = pwrite(fd, buf.baseAddress! + k, buf.count - k, off_t(base) + off_t(at + k))
-                    if n < 0 { if errno == EINTR { continue }; throw SystemError("pwrite", path: tmp) }
-                    k += n
-                }
+                try Syscalls.pwriteAll(fd, UnsafeRawBufferPointer(buf), at: base + Int64(at), path: tmp)
                 written = Int64(at + buf.count)
                 progress?(base + written, size)
             }
             guard written == end - offset + 1 else {
-                throw AzureError(status: 206, code: "", message: "short range: got \(written) bytes", operation: "get \(remotePath)")
+                throw AzureError(status: 206, code: .none, message: "short range: got \(written) bytes", operation: "get \(remotePath)")
             }
             offset = end + 1
         }

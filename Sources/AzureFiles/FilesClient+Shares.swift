@@ -12,7 +12,7 @@ extension FilesClient {
             try perform("create share \(share)", method: "PUT", path: Self.sharePath(share), query: [("restype", "share")],
                         headers: headers, expect: [201])
             return .created
-        } catch let e as AzureError where e.status == 409 && e.code == "ShareAlreadyExists" {
+        } catch let e as AzureError where e.status == 409 && e.code == .shareAlreadyExists {
             return .alreadyExists
         }
     }
@@ -60,7 +60,7 @@ extension FilesClient {
         let r = try perform("get stats of \(share)", method: "GET", path: Self.sharePath(share),
                             query: [("restype", "share"), ("comp", "stats")], expect: [200])
         guard let v = XMLElement.parse(r.body)?.text(of: "ShareUsageBytes"), let n = Int64(v) else {
-            throw AzureError(status: r.status, code: "", message: "unreadable ShareStats body", operation: "get stats of \(share)")
+            throw AzureError(status: r.status, code: .none, message: "unreadable ShareStats body", operation: "get stats of \(share)")
         }
         return n
     }
@@ -110,7 +110,7 @@ extension FilesClient {
         if let i = include.queryValue { q.append(("include", i)) }
         let r = try perform("list shares", method: "GET", path: "/", query: q, expect: [200])
         guard let root = XMLElement.parse(r.body) else {
-            throw AzureError(status: r.status, code: "", message: "unreadable List Shares body", operation: "list shares")
+            throw AzureError(status: r.status, code: .none, message: "unreadable List Shares body", operation: "list shares")
         }
         let items = (root.child("Shares")?.all("Share") ?? []).map { s in
             let props = s.child("Properties")
@@ -175,7 +175,7 @@ extension FilesClient {
             let r = try perform("list handles of \(share)", method: "GET", path: Self.sharePath(share), query: q,
                                 headers: [("x-ms-recursive", "true")], expect: [200])
             guard let root = XMLElement.parse(r.body) else {
-                throw AzureError(status: r.status, code: "", message: "unreadable List Handles body", operation: "list handles of \(share)")
+                throw AzureError(status: r.status, code: .none, message: "unreadable List Handles body", operation: "list handles of \(share)")
             }
             handles += (root.child("Entries")?.all("Handle") ?? []).map { h in
                 Handle(id: h.text(of: "HandleId") ?? "", path: h.text(of: "Path") ?? "", clientIP: h.text(of: "ClientIp") ?? "",

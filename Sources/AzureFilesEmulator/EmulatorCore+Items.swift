@@ -6,9 +6,9 @@ import SystemSupport
 /// Directories and files: create, properties, metadata, listing, ranges, rename and copy
 /// (azure-files-protocol.md part 1 and part 2 sections 1-6 and 12).
 extension EmulatorCore {
-    static let notFound = EmulatorResponse.error(404, "ResourceNotFound", "The specified resource does not exist.")
-    static let shareNotFound = EmulatorResponse.error(404, "ShareNotFound", "The specified share does not exist.")
-    static let parentNotFound = EmulatorResponse.error(404, "ParentNotFound", "The specified parent path does not exist.")
+    static let notFound = EmulatorResponse.error(404, .resourceNotFound, "The specified resource does not exist.")
+    static let shareNotFound = EmulatorResponse.error(404, .shareNotFound, "The specified share does not exist.")
+    static let parentNotFound = EmulatorResponse.error(404, .parentNotFound, "The specified parent path does not exist.")
 
     /// A directory or regular file beneath the share: its stat and its parent's (nil at the share root).
     struct Item {
@@ -51,8 +51,8 @@ extension EmulatorCore {
         guard let (parent, name) = s.openParent(path) else { return Self.parentNotFound }
         defer { close(parent) }
         guard mkdirat(parent, name, 0o755) == 0 else {
-            return errno == EEXIST ? .error(409, "ResourceAlreadyExists", "The specified resource already exists.")
-                : .error(500, "InternalError", "mkdir failed: errno \(errno)")
+            return errno == EEXIST ? .error(409, .resourceAlreadyExists, "The specified resource already exists.")
+                : .error(500, .internalError, "mkdir failed: errno \(errno)")
         }
         return finishCreate(s, path: path, r, metadata: meta, status: 201, flags: O_RDONLY | O_DIRECTORY)
     }
@@ -60,7 +60,7 @@ extension EmulatorCore {
     /// Stores the new item's properties from the request and answers with them.
     func finishCreate(_ s: ShareStore, path: String, _ r: EmulatorRequest, metadata meta: [[String]], status: Int,
                       flags: Int32, configure: (inout ItemProps) -> Void = { _ in }) -> EmulatorResponse {
-        guard let fd = try? s.open(path, flags) else { return .error(500, "InternalError", "reopen failed") }
+        guard let fd = try? s.open(path, flags) else { return .error(500, .internalError, "reopen failed") }
         defer { close(fd) }
         var p = ItemProps()
         p.metadata = meta
@@ -77,7 +77,7 @@ extension EmulatorCore {
         touched(&p)
         var st = stat()
         fstat(fd, &st)
-        do { try s.saveProps(p, st, birth: Syscalls.birthTime(fd)) } catch { return .error(500, "InternalError", "storage: \(error)") }
+        do { try s.saveProps(p, st, birth: Syscalls.birthTime(fd)) } catch { return .error(500, .internalError, "storage: \(error)") }
         return EmulatorResponse(status: status, headers: versionHeaders(st, p) + [("x-ms-request-server-encrypted", "true")]
                                 + smbHeaders(st, p, parent: parent))
     }
@@ -92,8 +92,8 @@ extension EmulatorCore {
         guard let it = item(s, path), it.isDirectory, let (parent, name) = s.openParent(path) else { return Self.notFound }
         defer { close(parent) }
         if unlinkat(parent, name, AT_REMOVEDIR) != 0 {
-            return errno == ENOTEMPTY ? .error(409, "DirectoryNotEmpty", "The specified directory is not empty.")
-                : .error(500, "InternalError", "rmdir failed: errno \(errno)")
+            return errno == ENOTEMPTY ? .error(409, .directoryNotEmpty, "The specified directory is not empty.")
+                : .error(500, .internalError, "rmdir failed: errno \(errno)")
         }
         s.removeProps(it.st)
         return EmulatorResponse(status: 202)
@@ -112,7 +112,7 @@ extension EmulatorCore {
         if !directory {
             if let lenText = r.header("x-ms-content-length") {
                 guard let len = Int64(lenText), (0...Self.maxFileSize).contains(len) else { return Self.badHeader("x-ms-content-length", lenText) }
-                guard ftruncate(fd, off_t(len)) == 0 else { return .error(500, "InternalError", "ftruncate failed: errno \(errno)") }
+                guard ftruncate(fd, off_t(len)) == 0 else { return .error(500, .internalError, "ftruncate failed: errno \(errno)") }
             }
             for h in ItemProps.contentHeaders { p[keyPath: h.key] = r.header(h.request) }
         }
@@ -128,7 +128,7 @@ extension EmulatorCore {
         var p = s.props(it.st, birth: it.birth)
         p.metadata = meta
         touched(&p)
-        do { try s.saveProps(p, it.st, birth: it.birth) } catch { return .error(500, "InternalError", "storage: \(error)") }
+        do { try s.saveProps(p, it.st, birth: it.birth) } catch { return .error(500, .internalError, "storage: \(error)") }
         return EmulatorResponse(status: 200, headers: versionHeaders(it.st, p) + [("x-ms-request-server-encrypted", "true")])
     }
 
@@ -149,13 +149,13 @@ extension EmulatorCore {
         let prefix = q["prefix"] ?? ""
         guard let maxResults = pageLength(q) else {
             close(dfd)
-            return .error(400, "OutOfRangeQueryParameterValue", "maxresults must be positive.")
+            return .error(400, .outOfRangeQueryParameterValue, "maxresults must be positive.")
         }
         // Any case, any order (the SDK passes the caller's strings through).
         let include = Set((q["include"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
         for i in include where !["timestamps", "etag", "attributes", "permissionkey"].contains(i) {
             close(dfd)
-            return .error(400, "InvalidQueryParameterValue", "Value for one of the query parameters specified in the request URI is invalid.",
+            return .error(400, .invalidQueryParameterValue, "Value for one of the query parameters specified in the request URI is invalid.",
                           extra: [("QueryParameterName", "include"), ("QueryParameterValue", i)])
         }
         // Names and kinds through the opened directory: no path is resolved again (nothing can be swapped in).
@@ -177,7 +177,7 @@ extension EmulatorCore {
         entries.sort { $0.name < $1.name }
         if let marker = q["marker"], !marker.isEmpty {
             guard let start = Crypto.base64Decode(marker).map({ String(decoding: $0, as: UTF8.self) }) else {
-                return .error(400, "InvalidQueryParameterValue", "The marker is not valid.")
+                return .error(400, .invalidQueryParameterValue, "The marker is not valid.")
             }
             entries = entries.filter { $0.name >= start }
         }
@@ -219,7 +219,7 @@ extension EmulatorCore {
         guard s.exists else { return Self.shareNotFound }
         guard r.header("x-ms-type")?.lowercased() == "file", let lenText = r.header("x-ms-content-length"), let len = Int64(lenText), len >= 0,
               len <= Self.maxFileSize else {
-            return .error(400, "MissingRequiredHeader", "x-ms-type: file and x-ms-content-length (0 to 4 TiB) are required.")
+            return .error(400, .missingRequiredHeader, "x-ms-type: file and x-ms-content-length (0 to 4 TiB) are required.")
         }
         let (meta, badMeta) = metadata(from: r)
         if let badMeta { return badMeta }
@@ -227,12 +227,12 @@ extension EmulatorCore {
         defer { close(parent) }
         var st = stat()
         if fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) != S_IFREG {
-            return .error(409, "ResourceTypeMismatch", "A directory (or something else) of that name exists.")
+            return .error(409, .resourceTypeMismatch, "A directory (or something else) of that name exists.")
         }
         let fd = openat(parent, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return .error(500, "InternalError", "open failed: errno \(errno)") }
+        guard fd >= 0 else { return .error(500, .internalError, "open failed: errno \(errno)") }
         defer { close(fd) }
-        guard ftruncate(fd, off_t(len)) == 0 else { return .error(500, "InternalError", "ftruncate failed: errno \(errno)") }
+        guard ftruncate(fd, off_t(len)) == 0 else { return .error(500, .internalError, "ftruncate failed: errno \(errno)") }
         return finishCreate(s, path: path, r, metadata: meta, status: 201, flags: O_WRONLY) { p in
             for h in ItemProps.contentHeaders { p[keyPath: h.key] = r.header(h.request) }
         }
@@ -254,28 +254,28 @@ extension EmulatorCore {
     func putRange(_ s: ShareStore, path: String, _ r: EmulatorRequest) -> EmulatorResponse {
         guard s.exists else { return Self.shareNotFound }
         guard let (a, bOpt) = Self.parseRange(r.header("x-ms-range") ?? r.header("range")), let b = bOpt else {
-            return .error(400, "InvalidHeaderValue", "x-ms-range is missing or malformed.", extra: [("HeaderName", "x-ms-range")])
+            return .error(400, .invalidHeaderValue, "x-ms-range is missing or malformed.", extra: [("HeaderName", "x-ms-range")])
         }
         guard s.kind(path) == .file, let fd = try? s.open(path, O_WRONLY) else { return Self.notFound }
         defer { close(fd) }
         var st = stat()
         fstat(fd, &st)
-        guard b < Int64(st.st_size) else { return .error(416, "InvalidRange", "The range specified is invalid for the current size of the resource.") }
+        guard b < Int64(st.st_size) else { return .error(416, .invalidRange, "The range specified is invalid for the current size of the resource.") }
         let write = r.header("x-ms-write") ?? ""
         let preserveMtime = r.header("x-ms-file-last-write-time")?.lowercased() == "preserve"
         if write == "update" {
             guard r.body.count == Int(b - a + 1), r.body.count <= Self.maxRange else {
-                return .error(400, "InvalidHeaderValue", "Content-Length must equal the range size and be at most 4 MiB.", extra: [("HeaderName", "Content-Length")])
+                return .error(400, .invalidHeaderValue, "Content-Length must equal the range size and be at most 4 MiB.", extra: [("HeaderName", "Content-Length")])
             }
             let n = r.body.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(a)) }
-            guard n == r.body.count else { return .error(500, "InternalError", "pwrite failed") }
+            guard n == r.body.count else { return .error(500, .internalError, "pwrite failed") }
         } else if write == "clear" {
             // A hole, not a buffer the size of the range (which may be terabytes).
             do { try Syscalls.zeroRange(fd, offset: a, length: b - a + 1) } catch {
-                return .error(500, "InternalError", "clear failed: \(error)")
+                return .error(500, .internalError, "clear failed: \(error)")
             }
         } else {
-            return .error(400, "InvalidHeaderValue", "x-ms-write must be update or clear.", extra: [("HeaderName", "x-ms-write")])
+            return .error(400, .invalidHeaderValue, "x-ms-write must be update or clear.", extra: [("HeaderName", "x-ms-write")])
         }
         if preserveMtime {
             var times = [timespec(tv_sec: 0, tv_nsec: utimeOmit), st.st_mtim]
@@ -292,7 +292,7 @@ extension EmulatorCore {
         guard s.exists else { return Self.shareNotFound }
         // Opened once, beneath the share: what is sized is what is sent (a symlink is not followed anywhere).
         guard let it = item(s, path), !it.isDirectory, let fd = try? s.open(path, O_RDONLY) else {
-            return r.method == "HEAD" ? EmulatorResponse(status: 404, headers: [("x-ms-error-code", "ResourceNotFound")]) : Self.notFound
+            return r.method == "HEAD" ? EmulatorResponse(status: 404, headers: [("x-ms-error-code", AzureError.Code.resourceNotFound.rawValue)]) : Self.notFound
         }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
@@ -333,7 +333,7 @@ extension EmulatorCore {
             // Any range of an empty file, or one starting at or past the end: 416 (protocol-2 section 12).
             guard let (a, b0) = Self.parseRange(rangeText), a < size else {
                 close(fd)
-                var e = EmulatorResponse.error(416, "InvalidRange", "The range specified is invalid for the current size of the resource.")
+                var e = EmulatorResponse.error(416, .invalidRange, "The range specified is invalid for the current size of the resource.")
                 e.headers.append(("Content-Range", "bytes */\(size)"))
                 return e
             }
@@ -341,12 +341,12 @@ extension EmulatorCore {
             if r.header("x-ms-range-get-content-md5") == "true" {
                 guard b - a + 1 <= Int64(Self.maxRange) else {
                     close(fd)
-                    return .error(400, "OutOfRangeInput", "x-ms-range-get-content-md5 needs a range of at most 4 MiB.")
+                    return .error(400, .outOfRangeInput, "x-ms-range-get-content-md5 needs a range of at most 4 MiB.")
                 }
                 var buf = [UInt8](repeating: 0, count: Int(b - a + 1))
                 let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(a)) }
                 close(fd)
-                guard n == buf.count else { return .error(500, "InternalError", "short read") }
+                guard n == buf.count else { return .error(500, .internalError, "short read") }
                 headers.removeAll { $0.0 == "Content-MD5" }
                 headers.append(("Content-MD5", Crypto.base64(Crypto.md5(buf))))
                 headers.append(("Content-Range", "bytes \(a)-\(b)/\(size)"))
@@ -390,7 +390,7 @@ extension EmulatorCore {
     func deleteFile(_ s: ShareStore, path: String) -> EmulatorResponse {
         guard let it = item(s, path), !it.isDirectory, let (parent, name) = s.openParent(path) else { return Self.notFound }
         defer { close(parent) }
-        guard unlinkat(parent, name, 0) == 0 else { return .error(500, "InternalError", "unlink failed: errno \(errno)") }
+        guard unlinkat(parent, name, 0) == 0 else { return .error(500, .internalError, "unlink failed: errno \(errno)") }
         s.removeProps(it.st)
         return EmulatorResponse(status: 202)
     }
@@ -423,30 +423,30 @@ extension EmulatorCore {
     func rename(_ s: ShareStore, path: String, directory: Bool, account: String, _ r: EmulatorRequest) -> EmulatorResponse {
         guard s.exists else { return Self.shareNotFound }
         guard let sourceURL = r.header("x-ms-file-rename-source") else {
-            return .error(400, "MissingRequiredHeader", "An HTTP header that's mandatory for this request is not specified.",
+            return .error(400, .missingRequiredHeader, "An HTTP header that's mandatory for this request is not specified.",
                           extra: [("HeaderName", "x-ms-file-rename-source")])
         }
         guard let (srcShare, srcPath) = sourcePath(sourceURL, account: account, r), !srcPath.isEmpty else {
             return Self.badHeader("x-ms-file-rename-source", Redaction.redact(sourceURL))
         }
         guard srcShare == s.share else {
-            return .error(400, "InvalidInput", "The source and the destination of a rename must be in the same share.")
+            return .error(400, .invalidInput, "The source and the destination of a rename must be in the same share.")
         }
         let (meta, badMeta) = metadata(from: r)
         if let badMeta { return badMeta }
         guard let src = item(s, srcPath), src.isDirectory == directory else { return Self.notFound }
         if srcPath == path { return renamed(s, path: path, r, metadata: meta) }
         if directory, path.hasPrefix(srcPath + "/") {
-            return .error(400, "InvalidInput", "A directory cannot be renamed into itself.")
+            return .error(400, .invalidInput, "A directory cannot be renamed into itself.")
         }
         let replace = Self.flag(r, "x-ms-file-rename-replace-if-exists")
         if let dst = item(s, path) {
             if dst.isDirectory || directory {
-                return .error(409, "ResourceAlreadyExists", "The specified resource already exists.")
+                return .error(409, .resourceAlreadyExists, "The specified resource already exists.")
             }
-            guard replace else { return .error(409, "ResourceAlreadyExists", "The specified resource already exists.") }
+            guard replace else { return .error(409, .resourceAlreadyExists, "The specified resource already exists.") }
             if (s.props(dst.st, birth: dst.birth).attributes ?? "").contains("ReadOnly") && !Self.flag(r, "x-ms-file-rename-ignore-readonly") {
-                return .error(409, "ReadOnlyAttribute", "The specified resource is read-only and cannot be modified at this time.")
+                return .error(409, .readOnlyAttribute, "The specified resource is read-only and cannot be modified at this time.")
             }
             s.removeProps(dst.st)
         }
@@ -454,7 +454,7 @@ extension EmulatorCore {
         defer { close(from) }
         guard let (to, toName) = s.openParent(path) else { return Self.parentNotFound }
         defer { close(to) }
-        guard renameat(from, fromName, to, toName) == 0 else { return .error(500, "InternalError", "rename failed: errno \(errno)") }
+        guard renameat(from, fromName, to, toName) == 0 else { return .error(500, .internalError, "rename failed: errno \(errno)") }
         return renamed(s, path: path, r, metadata: meta)
     }
 
@@ -476,7 +476,7 @@ extension EmulatorCore {
         guard s.exists else { return Self.shareNotFound }
         let sourceURL = r.header("x-ms-copy-source") ?? ""
         guard let (srcShare, srcPath) = sourcePath(sourceURL, account: account, r), !srcPath.isEmpty else {
-            return .error(400, "InvalidHeaderValue", "x-ms-copy-source must be the URL of a file in this account.",
+            return .error(400, .invalidHeaderValue, "x-ms-copy-source must be the URL of a file in this account.",
                           extra: [("HeaderName", "x-ms-copy-source"), ("HeaderValue", Redaction.redact(sourceURL))])
         }
         let srcQueryText = sourceURL.split(separator: "?", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
@@ -485,50 +485,49 @@ extension EmulatorCore {
             let probe = EmulatorRequest(method: "GET", rawPath: srcRawPath, rawQuery: srcQueryText, headers: [], body: [],
                                         remoteIP: r.remoteIP, isHTTPS: r.isHTTPS)
             if auth.check(probe, share: srcShare, path: srcPath, op: Operation(anyOf: "r", scope: .object)) != nil {
-                return .error(403, "CannotVerifyCopySource", "This request is not authorized to read the copy source.",
-                              extra: [("CopySourceStatusCode", "403"), ("CopySourceErrorCode", "AuthenticationFailed")])
+                return .error(403, .cannotVerifyCopySource, "This request is not authorized to read the copy source.",
+                              extra: [("CopySourceStatusCode", "403"), ("CopySourceErrorCode", AzureError.Code.authenticationFailed.rawValue)])
             }
         }
         var srcStore = ShareStore(root: dataDir, account: account, share: srcShare)
         if let snap = srcQueryText.split(separator: "&").first(where: { $0.hasPrefix("sharesnapshot=") }) {
             let name = PercentEncoding.decode(String(snap.dropFirst(14)))
             guard srcStore.hasSnapshot(name) else {
-                return .error(404, "CannotVerifyCopySource", "The specified share snapshot does not exist.", extra: [("CopySourceStatusCode", "404")])
+                return .error(404, .cannotVerifyCopySource, "The specified share snapshot does not exist.", extra: [("CopySourceStatusCode", "404")])
             }
             srcStore.snapshot = name
         }
         guard srcStore.exists else {
-            return .error(404, "CannotVerifyCopySource", "The specified share does not exist.", extra: [("CopySourceStatusCode", "404")])
+            return .error(404, .cannotVerifyCopySource, "The specified share does not exist.", extra: [("CopySourceStatusCode", "404")])
         }
         guard let src = item(srcStore, srcPath), !src.isDirectory, let sfd = try? srcStore.open(srcPath, O_RDONLY) else {
-            return .error(404, "CannotVerifyCopySource", "The specified resource does not exist.", extra: [("CopySourceStatusCode", "404")])
+            return .error(404, .cannotVerifyCopySource, "The specified resource does not exist.", extra: [("CopySourceStatusCode", "404")])
         }
         defer { close(sfd) }
         let (meta, badMeta) = metadata(from: r)
         if let badMeta { return badMeta }
         if let dst = item(s, path) {
-            if dst.isDirectory { return .error(409, "ResourceTypeMismatch", "A directory of that name exists.") }
+            if dst.isDirectory { return .error(409, .resourceTypeMismatch, "A directory of that name exists.") }
             if (s.props(dst.st, birth: dst.birth).attributes ?? "").contains("ReadOnly") && !Self.flag(r, "x-ms-file-copy-ignore-readonly") {
-                return .error(409, "ReadOnlyAttribute", "The specified resource is read-only and cannot be modified at this time.")
+                return .error(409, .readOnlyAttribute, "The specified resource is read-only and cannot be modified at this time.")
             }
         }
         guard let (parent, name) = s.openParent(path) else { return Self.parentNotFound }
         defer { close(parent) }
         if srcStore.share == s.share && srcStore.snapshot == nil && srcPath == path {
-            return .error(400, "InvalidInput", "The source and the destination of a copy are the same file.")
+            return .error(400, .invalidInput, "The source and the destination of a copy are the same file.")
         }
         let dfd = openat(parent, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        guard dfd >= 0 else { return .error(500, "InternalError", "open failed: errno \(errno)") }
+        guard dfd >= 0 else { return .error(500, .internalError, "open failed: errno \(errno)") }
         defer { close(dfd) }
         var total: Int64 = 0
         var buf = [UInt8](repeating: 0, count: 1 << 20)
         while true {
-            let n = buf.withUnsafeMutableBytes { pread(sfd, $0.baseAddress, $0.count, off_t(total)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n >= 0 else { return .error(500, "InternalError", "read failed: errno \(errno)") }
+            let n = buf.withUnsafeMutableBytes { b in Syscalls.retryingInterrupts { pread(sfd, b.baseAddress, b.count, off_t(total)) } }
+            guard n >= 0 else { return .error(500, .internalError, "read failed: errno \(errno)") }
             if n == 0 { break }
             do { try buf.withUnsafeBytes { try Syscalls.writeAll(dfd, UnsafeRawBufferPointer(rebasing: $0[0..<n])) } } catch {
-                return .error(500, "InternalError", "write failed: \(error)")
+                return .error(500, .internalError, "write failed: \(error)")
             }
             total += Int64(n)
         }
@@ -555,7 +554,7 @@ extension EmulatorCore {
         touched(&p)
         var st = stat()
         fstat(dfd, &st)
-        do { try s.saveProps(p, st, birth: Syscalls.birthTime(dfd)) } catch { return .error(500, "InternalError", "storage: \(error)") }
+        do { try s.saveProps(p, st, birth: Syscalls.birthTime(dfd)) } catch { return .error(500, .internalError, "storage: \(error)") }
         return EmulatorResponse(status: 202, headers: versionHeaders(st, p) + [("x-ms-copy-id", copyID), ("x-ms-copy-status", p.copy!.status)])
     }
 
@@ -564,24 +563,24 @@ extension EmulatorCore {
     func abortCopy(_ s: ShareStore, path: String, _ r: EmulatorRequest) -> EmulatorResponse {
         guard s.exists else { return Self.shareNotFound }
         guard r.header("x-ms-copy-action")?.lowercased() == "abort" else {
-            return .error(400, "MissingRequiredHeader", "x-ms-copy-action: abort is required.", extra: [("HeaderName", "x-ms-copy-action")])
+            return .error(400, .missingRequiredHeader, "x-ms-copy-action: abort is required.", extra: [("HeaderName", "x-ms-copy-action")])
         }
         guard let it = item(s, path), !it.isDirectory else { return Self.notFound }
         var p = s.props(it.st, birth: it.birth)
         guard let c = p.copy?.at(now(), size: Int64(it.st.st_size)), c.id == r.query["copyid"] else {
-            return .error(409, "NoPendingCopyOperation", "There is currently no pending copy operation.")
+            return .error(409, .noPendingCopyOperation, "There is currently no pending copy operation.")
         }
         guard c.status == "pending" else {
-            return .error(409, "NoPendingCopyOperation", "There is currently no pending copy operation (copy \(c.id) is \(c.status)).")
+            return .error(409, .noPendingCopyOperation, "There is currently no pending copy operation (copy \(c.id) is \(c.status)).")
         }
         guard let fd = try? s.open(path, O_WRONLY) else { return Self.notFound }
         defer { close(fd) }
-        guard ftruncate(fd, 0) == 0 else { return .error(500, "InternalError", "ftruncate failed: errno \(errno)") }
+        guard ftruncate(fd, 0) == 0 else { return .error(500, .internalError, "ftruncate failed: errno \(errno)") }
         p.copy = ItemProps.CopyState(id: c.id, status: "aborted", source: c.source, progress: "0/0", completionTime: now(), completesAt: nil)
         touched(&p)
         var st = stat()
         fstat(fd, &st)
-        do { try s.saveProps(p, st, birth: Syscalls.birthTime(fd)) } catch { return .error(500, "InternalError", "storage: \(error)") }
+        do { try s.saveProps(p, st, birth: Syscalls.birthTime(fd)) } catch { return .error(500, .internalError, "storage: \(error)") }
         return EmulatorResponse(status: 204)
     }
 }

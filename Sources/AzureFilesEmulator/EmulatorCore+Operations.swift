@@ -15,10 +15,10 @@ extension EmulatorCore {
             let name = String(k.dropFirst(10))
             guard let first = name.unicodeScalars.first, first == "_" || (first.properties.isAlphabetic && first.isASCII),
                   name.unicodeScalars.allSatisfy({ $0.isASCII && ($0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0)) }) else {
-                return ([], .error(400, "InvalidMetadata", "The metadata specified is invalid. It has characters that are not permitted."))
+                return ([], .error(400, .invalidMetadata, "The metadata specified is invalid. It has characters that are not permitted."))
             }
             if out.contains(where: { $0[0].lowercased() == name.lowercased() }) {
-                return ([], .error(400, "InvalidMetadata", "Duplicate metadata name \(name)."))
+                return ([], .error(400, .invalidMetadata, "Duplicate metadata name \(name)."))
             }
             out.append([name, v])
         }
@@ -28,14 +28,14 @@ extension EmulatorCore {
     func quota(from r: EmulatorRequest, default d: Int?) -> (Int?, EmulatorResponse?) {
         guard let q = r.header("x-ms-share-quota") else { return (d, nil) }
         guard let v = Int(q), (1...102_400).contains(v) else {
-            return (nil, .error(400, "InvalidHeaderValue", "The value for one of the HTTP headers is not in the correct format.",
+            return (nil, .error(400, .invalidHeaderValue, "The value for one of the HTTP headers is not in the correct format.",
                                 extra: [("HeaderName", "x-ms-share-quota"), ("HeaderValue", q)]))
         }
         return (v, nil)
     }
 
     func createShare(_ s: ShareStore, _ r: EmulatorRequest) -> EmulatorResponse {
-        if s.exists { return .error(409, "ShareAlreadyExists", "The specified share already exists.") }
+        if s.exists { return .error(409, .shareAlreadyExists, "The specified share already exists.") }
         let (meta, badMeta) = metadata(from: r)
         if let badMeta { return badMeta }
         let (quota, badQuota) = quota(from: r, default: 5120)
@@ -45,16 +45,16 @@ extension EmulatorCore {
             try FileManager.default.createDirectory(atPath: s.dir, withIntermediateDirectories: true)
             try s.save(m)
         } catch {
-            return .error(500, "InternalError", "storage: \(error)")
+            return .error(500, .internalError, "storage: \(error)")
         }
         onShareChange?(s.account, s.share, true)
         return EmulatorResponse(status: 201, headers: [("ETag", m.etag), ("Last-Modified", CivilTime(unixSeconds: m.lastModified).rfc1123)])
     }
 
     func getShareProperties(_ s: ShareStore, snapshot: String?) -> EmulatorResponse {
-        guard let m = s.load() else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
+        guard let m = s.load() else { return .error(404, .shareNotFound, "The specified share does not exist.") }
         if let snapshot, !FileManager.default.fileExists(atPath: "\(s.snapshotDir)/\(snapshot)") {
-            return .error(404, "ShareNotFound", "The specified share snapshot does not exist.")
+            return .error(404, .shareNotFound, "The specified share snapshot does not exist.")
         }
         var h: [(String, String)] = [("ETag", m.etag), ("Last-Modified", CivilTime(unixSeconds: m.lastModified).rfc1123),
                                      ("x-ms-share-quota", String(m.quota))]
@@ -66,7 +66,7 @@ extension EmulatorCore {
     func getShareMetadata(_ s: ShareStore, snapshot: String?) -> EmulatorResponse {
         guard let m = s.load() else { return Self.shareNotFound }
         if let snapshot, !FileManager.default.fileExists(atPath: "\(s.snapshotDir)/\(snapshot)") {
-            return .error(404, "ShareNotFound", "The specified share snapshot does not exist.")
+            return .error(404, .shareNotFound, "The specified share snapshot does not exist.")
         }
         var h: [(String, String)] = [("ETag", m.etag), ("Last-Modified", CivilTime(unixSeconds: m.lastModified).rfc1123)]
         for kv in m.metadata { h.append(("x-ms-meta-" + kv[0], kv[1])) }
@@ -74,29 +74,29 @@ extension EmulatorCore {
     }
 
     func setShareQuota(_ s: ShareStore, _ r: EmulatorRequest) -> EmulatorResponse {
-        guard var m = s.load() else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
+        guard var m = s.load() else { return .error(404, .shareNotFound, "The specified share does not exist.") }
         let (quota, bad) = quota(from: r, default: nil)
         if let bad { return bad }
         if let quota { m.quota = quota }
         m.etag = etag()
         m.lastModified = now()
-        do { try s.save(m) } catch { return .error(500, "InternalError", "storage: \(error)") }
+        do { try s.save(m) } catch { return .error(500, .internalError, "storage: \(error)") }
         return EmulatorResponse(status: 200, headers: [("ETag", m.etag)])
     }
 
     func setShareMetadata(_ s: ShareStore, _ r: EmulatorRequest) -> EmulatorResponse {
-        guard var m = s.load() else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
+        guard var m = s.load() else { return .error(404, .shareNotFound, "The specified share does not exist.") }
         let (meta, bad) = metadata(from: r)
         if let bad { return bad }
         m.metadata = meta
         m.etag = etag()
         m.lastModified = now()
-        do { try s.save(m) } catch { return .error(500, "InternalError", "storage: \(error)") }
+        do { try s.save(m) } catch { return .error(500, .internalError, "storage: \(error)") }
         return EmulatorResponse(status: 200, headers: [("ETag", m.etag), ("Last-Modified", CivilTime(unixSeconds: m.lastModified).rfc1123)])
     }
 
     func snapshotShare(_ s: ShareStore) -> EmulatorResponse {
-        guard s.exists else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
+        guard s.exists else { return .error(404, .shareNotFound, "The specified share does not exist.") }
         var ts = SAS.timestamp(now()).dropLast().description + ".0000000Z"
         let fm = FileManager.default
         var n = 0
@@ -108,13 +108,13 @@ extension EmulatorCore {
             try fm.createDirectory(atPath: s.snapshotDir, withIntermediateDirectories: true)
             try fm.copyItem(atPath: s.dir, toPath: "\(s.snapshotDir)/\(ts)")
         } catch {
-            return .error(500, "InternalError", "storage: \(error)")
+            return .error(500, .internalError, "storage: \(error)")
         }
         return EmulatorResponse(status: 201, headers: [("x-ms-snapshot", ts), ("ETag", etag())])
     }
 
     func shareStats(_ s: ShareStore) -> EmulatorResponse {
-        guard s.exists else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
+        guard s.exists else { return .error(404, .shareNotFound, "The specified share does not exist.") }
         var total: Int64 = 0
         if let e = FileManager.default.enumerator(atPath: s.dir) {
             while let rel = e.nextObject() as? String {

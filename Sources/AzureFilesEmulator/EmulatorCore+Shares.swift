@@ -38,11 +38,11 @@ extension EmulatorCore {
     }
 
     func deleteShare(_ s: ShareStore, _ r: EmulatorRequest) -> EmulatorResponse {
-        guard s.exists else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
+        guard s.exists else { return .error(404, .shareNotFound, "The specified share does not exist.") }
         let fm = FileManager.default
         let snapshots = (try? fm.contentsOfDirectory(atPath: s.snapshotDir)) ?? []
         if !snapshots.isEmpty && r.header("x-ms-delete-snapshots") == nil {
-            return .error(409, "ShareHasSnapshots", "The share has snapshots and the operation requires no snapshots.")
+            return .error(409, .shareHasSnapshots, "The share has snapshots and the operation requires no snapshots.")
         }
         if settings.softDeleteDays != nil {
             // Kept whole (data, metadata, snapshots) under a version id, as Undelete Share restores it.
@@ -56,7 +56,7 @@ extension EmulatorCore {
                 if fm.fileExists(atPath: s.propsDir) { try fm.moveItem(atPath: s.propsDir, toPath: "\(dir)/props") }
                 try String(now()).write(toFile: "\(dir)/deleted-at", atomically: true, encoding: .utf8)
             } catch {
-                return .error(500, "InternalError", "storage: \(error)")
+                return .error(500, .internalError, "storage: \(error)")
             }
         } else {
             try? fm.removeItem(atPath: s.snapshotDir)
@@ -71,12 +71,12 @@ extension EmulatorCore {
     /// Undelete Share: the path names the restored share; the headers name the deleted share and version.
     func undeleteShare(_ s: ShareStore, _ r: EmulatorRequest) -> EmulatorResponse {
         guard let name = r.header("x-ms-deleted-share-name"), let version = r.header("x-ms-deleted-share-version") else {
-            return .error(400, "MissingRequiredHeader", "x-ms-deleted-share-name and x-ms-deleted-share-version are required.")
+            return .error(400, .missingRequiredHeader, "x-ms-deleted-share-name and x-ms-deleted-share-version are required.")
         }
-        guard ShareName.isValid(name) else { return .error(400, "InvalidHeaderValue", "x-ms-deleted-share-name is not a share name.") }
-        if s.exists { return .error(409, "ShareAlreadyExists", "The specified share already exists.") }
+        guard ShareName.isValid(name) else { return .error(400, .invalidHeaderValue, "x-ms-deleted-share-name is not a share name.") }
+        if s.exists { return .error(409, .shareAlreadyExists, "The specified share already exists.") }
         guard let d = deletedVersions(account: s.account, share: name).first(where: { $0.version == version }), var meta = d.meta else {
-            return .error(404, "ShareNotFound", "The specified share does not exist.")
+            return .error(404, .shareNotFound, "The specified share does not exist.")
         }
         let fm = FileManager.default
         do {
@@ -95,7 +95,7 @@ extension EmulatorCore {
             try s.save(meta)
             try fm.removeItem(atPath: d.dir)
         } catch {
-            return .error(500, "InternalError", "storage: \(error)")
+            return .error(500, .internalError, "storage: \(error)")
         }
         onShareChange?(s.account, s.share, true)
         return EmulatorResponse(status: 201, headers: [("ETag", meta.etag), ("Last-Modified", CivilTime(unixSeconds: meta.lastModified).rfc1123),
@@ -112,7 +112,7 @@ extension EmulatorCore {
         }
         let prefix = q["prefix"] ?? ""
         guard let maxResults = pageLength(q) else {
-            return .error(400, "OutOfRangeQueryParameterValue", "maxresults must be positive.")
+            return .error(400, .outOfRangeQueryParameterValue, "maxresults must be positive.")
         }
         let startAfter = q["marker"].map { String($0.split(separator: "/").last ?? "") }
         var candidates = names.sorted().filter { $0.hasPrefix(prefix) }
@@ -154,7 +154,7 @@ extension EmulatorCore {
     /// List Handles on a share, a directory (recursively with `x-ms-recursive: true`) or a file; the handles
     /// come from the server setting (samba in the end-to-end test). Paged by `maxresults` and an index marker.
     func listHandles(_ s: ShareStore, path: String, _ r: EmulatorRequest) -> EmulatorResponse {
-        guard s.exists else { return .error(404, "ShareNotFound", "The specified share does not exist.") }
+        guard s.exists else { return .error(404, .shareNotFound, "The specified share does not exist.") }
         if !path.isEmpty && s.kind(path) == nil { return Self.notFound }
         let recursive = r.header("x-ms-recursive") == "true"
         let all = (settings.handles?(s.account, s.share) ?? []).filter { h in
@@ -164,13 +164,13 @@ extension EmulatorCore {
             return recursive || !h.path.dropFirst(path.count + 1).contains("/")
         }
         let q = r.query
-        guard let maxResults = pageLength(q) else { return .error(400, "OutOfRangeQueryParameterValue", "maxresults must be positive.") }
+        guard let maxResults = pageLength(q) else { return .error(400, .outOfRangeQueryParameterValue, "maxresults must be positive.") }
         // The marker is this emulator's own (an index into the handles): anything else a client sends is refused,
         // never used to index (a negative one trapped).
         var start = 0
         if let m = q["marker"], !m.isEmpty {
             guard let v = Int(m), v >= 0 else {
-                return .error(400, "InvalidQueryParameterValue", "The marker is not valid.", extra: [("QueryParameterName", "marker")])
+                return .error(400, .invalidQueryParameterValue, "The marker is not valid.", extra: [("QueryParameterName", "marker")])
             }
             start = v
         }

@@ -51,7 +51,7 @@ public final class EmulatorCore: Sendable {
             return resp
         }
         for f in faults.statuses where Double.random(in: 0..<1) < f.probability {
-            var resp = EmulatorResponse.error(f.status, f.status == 503 ? "ServerBusy" : (f.status == 500 ? "InternalError" : "InjectedFault"),
+            var resp = EmulatorResponse.error(f.status, f.status == 503 ? .serverBusy : (f.status == 500 ? .internalError : AzureError.Code(rawValue: "InjectedFault")),
                                               "Injected fault.")
             if let ra = f.retryAfter { resp.headers.append(("Retry-After", ra)) }
             return stamp(resp)
@@ -131,15 +131,15 @@ public final class EmulatorCore: Sendable {
 
     func route(_ r: EmulatorRequest) -> EmulatorResponse {
         guard let (account, segments) = address(r), let keys = accounts[account] else {
-            return .error(400, "InvalidUri", "Path-style URL expected: /<account>/<share>/<path>; unknown account.")
+            return .error(400, .invalidUri, "Path-style URL expected: /<account>/<share>/<path>; unknown account.")
         }
         let q = r.query
         if let v = r.header("x-ms-version"), !ServiceVersions.supported.contains(v) {
-            return .error(400, "InvalidHeaderValue", "The value for one of the HTTP headers is not in the correct format.",
+            return .error(400, .invalidHeaderValue, "The value for one of the HTTP headers is not in the correct format.",
                           extra: [("HeaderName", "x-ms-version"), ("HeaderValue", v)])
         }
         if r.header("x-ms-version") == nil && q["sig"] == nil {
-            return .error(400, "MissingRequiredHeader", "An HTTP header that's mandatory for this request is not specified.",
+            return .error(400, .missingRequiredHeader, "An HTTP header that's mandatory for this request is not specified.",
                           extra: [("HeaderName", "x-ms-version")])
         }
         let share = segments.first.map { PercentEncoding.decode($0) }
@@ -150,21 +150,21 @@ public final class EmulatorCore: Sendable {
             auth.check(r, share: share, path: path, op: Operation(anyOf: anyOf, scope: scope))
         }
         guard let share else {
-            guard r.method == "GET", comp == "list" else { return .error(400, "InvalidQueryParameterValue", "Unsupported account-level operation.") }
+            guard r.method == "GET", comp == "list" else { return .error(400, .invalidQueryParameterValue, "Unsupported account-level operation.") }
             if let deny = gate("l", .service) { return deny }
             return listShares(account: account, q: q)
         }
-        guard ShareName.isValid(share) else { return .error(400, "InvalidResourceName", "The specifed resource name contains invalid characters.") }
-        if let bad = FilePathRules.problem(with: path) { return .error(400, "InvalidFileOrDirectoryPathName", bad) }
+        guard ShareName.isValid(share) else { return .error(400, .invalidResourceName, "The specifed resource name contains invalid characters.") }
+        if let bad = FilePathRules.problem(with: path) { return .error(400, .invalidFileOrDirectoryPathName, bad) }
         let store = ShareStore(root: dataDir, account: account, share: share)
         // Reads may address a share snapshot; the snapshot's files are read where it keeps them.
         var reader = store
         if let snap = q["sharesnapshot"], !snap.isEmpty {
             guard r.method == "GET" || r.method == "HEAD" else {
-                return .error(400, "InvalidQueryParameterValue", "A share snapshot is read-only.", extra: [("QueryParameterName", "sharesnapshot")])
+                return .error(400, .invalidQueryParameterValue, "A share snapshot is read-only.", extra: [("QueryParameterName", "sharesnapshot")])
             }
             guard store.hasSnapshot(snap) else {
-                return .error(404, "ShareNotFound", "The specified share snapshot does not exist.")
+                return .error(404, .shareNotFound, "The specified share snapshot does not exist.")
             }
             reader.snapshot = snap
         }
@@ -258,7 +258,7 @@ public final class EmulatorCore: Sendable {
             if let deny = gate("d", .object) { return deny }
             return deleteFile(store, path: path)
         default:
-            return .error(400, "UnsupportedHttpVerb", "The emulator does not implement \(r.method) with restype=\(restype ?? "") comp=\(comp ?? "").")
+            return .error(400, .unsupportedHttpVerb, "The emulator does not implement \(r.method) with restype=\(restype ?? "") comp=\(comp ?? "").")
         }
     }
 

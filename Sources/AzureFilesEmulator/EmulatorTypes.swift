@@ -63,11 +63,11 @@ public struct EmulatorResponse: Sendable {
     }
 
     /// An Azure-style error: XML body plus `x-ms-error-code`.
-    public static func error(_ status: Int, _ code: String, _ message: String, extra: [(String, String)] = []) -> EmulatorResponse {
-        var xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>\(code)</Code><Message>\(XMLElement.escape(message))\nRequestId:emulator\nTime:\(SAS.timestamp(Clock.unixSeconds()))</Message>"
+    public static func error(_ status: Int, _ code: AzureError.Code, _ message: String, extra: [(String, String)] = []) -> EmulatorResponse {
+        var xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>\(code.rawValue)</Code><Message>\(XMLElement.escape(message))\nRequestId:emulator\nTime:\(SAS.timestamp(Clock.unixSeconds()))</Message>"
         for (k, v) in extra { xml += "<\(k)>\(XMLElement.escape(v))</\(k)>" }
         xml += "</Error>"
-        return EmulatorResponse(status: status, headers: [("x-ms-error-code", code), ("Content-Type", "application/xml")],
+        return EmulatorResponse(status: status, headers: [("x-ms-error-code", code.rawValue), ("Content-Type", "application/xml")],
                                 body: .bytes(Array(xml.utf8)))
     }
 }

@@ -182,13 +182,13 @@ extension EmulatorCore {
         if let v = r.header("x-ms-file-last-write-time"), !["preserve", "source", "now"].contains(v.lowercased()) {
             guard let t = SMBTime.parse(v) else { return Self.badHeader("x-ms-file-last-write-time", v) }
             var times = [timespec(tv_sec: 0, tv_nsec: utimeOmit), t]
-            guard futimens(fd, &times) == 0 else { return .error(500, "InternalError", "futimens failed: errno \(errno)") }
+            guard futimens(fd, &times) == 0 else { return .error(500, .internalError, "futimens failed: errno \(errno)") }
         }
         return nil
     }
 
     static func badHeader(_ name: String, _ value: String) -> EmulatorResponse {
-        .error(400, "InvalidHeaderValue", "The value for one of the HTTP headers is not in the correct format.",
+        .error(400, .invalidHeaderValue, "The value for one of the HTTP headers is not in the correct format.",
                extra: [("HeaderName", name), ("HeaderValue", value)])
     }
 

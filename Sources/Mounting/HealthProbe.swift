@@ -42,19 +42,8 @@ public struct HealthProbe: Sendable {
         close(child.stdinFD)
         var results = [Health?](repeating: nil, count: paths.count)
         var reported = 0
-        var pending: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        var pfd = pollfd(fd: child.stdoutFD, events: Int16(POLLIN), revents: 0)
-        readLoop: while reported < paths.count {
-            let left = end - Clock.monotonicSeconds()
-            if left <= 0 { break }
-            let r = poll(&pfd, 1, Int32(max(1, min(left * 1000, 1000))))
-            if r < 0 { if errno == EINTR { continue }; break }
-            if r == 0 { continue }
-            let n = buf.withUnsafeMutableBytes { read(child.stdoutFD, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; break }
-            if n == 0 { break readLoop }
-            pending += buf[0..<n]
+        // Lines "INDEX STATUS" as probes complete; stop reading once every path has reported.
+        _ = ChildProcess.collectOutput(child.stdoutFD, until: end) { pending in
             while let nl = pending.firstIndex(of: 10) {
                 let line = String(decoding: pending[..<nl], as: UTF8.self)
                 pending.removeSubrange(...nl)
@@ -63,8 +52,8 @@ public struct HealthProbe: Sendable {
                 results[i] = Self.classify(exitStatus: code)
                 reported += 1
             }
+            return reported < paths.count
         }
-        close(child.stdoutFD)
         _ = ChildProcess.wait(child.pid, until: reported == paths.count ? Clock.monotonicSeconds() + 1 : 0)
         return results.map { $0 ?? .hung }
     }
@@ -108,14 +97,7 @@ public enum ManyProbe {
 
     /// Reads the paths from fd 0, probes them, and returns when every probe has reported.
     public static func run() -> Int32 {
-        var input: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            input += buf[0..<n]
-        }
+        let input = Syscalls.readToEnd(0, limit: 1 << 24)
         let paths = input.split(separator: 0, omittingEmptySubsequences: false).dropLast(input.last == 0 ? 1 : 0)
             .map { String(decoding: $0, as: UTF8.self) }
         let slots = Semaphore(concurrency)

@@ -56,19 +56,8 @@ public enum KeyRefresh {
         let data = Array("\(options),password2=\(key.reveal())".utf8)
         _ = data.withUnsafeBytes { try? Syscalls.writeAll(child.stdinFD, $0, path: "pipe") }
         close(child.stdinFD)
-        var output: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 1024)
         let end = Clock.monotonicSeconds() + deadline
-        var pfd = pollfd(fd: child.stdoutFD, events: Int16(POLLIN), revents: 0)
-        while Clock.monotonicSeconds() < end {
-            let r = poll(&pfd, 1, 200)
-            if r < 0 && errno != EINTR { break }
-            if r <= 0 { continue }
-            let n = buf.withUnsafeMutableBytes { read(child.stdoutFD, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            if output.count < 4096 { output += buf[0..<n] }
-        }
-        close(child.stdoutFD)
+        let output = ChildProcess.collectOutput(child.stdoutFD, until: end, limit: 4096)
         guard let status = ChildProcess.wait(child.pid, until: max(end, Clock.monotonicSeconds())) else {
             throw MountError(operation: "remount with password2", target: target, exitCode: 32, syscallErrno: nil, helperStatus: nil,
                              helperErrno: nil, detail: "did not complete within \(Int(deadline)) s (the session is busy reconnecting?)", timedOut: true)
@@ -84,14 +73,7 @@ public enum KeyRefresh {
     /// The child's side: read the remount's options (`...,password2=KEY`) from stdin and remount. Prints the
     /// errno on failure.
     public static func childSide(target: String, flags: UInt) -> Int32 {
-        var data: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 1024)
-        while data.count < 8192 {
-            let n = buf.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            data += buf[0..<n]
-        }
+        var data = Syscalls.readToEnd(0, limit: 8192)
         data.append(0)
         let rc = data.withUnsafeBufferPointer { Glibc.mount("none", target, nil, flags, $0.baseAddress) }
         let err = errno

@@ -76,21 +76,7 @@ public final class LibMountMounter: Mounter {
                              detail: "cannot start the \(operation) child: \(error)")
         }
         let end = Clock.monotonicSeconds() + deadline
-        var output: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
-        var pfd = pollfd(fd: child.stdoutFD, events: Int16(POLLIN), revents: 0)
-        while true {
-            let left = end - Clock.monotonicSeconds()
-            if left <= 0 { break }
-            let r = poll(&pfd, 1, Int32(max(1, min(left * 1000, 1000))))
-            if r < 0 { if errno == EINTR { continue }; break }
-            if r == 0 { continue }
-            let n = buf.withUnsafeMutableBytes { read(child.stdoutFD, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            if output.count < 65536 { output += buf[0..<n] }
-        }
-        close(child.stdoutFD)
+        let output = ChildProcess.collectOutput(child.stdoutFD, until: end)
         let status = ChildProcess.wait(child.pid, until: max(end, Clock.monotonicSeconds()))
         if status == 0 { return }
         let text = String(decoding: output, as: UTF8.self).trimmingWhitespace()

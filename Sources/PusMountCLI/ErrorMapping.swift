@@ -15,18 +15,18 @@ enum ErrorMapping {
             let requestID = e.requestID.map { " [request id \($0)]" } ?? ""
             // The service names every refusal with an error code (x-ms-error-code, <Code>). A 4xx without one
             // comes from something else at that address: a wrong file_endpoint, a proxy, a web server.
-            if e.code.isEmpty && (400..<500).contains(e.status) && ![403, 408, 429].contains(e.status) {
+            if e.code == .none && (400..<500).contains(e.status) && ![403, 408, 429].contains(e.status) {
                 return PusError(.unavailable, "\(e.operation): the endpoint answered HTTP \(e.status) without an Azure error code; it does not look like an Azure Files endpoint\(requestID)",
                                 hint: "check file_endpoint (or endpoint_suffix) in the configuration: https://ACCOUNT.file.core.windows.net, or http://HOST:PORT/ACCOUNT for the emulator")
             }
-            let base = "\(e.operation): \(e.code.isEmpty ? "HTTP \(e.status)" : "\(e.code) (HTTP \(e.status))"): \(e.message)" + requestID
-            if e.code == "InvalidUri" {
+            let base = "\(e.operation): \(e.code == .none ? "HTTP \(e.status)" : "\(e.code) (HTTP \(e.status))"): \(e.message)" + requestID
+            if e.code == .invalidUri {
                 return PusError(.config, base, hint: "the service does not accept the request's URL: check that file_endpoint names this account (https://ACCOUNT.file.core.windows.net, or http://HOST:PORT/ACCOUNT)")
             }
             switch (e.status, e.code) {
             case (403, _):
                 return PusError(.permission, base, hint: e.hint)
-            case (409, "ShareBeingDeleted"), (429, _), (408, _), (500, _), (502, _), (503, _), (504, _):
+            case (409, .shareBeingDeleted), (429, _), (408, _), (500, _), (502, _), (503, _), (504, _):
                 return PusError(.temporary, base, hint: e.hint ?? "the service did not recover within the retry budget; try again later")
             default:
                 return PusError(.other, base, hint: e.hint)

@@ -29,7 +29,7 @@ struct LsCommand: ParsableCommand {
                     marker = try listing.next(page.nextMarker)
                     pages += 1
                 } while marker != nil
-            } catch let e as AzureError where e.code == "ResourceNotFound" {
+            } catch let e as AzureError where e.code == .resourceNotFound {
                 throw PusError(.badInput, "no such directory in \(u.name)'s share: /\(p)")
             }
             let rows = entries.map { e in [e.isDirectory ? "dir" : "file", e.isDirectory ? "-" : String(e.size ?? 0), e.name] }

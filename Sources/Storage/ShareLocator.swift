@@ -27,7 +27,7 @@ extension AzureStorage {
                 let props = try client(acct).getShareProperties(share)
                 try checkOwner(props.metadata, user: user, share: share, account: acct.name)
                 return LocatedShare(account: acct, share: share, properties: props)
-            } catch let e as AzureError where e.code == "ShareNotFound" {
+            } catch let e as AzureError where e.code == .shareNotFound {
                 // Deleted elsewhere, or the ledger is stale: ask every account, as for an unrecorded user.
             }
         }
@@ -73,7 +73,7 @@ extension AzureStorage {
 
     static func ask(_ c: FilesClient, _ share: String) -> Result<FilesClient.ShareProperties?, any Error> {
         Result {
-            do { return try c.getShareProperties(share) } catch let e as AzureError where e.code == "ShareNotFound" { return nil }
+            do { return try c.getShareProperties(share) } catch let e as AzureError where e.code == .shareNotFound { return nil }
         }
     }
 }

@@ -71,6 +71,28 @@ public enum ChildProcess {
         return Spawned(pid: pid, stdinFD: pipeStdin ? inPipe[1] : -1, stdoutFD: pipeStdout ? outPipe[0] : -1)
     }
 
+    /// Reads a child's output from `fd` until it closes it, `onData` says to stop (given everything read so
+    /// far), or the monotonic clock passes `end`: one poll-with-deadline loop for every child whose output
+    /// matters (mount, unmount and remount children, the probe). Keeps at most `limit` bytes. Closes `fd`.
+    public static func collectOutput(_ fd: Int32, until end: Double, limit: Int = 65536, onData: ((inout [UInt8]) -> Bool)? = nil) -> [UInt8] {
+        defer { close(fd) }
+        var output: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let left = end - Clock.monotonicSeconds()
+            if left <= 0 { break }
+            let r = Syscalls.retryingInterrupts { poll(&pfd, 1, Int32(max(1, min(left * 1000, 1000)))) }
+            if r < 0 { break }
+            if r == 0 { continue }
+            let n = buf.withUnsafeMutableBytes { b in Syscalls.retryingInterrupts { read(fd, b.baseAddress, b.count) } }
+            if n <= 0 { break }
+            if output.count < limit { output += buf[0..<min(n, limit - output.count)] }
+            if let onData, !onData(&output) { break }
+        }
+        return output
+    }
+
     /// pipe(2) with FD_CLOEXEC on both ends (pipe2 is a GNU extension Swift's Glibc does not export).
     public static func cloexecPipe(_ fds: inout [Int32]) -> Bool {
         guard pipe(&fds) == 0 else { return false }
@@ -84,9 +106,9 @@ public enum ChildProcess {
         var status: Int32 = 0
         var pause: UInt32 = 200
         while true {
-            let r = waitpid(pid, &status, WNOHANG)
+            let r = Syscalls.retryingInterrupts { waitpid(pid, &status, WNOHANG) }
             if r == pid { break }
-            if r < 0 && errno != EINTR { return nil }
+            if r < 0 { return nil }
             if Clock.monotonicSeconds() > deadline {
                 kill(pid, SIGKILL)
                 _ = waitpid(pid, &status, WNOHANG)
@@ -122,8 +144,7 @@ public enum ChildProcess {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { buf -> UInt64? in
-            var n = 0
-            repeat { n = read(fd, buf.baseAddress, buf.count) } while n < 0 && errno == EINTR
+            let n = Syscalls.retryingInterrupts { read(fd, buf.baseAddress, buf.count) }
             guard n > 0 else { return nil }
             return parseStartTime(UnsafeBufferPointer(rebasing: buf[..<n]))
         }

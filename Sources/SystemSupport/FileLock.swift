@@ -26,9 +26,8 @@ public final class FileLock {
         let fd = try Syscalls.open(path, O_RDWR | O_CREAT, mode: 0o600)
         let deadline = Clock.monotonicSeconds() + timeout
         var pause: UInt32 = 1_000
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        while Syscalls.retryingInterrupts({ flock(fd, LOCK_EX | LOCK_NB) }) != 0 {
             let err = errno
-            if err == EINTR { continue }
             guard err == EWOULDBLOCK else {
                 close(fd)
                 throw SystemError("flock", errno: err, path: path)
@@ -46,9 +45,8 @@ public final class FileLock {
     /// Takes LOCK_EX only if it is free right now: nil when another process holds it (never waits).
     public static func attempt(path: String) throws -> FileLock? {
         let fd = try Syscalls.open(path, O_RDWR | O_CREAT, mode: 0o600)
-        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        if Syscalls.retryingInterrupts({ flock(fd, LOCK_EX | LOCK_NB) }) != 0 {
             let err = errno
-            if err == EINTR { continue }
             close(fd)
             if err == EWOULDBLOCK { return nil }
             throw SystemError("flock", errno: err, path: path)

@@ -4,14 +4,22 @@ import Glibc
 /// Thin wrappers over the few system calls the package needs beyond the standard library.
 /// Each retries EINTR and throws ``SystemError`` naming the call and path.
 public enum Syscalls {
+    /// The package's one EINTR loop: calls `call` again while it fails (returns a negative value) with EINTR
+    /// (and with `alsoAgain`, EAGAIN). Returns what the last call returned; on failure errno is the call's.
+    @inline(__always)
+    public static func retryingInterrupts<T: SignedInteger>(alsoAgain: Bool = false, _ call: () -> T) -> T {
+        while true {
+            let r = call()
+            if r < 0 && (errno == EINTR || (alsoAgain && errno == EAGAIN)) { continue }
+            return r
+        }
+    }
+
     /// open(2) with O_CLOEXEC and O_NOFOLLOW always added, so a planted symlink is refused (ELOOP).
     public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws -> Int32 {
-        while true {
-            let fd = Glibc.open(path, flags | O_CLOEXEC | O_NOFOLLOW, mode)
-            if fd >= 0 { return fd }
-            if errno == EINTR { continue }
-            throw SystemError("open", path: path)
-        }
+        let fd = retryingInterrupts { Glibc.open(path, flags | O_CLOEXEC | O_NOFOLLOW, mode) }
+        if fd < 0 { throw SystemError("open", path: path) }
+        return fd
     }
 
     /// The birth time (nanoseconds since the epoch) of the file open as `fd`, or of `name` in directory `fd`
@@ -29,12 +37,9 @@ public enum Syscalls {
     /// openat2(2) confined to `directory`: `path` (relative) may not climb out, be absolute, or cross a symlink
     /// anywhere on the way (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS). O_CLOEXEC is always added.
     public static func openBeneath(_ directory: Int32, _ path: String, _ flags: Int32, mode: mode_t = 0) throws -> Int32 {
-        while true {
-            let fd = pus_openat_beneath(directory, path.isEmpty ? "." : path, flags | O_CLOEXEC, UInt32(mode))
-            if fd >= 0 { return fd }
-            if errno == EINTR || errno == EAGAIN { continue }
-            throw SystemError("openat2", path: path)
-        }
+        let fd = retryingInterrupts(alsoAgain: true) { pus_openat_beneath(directory, path.isEmpty ? "." : path, flags | O_CLOEXEC, UInt32(mode)) }
+        if fd < 0 { throw SystemError("openat2", path: path) }
+        return fd
     }
 
     /// Zeroes `length` bytes at `offset` without writing them (fallocate PUNCH_HOLE|KEEP_SIZE); where the file
@@ -46,9 +51,8 @@ public enum Syscalls {
         var done: Int64 = 0
         while done < length {
             let k = Int(min(Int64(zeros.count), length - done))
-            let n = zeros.withUnsafeBytes { pwrite(fd, $0.baseAddress, k, off_t(offset + done)) }
-            if n < 0 { if errno == EINTR { continue }; throw SystemError("pwrite") }
-            done += Int64(n)
+            try zeros.withUnsafeBytes { try pwriteAll(fd, UnsafeRawBufferPointer(rebasing: $0[..<k]), at: offset + done) }
+            done += Int64(k)
         }
     }
 
@@ -56,23 +60,38 @@ public enum Syscalls {
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String? = nil) throws {
         var offset = 0
         while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError("write", path: path)
-            }
+            let n = retryingInterrupts { Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset) }
+            if n < 0 { throw SystemError("write", path: path) }
             offset += n
+        }
+    }
+
+    /// Writes all of `bytes` to `fd` at `offset` (pwrite(2) in a loop; a repeat of the same range is harmless).
+    public static func pwriteAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String? = nil) throws {
+        var k = 0
+        while k < bytes.count {
+            let n = retryingInterrupts { pwrite(fd, bytes.baseAddress! + k, bytes.count - k, off_t(offset) + off_t(k)) }
+            if n < 0 { throw SystemError("pwrite", path: path) }
+            k += n
+        }
+    }
+
+    /// Reads `fd` to its end, keeping at most `limit` bytes (the rest is read and dropped). A read error ends it.
+    public static func readToEnd(_ fd: Int32, limit: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buf.withUnsafeMutableBytes { b in retryingInterrupts { Glibc.read(fd, b.baseAddress, b.count) } }
+            if n <= 0 { return out }
+            if out.count < limit { out += buf[0..<min(n, limit - out.count)] }
         }
     }
 
     /// Reads up to `count` bytes (read(2), EINTR retried). Returns 0 at end of file.
     public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String? = nil) throws -> Int {
-        while true {
-            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
-            if errno == EINTR { continue }
-            throw SystemError("read", path: path)
-        }
+        let n = retryingInterrupts { Glibc.read(fd, buffer.baseAddress, buffer.count) }
+        if n < 0 { throw SystemError("read", path: path) }
+        return n
     }
 
     /// Reads a whole file, refusing symlinks. It starts with a 4 KiB buffer (enough for a /proc/PID/stat, of
@@ -98,10 +117,7 @@ public enum Syscalls {
 
     /// fsync(2).
     public static func fsync(_ fd: Int32, path: String? = nil) throws {
-        while Glibc.fsync(fd) != 0 {
-            if errno == EINTR { continue }
-            throw SystemError("fsync", path: path)
-        }
+        if retryingInterrupts({ Glibc.fsync(fd) }) != 0 { throw SystemError("fsync", path: path) }
     }
 
     /// fsync(2) of a directory, to make a rename durable.

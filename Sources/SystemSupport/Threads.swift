@@ -39,7 +39,7 @@ public final class Semaphore: @unchecked Sendable {
     }
 
     /// sem_wait, retrying EINTR.
-    public func wait() { while sem_wait(sem) != 0 && errno == EINTR {} }
+    public func wait() { _ = Syscalls.retryingInterrupts { sem_wait(sem) } }
     /// sem_post.
     public func signal() { sem_post(sem) }
 

@@ -82,8 +82,7 @@ struct EmulatorResponder: HTTPResponder {
                 var buf = [UInt8](repeating: 0, count: 1 << 20)
                 while done < length {
                     let want = Int(min(Int64(buf.count), length - done))
-                    let n = buf.withUnsafeMutableBytes { pread(file.fd, $0.baseAddress, want, off_t(offset + done)) }
-                    if n < 0 && errno == EINTR { continue }
+                    let n = buf.withUnsafeMutableBytes { b in Syscalls.retryingInterrupts { pread(file.fd, b.baseAddress, want, off_t(offset + done)) } }
                     guard n > 0 else { throw CancellationError() }
                     var out = ByteBuffer()
                     out.writeBytes(buf[0..<n])

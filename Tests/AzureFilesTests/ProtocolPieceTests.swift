@@ -33,10 +33,10 @@ import Testing
     @Test func xmlErrorBodyBecomesATypedError() {
         let body = Array("<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>ShareAlreadyExists</Code><Message>The specified share already exists.\nRequestId:1\nTime:x</Message></Error>".utf8)
         let e = AzureError.from(HTTPResponse(status: 409, headers: ["x-ms-request-id": "rid-1"], body: body), operation: "create share s", clientRequestID: "c")
-        #expect(e.code == "ShareAlreadyExists" && e.status == 409 && e.requestID == "rid-1")
+        #expect(e.code == .shareAlreadyExists && e.status == 409 && e.requestID == "rid-1")
         #expect(e.message == "The specified share already exists.")
         let head = AzureError.from(HTTPResponse(status: 404, headers: ["x-ms-error-code": "ShareNotFound"], body: []), operation: "get", clientRequestID: nil)
-        #expect(head.code == "ShareNotFound")
+        #expect(head.code == .shareNotFound)
     }
 
     @Test func xmlListingWithEntitiesAndEncodedNames() throws {
@@ -94,11 +94,11 @@ import Testing
             + String(repeating: "x", count: 5000) + "</Message><AuthenticationErrorDetail>a\u{1b}]0;t\u{07}</AuthenticationErrorDetail></Error>"
         let r = HTTPResponse(status: 400, headers: ["x-ms-request-id": "id\u{1b}[2J\u{07}"], body: Array(body.utf8))
         let e = AzureError.from(r, operation: "list", clientRequestID: nil)
-        let all = [e.code, e.message, e.requestID ?? "", e.authenticationDetail ?? "", e.description]
+        let all = [e.code.rawValue, e.message, e.requestID ?? "", e.authenticationDetail ?? "", e.description]
         for text in all {
             #expect(!text.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }, "\(text.debugDescription)")
         }
-        #expect(e.code == "Evil\\x0a\\x0dCode\\x1b[31m")
+        #expect(e.code.rawValue == "Evil\\x0a\\x0dCode\\x1b[31m")
         #expect(e.requestID == "id\\x1b[2J\\x07")
         #expect(e.message.count < 1100, "bounded: \(e.message.count)")
     }

@@ -160,7 +160,7 @@ extension Node {
                 if which == "key1" { out.append(Self.skewCheck(name, serviceDate: date)) }
             } catch {
                 let e = ErrorText.short(error)
-                let auth = e.contains("403") || e.contains("AuthenticationFailed")
+                let auth = e.contains("403") || e.contains(AzureError.Code.authenticationFailed.rawValue)
                 out.append(DoctorCheck("\(name): REST \(which)", .fail, "\(a.endpoint.baseURL): \(e)",
                                        fix: auth ? "copy the key exactly from the Azure portal (Access keys) into the key file"
                                                  : "check file_endpoint / endpoint_suffix, DNS, proxy settings and outbound HTTPS (443)"))

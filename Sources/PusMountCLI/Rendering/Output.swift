@@ -26,13 +26,7 @@ enum Output {
     static func stderr(_ text: String) { write(2, text + "\n") }
 
     static func write(_ fd: Int32, _ text: String) {
-        var bytes = Array(text.utf8)
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress! + off, $0.count - off) }
-            if n < 0 { if errno == EINTR { continue }; return }
-            off += n
-        }
+        _ = try? Array(text.utf8).withUnsafeBytes { try Syscalls.writeAll(fd, $0) }
     }
 
     /// Left-aligned columns for human output.
