@@ -121,33 +121,24 @@ extension FilesClient {
     public func download(share: String, remotePath: String, localPath: String, mode: mode_t = 0o644,
                          progress: ((Int64, Int64) -> Void)? = nil) throws -> Int64 {
         let size = try getFileSize(share: share, path: remotePath)
-        let tmp = AtomicFile.directory(of: localPath) + "/." + AtomicFile.basename(of: localPath) + ".part.\(getpid())"
-        _ = try? Syscalls.unlink(tmp)
-        let fd = try Syscalls.open(tmp, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
-        var done = false
-        defer {
-            close(fd)
-            if !done { _ = try? Syscalls.unlink(tmp) }
-        }
-        var offset: Int64 = 0
-        while offset < size {
-            let end = min(offset + Int64(Self.maxRange), size) - 1
-            var written: Int64 = 0
-            let base = offset
-            // A retried range starts again at its own offset: pwrite makes the repeat harmless.
-            try getRange(share: share, path: remotePath, from: offset, to: end) { buf, at in
-                try Syscalls.pwriteAll(fd, UnsafeRawBufferPointer(buf), at: base + Int64(at), path: tmp)
-                written = Int64(at + buf.count)
-                progress?(base + written, size)
+        try AtomicFile.writeStreaming(to: localPath, mode: mode) { fd, tmp in
+            var offset: Int64 = 0
+            while offset < size {
+                let end = min(offset + Int64(Self.maxRange), size) - 1
+                var written: Int64 = 0
+                let base = offset
+                // A retried range starts again at its own offset: pwrite makes the repeat harmless.
+                try getRange(share: share, path: remotePath, from: offset, to: end) { buf, at in
+                    try Syscalls.pwriteAll(fd, UnsafeRawBufferPointer(buf), at: base + Int64(at), path: tmp)
+                    written = Int64(at + buf.count)
+                    progress?(base + written, size)
+                }
+                guard written == end - offset + 1 else {
+                    throw AzureError(status: 206, code: .none, message: "short range: got \(written) bytes", operation: "get \(remotePath)")
+                }
+                offset = end + 1
             }
-            guard written == end - offset + 1 else {
-                throw AzureError(status: 206, code: .none, message: "short range: got \(written) bytes", operation: "get \(remotePath)")
-            }
-            offset = end + 1
         }
-        try Syscalls.fsync(fd, path: tmp)
-        try Syscalls.rename(tmp, localPath)
-        done = true
         return size
     }
 }

@@ -23,7 +23,7 @@ public struct HealthProbe: Sendable {
 
     /// One path, one child: its exit status is 0 or the errno of the failing call.
     public func check(_ path: String) -> Health {
-        guard let status = ChildProcess.run(executable, ["__probe", path], deadline: deadline) else { return .hung }
+        guard let status = ChildProcess.run(executable, [ChildCommand.probe.rawValue, path], deadline: deadline) else { return .hung }
         return Self.classify(exitStatus: status)
     }
 
@@ -32,7 +32,7 @@ public struct HealthProbe: Sendable {
     /// the child is then killed and not waited for. A child that cannot start reports every path as `error`.
     public func checkMany(_ paths: [String]) -> [Health] {
         guard !paths.isEmpty else { return [] }
-        guard let child = try? ChildProcess.spawn(executable, ["__probe-many"], pipeStdin: true, pipeStdout: true) else {
+        guard let child = try? ChildProcess.spawn(executable, [ChildCommand.probeMany.rawValue], pipeStdin: true, pipeStdout: true) else {
             return paths.map { _ in .error }
         }
         let end = Clock.monotonicSeconds() + deadline

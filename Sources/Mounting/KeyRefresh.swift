@@ -51,7 +51,7 @@ public enum KeyRefresh {
     /// Sets password2 on the live cifs mount at `target` through a child (`<executable> __set-password2 --
     /// TARGET FLAGS`, the key on its stdin), giving up after `deadline` seconds.
     public static func setPassword2(target: String, options: String, vfsOptions: String, key: Secret, executable: String, deadline: Double) throws {
-        let child = try ChildProcess.spawn(executable, ["__set-password2", "--", target, String(remountFlags(vfsOptions: vfsOptions))],
+        let child = try ChildProcess.spawn(executable, [ChildCommand.setPassword2.rawValue, "--", target, String(remountFlags(vfsOptions: vfsOptions))],
                                            pipeStdin: true, pipeStdout: true)
         let data = Array("\(options),password2=\(key.reveal())".utf8)
         _ = data.withUnsafeBytes { try? Syscalls.writeAll(child.stdinFD, $0, path: "pipe") }

@@ -25,7 +25,7 @@ public final class LibMountMounter: Mounter {
 
     public func mount(_ spec: MountSpec, deadline: Double, holding: [Int32] = []) throws {
         if let exe = childExecutable {
-            var args = ["__mount"]
+            var args = [ChildCommand.mount.rawValue]
             if fake { args.append("--fake-mount") }
             args += ["--", spec.source, spec.target, spec.fstype, spec.options]
             try runChild(exe, args, operation: "mount", target: spec.target, deadline: deadline, holding: holding)
@@ -36,7 +36,7 @@ public final class LibMountMounter: Mounter {
 
     public func unmount(_ target: String, lazy: Bool, deadline: Double, holding: [Int32] = []) throws {
         if let exe = childExecutable, !lazy, !fake {
-            try runChild(exe, ["__unmount", "--", target], operation: "unmount", target: target, deadline: deadline, holding: holding)
+            try runChild(exe, [ChildCommand.unmount.rawValue, "--", target], operation: "unmount", target: target, deadline: deadline, holding: holding)
             return
         }
         try unmountInProcess(target, lazy: lazy)

@@ -23,3 +23,20 @@ public protocol Mounter: AnyObject {
     /// Unmounts `target` (lazily: MNT_DETACH, which does not wait for the server); throws ``MountError``.
     func unmount(_ target: String, lazy: Bool, deadline: Double, holding: [Int32]) throws
 }
+
+/// The hidden commands pus-mount runs itself as (the child side of a deadline): one name for each, used by
+/// the parent that spawns it and by the CLI that answers it.
+public enum ChildCommand: String, CaseIterable, Sendable {
+    /// mount(2) through libmount: `__mount [--fake-mount] -- SOURCE TARGET FSTYPE OPTIONS`.
+    case mount = "__mount"
+    /// A normal unmount: `__unmount -- TARGET`.
+    case unmount = "__unmount"
+    /// The health probe of one path: `__probe PATH`.
+    case probe = "__probe"
+    /// Probes of the NUL-separated paths on stdin: `__probe-many`.
+    case probeMany = "__probe-many"
+    /// rotate-key's remount with password2 read from stdin: `__set-password2 -- TARGET FLAGS`.
+    case setPassword2 = "__set-password2"
+    /// The start-up hygiene as JSON (tests): `__hygiene`.
+    case hygiene = "__hygiene"
+}

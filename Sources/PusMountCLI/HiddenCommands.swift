@@ -5,21 +5,21 @@ import SystemSupport
 
 /// `pus-mount __probe PATH`: the health probe's child side (stat + one readdir); exit 0 or the errno.
 struct ProbeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "__probe", shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: ChildCommand.probe.rawValue, shouldDisplay: false)
     @Argument var path: String
     func run() throws { throw ExitCode(HealthProbe.runChild(path: path)) }
 }
 
 /// `pus-mount __probe-many`: probes the NUL-separated paths on stdin concurrently; `INDEX ERRNO` lines out.
 struct ProbeManyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "__probe-many", shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: ChildCommand.probeMany.rawValue, shouldDisplay: false)
     func run() throws { throw ExitCode(ManyProbe.run()) }
 }
 
 /// `pus-mount __mount [--fake-mount] -- SOURCE TARGET FSTYPE OPTIONS`: mount(2) through libmount in a child, so
 /// the parent can give up at its deadline. A failure is one ``MountError/wireLine`` on stdout, exit 1.
 struct MountChildCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "__mount", shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: ChildCommand.mount.rawValue, shouldDisplay: false)
     @Flag(name: .customLong("fake-mount")) var fake = false
     @Argument var source: String
     @Argument var target: String
@@ -35,7 +35,7 @@ struct MountChildCommand: ParsableCommand {
 /// `pus-mount __set-password2 -- TARGET FLAGS`: rotate-key's remount of a live cifs mount with the new key as
 /// password2, read from stdin (never argv). Exit 0, or the errno on stdout and exit 1.
 struct SetPassword2ChildCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "__set-password2", shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: ChildCommand.setPassword2.rawValue, shouldDisplay: false)
     @Argument var target: String
     @Argument var flags: UInt
     func run() throws {
@@ -46,7 +46,7 @@ struct SetPassword2ChildCommand: ParsableCommand {
 
 /// `pus-mount __unmount -- TARGET`: a normal unmount in a child, so the parent can enforce a deadline.
 struct UnmountChildCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "__unmount", shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: ChildCommand.unmount.rawValue, shouldDisplay: false)
     @Argument var target: String
     func run() throws {
         ChildSide.run(operation: "unmount", target: target) { try LibMountMounter().unmountInProcess(target, lazy: false) }
@@ -72,7 +72,7 @@ enum ChildSide {
 /// `pus-mount __hygiene`: what the start-up hygiene left this process with, as JSON (for the tests): dumpable
 /// flag, core limits, umask, open descriptors, environment variable names.
 struct HygieneCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "__hygiene", shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: ChildCommand.hygiene.rawValue, shouldDisplay: false)
     func run() throws {
         let h = ProcessHygiene.current()
         let fds = ((try? Syscalls.directoryEntries("/proc/self/fd")) ?? []).compactMap { Int($0) }.sorted()

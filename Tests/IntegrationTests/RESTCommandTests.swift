@@ -101,7 +101,7 @@ import TestSupport
         #expect(putRSS < 60_000, "put peak RSS \(putRSS) KiB")
         #expect(getRSS < 60_000, "get peak RSS \(getRSS) KiB")
         // No temp files left beside the download.
-        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".part.") }.isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp.") }.isEmpty)
     }
 
     @Test func lsPagesThroughFiveThousandFiles() throws {
