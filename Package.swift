@@ -68,6 +68,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["CSupport", "SystemSupport", "Mounting", "Orchestrator", "AzureFiles"], path: "Tests/TestSupport"),
         .testTarget(name: "AzureFilesTests", dependencies: ["AzureFiles", "COpenSSL", "TestSupport"],
                     resources: [.copy("Vectors")]),
+        .testTarget(name: "SystemSupportTests", dependencies: ["SystemSupport", "TestSupport"]),
         .testTarget(name: "TOMLTests", dependencies: ["TOML", "SystemSupport", "TestSupport"], exclude: ["Corpus", "oracle.py"]),
         .testTarget(name: "EmulatorTests", dependencies: ["AzureFilesEmulator", "AzureFiles", "SystemSupport", "TestSupport"]),
         .testTarget(name: "MountingTests", dependencies: ["Mounting", "SystemSupport", "TestSupport"], resources: [.copy("Fixtures")]),

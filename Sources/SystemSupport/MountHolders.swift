@@ -34,13 +34,18 @@ public enum MountHolders {
         return out
     }
 
+    /// The id of the mount `path` lives on (as /proc/PID/mountinfo numbers it); nil when statx cannot say.
+    public static func mountID(of path: String) -> Int? {
+        let id = Int(pus_mount_id(path))
+        return id == 0 ? nil : id
+    }
+
     /// The mounts of `among` that `pid` holds.
     static func mountsHeld(by pid: Int32, among mounts: [Int: String]) -> Set<Int> {
         var held = Set<Int>()
         let base = "/proc/\(pid)"
         func look(_ path: String) {
-            let id = Int(pus_mount_id(path))
-            if id != 0, mounts[id] != nil { held.insert(id) }
+            if let id = mountID(of: path), mounts[id] != nil { held.insert(id) }
         }
         for link in ["cwd", "root", "exe"] { look("\(base)/\(link)") }
         if let fds = try? Syscalls.directoryEntries("\(base)/fd") {
