@@ -1,6 +1,6 @@
 import Glibc
 
-/// Retry policy for session start: exponential backoff with full jitter starting at `initialDelay`,
+/// Retry policy for session start: exponential backoff with equal jitter (half the backoff fixed, half random) from `initialDelay`,
 /// honouring `Retry-After`, retrying only 408/500/502/503/504 and connection failures, bounded in attempts
 /// and in total time. Every attempt is re-signed (fresh `x-ms-date`).
 public struct RetryPolicy: Sendable {

@@ -187,7 +187,7 @@ extension Node {
     static func action(_ f: Finding, _ o: Executor.Outcome) -> ReconcileReport.Action {
         guard let busy = o.busy else { return .init(finding: f, result: .done, error: nil) }
         var x = f
-        x.op = "!"
+        x.op = .attention
         x.what += ": \(busy.reason); it stays mounted until nothing holds it"
         return .init(finding: x, result: .deferred, error: nil)
     }
@@ -391,8 +391,7 @@ extension Node {
         return names.sorted().compactMap { name -> Finding? in
             let path = config.mountRoot + "/" + name
             guard !used.contains(path), !mounted.contains(path), Self.isStrayMountpoint(path) else { return nil }
-            return Finding(.orphan, path, "-", "remove the empty mountpoint \(path) (nothing mounted, no ledger record uses it)", .repair,
-                           [.removeMountpoint(path)])
+            return Finding(.orphan, subject: path, op: .remove, what: "remove the empty mountpoint \(path) (nothing mounted, no ledger record uses it)", disposition: .repair, steps: [.removeMountpoint(path)])
         }
     }
 

@@ -27,17 +27,25 @@ public struct Finding: Sendable, Equatable {
         case reported
     }
 
+    /// What the finding does, as the human output marks it.
+    public enum Op: Character, Sendable {
+        case add = "+"
+        case change = "~"
+        case remove = "-"
+        /// Reported, deferred, skipped or failed: needs a look.
+        case attention = "!"
+    }
+
     public var kind: DriftKind
     /// A user name, `volume NAME`, or a path.
     public var subject: String
-    /// `+` added, `~` changed, `-` removed, `!` reported or deferred.
-    public var op: Character
+    public var op: Op
     /// One line: what was found and what is (or would be) done.
     public var what: String
     public var disposition: Disposition
     public var steps: [Step]
 
-    public init(_ kind: DriftKind, _ subject: String, _ op: Character, _ what: String, _ disposition: Disposition, _ steps: [Step] = []) {
+    public init(_ kind: DriftKind, subject: String, op: Op, what: String, disposition: Disposition, steps: [Step] = []) {
         self.kind = kind
         self.subject = subject
         self.op = op

@@ -36,8 +36,7 @@ extension Planner {
         var deadFinding: Finding?
         if !dead.isEmpty {
             let reasons = dead.map { "\($0.lease.session): \($0.dead ?? "dead")" }.joined(separator: ", ")
-            deadFinding = Finding(.deadLease, user, "-", "drop \(dead.count) dead lease(s) (\(reasons))", .repair,
-                                  [.dropLeases(sessions: dead.map(\.lease.session), reason: "dead")])
+            deadFinding = Finding(.deadLease, subject: user, op: .remove, what: "drop \(dead.count) dead lease(s) (\(reasons))", disposition: .repair, steps: [.dropLeases(sessions: dead.map(\.lease.session), reason: "dead")])
         }
         guard let e = f.entry else { return deadFinding.map { [$0] } ?? [] }
         let mp = e.mountpoint
@@ -51,41 +50,34 @@ extension Planner {
             switch f.state {
             case .absent:
                 if let t = target {
-                    out.append(Finding(.missing, user, "+", "mount \(t.spec.source) on \(t.spec.target) (nothing mounted; \(held))", .repair,
-                                       remountSteps(t, entry: e)))
+                    out.append(Finding(.missing, subject: user, op: .add, what: "mount \(t.spec.source) on \(t.spec.target) (nothing mounted; \(held))", disposition: .repair, steps: remountSteps(t, entry: e)))
                 } else {
-                    out.append(Finding(.missing, user, "!", "nothing mounted at \(mp) (\(held)) and it cannot be remounted: \(problem(desired))", .reported))
+                    out.append(Finding(.missing, subject: user, op: .attention, what: "nothing mounted at \(mp) (\(held)) and it cannot be remounted: \(problem(desired))", disposition: .reported))
                 }
             case .ours(.ok):
                 if let t = target {
                     let why = t.differs(from: e)
                     if !why.isEmpty {
-                        out.append(Finding(.optionDrift, user, "!", "\(mp) differs from the configuration (\(why.joined(separator: "; "))); remounted once its \(held) end",
-                                           .deferred))
+                        out.append(Finding(.optionDrift, subject: user, op: .attention, what: "\(mp) differs from the configuration (\(why.joined(separator: "; "))); remounted once its \(held) end", disposition: .deferred))
                     }
                     if let k = e.keyID, let want = t.keyID, k != want {
-                        out.append(Finding(.credentialDrift, user, "!", "\(mp) was mounted with an older account key; remounted once its \(held) end",
-                                           .deferred))
+                        out.append(Finding(.credentialDrift, subject: user, op: .attention, what: "\(mp) was mounted with an older account key; remounted once its \(held) end", disposition: .deferred))
                     }
                 }
                 out += credentialFindings(user, e, target, credentials)
             case .ours(let health):
                 if policy.prune, let t = target {
-                    out.append(Finding(.stale, user, "~", "remount \(mp) (\(health.rawValue)) under \(held) (--prune)", .repair,
-                                       [.unmountLazily(mp, reason: "mount is \(health.rawValue)")] + remountSteps(t, entry: e, unmounted: true)))
+                    out.append(Finding(.stale, subject: user, op: .change, what: "remount \(mp) (\(health.rawValue)) under \(held) (--prune)", disposition: .repair, steps: [.unmountLazily(mp, reason: "mount is \(health.rawValue)")] + remountSteps(t, entry: e, unmounted: true)))
                 } else {
-                    out.append(Finding(.stale, user, "!", "\(mp) is \(health.rawValue) and held by \(held); `pus-mount reconcile --prune` remounts it",
-                                       .reported))
+                    out.append(Finding(.stale, subject: user, op: .attention, what: "\(mp) is \(health.rawValue) and held by \(held); `pus-mount reconcile --prune` remounts it", disposition: .reported))
                     out += credentialFindings(user, e, target, credentials)
                 }
             case .foreign(let source, let fstype):
                 if policy.prune, let t = target {
-                    out.append(Finding(.orphan, user, "-", "unmount \(source) (\(fstype)) from \(mp): not the recorded mount (--prune)", .repair,
-                                       [.unmountLazily(mp, reason: "a mount pus-mount did not make")]))
-                    out.append(Finding(.missing, user, "+", "mount \(t.spec.source) on \(t.spec.target) (\(held))", .repair, remountSteps(t, entry: e)))
+                    out.append(Finding(.orphan, subject: user, op: .remove, what: "unmount \(source) (\(fstype)) from \(mp): not the recorded mount (--prune)", disposition: .repair, steps: [.unmountLazily(mp, reason: "a mount pus-mount did not make")]))
+                    out.append(Finding(.missing, subject: user, op: .add, what: "mount \(t.spec.source) on \(t.spec.target) (\(held))", disposition: .repair, steps: remountSteps(t, entry: e)))
                 } else {
-                    out.append(Finding(.orphan, user, "!", "\(mp) holds \(source) (\(fstype)), not the recorded mount, while \(held) need it; `--prune` replaces it",
-                                       .reported))
+                    out.append(Finding(.orphan, subject: user, op: .attention, what: "\(mp) holds \(source) (\(fstype)), not the recorded mount, while \(held) need it; `--prune` replaces it", disposition: .reported))
                 }
             }
             return out
@@ -103,8 +95,7 @@ extension Planner {
                     out.append(d)
                 }
                 if let t = target, !t.differs(from: e).isEmpty {
-                    out.append(Finding(.optionDrift, user, "~", "remount \(mp) with the configuration (\(t.differs(from: e).joined(separator: "; "))); no live session",
-                                       .repair, [.unmount(mp, reason: "option drift, no live session")] + remountSteps(t, entry: e, unmounted: true)))
+                    out.append(Finding(.optionDrift, subject: user, op: .change, what: "remount \(mp) with the configuration (\(t.differs(from: e).joined(separator: "; "))); no live session", disposition: .repair, steps: [.unmount(mp, reason: "option drift, no live session")] + remountSteps(t, entry: e, unmounted: true)))
                 }
                 out += credentialFindings(user, e, target, credentials)
                 return out
@@ -116,10 +107,10 @@ extension Planner {
                 d.what += "; unmount \(mp) (no live lease left)"
                 out.append(d)
             } else if health != .ok {
-                out.append(Finding(.stale, user, "-", "unmount \(mp) (\(health.rawValue), no live session)", .repair, cleanup))
+                out.append(Finding(.stale, subject: user, op: .remove, what: "unmount \(mp) (\(health.rawValue), no live session)", disposition: .repair, steps: cleanup))
             } else {
                 let why = policy.lingerSeconds > 0 ? "linger of \(policy.lingerSeconds) s expired" : "no lease"
-                out.append(Finding(.lingerExpired, user, "-", "unmount \(mp) (\(why))", .repair, cleanup))
+                out.append(Finding(.lingerExpired, subject: user, op: .remove, what: "unmount \(mp) (\(why))", disposition: .repair, steps: cleanup))
             }
         case .absent:
             let cleanup = (e.credentialsPath.map { [Step.removeCredentials($0)] } ?? []) + [.removeMountpoint(mp), .markUnmounted]
@@ -127,7 +118,7 @@ extension Planner {
                 d.steps += cleanup
                 out.append(d)
             } else {
-                out.append(Finding(.missing, user, "~", "nothing mounted at \(mp) and no live session: record the user as unmounted", .repair, cleanup))
+                out.append(Finding(.missing, subject: user, op: .change, what: "nothing mounted at \(mp) and no live session: record the user as unmounted", disposition: .repair, steps: cleanup))
             }
         case .foreign(let source, let fstype):
             let cleanup = (e.credentialsPath.map { [Step.removeCredentials($0)] } ?? []) + [.markUnmounted]
@@ -135,7 +126,7 @@ extension Planner {
                 d.steps += cleanup
                 out.append(d)
             } else {
-                out.append(Finding(.missing, user, "~", "the recorded mount at \(mp) is gone: record the user as unmounted", .repair, cleanup))
+                out.append(Finding(.missing, subject: user, op: .change, what: "the recorded mount at \(mp) is gone: record the user as unmounted", disposition: .repair, steps: cleanup))
             }
             out.append(orphanFinding(mountpoint: mp, source: source, fstype: fstype, prune: policy.prune))
         }
@@ -150,7 +141,7 @@ extension Planner {
         case .missing: why = "missing"
         case .wrong(let w): why = w
         }
-        return [Finding(.credentialDrift, user, "~", "rewrite \(path) (\(why))", .repair, [.writeCredentials(path: path, account: account)])]
+        return [Finding(.credentialDrift, subject: user, op: .change, what: "rewrite \(path) (\(why))", disposition: .repair, steps: [.writeCredentials(path: path, account: account)])]
     }
 
     /// Steps that (re)mount `t` for a user whose leases are kept.
@@ -172,11 +163,9 @@ extension Planner {
     /// A mount under `mount.root` (or at a recorded mountpoint) that no record claims.
     public static func orphanFinding(mountpoint: String, source: String, fstype: String, prune: Bool) -> Finding {
         if prune {
-            return Finding(.orphan, mountpoint, "-", "unmount \(source) (\(fstype)) from \(mountpoint): no ledger record claims it (--prune)",
-                           .repair, [.unmount(mountpoint, reason: "orphan"), .removeMountpoint(mountpoint)])
+            return Finding(.orphan, subject: mountpoint, op: .remove, what: "unmount \(source) (\(fstype)) from \(mountpoint): no ledger record claims it (--prune)", disposition: .repair, steps: [.unmount(mountpoint, reason: "orphan"), .removeMountpoint(mountpoint)])
         }
-        return Finding(.orphan, mountpoint, "!", "\(mountpoint) holds \(source) (\(fstype)) that no ledger record claims; `pus-mount reconcile --prune` unmounts it",
-                       .reported)
+        return Finding(.orphan, subject: mountpoint, op: .attention, what: "\(mountpoint) holds \(source) (\(fstype)) that no ledger record claims; `pus-mount reconcile --prune` unmounts it", disposition: .reported)
     }
 
     /// Reconcile one shared volume: mount a configured one that is missing, record one that is mounted but not
@@ -192,28 +181,26 @@ extension Planner {
             switch v.state {
             case .ours:
                 if policy.prune || policy.atBoot {
-                    return [Finding(.orphan, subject, "-", "unmount \(r.mountpoint): the volume is no longer configured", .repair,
-                                    [.unmount(r.mountpoint, reason: "volume no longer configured")] + forget)]
+                    return [Finding(.orphan, subject: subject, op: .remove, what: "unmount \(r.mountpoint): the volume is no longer configured", disposition: .repair, steps: [.unmount(r.mountpoint, reason: "volume no longer configured")] + forget)]
                 }
-                return [Finding(.orphan, subject, "!", "\(r.mountpoint) is mounted but the volume is no longer configured; `--prune` unmounts it", .reported)]
+                return [Finding(.orphan, subject: subject, op: .attention, what: "\(r.mountpoint) is mounted but the volume is no longer configured; `--prune` unmounts it", disposition: .reported)]
             default:
-                return [Finding(.orphan, subject, "-", "forget the volume (no longer configured, not mounted)", .repair, forget)]
+                return [Finding(.orphan, subject: subject, op: .remove, what: "forget the volume (no longer configured, not mounted)", disposition: .repair, steps: forget)]
             }
         }
         guard let d = desired, let t = try? d.get() else {
-            return [Finding(.missing, subject, "!", "cannot mount \(c.share) on \(c.mountpoint): \(desired.map(problem) ?? "no target")", .reported)]
+            return [Finding(.missing, subject: subject, op: .attention, what: "cannot mount \(c.share) on \(c.mountpoint): \(desired.map(problem) ?? "no target")", disposition: .reported)]
         }
         let mount: [Step] = (t.credentialsPath.map { [.writeCredentials(path: $0, account: t.account ?? c.account)] } ?? [])
             + [.prepareVolumeMountpoint(t.spec.target), .mount(t.spec), .recordVolume(volumeRecord(c, t, mounted: true, now: policy.now))]
         switch v.state {
         case .absent:
-            return [Finding(.missing, subject, "+", "mount \(t.spec.source) on \(t.spec.target)\(c.readOnly ? " read-only" : "")", .repair, mount)]
+            return [Finding(.missing, subject: subject, op: .add, what: "mount \(t.spec.source) on \(t.spec.target)\(c.readOnly ? " read-only" : "")", disposition: .repair, steps: mount)]
         case .foreign(let source, let fstype):
             let mp = v.record?.mountpoint ?? c.mountpoint
             if v.record == nil, MountIdentity.sameSource(source, t.spec.source), fstype == "cifs" || fstype == "smb3" {
                 // Mounted by an earlier run whose ledger write did not happen: adopt it.
-                return [Finding(.missing, subject, "~", "record \(t.spec.source) on \(mp) in the ledger (mounted, not recorded)", .repair,
-                                [.recordVolume(volumeRecord(c, t, mounted: true, now: policy.now))])]
+                return [Finding(.missing, subject: subject, op: .change, what: "record \(t.spec.source) on \(mp) in the ledger (mounted, not recorded)", disposition: .repair, steps: [.recordVolume(volumeRecord(c, t, mounted: true, now: policy.now))])]
             }
             return [orphanFinding(mountpoint: mp, source: source, fstype: fstype, prune: policy.prune)]
         case .ours(let health):
@@ -222,21 +209,18 @@ extension Planner {
             let changed = r.mountpoint != t.spec.target || !MountIdentity.sameSource(r.source, t.spec.source) || r.optionsDigest != t.optionsDigest
             if health != .ok {
                 if policy.prune || policy.atBoot {
-                    out.append(Finding(.stale, subject, "~", "remount \(r.mountpoint) (\(health.rawValue))", .repair,
-                                       [.unmountLazily(r.mountpoint, reason: "mount is \(health.rawValue)")] + mount))
+                    out.append(Finding(.stale, subject: subject, op: .change, what: "remount \(r.mountpoint) (\(health.rawValue))", disposition: .repair, steps: [.unmountLazily(r.mountpoint, reason: "mount is \(health.rawValue)")] + mount))
                 } else {
-                    out.append(Finding(.stale, subject, "!", "\(r.mountpoint) is \(health.rawValue); `pus-mount reconcile --prune` remounts it", .reported))
+                    out.append(Finding(.stale, subject: subject, op: .attention, what: "\(r.mountpoint) is \(health.rawValue); `pus-mount reconcile --prune` remounts it", disposition: .reported))
                 }
             } else if changed {
                 if policy.prune || policy.atBoot {
-                    out.append(Finding(.optionDrift, subject, "~", "remount \(r.mountpoint) with the configuration", .repair,
-                                       [.unmount(r.mountpoint, reason: "volume configuration changed")] + mount))
+                    out.append(Finding(.optionDrift, subject: subject, op: .change, what: "remount \(r.mountpoint) with the configuration", disposition: .repair, steps: [.unmount(r.mountpoint, reason: "volume configuration changed")] + mount))
                 } else {
-                    out.append(Finding(.optionDrift, subject, "!", "\(r.mountpoint) differs from the configuration; `--prune` (or the next boot) remounts it",
-                                       .deferred))
+                    out.append(Finding(.optionDrift, subject: subject, op: .attention, what: "\(r.mountpoint) differs from the configuration; `--prune` (or the next boot) remounts it", disposition: .deferred))
                 }
             } else if let cred = credentials, cred != .ok, let path = r.credentialsPath {
-                out.append(Finding(.credentialDrift, subject, "~", "rewrite \(path)", .repair, [.writeCredentials(path: path, account: r.account)]))
+                out.append(Finding(.credentialDrift, subject: subject, op: .change, what: "rewrite \(path)", disposition: .repair, steps: [.writeCredentials(path: path, account: r.account)]))
             }
             return out
         }
@@ -251,7 +235,7 @@ extension Planner {
     /// of volumes; files younger than `minAge` seconds may belong to an attach still in progress and stay.
     public static func unusedCredentials(files: [(path: String, age: Int)], referenced: Set<String>, minAge: Int) -> [Finding] {
         files.filter { !referenced.contains($0.path) && $0.age >= minAge }.map {
-            Finding(.unusedCredentials, $0.path, "-", "remove \($0.path) (no mount uses it)", .repair, [.removeCredentials($0.path)])
+            Finding(.unusedCredentials, subject: $0.path, op: .remove, what: "remove \($0.path) (no mount uses it)", disposition: .repair, steps: [.removeCredentials($0.path)])
         }
     }
 }

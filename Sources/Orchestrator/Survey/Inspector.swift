@@ -85,7 +85,9 @@ public final class Inspector {
         var users: [UserFacts] = []
         var claimed = Set<String>()
         var toProbe: [MountEntry] = []
-        var probeSlot: [(kind: Int, index: Int)] = []  // kind 0 user, 1 volume, 2 orphan
+        /// Whose health each probed path reports, by index into users, volumes or orphans.
+        enum Probed { case user(Int), volume(Int), orphan(Int) }
+        var probeSlot: [Probed] = []
         let names = ledger?.entries.keys.sorted() ?? []
         let liveness = LeaseLiveness.checkAll(names.map { ledger!.entries[$0]!.leases }, processes: processes, strictBoot: strictBoot)
         for (k, name) in names.enumerated() {
@@ -100,7 +102,7 @@ public final class Inspector {
                 facts.state = .ours(.ok)
                 claimed.insert(e.mountpoint)
                 toProbe.append(m)
-                probeSlot.append((0, users.count))
+                probeSlot.append(.user(users.count))
             }
             users.append(facts)
         }
@@ -121,7 +123,7 @@ public final class Inspector {
                     facts.state = .ours(.ok)
                     claimed.insert(r.mountpoint)
                     toProbe.append(m)
-                    probeSlot.append((1, volumes.count))
+                    probeSlot.append(.volume(volumes.count))
                 }
             } else if let c = configured {
                 facts.live = index.top(at: c.mountpoint)
@@ -141,14 +143,13 @@ public final class Inspector {
         if probeHealth {
             for (i, m) in orphans.enumerated() {
                 toProbe.append(m)
-                probeSlot.append((2, i))
+                probeSlot.append(.orphan(i))
             }
             for (k, h) in health(of: toProbe).enumerated() {
-                let slot = probeSlot[k]
-                switch slot.kind {
-                case 0: users[slot.index].state = .ours(h)
-                case 1: volumes[slot.index].state = .ours(h)
-                default: orphanHealth[slot.index] = h
+                switch probeSlot[k] {
+                case .user(let i): users[i].state = .ours(h)
+                case .volume(let i): volumes[i].state = .ours(h)
+                case .orphan(let i): orphanHealth[i] = h
                 }
             }
         }

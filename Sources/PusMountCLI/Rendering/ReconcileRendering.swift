@@ -15,8 +15,8 @@ enum ReconcileRendering {
             let op: String
             var tail = ""
             switch a.result {
-            case .done: op = String(f.op)
-            case .planned: op = String(f.op); tail = " (dry run)"
+            case .done: op = String(f.op.rawValue)
+            case .planned: op = String(f.op.rawValue); tail = " (dry run)"
             case .deferred: op = "!"; tail = " (deferred)"
             case .reported: op = "!"
             case .busy: op = "!"; tail = " (skipped: another pus-mount holds the lock)"
@@ -42,7 +42,7 @@ enum ReconcileRendering {
             ("drift", .object(r.drift.map { ($0.0.rawValue, .int($0.1)) })),
             ("actions", .array(r.actions.map { a in
                 var o: [(String, JSON)] = [("kind", .string(a.finding.kind.rawValue)), ("subject", .string(a.finding.subject)),
-                                           ("op", .string(String(a.finding.op))), ("what", .string(a.finding.what)),
+                                           ("op", .string(String(a.finding.op.rawValue))), ("what", .string(a.finding.what)),
                                            ("result", .string(a.result.rawValue))]
                 o.append(("error", a.error.map { .string(ErrorMapping.pusError($0).oneLine) } ?? .null))
                 return .object(o)
