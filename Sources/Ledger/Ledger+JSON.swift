@@ -69,7 +69,7 @@ extension Ledger {
 extension Ledger.Entry {
     var json: JSON {
         var o: [(String, JSON)] = [
-            ("account", .string(account)), ("backend", .string(backend)), ("createdAt", .int(createdAt)),
+            ("account", .string(account)), ("backend", .string(backend.rawValue)), ("createdAt", .int(createdAt)),
             ("credentialsPath", .string(credentialsPath)), ("gid", .int(Int(gid))),
         ]
         if let idleSince { o.append(("idleSince", .int(idleSince))) }
@@ -124,7 +124,7 @@ extension Ledger.Entry {
             throw Ledger.FormatError(path: path(), expected: "uid and gid as unsigned 32-bit integers")
         }
         if !sawLeases { throw Ledger.FormatError(path: "\(path()).leases", expected: "a value (missing)") }
-        self.init(user: try need(user, "user"), uid: u32, gid: g32, backend: try need(backend, "backend"), account: account, share: share,
+        self.init(user: try need(user, "user"), uid: u32, gid: g32, backend: Backend(rawValue: try need(backend, "backend")), account: account, share: share,
                   source: try need(source, "source"), mountpoint: try need(mountpoint, "mountpoint"), optionsDigest: try need(digest, "optionsDigest"),
                   credentialsPath: cred, mounted: try need(mounted, "mounted"), leases: leases, now: try need(created, "createdAt"))
         updatedAt = try need(updated, "updatedAt")
@@ -164,7 +164,7 @@ extension Ledger.Entry {
             guard let v else { throw Ledger.FormatError(path: "\(path).\(k)", expected: "a value (missing)") }
             return v
         }
-        self.init(user: try need(user, "user"), uid: try need(uid, "uid"), gid: try need(gid, "gid"), backend: try need(backend, "backend"),
+        self.init(user: try need(user, "user"), uid: try need(uid, "uid"), gid: try need(gid, "gid"), backend: Backend(rawValue: try need(backend, "backend")),
                   account: account, share: share, source: try need(source, "source"), mountpoint: try need(mountpoint, "mountpoint"),
                   optionsDigest: try need(digest, "optionsDigest"), credentialsPath: cred, mounted: try need(mounted, "mounted"),
                   leases: try need(leases, "leases"), now: try need(created, "createdAt"))

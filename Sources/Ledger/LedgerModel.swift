@@ -6,7 +6,7 @@
 /// - 2: leases record the boot they were made in (`bootID`); entries record when their last lease went
 ///   (`idleSince`, for `mount.linger_seconds`) and which account key the mount was made with (`keyID`, a
 ///   fingerprint, never the key); `volumes` holds the `[[volumes]]` mounts.
-public struct Ledger: Codable, Sendable, Equatable {
+public struct Ledger: Sendable, Equatable {
     /// The format this build writes.
     public static let currentVersion = 2
 
@@ -22,22 +22,12 @@ public struct Ledger: Codable, Sendable, Equatable {
         volumes = [:]
     }
 
-    enum CodingKeys: String, CodingKey { case version, entries, volumes }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        version = try c.decode(Int.self, forKey: .version)
-        entries = try c.decode([String: Entry].self, forKey: .entries)
-        volumes = try c.decodeIfPresent([String: Volume].self, forKey: .volumes) ?? [:]
-    }
-
     /// One user's mount.
-    public struct Entry: Codable, Sendable, Equatable {
+    public struct Entry: Sendable, Equatable {
         public var user: String
         public var uid: UInt32
         public var gid: UInt32
-        /// "azure" or "local".
-        public var backend: String
+        public var backend: Backend
         public var account: String?
         public var share: String?
         /// Mount source: `//host/share` or the local directory. With ``mountpoint`` and ``backend`` this is
@@ -57,7 +47,7 @@ public struct Ledger: Codable, Sendable, Equatable {
         /// Fingerprint of the account key the credentials held when this mount was made (see ``KeyID``).
         public var keyID: String?
 
-        public init(user: String, uid: UInt32, gid: UInt32, backend: String, account: String?, share: String?, source: String,
+        public init(user: String, uid: UInt32, gid: UInt32, backend: Backend, account: String?, share: String?, source: String,
                     mountpoint: String, optionsDigest: String, credentialsPath: String?, mounted: Bool, leases: [Lease], now: Int) {
             self.user = user
             self.uid = uid
@@ -78,7 +68,7 @@ public struct Ledger: Codable, Sendable, Equatable {
 
     /// A session holding a mount: its id, optionally the pid (with its start time, so a recycled pid does
     /// not keep the lease alive), and the boot it was made in.
-    public struct Lease: Codable, Sendable, Equatable {
+    public struct Lease: Sendable, Equatable {
         public var session: String
         public var pid: Int32?
         public var pidStartTime: UInt64?
@@ -96,7 +86,7 @@ public struct Ledger: Codable, Sendable, Equatable {
     }
 
     /// A shared `[[volumes]]` mount made by `bootstrap` (or repaired by `reconcile`).
-    public struct Volume: Codable, Sendable, Equatable {
+    public struct Volume: Sendable, Equatable {
         public var name: String
         public var account: String
         public var share: String

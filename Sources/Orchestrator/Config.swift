@@ -1,8 +1,7 @@
+import Ledger
 /// The parsed configuration (`pus-mount.toml`, see pus-mount.toml(5)). Plain values; loading and
 /// validation of the file live in PusMountCLI.
 public struct Config: Sendable, Equatable {
-    public enum Backend: String, Sendable, Equatable { case azure, local }
-
     public struct Account: Sendable, Equatable {
         public var name: String
         public var keyFile: String

@@ -149,7 +149,7 @@ extension Node {
                 }
                 let uid = pw?.uid ?? m.fsOption("uid").flatMap { UInt32($0) } ?? 0
                 let gid = pw?.gid ?? m.fsOption("gid").flatMap { UInt32($0) } ?? 0
-                entry = Ledger.Entry(user: name, uid: uid, gid: gid, backend: "azure", account: account.name, share: share, source: m.source,
+                entry = Ledger.Entry(user: name, uid: uid, gid: gid, backend: .azure, account: account.name, share: share, source: m.source,
                                      mountpoint: m.target, optionsDigest: "rebuilt", credentialsPath: credentials.path(for: share), mounted: true,
                                      leases: [], now: now)
             } else {
@@ -159,7 +159,7 @@ extension Node {
                 }
                 var st = stat()
                 let owner = stat(dir, &st) == 0 ? (st.st_uid, st.st_gid) : (0, 0)
-                entry = Ledger.Entry(user: name, uid: pw?.uid ?? owner.0, gid: pw?.gid ?? owner.1, backend: "local", account: nil, share: nil,
+                entry = Ledger.Entry(user: name, uid: pw?.uid ?? owner.0, gid: pw?.gid ?? owner.1, backend: .local, account: nil, share: nil,
                                      source: dir, mountpoint: m.target, optionsDigest: "rebuilt", credentialsPath: nil, mounted: true,
                                      leases: [], now: now)
             }

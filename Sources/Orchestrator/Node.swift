@@ -68,9 +68,9 @@ public final class Node {
             let dir = local.path(for: user.name)
             return MountTarget(backend: .local, account: nil, share: nil, localDirectory: dir, credentialsPath: nil,
                                spec: MountSpec(source: dir, target: mp, fstype: "none", options: "bind"), optionsDigest: Self.bindDigest)
-        case .azure:
+        default:
             let az = try azureProvider()
-            let recorded = entry?.backend == "azure" ? entry : nil
+            let recorded = entry?.backend == .azure ? entry : nil
             let account: AccountSpec
             if let located {
                 account = located
@@ -166,7 +166,7 @@ public final class Node {
         defer { withExtendedLifetime(lock) {} }
         let entry = try healedLedger(dryRun: dryRun).ledger.entries[user.name]
         var t = try target(for: user, entry: entry)
-        if t.backend == .azure && !(entry?.backend == "azure" && entry?.account != nil), try azureProvider().mustLocateFirst(recordedAccount: nil) {
+        if t.backend == .azure && !(entry?.backend == .azure && entry?.account != nil), try azureProvider().mustLocateFirst(recordedAccount: nil) {
             // Nothing recorded on this node: the share may exist in any account (made on another node, or
             // before an account was added). Ask them all before placing the user (under the user's lock,
             // never the ledger's). With one account the provisioning step's Create Share asks instead.
@@ -176,7 +176,7 @@ public final class Node {
                 t.shareFound = true
             }
         }
-        if t.backend == .azure && !t.shareFound && !(entry?.backend == "azure" && entry?.account != nil) {
+        if t.backend == .azure && !t.shareFound && !(entry?.backend == .azure && entry?.account != nil) {
             // Nothing recorded here and no share found: never create one over a deleted share that can still be
             // restored (one List Shares per account, only on a node whose ledger does not know the user).
             try azureProvider().refuseOverDeleted(user: user.name)

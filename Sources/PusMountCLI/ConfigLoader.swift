@@ -1,3 +1,4 @@
+import Ledger
 import Glibc
 import Mounting
 import AzureFiles
@@ -42,7 +43,7 @@ public enum ConfigLoader {
         let root = Reader(table: table, path: "", source: source)
         let backendKey = try root.string("backend")
         if let b = backendKey {
-            guard let backend = Config.Backend(rawValue: b) else {
+            guard let backend = Backend.known.first(where: { $0.rawValue == b }) else {
                 throw PusError(.config, "\(source): backend = \"\(b)\" is not known", hint: "use \"azure\" or \"local\"")
             }
             c.backend = backend

@@ -60,7 +60,7 @@ final class Runtime {
     /// The account this node's ledger records for the user's share (a hint for the locator; a ledger that
     /// cannot be read gives none, and every account is asked).
     func recordedAccount(of user: String) -> String? {
-        guard let e = (try? LedgerStore(path: config.ledgerPath).read())?.entries[user], e.backend == "azure" else { return nil }
+        guard let e = (try? LedgerStore(path: config.ledgerPath).read())?.entries[user], e.backend == .azure else { return nil }
         return e.account
     }
 

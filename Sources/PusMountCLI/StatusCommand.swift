@@ -62,7 +62,7 @@ struct StatusCommand: ParsableCommand {
                              busy.map(Self.busyText) ?? Self.healthText(f.state) ?? "-", Self.leaseSummary(f.leases), f.live.map(Inspector.shownSource) ?? e.source, e.mountpoint])
                 items.append(.object([
                     ("user", .string(f.name)), ("mountpoint", .string(e.mountpoint)),
-                    ("ledger", .object([("mounted", .bool(e.mounted)), ("backend", .string(e.backend)), ("source", .string(e.source)),
+                    ("ledger", .object([("mounted", .bool(e.mounted)), ("backend", .string(e.backend.rawValue)), ("source", .string(e.source)),
                                         ("share", .string(e.share)), ("account", .string(e.account)),
                                         ("leases", .array(f.leases.map { c in .object([
                                             ("session", .string(c.lease.session)), ("pid", .int(c.lease.pid.map(Int.init))),

@@ -73,7 +73,7 @@ import TestSupport
     func ledgerWithALease(_ cfg: TestConfig, _ user: String, mounted: Bool = false) throws {
         let share = ShareName.forUser(user, prefix: "pus")
         try LedgerStore(path: cfg.dir.file("state/ledger.json")).update { l in
-            l.entries[user] = Ledger.Entry(user: user, uid: 42013, gid: 100, backend: "azure", account: "pusacct", share: share,
+            l.entries[user] = Ledger.Entry(user: user, uid: 42013, gid: 100, backend: .azure, account: "pusacct", share: share,
                                            source: "//127.0.0.1/\(share)", mountpoint: cfg.dir.file("mnt/\(user)"), optionsDigest: "x",
                                            credentialsPath: cfg.dir.file("creds/\(share).cred"), mounted: mounted,
                                            leases: [Ledger.Lease(session: "s1", createdAt: 1)], now: 1)
@@ -103,7 +103,7 @@ import TestSupport
         let other = TestUsers.name(14)
         #expect(try cfg.run(["provision", other]).status == 0)
         try LedgerStore(path: dir.file("state/ledger.json")).update { l in
-            l.entries[other] = Ledger.Entry(user: other, uid: 42014, gid: 100, backend: "azure", account: "pusacct",
+            l.entries[other] = Ledger.Entry(user: other, uid: 42014, gid: 100, backend: .azure, account: "pusacct",
                                             share: ShareName.forUser(other, prefix: "pus"), source: "//127.0.0.1/x", mountpoint: dir.file("mnt/\(other)"),
                                             optionsDigest: "x", credentialsPath: nil, mounted: false, leases: [], now: 1)
         }

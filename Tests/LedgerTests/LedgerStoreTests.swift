@@ -11,7 +11,7 @@ import TestSupport
         let dir = TempDir()
         let store = LedgerStore(path: dir.file("state/ledger.json"))
         try store.update { l in
-            l.entries["alice"] = Ledger.Entry(user: "alice", uid: 1001, gid: 1001, backend: "local", account: nil, share: nil, source: "/srv/a",
+            l.entries["alice"] = Ledger.Entry(user: "alice", uid: 1001, gid: 1001, backend: .local, account: nil, share: nil, source: "/srv/a",
                                               mountpoint: "/mnt/pus/alice", optionsDigest: "d", credentialsPath: nil, mounted: true,
                                               leases: [lease("s1")], now: 1)
         }

@@ -13,7 +13,7 @@ import TestSupport
 /// asserts the exact outcome, and is listed in Tests/Mutants/mutants.txt with the deliberate bug it kills.
 @Suite(.serialized) struct BehaviourTests {
     func entry(_ b: Bench, leases: [Ledger.Lease]) -> Ledger.Entry {
-        Ledger.Entry(user: "alice", uid: 42001, gid: 100, backend: "local", account: nil, share: nil, source: b.dir.file("local/alice"),
+        Ledger.Entry(user: "alice", uid: 42001, gid: 100, backend: .local, account: nil, share: nil, source: b.dir.file("local/alice"),
                      mountpoint: b.mp, optionsDigest: "x", credentialsPath: nil, mounted: true, leases: leases, now: 1)
     }
 
@@ -35,7 +35,7 @@ import TestSupport
     /// kept lingering: only a healthy mount lingers.
     @Test(arguments: [Health.stale, Health.hung])
     func aStaleMountWithNoLeaseIsUnmountedAtOnceEvenWithLinger(_ health: Health) {
-        var e = Ledger.Entry(user: "alice", uid: 1, gid: 1, backend: "local", account: nil, share: nil, source: "/srv/a", mountpoint: "/mnt/pus/alice",
+        var e = Ledger.Entry(user: "alice", uid: 1, gid: 1, backend: .local, account: nil, share: nil, source: "/srv/a", mountpoint: "/mnt/pus/alice",
                              optionsDigest: "d", credentialsPath: nil, mounted: true, leases: [], now: 100)
         e.idleSince = 100
         let f = UserFacts(name: "alice", entry: e, state: .ours(health), live: nil, stacked: 1, leases: [])
@@ -52,7 +52,7 @@ import TestSupport
 
     /// M03. Without --prune, a foreign mount at a live user's mountpoint is only reported, never replaced.
     @Test func aForeignMountUnderALiveSessionIsOnlyReportedWithoutPrune() {
-        let e = Ledger.Entry(user: "alice", uid: 1, gid: 1, backend: "local", account: nil, share: nil, source: "/srv/a", mountpoint: "/mnt/pus/alice",
+        let e = Ledger.Entry(user: "alice", uid: 1, gid: 1, backend: .local, account: nil, share: nil, source: "/srv/a", mountpoint: "/mnt/pus/alice",
                              optionsDigest: "d", credentialsPath: nil, mounted: true, leases: [Ledger.Lease(session: "s", createdAt: 1)], now: 1)
         let f = UserFacts(name: "alice", entry: e, state: .foreign(source: "evil:/x", fstype: "nfs"), live: nil, stacked: 1,
                           leases: [LeaseCheck(lease: e.leases[0], dead: nil)])
@@ -67,7 +67,7 @@ import TestSupport
     /// M04. Without --prune, a foreign mount at an idle user's recorded mountpoint is only reported, never
     /// unmounted (the record is marked unmounted; the foreign mount is left alone).
     @Test func aForeignMountAtAnIdleUsersMountpointIsOnlyReportedWithoutPrune() {
-        let e = Ledger.Entry(user: "alice", uid: 1, gid: 1, backend: "local", account: nil, share: nil, source: "/srv/a", mountpoint: "/mnt/pus/alice",
+        let e = Ledger.Entry(user: "alice", uid: 1, gid: 1, backend: .local, account: nil, share: nil, source: "/srv/a", mountpoint: "/mnt/pus/alice",
                              optionsDigest: "d", credentialsPath: nil, mounted: true, leases: [], now: 1)
         let f = UserFacts(name: "alice", entry: e, state: .foreign(source: "evil:/x", fstype: "nfs"), live: nil, stacked: 1, leases: [])
         let findings = Planner.reconcile(f, desired: .failure(PlanningProblem("n/a")), credentials: nil, policy: Planner.RepairPolicy(now: 2))
@@ -103,7 +103,7 @@ import TestSupport
         try FileManager.default.createDirectory(atPath: b.mp, withIntermediateDirectories: true)
         b.mounter.add(source: "//smb.example/\(share)", target: b.mp, fstype: "cifs")
         try LedgerStore(path: b.config.ledgerPath).update { l in
-            l.entries["alice"] = Ledger.Entry(user: "alice", uid: 42001, gid: 100, backend: "azure", account: "acct", share: share,
+            l.entries["alice"] = Ledger.Entry(user: "alice", uid: 42001, gid: 100, backend: .azure, account: "acct", share: share,
                                               source: "//smb.example/\(share)", mountpoint: b.mp, optionsDigest: before.optionsDigest,
                                               credentialsPath: before.credentialsPath, mounted: true,
                                               leases: [Ledger.Lease(session: "s1", bootID: "boot-1", createdAt: b.now)], now: b.now)
@@ -156,7 +156,7 @@ import TestSupport
         let theirs = b.dir.file("mnt/bob"), ours = b.mp
         try LedgerStore(path: b.config.ledgerPath).update { l in
             for (user, mp) in [("alice", ours), ("bob", theirs)] {
-                l.entries[user] = Ledger.Entry(user: user, uid: 42001, gid: 100, backend: "azure", account: "acct", share: "pus-\(user)-1",
+                l.entries[user] = Ledger.Entry(user: user, uid: 42001, gid: 100, backend: .azure, account: "acct", share: "pus-\(user)-1",
                                                source: "//smb.example/pus-\(user)-1", mountpoint: mp, optionsDigest: "x",
                                                credentialsPath: b.dir.file("creds/pus-\(user)-1.cred"), mounted: true, leases: [], now: 1)
                 l.entries[user]?.keyID = "an-older-key"

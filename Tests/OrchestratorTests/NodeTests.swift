@@ -215,7 +215,7 @@ extension ReconcileReport {
         b.probe = HealthProbe(executable: probeDir.write("probe", "#!/bin/sh\n[ \"$1\" = __probe ] && exit 116\nwhile IFS= read -r -d '' p 2>/dev/null; do :; done; cat >/dev/null; echo '0 116'\n", mode: 0o755), deadline: 5)
         let share = ShareName.forUser("alice", prefix: "pus")
         try LedgerStore(path: b.config.ledgerPath).update { l in
-            var e = Ledger.Entry(user: "alice", uid: 42001, gid: 100, backend: "azure", account: "acct", share: share, source: "//smb.example/\(share)",
+            var e = Ledger.Entry(user: "alice", uid: 42001, gid: 100, backend: .azure, account: "acct", share: share, source: "//smb.example/\(share)",
                                  mountpoint: b.mp, optionsDigest: "x", credentialsPath: b.dir.file("creds/\(share).cred"), mounted: true,
                                  leases: [Ledger.Lease(session: "s", bootID: "boot-1", createdAt: b.now)], now: b.now)
             e.keyID = KeyFile.id(of: Secret(EmulatorProcess.testKey))
@@ -244,7 +244,7 @@ extension ReconcileReport {
         b.mounter.add(source: "//smb.example/pus-mallory-12345678", target: b.mp, fstype: "cifs")
         let share = ShareName.forUser("alice", prefix: "pus")
         try LedgerStore(path: b.config.ledgerPath).update { l in
-            l.entries["alice"] = Ledger.Entry(user: "alice", uid: 42001, gid: 100, backend: "azure", account: "acct", share: share,
+            l.entries["alice"] = Ledger.Entry(user: "alice", uid: 42001, gid: 100, backend: .azure, account: "acct", share: share,
                                               source: "//smb.example/\(share)", mountpoint: b.mp, optionsDigest: "x",
                                               credentialsPath: b.dir.file("creds/\(share).cred"), mounted: false, leases: [], now: b.now)
         }

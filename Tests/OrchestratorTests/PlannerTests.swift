@@ -14,7 +14,7 @@ import Testing
     let lease = Ledger.Lease(session: "s", createdAt: 1)
 
     func entry(_ sessions: [String], mountpoint: String = "/mnt/pus/alice", source: String = "//h/pus-alice-1") -> Ledger.Entry {
-        Ledger.Entry(user: "alice", uid: 1001, gid: 1001, backend: "azure", account: "acct", share: "pus-alice-1", source: source,
+        Ledger.Entry(user: "alice", uid: 1001, gid: 1001, backend: .azure, account: "acct", share: "pus-alice-1", source: source,
                      mountpoint: mountpoint, optionsDigest: "d2", credentialsPath: "/c/pus-alice-1.cred", mounted: true,
                      leases: sessions.map { Ledger.Lease(session: $0, createdAt: 1) }, now: 1)
     }

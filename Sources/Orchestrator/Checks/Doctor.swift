@@ -48,7 +48,7 @@ extension Node {
         switch config.backend {
         case .local:
             out.append(Self.directoryCheck("local.root", config.localRoot, wantMode: nil))
-        case .azure:
+        default:
             out.append(Self.helperCheck(env))
             out.append(Self.kernelCifsCheck(env))
             do {

@@ -228,7 +228,7 @@ public final class Executor {
     }
 
     static func newEntry(_ u: ResolvedUser, _ t: MountTarget, now: Int) -> Ledger.Entry {
-        var e = Ledger.Entry(user: u.name, uid: u.uid, gid: u.gid, backend: t.backend.rawValue, account: t.account, share: t.share,
+        var e = Ledger.Entry(user: u.name, uid: u.uid, gid: u.gid, backend: t.backend, account: t.account, share: t.share,
                              source: t.spec.source, mountpoint: t.spec.target, optionsDigest: t.optionsDigest,
                              credentialsPath: t.credentialsPath, mounted: false, leases: [], now: now)
         e.keyID = t.keyID
@@ -236,7 +236,7 @@ public final class Executor {
     }
 
     static func setRecord(_ e: inout Ledger.Entry, _ t: MountTarget) {
-        e.backend = t.backend.rawValue
+        e.backend = t.backend
         e.account = t.account
         e.share = t.share
         e.source = t.spec.source
@@ -261,7 +261,7 @@ public final class Executor {
             throw PusError(.mountFailed, "mount of \(spec.source) on \(spec.target) failed: \(e.detail)", hint: e.hint)
         }
         guard !fakeMounts else { return }
-        let record = MountRecord(backend: spec.fstype == "cifs" ? "azure" : "local", source: spec.source, mountpoint: spec.target)
+        let record = MountRecord(backend: spec.fstype == "cifs" ? .azure : .local, source: spec.source, mountpoint: spec.target)
         switch inspector.presence(of: record, in: try inspector.table()) {
         case .ours: return
         case .absent: throw PusError(.mountFailed, "mount of \(spec.source) on \(spec.target) reported success but is not in the mount table")

@@ -4,7 +4,6 @@ import Mounting
 /// What a mount should be, derived from the configuration (and, for a known user, the ledger's record of the
 /// share): independent of the machine's state.
 public struct MountTarget: Sendable, Equatable {
-    public enum Backend: String, Sendable { case azure, local }
     public var backend: Backend
     public var account: String?
     public var share: String?
@@ -32,15 +31,15 @@ public struct MountTarget: Sendable, Equatable {
     }
 
     /// How the mount will be recognised once made.
-    public var record: MountRecord { MountRecord(backend: backend.rawValue, source: spec.source, mountpoint: spec.target) }
+    public var record: MountRecord { MountRecord(backend: backend, source: spec.source, mountpoint: spec.target) }
 
     /// Whether a ledger entry records a mount other than this one (source, mountpoint, backend or options).
     public func differs(from e: Ledger.Entry) -> [String] {
-        if e.optionsDigest == optionsDigest && e.mountpoint == spec.target && e.backend == backend.rawValue && e.source == spec.source {
+        if e.optionsDigest == optionsDigest && e.mountpoint == spec.target && e.backend == backend && e.source == spec.source {
             return []
         }
         var why: [String] = []
-        if e.backend != backend.rawValue { why.append("backend \(e.backend) -> \(backend.rawValue)") }
+        if e.backend != backend { why.append("backend \(e.backend) -> \(backend)") }
         if !MountIdentity.sameSource(e.source, spec.source) { why.append("source \(e.source) -> \(spec.source)") }
         if e.mountpoint != spec.target { why.append("mountpoint \(e.mountpoint) -> \(spec.target)") }
         if e.optionsDigest != optionsDigest { why.append("mount options") }

@@ -72,10 +72,10 @@ extension Planner {
         var s: [Step] = []
         switch t.backend {
         case .azure:
-            let known = t.shareFound || (entry?.share == t.share && entry?.account == t.account && entry?.backend == t.backend.rawValue)
+            let known = t.shareFound || (entry?.share == t.share && entry?.account == t.account && entry?.backend == t.backend)
             if let a = t.account, let sh = t.share, !known { s.append(.provisionShare(account: a, share: sh)) }
             if let c = t.credentialsPath, let a = t.account { s.append(.writeCredentials(path: c, account: a)) }
-        case .local:
+        default:
             if let d = t.localDirectory { s.append(.ensureLocalDirectory(d)) }
         }
         s.append(.prepareMountpoint(t.spec.target))

@@ -114,7 +114,7 @@ public final class Inspector {
             let record = ledger?.volumes[name]
             var facts = VolumeFacts(name: name, configured: configured, record: record, state: .absent, live: nil)
             if let r = record {
-                let rec = MountRecord(backend: "azure", source: r.source, mountpoint: r.mountpoint)
+                let rec = MountRecord(backend: .azure, source: r.source, mountpoint: r.mountpoint)
                 facts.live = index.top(at: r.mountpoint)
                 switch presence(of: rec, in: index, cache: &cache) {
                 case .absent: break

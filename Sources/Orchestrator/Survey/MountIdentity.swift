@@ -1,15 +1,15 @@
+import Ledger
 import Glibc
 import Mounting
 
 /// How pus-mount recognises a mount as its own: by what the ledger recorded (backend, source, mountpoint),
 /// never by today's configuration, so a configuration change never makes it disown or stack on its mounts.
 public struct MountRecord: Sendable, Equatable {
-    /// "azure" or "local".
-    public var backend: String
+    public var backend: Backend
     public var source: String
     public var mountpoint: String
 
-    public init(backend: String, source: String, mountpoint: String) {
+    public init(backend: Backend, source: String, mountpoint: String) {
         self.backend = backend
         self.source = source
         self.mountpoint = mountpoint
@@ -52,7 +52,7 @@ public enum MountIdentity {
                                 sameDirectory: SameDirectory) -> MountPresence {
         guard let m = top else { return .absent }
         switch record.backend {
-        case "azure":
+        case .azure:
             return (m.fstype == "cifs" || m.fstype == "smb3") && sameSource(m.source, record.source) ? .ours(m) : .foreign(m)
         default:
             // A bind mount shows the device as its source: compare the directories themselves. Never stat a
