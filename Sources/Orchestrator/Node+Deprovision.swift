@@ -47,7 +47,7 @@ extension Node {
             throw PusError(.other, "\(user.name) still has \(leases) lease(s)\(e.mounted ? " and a mount" : "") on this node; refusing to delete the share",
                            hint: "detach every session first (pus-mount detach \(user.name) --all), or pass --force")
         }
-        let az = try azureProvider()
+        let az = try azure()
         let recorded = entry?.backend == .azure ? entry?.account : nil
         if purgeDeleted, try az.locate(user: user.name, recordedAccount: recorded) == nil {
             var r = DeprovisionResult(share: az.shareName(for: user.name), account: az.placement(for: user.name).name, snapshots: [], openHandles: [],
@@ -106,7 +106,7 @@ extension Node {
     public func undelete(_ user: ResolvedUser, version: String? = nil, dryRun: Bool) throws -> UndeleteResult {
         let lock = dryRun ? nil : try userLock(user.name)  // as deprovision: an attach waits for the outcome
         defer { withExtendedLifetime(lock) {} }
-        let az = try azureProvider()
+        let az = try azure()
         let share = az.shareName(for: user.name)
         if let live = try az.locate(user: user.name) {
             throw PusError(.other, "\(user.name) has a share again (\(live.share) in account \(live.account.name)); Undelete Share restores only under a free name",
@@ -147,7 +147,7 @@ extension Node {
     /// retention ends, but no longer stops attach and provision. Needs the name free (no live share).
     /// Returns the versions given up (their new version ids are in the listing afterwards).
     public func abandonDeletedShares(_ user: ResolvedUser, dryRun: Bool) throws -> [DeletedShare] {
-        let az = try azureProvider()
+        let az = try azure()
         let share = az.shareName(for: user.name)
         let (live, versions) = try az.deletedShares(user: user.name)
         let pending = versions.filter { !$0.abandoned }

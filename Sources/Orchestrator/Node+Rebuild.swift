@@ -125,7 +125,7 @@ extension Node {
                     continue
                 }
                 let host = String(parts[0]), share = String(parts[1])
-                guard let az = try? azureProvider() else {
+                guard let az = try? azure() else {
                     skipped.append((m.target, "a cifs mount, but the configuration has no usable [[azure.accounts]]"))
                     continue
                 }

@@ -39,7 +39,7 @@ extension Node {
     }
 
     public func rotateKey(account only: String?, dryRun: Bool, executable: String) throws -> RotateReport {
-        let az = try azureProvider()
+        let az = try azure()
         let chosen = try only.map { name in
             guard let a = az.account(named: name) else {
                 throw PusError(.badInput, "--account \(name) is not in [[azure.accounts]]",

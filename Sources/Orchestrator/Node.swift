@@ -17,7 +17,14 @@ public final class Node {
     public let local: LocalStore
     public let inspector: Inspector
     public let executor: Executor
-    let azureProvider: () throws -> AzureStorage
+    /// A test's stand-in for the REST side (a scripted transport); nil: built from the configuration.
+    let azureOverride: (() throws -> AzureStorage)?
+    var azureStorage: AzureStorage?
+    /// `--dry-run`: mutating REST requests are recorded here instead of sent.
+    public var dryRunRecorder: ((HTTPRequest) -> Void)?
+    /// Called with the share a REST command works on (share, then account once located): the CLI names them
+    /// in the audit line, even when the command fails later.
+    public var onShareLocated: ((String, String?) -> Void)?
     let logger: Logger
     let clock: () -> Int
     /// Called after a command rebuilt an unusable ledger by itself (the CLI audits it and logs it to syslog).
@@ -43,18 +50,51 @@ public final class Node {
         }
     }
 
-    public init(config: Config, ports: Ports, fakeMounts: Bool = false, azure: @escaping () throws -> AzureStorage, logger: Logger) {
+    /// `azure` stands in for the REST side in tests; by default it is built from the configuration on first
+    /// use (``azure()``).
+    public init(config: Config, ports: Ports, fakeMounts: Bool = false, azure: (() throws -> AzureStorage)? = nil, logger: Logger) {
         self.config = config
         ledger = LedgerStore(path: config.ledgerPath)
         credentials = CredentialsStore(directory: config.credentialsDir)
         local = LocalStore(root: config.localRoot)
         inspector = Inspector(mountTable: ports.mountTable, probe: ports.probe, processes: ports.processes, sameDirectory: ports.sameDirectory)
         executor = Executor(config: config, mounter: ports.mounter, inspector: inspector, ledger: ledger, credentials: credentials, local: local,
-                            azure: azure, logger: logger, fakeMounts: fakeMounts, clock: ports.clock)
-        azureProvider = azure
+                            logger: logger, fakeMounts: fakeMounts, clock: ports.clock)
+        azureOverride = azure
         self.logger = logger
         clock = ports.clock
+        executor.azure = { [unowned self] in try self.azure() }
     }
+
+    // MARK: the REST side
+
+    /// The Azure side: every account's key file read and checked, one client per account (libcurl loaded
+    /// only when a request is sent). Built on first use from the configuration.
+    public func azure() throws -> AzureStorage {
+        if let azureStorage { return azureStorage }
+        let s = try azureOverride?() ?? Self.makeAzureStorage(config, logger: logger)
+        if let dryRunRecorder { s.dryRunRecorder = dryRunRecorder }
+        azureStorage = s
+        return s
+    }
+
+    static func makeAzureStorage(_ config: Config, logger: Logger) throws -> AzureStorage {
+        guard config.backend == .azure else {
+            throw PusError(.config, "this command needs backend = \"azure\" (the config uses \"\(config.backend)\")")
+        }
+        let specs = try config.accounts.map { a in
+            try AccountSpec(name: a.name, keys: KeyFile.read(a.keyFile), weight: a.weight, endpointSuffix: config.endpointSuffix,
+                            fileEndpoint: a.fileEndpoint, smbHost: a.smbHost)
+        }
+        let retry = RetryPolicy(maxAttempts: config.retryMaxAttempts, initialDelay: Double(config.retryInitialDelayMs) / 1000,
+                                maxDelay: 4, totalBudget: Double(config.retryTotalSeconds))
+        return AzureStorage(accounts: specs, prefix: config.sharePrefix, makeTransport: { LazyCurlTransport() }, retry: retry, logger: logger,
+                            requestTimeout: Double(config.requestTimeoutSeconds))
+    }
+
+    /// REST requests sent so far, and the service's request ids (the audit line).
+    public var requestsSent: Int { azureStorage?.requestsSent ?? 0 }
+    public var requestIDs: [String] { azureStorage?.requestIDs ?? [] }
 
     // MARK: targets
 
@@ -69,7 +109,7 @@ public final class Node {
             return MountTarget(backend: .local, account: nil, share: nil, localDirectory: dir, credentialsPath: nil,
                                spec: MountSpec(source: dir, target: mp, fstype: "none", options: "bind"), optionsDigest: Self.bindDigest)
         default:
-            let az = try azureProvider()
+            let az = try azure()
             let recorded = entry?.backend == .azure ? entry : nil
             let account: AccountSpec
             if let located {
@@ -91,7 +131,7 @@ public final class Node {
 
     /// The mount a `[[volumes]]` entry asks for: read-only (ro, 0444/0555) unless `read_only = false`.
     public func volumeTarget(_ v: Config.Volume) throws -> MountTarget {
-        let az = try azureProvider()
+        let az = try azure()
         guard let account = az.account(named: v.account) else { throw PusError(.config, "volume \(v.name): account \(v.account) is not configured") }
         return try cifsTarget(account: account, share: v.share, mountpoint: v.mountpoint, credentialsPath: credentials.path(for: "volume.\(v.name)"),
                               uid: 0, gid: 0, fileMode: v.readOnly ? "0444" : "0644", dirMode: v.readOnly ? "0555" : "0755", readOnly: v.readOnly)
@@ -166,11 +206,11 @@ public final class Node {
         defer { withExtendedLifetime(lock) {} }
         let entry = try healedLedger(dryRun: dryRun).ledger.entries[user.name]
         var t = try target(for: user, entry: entry)
-        if t.backend == .azure && !(entry?.backend == .azure && entry?.account != nil), try azureProvider().mustLocateFirst(recordedAccount: nil) {
+        if t.backend == .azure && !(entry?.backend == .azure && entry?.account != nil), try azure().mustLocateFirst(recordedAccount: nil) {
             // Nothing recorded on this node: the share may exist in any account (made on another node, or
             // before an account was added). Ask them all before placing the user (under the user's lock,
             // never the ledger's). With one account the provisioning step's Create Share asks instead.
-            let az = try azureProvider()
+            let az = try azure()
             if let found = try az.locate(user: user.name) {
                 t = try target(for: user, entry: entry, account: found.account)
                 t.shareFound = true
@@ -179,7 +219,7 @@ public final class Node {
         if t.backend == .azure && !t.shareFound && !(entry?.backend == .azure && entry?.account != nil) {
             // Nothing recorded here and no share found: never create one over a deleted share that can still be
             // restored (one List Shares per account, only on a node whose ledger does not know the user).
-            try azureProvider().refuseOverDeleted(user: user.name)
+            try azure().refuseOverDeleted(user: user.name)
         }
         let table = try inspector.table()
         let recorded = entry.map { inspector.state(of: Self.record($0), in: table) } ?? .absent

@@ -29,14 +29,10 @@ struct GetCommand: ParsableCommand {
             guard let pst = try? Syscalls.fileStatus(parent), (pst.st_mode & S_IFMT) == S_IFDIR else {
                 throw PusError(.badInput, "LOCAL \(dest): the directory \(parent) does not exist", hint: "create it, or name another destination")
             }
-            let (az, found) = try rt.userShare(u.name)
-            let n: Int64
-            do {
-                let progress = Progress(label: "get \(src)", json: global.json)
+            let progress = Progress(label: "get \(src)", json: global.json)
+            let n = try withExtendedLifetime(progress) {
                 defer { progress.finish() }
-                n = try az.client(found.account).download(share: found.share, remotePath: src, localPath: dest) { progress.bytes($0, $1) }
-            } catch let e as AzureError where e.status == 404 {
-                throw PusError(.badInput, "no such file in \(u.name)'s share: /\(src)")
+                return try rt.node().download(u.name, remote: src, to: dest) { progress.bytes($0, $1) }
             }
             rt.emit(human: ["downloaded \(n) bytes to \(dest)"],
                     json: [("user", .string(u.name)), ("remote", .string("/" + src)), ("local", .string(dest)), ("bytes", .int(Int(n)))])

@@ -15,23 +15,8 @@ struct LsCommand: ParsableCommand {
         try CommandRunner.run(global) { rt in
             let u = try rt.resolve(user)
             let p = try RemotePaths.check(path, what: "PATH", allowRoot: true)
-            let (az, found) = try rt.userShare(u.name)
-            let share = found.share
-            let client = az.client(found.account)
-            var entries: [FilesClient.DirectoryEntry] = []
-            var marker: String?
-            var listing = ListingPages(operation: "list /\(p)")
-            var pages = 0
-            do {
-                repeat {
-                    let page = try client.listDirectory(share: share, path: p, marker: marker)
-                    entries += page.entries
-                    marker = try listing.next(page.nextMarker)
-                    pages += 1
-                } while marker != nil
-            } catch let e as AzureError where e.code == .resourceNotFound {
-                throw PusError(.badInput, "no such directory in \(u.name)'s share: /\(p)")
-            }
+            let l = try rt.node().list(u.name, path: p)
+            let share = l.share, entries = l.entries, pages = l.pages
             let rows = entries.map { e in [e.isDirectory ? "dir" : "file", e.isDirectory ? "-" : String(e.size ?? 0), e.name] }
             rt.emit(human: Output.table(rows),
                     json: [("user", .string(u.name)), ("share", .string(share)), ("path", .string("/" + p)), ("count", .int(entries.count)),

@@ -17,25 +17,19 @@ struct ProvisionCommand: ParsableCommand {
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: "provision") { rt in
             let u = try rt.resolve(user)
-            if let quota, !(1...102_400).contains(quota) {
-                throw PusError(.badInput, "--quota \(quota) is out of range", hint: "Azure file shares take 1 to 102400 GiB")
+            switch try rt.node().provision(u, quotaGiB: quota, dryRun: dryRun) {
+            case .directory(let path, let created):
+                rt.emit(human: ["\(u.name): local directory \(path) \(created ? "created" : "exists")"],
+                        json: [("user", .string(u.name)), ("backend", .string("local")), ("path", .string(path)), ("created", .bool(created))])
+            case .share(let p):
+                rt.auditShare = p.share  // the audit line names what was created (it said null; issue 15, item 11)
+                rt.auditAccount = p.account
+                let state = dryRun ? (p.created ? "would be created" : "exists") : (p.created ? "created" : "exists")
+                rt.emit(human: ["\(u.name): share \(p.share) in account \(p.account) \(state), quota \(p.quotaGiB.map { "\($0) GiB" } ?? "unknown")\(p.quotaChanged ? " (changed)" : "")"],
+                        json: [("user", .string(u.name)), ("share", .string(p.share)), ("account", .string(p.account)),
+                               ("created", .bool(p.created)), ("quota_gib", p.quotaGiB.map { .int($0) } ?? .null),
+                               ("quota_changed", .bool(p.quotaChanged)), ("rest_requests", .int(rt.requestsSent))])
             }
-            let q = quota ?? rt.config.quotaGiB
-            if rt.config.backend == .local {
-                let dir = try LocalStore(root: rt.config.localRoot).ensure(user: u.name, uid: u.uid, gid: u.gid, dryRun: dryRun)
-                rt.emit(human: ["\(u.name): local directory \(dir.path) \(dir.created ? "created" : "exists")"],
-                        json: [("user", .string(u.name)), ("backend", .string("local")), ("path", .string(dir.path)), ("created", .bool(dir.created))])
-                return
-            }
-            let az = try rt.azure()
-            let p = try az.provision(user: u.name, uid: u.uid, quotaGiB: q, explicitQuota: quota != nil, recordedAccount: rt.recordedAccount(of: u.name))
-            rt.auditShare = p.share  // the audit line names what was created (it said null; issue 15, item 11)
-            rt.auditAccount = p.account
-            let state = dryRun ? (p.created ? "would be created" : "exists") : (p.created ? "created" : "exists")
-            rt.emit(human: ["\(u.name): share \(p.share) in account \(p.account) \(state), quota \(p.quotaGiB.map { "\($0) GiB" } ?? "unknown")\(p.quotaChanged ? " (changed)" : "")"],
-                    json: [("user", .string(u.name)), ("share", .string(p.share)), ("account", .string(p.account)),
-                           ("created", .bool(p.created)), ("quota_gib", p.quotaGiB.map { .int($0) } ?? .null),
-                           ("quota_changed", .bool(p.quotaChanged)), ("rest_requests", .int(rt.requestsSent))])
         }
     }
 }

@@ -21,11 +21,9 @@ struct PutCommand: ParsableCommand {
                 throw PusError(.badInput, "LOCAL \(local) is not a readable regular file")
             }
             let dest = try RemotePaths.check(remote ?? AtomicFile.basename(of: local), what: "REMOTE", allowRoot: false)
-            let (az, found) = try rt.userShare(u.name)
-            let acct = found.account, share = found.share
             let t0 = Clock.monotonicSeconds()
             let progress = Progress(label: "put \(dest)", json: global.json)
-            let n = try az.client(acct).upload(localPath: local, share: share, remotePath: dest) { progress.bytes($0, $1) }
+            let (share, _, n) = try rt.node().upload(u.name, from: local, to: dest) { progress.bytes($0, $1) }
             progress.finish()
             let secs = Clock.monotonicSeconds() - t0
             rt.emit(human: ["\(dryRun ? "would upload" : "uploaded") \(n) bytes to \(u.name):/\(dest)\(dryRun ? "" : " in \(Int(secs * 1000)) ms")"],

@@ -15,18 +15,10 @@ struct QuotaCommand: ParsableCommand {
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: set == nil ? nil : "quota") { rt in
             let u = try rt.resolve(user)
-            if let set, !(1...102_400).contains(set) { throw PusError(.badInput, "--set \(set) is out of range", hint: "1 to 102400 GiB") }
-            let (az, found) = try rt.userShare(u.name)
-            let share = found.share
-            let client = az.client(found.account)
-            var quota = found.properties.quotaGiB
-            if let set, set != quota {
-                try client.setShareQuota(share, quotaGiB: set)
-                quota = set
-            }
-            let used = try client.getShareStats(share)
-            let gib = Double(used) / 1_073_741_824
+            let q = try rt.node().quota(u.name, set: set)
+            let gib = Double(q.usedBytes) / 1_073_741_824
             let usage = (gib * 100).rounded() / 100
+            let share = q.share, quota = q.quotaGiB, used = q.usedBytes
             rt.emit(human: Output.table([["share", share], ["quota", quota.map { "\($0) GiB" } ?? "unknown"],
                                          ["used", "\(used) bytes (\(usage) GiB)"]]),
                     json: [("user", .string(u.name)), ("share", .string(share)), ("quota_gib", quota.map { .int($0) } ?? .null),

@@ -8,12 +8,19 @@ extension Runtime {
     /// live mountinfo, the probe child, /proc, and REST on demand. `PUS_MOUNT_MOUNTINFO` points the mount table
     /// at another file (fixtures).
     func node(fakeMounts: Bool = false) -> Node {
+        if let cachedNode { return cachedNode }
         let mountinfo = getenv("PUS_MOUNT_MOUNTINFO").map { String(cString: $0) } ?? MountTable.processTable
         let exe = ChildProcess.selfExecutable
         let ports = Node.Ports(mounter: LibMountMounter(fake: fakeMounts, isolatedIn: exe), mountTable: MountinfoFile(path: mountinfo),
                                probe: HealthProbe(executable: exe, deadline: Double(config.probeTimeoutSeconds)), processes: ProcFS())
-        let node = Node(config: config, ports: ports, fakeMounts: fakeMounts, azure: { [unowned self] in try self.azure() }, logger: logger)
+        let node = Node(config: config, ports: ports, fakeMounts: fakeMounts, logger: logger)
         node.onLedgerRebuilt = { [unowned self] r in self.recordRebuild(r) }
+        node.onShareLocated = { [unowned self] share, account in
+            self.auditShare = share
+            if let account { self.auditAccount = account }
+        }
+        if dryRun { node.dryRunRecorder = { [unowned self] in self.plannedRequests.append($0) } }
+        cachedNode = node
         return node
     }
 

@@ -13,7 +13,8 @@ final class Runtime {
     let global: GlobalOptions
     let config: Config
     let logger: Logger
-    private var storage: AzureStorage?
+    /// The node this command works through (Runtime+Node.swift), made on first use.
+    var cachedNode: Node?
     /// Mutating REST requests held back by `--dry-run`.
     var plannedRequests: [HTTPRequest] = []
     /// REST operations a dry run's plan would send when performed (the plan's steps), beside the requests
@@ -28,44 +29,8 @@ final class Runtime {
         logger = Logger(label: "pus-mount") { _ in StderrLogHandler(logLevel: level) }
     }
 
-    /// The Azure side, with every account's key file read and checked.
-    func azure() throws -> AzureStorage {
-        if let storage { return storage }
-        guard config.backend == .azure else {
-            throw PusError(.config, "this command needs backend = \"azure\" (the config uses \"\(config.backend.rawValue)\")")
-        }
-        let specs = try config.accounts.map { a in
-            try AccountSpec(name: a.name, keys: KeyFile.read(a.keyFile), weight: a.weight, endpointSuffix: config.endpointSuffix,
-                            fileEndpoint: a.fileEndpoint, smbHost: a.smbHost)
-        }
-        let retry = RetryPolicy(maxAttempts: config.retryMaxAttempts, initialDelay: Double(config.retryInitialDelayMs) / 1000,
-                                maxDelay: 4, totalBudget: Double(config.retryTotalSeconds))
-        let s = AzureStorage(accounts: specs, prefix: config.sharePrefix, makeTransport: { LazyCurlTransport() }, retry: retry, logger: logger,
-                             requestTimeout: Double(config.requestTimeoutSeconds))
-        if dryRun { s.dryRunRecorder = { [unowned self] in self.plannedRequests.append($0) } }
-        storage = s
-        return s
-    }
-
-    /// The user's share, wherever it is (the locator: this node's ledger record first, then every account),
-    /// owner-checked before any of its data is read or written.
-    func userShare(_ user: String) throws -> (AzureStorage, LocatedShare) {
-        let az = try azure()
-        auditShare = az.shareName(for: user)
-        let found = try az.existingShare(user: user, recordedAccount: recordedAccount(of: user))
-        auditAccount = found.account.name
-        return (az, found)
-    }
-
-    /// The account this node's ledger records for the user's share (a hint for the locator; a ledger that
-    /// cannot be read gives none, and every account is asked).
-    func recordedAccount(of user: String) -> String? {
-        guard let e = (try? LedgerStore(path: config.ledgerPath).read())?.entries[user], e.backend == .azure else { return nil }
-        return e.account
-    }
-
     /// REST requests sent so far.
-    var requestsSent: Int { storage?.requestsSent ?? 0 }
+    var requestsSent: Int { cachedNode?.requestsSent ?? 0 }
 
     /// The command name recorded in the audit log (mutating commands, sas, get), and what the command worked
     /// on, filled in as it learns it.
@@ -90,7 +55,7 @@ final class Runtime {
         [("user", auditUser.map(JSON.string) ?? .null), ("share", auditShare.map(JSON.string) ?? .null),
          ("account", auditAccount.map(JSON.string) ?? .null),
          ("duration_ms", .int(Int((Clock.monotonicSeconds() - started) * 1000))),
-         ("request_ids", .array((storage?.requestIDs ?? []).map(JSON.string)))]
+         ("request_ids", .array((cachedNode?.requestIDs ?? []).map(JSON.string)))]
             + (auditOrigin.isEmpty ? [] : [("pam", .object(auditOrigin))])
     }
 

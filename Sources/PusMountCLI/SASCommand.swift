@@ -35,31 +35,9 @@ struct SASCommand: ParsableCommand {
                                hint: "ask for a shorter expiry, or raise sas.max_expiry_hours in the config")
             }
             if let ip, !Self.validIPRange(ip) { throw PusError(.badInput, "--ip \(ip) is not a.b.c.d or a.b.c.d-e.f.g.h") }
-            let (_, found) = try rt.userShare(u.name)
-            let acct = found.account, share = found.share
-            let resource: SAS.Resource
-            if let path {
-                let p = FilePathRules.normalize(path)
-                if let problem = FilePathRules.problem(with: p), !p.isEmpty {
-                    throw PusError(.badInput, "--path \(path): \(problem)")
-                }
-                guard !p.isEmpty else { throw PusError(.badInput, "--path must name a file inside the share") }
-                resource = .file(share: share, path: p)
-            } else {
-                resource = .share(share)
-            }
-            let letters = permissions ?? (path == nil ? "rl" : "r")
-            guard let perms = SAS.canonicalPermissions(letters, for: resource) else {
-                throw PusError(.badInput, "--permissions \(letters) is not valid here",
-                               hint: path == nil ? "a share SAS takes letters from r c w d l" : "a file SAS takes letters from r c w d")
-            }
-            let fields = SAS.ServiceFields(permissions: perms, start: SAS.timestamp(startTime), expiry: SAS.timestamp(expiryTime),
-                                           ip: ip, protocolName: "https")
-            let token = SAS.serviceToken(key: acct.endpoint.key, resource: resource, fields: fields)
-            var url = acct.endpoint.baseURL + "/" + share
-            if case .file(_, let p) = resource { url += "/" + PercentEncoding.encodePath(p) }
-            url += "?" + token
-            rt.emit(human: [url], json: [("user", .string(u.name)), ("share", .string(share)), ("account", .string(acct.name)),
+            let g = try rt.node().sas(u.name, path: path, permissions: permissions, start: startTime, expiry: expiryTime, ip: ip)
+            let url = g.url, perms = g.permissions, share = g.share
+            rt.emit(human: [url], json: [("user", .string(u.name)), ("share", .string(share)), ("account", .string(g.account)),
                                          ("url", .string(url)), ("permissions", .string(perms)),
                                          ("start", .string(SAS.timestamp(startTime))), ("expiry", .string(SAS.timestamp(expiryTime)))])
         }

@@ -13,9 +13,7 @@ struct SnapshotCommand: ParsableCommand {
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: "snapshot") { rt in
             let u = try rt.resolve(user)
-            let (az, found) = try rt.userShare(u.name)
-            let acct = found.account, share = found.share
-            let ts = try az.client(acct).createSnapshot(share)
+            let (share, _, ts) = try rt.node().snapshot(u.name)
             rt.emit(human: [dryRun ? "would snapshot \(share)" : "snapshot \(share) at \(ts)"],
                     json: [("user", .string(u.name)), ("share", .string(share)), ("snapshot", .string(ts))])
         }

@@ -47,7 +47,7 @@ struct StatusCommand: ParsableCommand {
             if let user, let problem = UserPolicy.problem(with: user) {
                 throw PusError(.badInput, "invalid user name \(UserPolicy.quoted(user)): \(problem)")
             }
-            let node = try rt.node()
+            let node = rt.node()
             let s = try node.survey()
             let holders = node.holdersOfUnleasedMounts(s)
             if let e = s.ledgerError { rt.logger.warning("ledger unreadable: \(e.message); showing the live mounts under \(rt.config.mountRoot). hint: \(e.hint)") }

@@ -52,7 +52,7 @@ extension Node {
             out.append(Self.helperCheck(env))
             out.append(Self.kernelCifsCheck(env))
             do {
-                let az = try azureProvider()
+                let az = try azure()
                 for a in az.accounts { out.append(contentsOf: accountChecks(a, az, env)) }
             } catch {
                 out.append(DoctorCheck("key files", .fail, ErrorText.short(error), fix: (error as? PusError)?.hint))

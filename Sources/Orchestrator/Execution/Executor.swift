@@ -18,20 +18,20 @@ public final class Executor {
     let ledger: LedgerStore
     let credentials: CredentialsStore
     let local: LocalStore
-    let azure: () throws -> AzureStorage
+    /// The REST side: the node hands in its own (built on first use) right after creating the executor.
+    var azure: () throws -> AzureStorage = { throw PusError(.config, "no REST side was given to the executor") }
     let logger: Logger
     let fakeMounts: Bool
     let clock: () -> Int
 
     public init(config: Config, mounter: any Mounter, inspector: Inspector, ledger: LedgerStore, credentials: CredentialsStore,
-                local: LocalStore, azure: @escaping () throws -> AzureStorage, logger: Logger, fakeMounts: Bool, clock: @escaping () -> Int) {
+                local: LocalStore, logger: Logger, fakeMounts: Bool, clock: @escaping () -> Int) {
         self.config = config
         self.mounter = mounter
         self.inspector = inspector
         self.ledger = ledger
         self.credentials = credentials
         self.local = local
-        self.azure = azure
         self.logger = logger
         self.fakeMounts = fakeMounts
         self.clock = clock

@@ -1,0 +1,151 @@
+import AzureFiles
+import Ledger
+import Storage
+import SystemSupport
+
+/// The REST commands' work (quota, snapshot, ls, get, put, sas, provision): each one call that locates the
+/// user's share (owner-checked) and returns a value the CLI renders. No command reaches a client itself.
+extension Node {
+    /// The account this node's ledger records for the user's share: a hint for the locator (a ledger that
+    /// cannot be read gives none, and every account is asked).
+    public func recordedAccount(of user: String) -> String? {
+        guard let e = (try? ledger.read())?.entries[user], e.backend == .azure else { return nil }
+        return e.account
+    }
+
+    /// The user's share, wherever it is (this node's ledger record first, then every account), owner-checked
+    /// before any of its data is read or written.
+    public func userShare(_ user: String) throws -> LocatedShare {
+        let az = try azure()
+        onShareLocated?(az.shareName(for: user), nil)
+        let found = try az.existingShare(user: user, recordedAccount: recordedAccount(of: user))
+        onShareLocated?(found.share, found.account.name)
+        return found
+    }
+
+    public struct ShareUsage: Sendable {
+        public let share: String
+        public let account: String
+        public let quotaGiB: Int?
+        public let usedBytes: Int64
+    }
+
+    /// Quota and usage of the user's share; with `set`, the quota is changed first (1-102400 GiB).
+    public func quota(_ user: String, set: Int?) throws -> ShareUsage {
+        if let set, !(1...102_400).contains(set) { throw PusError(.badInput, "--set \(set) is out of range", hint: "1 to 102400 GiB") }
+        let found = try userShare(user)
+        let client = try azure().client(found.account)
+        var quota = found.properties.quotaGiB
+        if let set, set != quota {
+            try client.setShareQuota(found.share, quotaGiB: set)
+            quota = set
+        }
+        return ShareUsage(share: found.share, account: found.account.name, quotaGiB: quota, usedBytes: try client.getShareStats(found.share))
+    }
+
+    /// A snapshot of the user's share: its timestamp.
+    public func snapshot(_ user: String) throws -> (share: String, account: String, snapshot: String) {
+        let found = try userShare(user)
+        return (found.share, found.account.name, try azure().client(found.account).createSnapshot(found.share))
+    }
+
+    public struct Listing: Sendable {
+        public let share: String
+        public let account: String
+        public let entries: [FilesClient.DirectoryEntry]
+        public let pages: Int
+    }
+
+    /// A directory of the user's share (`path` checked by the caller, "" for the root), every page of it
+    /// (a server that repeats its marker is refused: ``ListingPages``).
+    public func list(_ user: String, path: String) throws -> Listing {
+        let found = try userShare(user)
+        let client = try azure().client(found.account)
+        var entries: [FilesClient.DirectoryEntry] = []
+        var marker: String?
+        var listing = ListingPages(operation: "list /\(path)")
+        var pages = 0
+        do {
+            repeat {
+                let page = try client.listDirectory(share: found.share, path: path, marker: marker)
+                entries += page.entries
+                marker = try listing.next(page.nextMarker)
+                pages += 1
+            } while marker != nil
+        } catch let e as AzureError where e.code == .resourceNotFound {
+            throw PusError(.badInput, "no such directory in \(user)'s share: /\(path)")
+        }
+        return Listing(share: found.share, account: found.account.name, entries: entries, pages: pages)
+    }
+
+    /// Downloads `remote` (checked by the caller) to `local` through a temp file renamed into place.
+    public func download(_ user: String, remote: String, to local: String, progress: @escaping (Int64, Int64) -> Void) throws -> Int64 {
+        let found = try userShare(user)
+        do {
+            return try azure().client(found.account).download(share: found.share, remotePath: remote, localPath: local, progress: progress)
+        } catch let e as AzureError where e.status == 404 {
+            throw PusError(.badInput, "no such file in \(user)'s share: /\(remote)")
+        }
+    }
+
+    /// Uploads the regular file `local` to `remote` (checked by the caller) in 4 MiB ranges.
+    public func upload(_ user: String, from local: String, to remote: String,
+                       progress: @escaping (Int64, Int64) -> Void) throws -> (share: String, account: String, bytes: Int64) {
+        let found = try userShare(user)
+        let n = try azure().client(found.account).upload(localPath: local, share: found.share, remotePath: remote, progress: progress)
+        return (found.share, found.account.name, n)
+    }
+
+    public struct SASGrant: Sendable {
+        public let share: String
+        public let account: String
+        public let url: String
+        public let permissions: String
+    }
+
+    /// A service SAS for the user's share, or for the file `path` in it: `permissions` (default `rl` for the
+    /// share, `r` for a file), from `start` to `expiry` (Unix seconds, checked by the caller), https only.
+    public func sas(_ user: String, path: String?, permissions: String?, start: Int, expiry: Int, ip: String?) throws -> SASGrant {
+        let found = try userShare(user)
+        let acct = found.account, share = found.share
+        let resource: SAS.Resource
+        if let path {
+            let p = FilePathRules.normalize(path)
+            if let problem = FilePathRules.problem(with: p), !p.isEmpty { throw PusError(.badInput, "--path \(path): \(problem)") }
+            guard !p.isEmpty else { throw PusError(.badInput, "--path must name a file inside the share") }
+            resource = .file(share: share, path: p)
+        } else {
+            resource = .share(share)
+        }
+        let letters = permissions ?? (path == nil ? "rl" : "r")
+        guard let perms = SAS.canonicalPermissions(letters, for: resource) else {
+            throw PusError(.badInput, "--permissions \(letters) is not valid here",
+                           hint: path == nil ? "a share SAS takes letters from r c w d l" : "a file SAS takes letters from r c w d")
+        }
+        let fields = SAS.ServiceFields(permissions: perms, start: SAS.timestamp(start), expiry: SAS.timestamp(expiry), ip: ip, protocolName: "https")
+        let token = SAS.serviceToken(key: acct.endpoint.key, resource: resource, fields: fields)
+        var url = acct.endpoint.baseURL + "/" + share
+        if case .file(_, let p) = resource { url += "/" + PercentEncoding.encodePath(p) }
+        return SASGrant(share: share, account: acct.name, url: url + "?" + token, permissions: perms)
+    }
+
+    /// What `provision` made sure of.
+    public enum Provisioned: Sendable {
+        case directory(path: String, created: Bool)
+        case share(AzureStorage.Provisioned)
+    }
+
+    /// Ensures the user's storage exists: the local directory, or the share (located first; never over a
+    /// restorable deleted one) with quota and owner metadata; an explicit quota is converged.
+    public func provision(_ user: ResolvedUser, quotaGiB: Int?, dryRun: Bool) throws -> Provisioned {
+        if let quotaGiB, !(1...102_400).contains(quotaGiB) {
+            throw PusError(.badInput, "--quota \(quotaGiB) is out of range", hint: "Azure file shares take 1 to 102400 GiB")
+        }
+        if config.backend == .local {
+            let dir = try local.ensure(user: user.name, uid: user.uid, gid: user.gid, dryRun: dryRun)
+            return .directory(path: dir.path, created: dir.created)
+        }
+        return .share(try azure().provision(user: user.name, uid: user.uid, quotaGiB: quotaGiB ?? config.quotaGiB, explicitQuota: quotaGiB != nil,
+                                            recordedAccount: recordedAccount(of: user.name)))
+    }
+}
