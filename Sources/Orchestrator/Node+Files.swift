@@ -141,11 +141,6 @@ extension Node {
         if let quotaGiB, !(1...102_400).contains(quotaGiB) {
             throw PusError(.badInput, "--quota \(quotaGiB) is out of range", hint: "Azure file shares take 1 to 102400 GiB")
         }
-        if config.backend == .local {
-            let dir = try local.ensure(user: user.name, uid: user.uid, gid: user.gid, dryRun: dryRun)
-            return .directory(path: dir.path, created: dir.created)
-        }
-        return .share(try azure().provision(user: user.name, uid: user.uid, quotaGiB: quotaGiB ?? config.quotaGiB, explicitQuota: quotaGiB != nil,
-                                            recordedAccount: recordedAccount(of: user.name)))
+        return try provider.provision(user, quotaGiB: quotaGiB, dryRun: dryRun)
     }
 }

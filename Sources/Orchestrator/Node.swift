@@ -20,6 +20,7 @@ public final class Node {
     /// A test's stand-in for the REST side (a scripted transport); nil: built from the configuration.
     let azureOverride: (() throws -> AzureStorage)?
     var azureStorage: AzureStorage?
+    var providerCache: StorageProvider?
     /// `--dry-run`: mutating REST requests are recorded here instead of sent.
     public var dryRunRecorder: ((HTTPRequest) -> Void)?
     /// Called with the share a REST command works on (share, then account once located): the CLI names them
@@ -64,6 +65,7 @@ public final class Node {
         self.logger = logger
         clock = ports.clock
         executor.azure = { [unowned self] in try self.azure() }
+        executor.provider = { [unowned self] b in try self.provider(for: b) }
     }
 
     // MARK: the REST side
@@ -98,35 +100,23 @@ public final class Node {
 
     // MARK: targets
 
-    /// The mount the configuration asks for. For a user the ledger knows, the recorded account and share are
-    /// kept; `located` (where the locator found an unrecorded user's share) comes before placement, so adding
-    /// an account never moves an existing user.
-    public func target(for user: ResolvedUser, entry: Ledger.Entry?, account located: AccountSpec? = nil) throws -> MountTarget {
-        let mp = config.mountpoint(for: user.name)
-        switch config.backend {
-        case .local:
-            let dir = local.path(for: user.name)
-            return MountTarget(backend: .local, account: nil, share: nil, localDirectory: dir, credentialsPath: nil,
-                               spec: MountSpec(source: dir, target: mp, fstype: "none", options: "bind"), optionsDigest: Self.bindDigest)
-        default:
-            let az = try azure()
-            let recorded = entry?.backend == .azure ? entry : nil
-            let account: AccountSpec
-            if let located {
-                account = located
-            } else if let name = recorded?.account {
-                guard let a = az.account(named: name) else {
-                    throw PusError(.config, "\(user.name)'s share is recorded in account \(name), which is no longer in [[azure.accounts]]",
-                                   hint: "add the account back (weight = 0 keeps new users off it)")
-                }
-                account = a
-            } else {
-                account = az.placement(for: user.name)
-            }
-            let share = recorded?.share ?? az.shareName(for: user.name)
-            return try cifsTarget(account: account, share: share, mountpoint: mp, credentialsPath: credentials.path(for: share),
-                                  uid: user.uid, gid: user.gid, fileMode: config.fileMode, dirMode: config.dirMode, readOnly: false)
-        }
+    /// The provider the configuration names (``StorageProvider``): every backend decision is its.
+    public var provider: StorageProvider {
+        if let p = providerCache { return p }
+        let p = (try? Providers.make(config.backend, node: self)) ?? LocalDirectoryProvider(node: self)
+        providerCache = p
+        return p
+    }
+
+    /// The provider of `backend` (a ledger record of another backend than the configuration's still has one).
+    func provider(for backend: Backend) throws -> StorageProvider {
+        backend == provider.backend ? provider : try Providers.make(backend, node: self)
+    }
+
+    /// The mount the configuration asks for (the provider's): for a user the ledger knows, the recorded
+    /// location is kept.
+    public func target(for user: ResolvedUser, entry: Ledger.Entry?) throws -> MountTarget {
+        try provider.target(for: user, entry: entry)
     }
 
     /// The mount a `[[volumes]]` entry asks for: read-only (ro, 0444/0555) unless `read_only = false`.
@@ -206,21 +196,7 @@ public final class Node {
         defer { withExtendedLifetime(lock) {} }
         let entry = try healedLedger(dryRun: dryRun).ledger.entries[user.name]
         var t = try target(for: user, entry: entry)
-        if t.backend == .azure && !(entry?.backend == .azure && entry?.account != nil), try azure().mustLocateFirst(recordedAccount: nil) {
-            // Nothing recorded on this node: the share may exist in any account (made on another node, or
-            // before an account was added). Ask them all before placing the user (under the user's lock,
-            // never the ledger's). With one account the provisioning step's Create Share asks instead.
-            let az = try azure()
-            if let found = try az.locate(user: user.name) {
-                t = try target(for: user, entry: entry, account: found.account)
-                t.shareFound = true
-            }
-        }
-        if t.backend == .azure && !t.shareFound && !(entry?.backend == .azure && entry?.account != nil) {
-            // Nothing recorded here and no share found: never create one over a deleted share that can still be
-            // restored (one List Shares per account, only on a node whose ledger does not know the user).
-            try azure().refuseOverDeleted(user: user.name)
-        }
+        t = try provider.locate(t, for: user, entry: entry)
         let table = try inspector.table()
         let recorded = entry.map { inspector.state(of: Self.record($0), in: table) } ?? .absent
         let atTarget: MountState

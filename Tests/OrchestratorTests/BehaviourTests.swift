@@ -99,7 +99,7 @@ import TestSupport
         try b.useAzure()
         b.probe = HealthProbe(executable: "/bin/true")  // the cifs mount answers
         let share = ShareName.forUser("alice", prefix: "pus")
-        let before = try b.node().target(for: b.user, entry: nil, account: nil)
+        let before = try b.node().target(for: b.user, entry: nil)
         try FileManager.default.createDirectory(atPath: b.mp, withIntermediateDirectories: true)
         b.mounter.add(source: "//smb.example/\(share)", target: b.mp, fstype: "cifs")
         try LedgerStore(path: b.config.ledgerPath).update { l in

@@ -8,9 +8,13 @@ import Testing
     let local = MountTarget(backend: .local, account: nil, share: nil, localDirectory: "/srv/pus-mount/alice", credentialsPath: nil,
                             spec: MountSpec(source: "/srv/pus-mount/alice", target: "/mnt/pus/alice", fstype: "none", options: "bind"),
                             optionsDigest: "d1")
-    let azure = MountTarget(backend: .azure, account: "acct", share: "pus-alice-1", localDirectory: nil, credentialsPath: "/c/pus-alice-1.cred",
+    let azure: MountTarget = {
+        var t = MountTarget(backend: .azure, account: "acct", share: "pus-alice-1", localDirectory: nil, credentialsPath: "/c/pus-alice-1.cred",
                             spec: MountSpec(source: "//h/pus-alice-1", target: "/mnt/pus/alice", fstype: "cifs", options: "vers=3.0"),
                             optionsDigest: "d2")
+        t.readiness = MountTarget.Readiness(what: "provision share pus-alice-1", restOperation: "Create Share", everyAttach: false)
+        return t
+    }()
     let lease = Ledger.Lease(session: "s", createdAt: 1)
 
     func entry(_ sessions: [String], mountpoint: String = "/mnt/pus/alice", source: String = "//h/pus-alice-1") -> Ledger.Entry {
@@ -25,7 +29,7 @@ import Testing
 
     @Test func coldAzureAttachProvisionsWritesCredentialsRecordsTheIntentMountsAndLeases() throws {
         let p = try attach(azure, nil, .absent)
-        #expect(p.steps == [.provisionShare(account: "acct", share: "pus-alice-1"), .writeCredentials(path: "/c/pus-alice-1.cred", account: "acct"),
+        #expect(p.steps == [.ensureStorage(azure), .writeCredentials(path: "/c/pus-alice-1.cred", account: "acct"),
                             .prepareMountpoint("/mnt/pus/alice"), .recordIntent(azure), .mount(azure.spec),
                             .addLease(lease, dropping: [], mounted: azure)])
     }

@@ -45,19 +45,7 @@ extension Node {
                           fix: "write /etc/pus-mount/pus-mount.toml (example: /usr/share/doc/pus-mount/pus-mount.toml.example)")]
         out.append(Self.namespaceCheck(env))
         out.append(contentsOf: stateChecks())
-        switch config.backend {
-        case .local:
-            out.append(Self.directoryCheck("local.root", config.localRoot, wantMode: nil))
-        default:
-            out.append(Self.helperCheck(env))
-            out.append(Self.kernelCifsCheck(env))
-            do {
-                let az = try azure()
-                for a in az.accounts { out.append(contentsOf: accountChecks(a, az, env)) }
-            } catch {
-                out.append(DoctorCheck("key files", .fail, ErrorText.short(error), fix: (error as? PusError)?.hint))
-            }
-        }
+        out.append(contentsOf: provider.checks(env))
         return out
     }
 

@@ -18,6 +18,8 @@ public final class Executor {
     let ledger: LedgerStore
     let credentials: CredentialsStore
     let local: LocalStore
+    /// The provider of a backend: the node hands in its own right after creating the executor.
+    var provider: (Backend) throws -> StorageProvider = { b in throw PusError(.config, "no provider for backend \(b)") }
     /// The REST side: the node hands in its own (built on first use) right after creating the executor.
     var azure: () throws -> AzureStorage = { throw PusError(.config, "no REST side was given to the executor") }
     let logger: Logger
@@ -105,14 +107,9 @@ public final class Executor {
 
     func perform(_ step: Step, _ subject: Subject, _ journal: inout [Undo]) throws -> Int? {
         switch step {
-        case .provisionShare(let account, _):
-            guard case .user(let u) = subject else { preconditionFailure("provisioning needs a user") }
-            let az = try azure()
-            guard let a = az.account(named: account) else { throw PusError(.config, "account \(account) is not configured") }
-            try az.create(user: u.name, uid: u.uid, quotaGiB: config.quotaGiB, in: a)
-        case .ensureLocalDirectory:
-            guard case .user(let u) = subject else { preconditionFailure("a local directory needs a user") }
-            _ = try local.ensure(user: u.name, uid: u.uid, gid: u.gid)
+        case .ensureStorage(let t):
+            guard case .user(let u) = subject else { preconditionFailure("storage belongs to a user") }
+            try provider(t.backend).ensure(t, for: u)
         case .writeCredentials(let path, let accountName):
             let az = try azure()
             guard let a = az.account(named: accountName) else {

@@ -15,8 +15,26 @@ public struct MountTarget: Sendable, Equatable {
     public var optionsDigest: String
     /// Fingerprint of the account key the credentials file will hold (azure only).
     public var keyID: String?
-    /// The locator found the share (owner-checked) in `account`: nothing to provision.
-    public var shareFound = false
+    /// The provider found the storage where it already was (the locator, owner-checked): nothing to create.
+    public var storageFound = false
+    /// What making the storage ready before a mount takes, in the provider's words; nil: nothing.
+    public var readiness: Readiness?
+
+    /// The provider's `.ensureStorage` step, as the pure planner needs to know it.
+    public struct Readiness: Sendable, Equatable {
+        /// One line for plans ("provision share S in account A (...)").
+        public var what: String
+        /// The REST operation it sends, if any (dry runs list it).
+        public var restOperation: String?
+        /// Needed even when the ledger records this very storage (a directory removed behind our back).
+        public var everyAttach: Bool
+
+        public init(what: String, restOperation: String?, everyAttach: Bool) {
+            self.what = what
+            self.restOperation = restOperation
+            self.everyAttach = everyAttach
+        }
+    }
 
     public init(backend: Backend, account: String?, share: String?, localDirectory: String?, credentialsPath: String?,
                 spec: MountSpec, optionsDigest: String, keyID: String? = nil) {
@@ -58,8 +76,8 @@ public enum MountState: Sendable, Equatable {
 
 /// One step of a plan. Only the ``Executor`` performs steps; `--dry-run` prints them.
 public enum Step: Sendable, Equatable, CustomStringConvertible {
-    case provisionShare(account: String, share: String)
-    case ensureLocalDirectory(String)
+    /// The provider makes the target's storage exist (Create Share; the user's directory).
+    case ensureStorage(MountTarget)
     case writeCredentials(path: String, account: String)
     /// A user mountpoint: root:root 0000 while nothing is mounted on it.
     case prepareMountpoint(String)
@@ -87,8 +105,7 @@ public enum Step: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .provisionShare(let a, let s): return "provision share \(s) in account \(a) (Create Share; 409 checks the owner)"
-        case .ensureLocalDirectory(let p): return "ensure directory \(p) (owned by the user, 0700)"
+        case .ensureStorage(let t): return t.readiness?.what ?? "ensure the storage of \(t.spec.source)"
         case .writeCredentials(let p, let a): return "write credentials file \(p) for account \(a) (root:root 0600)"
         case .prepareMountpoint(let p): return "prepare mountpoint \(p) (root:root 0000 while unmounted)"
         case .prepareVolumeMountpoint(let p): return "prepare volume mountpoint \(p) (0755)"
@@ -111,11 +128,8 @@ public enum Step: Sendable, Equatable, CustomStringConvertible {
 
     /// The REST operation the step sends when performed, if any (for a dry run's list of planned calls).
     public var restOperation: String? {
-        switch self {
-        case .provisionShare(let a, let s):
-            return "Create Share \(s) in account \(a) (PUT ?restype=share with quota and pus_user metadata; on 409 Get Share Properties checks the owner)"
-        default: return nil
-        }
+        if case .ensureStorage(let t) = self { return t.readiness?.restOperation }
+        return nil
     }
 
     /// Steps that only change a user's ledger entry (reconcile batches these under one ledger write).

@@ -65,19 +65,14 @@ extension Planner {
                  hint: "unmount it (umount \(t.spec.target)) or change mount.root")
     }
 
-    /// What mounting the target takes. Provisioning is skipped for a share this node's ledger already records
-    /// (a re-attach needs no REST call; a share deleted behind our back then fails the mount with error 2) and
-    /// for one the locator found in some account.
+    /// What mounting the target takes. Making the storage ready is skipped for storage this node's ledger
+    /// already records (a re-attach needs no REST call; a share deleted behind our back then fails the mount
+    /// with error 2) and for storage the provider found, unless the provider wants it on every attach.
     static func mountSteps(_ t: MountTarget, entry: Ledger.Entry?) -> [Step] {
         var s: [Step] = []
-        switch t.backend {
-        case .azure:
-            let known = t.shareFound || (entry?.share == t.share && entry?.account == t.account && entry?.backend == t.backend)
-            if let a = t.account, let sh = t.share, !known { s.append(.provisionShare(account: a, share: sh)) }
-            if let c = t.credentialsPath, let a = t.account { s.append(.writeCredentials(path: c, account: a)) }
-        default:
-            if let d = t.localDirectory { s.append(.ensureLocalDirectory(d)) }
-        }
+        let known = t.storageFound || (entry?.backend == t.backend && entry?.share == t.share && entry?.account == t.account)
+        if let r = t.readiness, r.everyAttach || !known { s.append(.ensureStorage(t)) }
+        if let c = t.credentialsPath, let a = t.account { s.append(.writeCredentials(path: c, account: a)) }
         s.append(.prepareMountpoint(t.spec.target))
         s.append(.recordIntent(t))
         s.append(.mount(t.spec))

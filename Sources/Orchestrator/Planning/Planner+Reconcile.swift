@@ -148,7 +148,7 @@ extension Planner {
     static func remountSteps(_ t: MountTarget, entry e: Ledger.Entry, unmounted: Bool = false) -> [Step] {
         var s: [Step] = []
         if let c = t.credentialsPath, let a = t.account { s.append(.writeCredentials(path: c, account: a)) }
-        if let d = t.localDirectory { s.append(.ensureLocalDirectory(d)) }
+        if t.readiness?.everyAttach == true { s.append(.ensureStorage(t)) }
         if e.mountpoint != t.spec.target { s.append(.removeMountpoint(e.mountpoint)) }
         s += [.prepareMountpoint(t.spec.target), .recordIntent(t), .mount(t.spec), .recordMounted(t)]
         if let old = e.credentialsPath, old != t.credentialsPath { s.append(.removeCredentials(old)) }

@@ -1,0 +1,152 @@
+import AzureFiles
+import Ledger
+import Mounting
+import Storage
+import SystemSupport
+
+/// One kind of per-user storage behind one seam: where a user's storage is, what makes it ready, what a mount
+/// of it looks like, what doctor checks and what provision does. The node holds the one its configuration
+/// names; a new kind (the seed's Blob container) is one more conforming type plus its commands, and no switch
+/// on the backend elsewhere.
+public protocol StorageProvider: AnyObject {
+    var backend: Backend { get }
+    /// The mount `user` gets. For a user the ledger knows on this backend, the recorded location is kept.
+    func target(for user: ResolvedUser, entry: Ledger.Entry?) throws -> MountTarget
+    /// Before an attach for a user this node's ledger does not know: the storage wherever it already is (the
+    /// target moves there, `storageFound`), or a refusal when a new one must not be made. Sends no request
+    /// for a user the ledger knows.
+    func locate(_ t: MountTarget, for user: ResolvedUser, entry: Ledger.Entry?) throws -> MountTarget
+    /// Performs the `.ensureStorage` step: the storage exists afterwards (created with the user as owner).
+    func ensure(_ t: MountTarget, for user: ResolvedUser) throws
+    /// Doctor's checks for this kind (helpers, kernel support, reachability, key files, directories).
+    func checks(_ env: DoctorEnvironment) -> [DoctorCheck]
+    /// `provision`: makes sure the user's storage exists (an explicit quota is converged where there is one).
+    func provision(_ user: ResolvedUser, quotaGiB: Int?, dryRun: Bool) throws -> Node.Provisioned
+}
+
+/// The registry of providers: the one place that maps a backend to its implementation.
+enum Providers {
+    static func make(_ backend: Backend, node: Node) throws -> StorageProvider {
+        switch backend {
+        case .azure: return AzureFilesProvider(node: node)
+        case .local: return LocalDirectoryProvider(node: node)
+        default: throw PusError(.config, "backend \(backend) is not known to this pus-mount", hint: "run the pus-mount that recorded it")
+        }
+    }
+}
+
+/// A directory per user under `local.root`, bind-mounted.
+final class LocalDirectoryProvider: StorageProvider {
+    unowned let node: Node
+    init(node: Node) { self.node = node }
+
+    var backend: Backend { .local }
+
+    func target(for user: ResolvedUser, entry: Ledger.Entry?) throws -> MountTarget {
+        let dir = node.local.path(for: user.name)
+        var t = MountTarget(backend: .local, account: nil, share: nil, localDirectory: dir, credentialsPath: nil,
+                            spec: MountSpec(source: dir, target: node.config.mountpoint(for: user.name), fstype: "none", options: "bind"),
+                            optionsDigest: Node.bindDigest)
+        // Made sure of on every attach: cheap, and a directory removed behind our back comes back (empty).
+        t.readiness = MountTarget.Readiness(what: "ensure directory \(dir) (owned by the user, 0700)", restOperation: nil, everyAttach: true)
+        return t
+    }
+
+    func locate(_ t: MountTarget, for user: ResolvedUser, entry: Ledger.Entry?) throws -> MountTarget { t }
+
+    func ensure(_ t: MountTarget, for user: ResolvedUser) throws {
+        _ = try node.local.ensure(user: user.name, uid: user.uid, gid: user.gid)
+    }
+
+    func checks(_ env: DoctorEnvironment) -> [DoctorCheck] {
+        [Node.directoryCheck("local.root", node.config.localRoot, wantMode: nil)]
+    }
+
+    func provision(_ user: ResolvedUser, quotaGiB: Int?, dryRun: Bool) throws -> Node.Provisioned {
+        let dir = try node.local.ensure(user: user.name, uid: user.uid, gid: user.gid, dryRun: dryRun)
+        return .directory(path: dir.path, created: dir.created)
+    }
+}
+
+/// An Azure Files share per user, mounted with the kernel's cifs client.
+final class AzureFilesProvider: StorageProvider {
+    unowned let node: Node
+    init(node: Node) { self.node = node }
+
+    var backend: Backend { .azure }
+
+    func target(for user: ResolvedUser, entry: Ledger.Entry?) throws -> MountTarget {
+        try target(for: user, entry: entry, account: nil)
+    }
+
+    /// `located` (where the locator found an unrecorded user's share) comes before placement, so adding an
+    /// account never moves an existing user.
+    func target(for user: ResolvedUser, entry: Ledger.Entry?, account located: AccountSpec?) throws -> MountTarget {
+        let az = try node.azure()
+        let recorded = entry?.backend == .azure ? entry : nil
+        let account: AccountSpec
+        if let located {
+            account = located
+        } else if let name = recorded?.account {
+            guard let a = az.account(named: name) else {
+                throw PusError(.config, "\(user.name)'s share is recorded in account \(name), which is no longer in [[azure.accounts]]",
+                               hint: "add the account back (weight = 0 keeps new users off it)")
+            }
+            account = a
+        } else {
+            account = az.placement(for: user.name)
+        }
+        let share = recorded?.share ?? az.shareName(for: user.name)
+        let c = node.config
+        var t = try node.cifsTarget(account: account, share: share, mountpoint: c.mountpoint(for: user.name), credentialsPath: node.credentials.path(for: share),
+                                    uid: user.uid, gid: user.gid, fileMode: c.fileMode, dirMode: c.dirMode, readOnly: false)
+        t.readiness = MountTarget.Readiness(
+            what: "provision share \(share) in account \(account.name) (Create Share; 409 checks the owner)",
+            restOperation: "Create Share \(share) in account \(account.name) (PUT ?restype=share with quota and pus_user metadata; on 409 Get Share Properties checks the owner)",
+            everyAttach: false)
+        return t
+    }
+
+    func locate(_ t: MountTarget, for user: ResolvedUser, entry: Ledger.Entry?) throws -> MountTarget {
+        guard !(entry?.backend == .azure && entry?.account != nil) else { return t }
+        let az = try node.azure()
+        var t = t
+        if az.mustLocateFirst(recordedAccount: nil) {
+            // Nothing recorded on this node: the share may exist in any account (made on another node, or
+            // before an account was added). Ask them all before placing the user (under the user's lock,
+            // never the ledger's). With one account the provisioning step's Create Share asks instead.
+            if let found = try az.locate(user: user.name) {
+                t = try target(for: user, entry: entry, account: found.account)
+                t.storageFound = true
+            }
+        }
+        if !t.storageFound {
+            // Nothing recorded here and no share found: never create one over a deleted share that can still be
+            // restored (one List Shares per account, only on a node whose ledger does not know the user).
+            try az.refuseOverDeleted(user: user.name)
+        }
+        return t
+    }
+
+    func ensure(_ t: MountTarget, for user: ResolvedUser) throws {
+        let az = try node.azure()
+        guard let name = t.account, let a = az.account(named: name) else { throw PusError(.config, "account \(t.account ?? "?") is not configured") }
+        try az.create(user: user.name, uid: user.uid, quotaGiB: node.config.quotaGiB, in: a)
+    }
+
+    func checks(_ env: DoctorEnvironment) -> [DoctorCheck] {
+        var out = [Node.helperCheck(env), Node.kernelCifsCheck(env)]
+        do {
+            let az = try node.azure()
+            for a in az.accounts { out.append(contentsOf: node.accountChecks(a, az, env)) }
+        } catch {
+            out.append(DoctorCheck("key files", .fail, ErrorText.short(error), fix: (error as? PusError)?.hint))
+        }
+        return out
+    }
+
+    func provision(_ user: ResolvedUser, quotaGiB: Int?, dryRun: Bool) throws -> Node.Provisioned {
+        .share(try node.azure().provision(user: user.name, uid: user.uid, quotaGiB: quotaGiB ?? node.config.quotaGiB, explicitQuota: quotaGiB != nil,
+                                          recordedAccount: node.recordedAccount(of: user.name)))
+    }
+}
