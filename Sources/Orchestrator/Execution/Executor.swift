@@ -92,7 +92,7 @@ public final class Executor {
                     if let n = try perform(step, subject, &journal) { leases = n }
                 } catch let busy as MountBusy {
                     for u in journal.reversed() { undo(u) }
-                    if case .user = subject { try updateEntry(subject) { e, now in if e.idleSince == nil { e.idleSince = now } } }
+                    if case .user = subject { try updateEntry(subject) { e, now in Self.applyLedgerOnly(.markIdle, to: &e, now: now) } }
                     logger.info("\(subject.label): \(busy.target) stays mounted: \(busy.reason)")
                     return Outcome(leases: leases, busy: busy)
                 }
@@ -161,21 +161,13 @@ public final class Executor {
                 l.entries[u.name] = e
                 return e.leases.count
             }
-        case .dropLeases(let sessions, _):
-            try updateEntry(subject) { e, _ in e.leases.removeAll { sessions.contains($0.session) } }
+        case .dropLeases, .markIdle, .markUnmounted:
+            try updateEntry(subject) { e, now in Self.applyLedgerOnly(step, to: &e, now: now) }
         case .recordMounted(let t):
             try updateEntry(subject) { e, _ in
                 Self.setRecord(&e, t)
                 e.keyID = t.keyID
                 e.mounted = true
-            }
-        case .markIdle:
-            try updateEntry(subject) { e, now in if e.idleSince == nil { e.idleSince = now } }
-        case .markUnmounted:
-            try updateEntry(subject) { e, _ in
-                guard e.leases.isEmpty else { return }
-                e.mounted = false
-                e.idleSince = nil
             }
         case .unmount(let target, _):
             try unmountEscalating(target, keepBusy: true)
@@ -360,4 +352,23 @@ public struct MountBusy: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(target) is \(reason)" }
+}
+
+extension Executor {
+    /// Applies a ledger-only step to an entry: the one copy of these steps, used by ``perform`` and by
+    /// reconcile's batched repairs (many users under one ledger write).
+    static func applyLedgerOnly(_ step: Step, to e: inout Ledger.Entry, now: Int) {
+        let before = e
+        switch step {
+        case .dropLeases(let sessions, _): e.leases.removeAll { sessions.contains($0.session) }
+        case .markIdle: if e.idleSince == nil { e.idleSince = now }
+        case .markUnmounted:
+            if e.leases.isEmpty {
+                e.mounted = false
+                e.idleSince = nil
+            }
+        default: preconditionFailure("\(step) is not a ledger-only step")
+        }
+        if e != before { e.updatedAt = now }
+    }
 }
