@@ -20,7 +20,7 @@ let package = Package(
         // C libraries from Debian, one Swift owner each.
         // CCurl resolves libcurl with dlopen on first use (see its shim.h), so it links no library itself.
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CLibMount", pkgConfig: "mount", providers: [.apt(["libmount-dev"])]),
 
         // Wrappers for what Swift cannot call (prctl is variadic; closefrom and fallocate are GNU extensions).

@@ -1,28 +1,34 @@
 import COpenSSL
 import SystemSupport
 
-/// HMAC-SHA256 over OpenSSL's libcrypto (`HMAC()`), SHA-256, hex and base64.
+/// HMAC-SHA256 and MD5 over OpenSSL's libcrypto, opened on first use (COpenSSL: a command that signs nothing
+/// never maps it); SHA-256 in Swift, hex and base64.
 public enum Crypto {
     /// HMAC-SHA256 of `message` with `key` (HMAC(3)). An empty key is allowed (unlike EVP_MAC_init).
     public static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var len: UInt32 = 0
+        var out = [UInt8](repeating: 0, count: Int(pus_ssl_max_md_size()))
         let keyCopy = key.isEmpty ? [0] : key
-        _ = keyCopy.withUnsafeBytes { k in
+        let n = keyCopy.withUnsafeBytes { k in
             message.withUnsafeBytes { m in
-                HMAC(EVP_sha256(), k.baseAddress, Int32(key.count),
-                     m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count, &out, &len)
+                pus_ssl_hmac_sha256(k.baseAddress, Int32(key.count), m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count, &out)
             }
         }
-        return Array(out[0..<Int(len)])
+        guard n > 0 else { libcryptoMissing() }
+        return Array(out[0..<Int(n)])
     }
 
     /// MD5 digest of `bytes` (EVP_Digest; the File service's Content-MD5, not for security).
     public static func md5(_ bytes: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
-        var len: UInt32 = 0
-        _ = bytes.withUnsafeBytes { EVP_Digest($0.baseAddress, $0.count, &out, &len, EVP_md5(), nil) }
-        return Array(out[0..<Int(len)])
+        var out = [UInt8](repeating: 0, count: Int(pus_ssl_max_md_size()))
+        let n = bytes.withUnsafeBytes { pus_ssl_md5($0.baseAddress, $0.count, &out) }
+        guard n > 0 else { libcryptoMissing() }
+        return Array(out[0..<Int(n)])
+    }
+
+    /// Nothing can be signed without libcrypto: the package depends on libssl3, so this is a broken install.
+    static func libcryptoMissing() -> Never {
+        let why = pus_ssl_load_error().map { String(cString: $0) } ?? "a digest failed"
+        fatalError("libcrypto.so.3 could not be used (\(why)): install libssl3")
     }
 
     /// SHA-256 digest of `bytes` (in Swift: ``SHA256``; libcrypto's SHA256() would initialise all of OpenSSL on

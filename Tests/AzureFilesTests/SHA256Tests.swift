@@ -8,8 +8,9 @@ import Testing
 /// examples.
 @Suite struct SHA256Tests {
     static func openssl(_ bytes: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_LENGTH))
-        _ = bytes.withUnsafeBufferPointer { SHA256($0.baseAddress, $0.count, &out) }
+        var out = [UInt8](repeating: 0, count: 32)
+        let n = bytes.withUnsafeBufferPointer { pus_ssl_sha256($0.baseAddress, $0.count, &out) }
+        precondition(n == 32, "libcrypto's SHA256 is not available")
         return out
     }
 
