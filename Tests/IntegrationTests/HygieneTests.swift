@@ -30,6 +30,24 @@ import TestSupport
         #expect((config["detail"] as? String)?.hasPrefix("not configured: logins get no storage") == true, "\(config)")
     }
 
+    /// A warm attach (mounted user, new lease) signs nothing and sends nothing: the dynamic loader maps
+    /// neither libcrypto nor libcurl (both opened on first use; issue 17, item 6). LD_DEBUG=files is the
+    /// loader's own list of what it maps, dlopen included.
+    @Test func aWarmAttachMapsNeitherLibcryptoNorLibcurl() throws {
+        let dir = TempDir()
+        let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
+        let ns = try MountNamespace()
+        let user = TestUsers.name(15)
+        #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user, "--session", "cold"]).status == 0)
+        let warm = try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user, "--session", "warm"], env: ["LD_DEBUG": "files"])
+        #expect(warm.status == 0, "\(warm.stderr.suffix(500))")
+        #expect(warm.stderr.contains("file=libc.so.6"), "LD_DEBUG listed what the loader mapped")
+        #expect(!warm.stderr.contains("libcrypto") && !warm.stderr.contains("libcurl"), "\(warm.stderr.split(separator: "\n").filter { $0.contains("file=") })")
+        // The first request does open them.
+        let v = try Run.run(Binaries.pusMount, ["version"], env: ["LD_DEBUG": "files"])
+        #expect(v.stderr.contains("libcurl.so.4"), "pus-mount version prints libcurl's version, so it opens it")
+    }
+
     @Test func underUmask077TheUserCanStillReachTheMountpoint() throws {
         let dir = TempDir()
         let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
