@@ -110,9 +110,8 @@ extension Node {
             return
         }
         defer { withExtendedLifetime(lock) {} }
-        let l = try ledger.read()
-        let s = try inspector.survey(ledger: l, ledgerError: nil, config: config, now: clock())
-        guard let v = s.volumes.first(where: { $0.name == name }) else { return }
+        // Re-planned from this volume's own facts, read again under its lock (only its mount is probed).
+        guard let v = try inspector.volume(name, ledger: try ledger.read(), config: config) else { return }
         let findings = Planner.reconcileVolume(v, desired: v.configured.map { c in Result { try volumeTarget(c) }.mapError { PlanningProblem("\($0)") } },
                                                credentials: volumeCredentialState(v), policy: policy)
         for x in findings { perform(x, subject: .volume(name), holding: lock, report: &report) }
@@ -125,13 +124,26 @@ extension Node {
             report.actions.append(.init(finding: f, result: .reported, error: nil))
             return
         }
-        try repairUnderMountpointLock(f, report: &report) { s in s.orphans.contains(where: { $0.target == m.target }) }
+        try repairUnderMountpointLock(f, report: &report) { l, table in isOrphan(m.target, ledger: l, table: table) }
+    }
+
+    /// Whether the mount at `target` (directly under mount.root) is still one no ledger record or configured
+    /// volume claims: the survey's rule for this one path.
+    func isOrphan(_ target: String, ledger l: Ledger, table: [MountEntry]) -> Bool {
+        guard MountTable.children(of: config.mountRoot, in: table).contains(where: { $0.target == target }),
+              !config.volumes.contains(where: { $0.mountpoint == target }) else { return false }
+        let index = MountIndex(table)
+        var cache: [String: MountEntry?] = [:]
+        let records = l.entries.values.filter { $0.mountpoint == target }.map(Self.record)
+            + l.volumes.values.filter { $0.mountpoint == target }.map { MountRecord(backend: .azure, source: $0.source, mountpoint: $0.mountpoint) }
+        return !records.contains { r in if case .ours = inspector.presence(of: r, in: index, cache: &cache) { return true }; return false }
     }
 
     /// Performs `f` (a repair at a path under mount.root) under the lock of the user the path is named after
     /// (none for a name that is no user's; busy when another pus-mount holds it: an attach in progress), when
-    /// a fresh survey taken under that lock still `shows` the drift.
-    func repairUnderMountpointLock(_ f: Finding, report: inout ReconcileReport, shows: (NodeSurvey) -> Bool) throws {
+    /// the ledger and mount table read again under that lock still `show` the drift (for this one path: no
+    /// survey of the node).
+    func repairUnderMountpointLock(_ f: Finding, report: inout ReconcileReport, shows: (Ledger, [MountEntry]) -> Bool) throws {
         let name = AtomicFile.basename(of: f.subject)
         let lock = UserPolicy.problem(with: name) == nil ? try tryLock(lockPath(user: name)) : nil
         if UserPolicy.problem(with: name) == nil && lock == nil {
@@ -140,19 +152,21 @@ extension Node {
             return
         }
         defer { withExtendedLifetime(lock) {} }
-        let s = try inspector.survey(ledger: try ledger.read(), ledgerError: nil, config: config, now: clock(), probeHealth: false)
-        guard shows(s) else { return }
+        guard shows(try ledger.read(), try inspector.table()) else { return }
         perform(f, subject: .node, holding: lock, report: &report)
     }
 
     /// Empty mountpoints pus-mount made (root:root, mode 0, nothing mounted) that no ledger record uses: left
     /// by a pus-mount killed between creating a mountpoint and recording it (issue 15, item 5). Removed with
     /// rmdir only, so nothing with content is ever touched.
-    func strayMountpoints(_ s: NodeSurvey) -> [Finding] {
-        guard let names = try? Syscalls.directoryEntries(config.mountRoot) else { return [] }
+    func strayMountpoints(_ s: NodeSurvey) -> [Finding] { strayMountpoints(ledger: s.ledger ?? Ledger(), table: s.table) }
+
+    /// The same, from a ledger and a mount table; `only` looks at that one name instead of reading mount.root.
+    func strayMountpoints(ledger l: Ledger, table: [MountEntry], only: String? = nil) -> [Finding] {
+        guard let names = only.map({ [$0] }) ?? (try? Syscalls.directoryEntries(config.mountRoot)) else { return [] }
         var used = Set<String>()
-        for u in s.users { if let e = u.entry, e.mounted || !e.leases.isEmpty || u.state != .absent { used.insert(e.mountpoint) } }
-        let mounted = Set(s.table.map(\.target))
+        for e in l.entries.values where e.mounted || !e.leases.isEmpty { used.insert(e.mountpoint) }
+        let mounted = Set(table.map(\.target))
         return names.sorted().compactMap { name -> Finding? in
             let path = config.mountRoot + "/" + name
             guard !used.contains(path), !mounted.contains(path), Self.isStrayMountpoint(path) else { return nil }
@@ -170,7 +184,9 @@ extension Node {
     /// Removes one stray mountpoint under its user's lock (an attach in progress holds it: then it is busy),
     /// after looking again.
     func removeStray(_ f: Finding, report: inout ReconcileReport) throws {
-        try repairUnderMountpointLock(f, report: &report) { s in strayMountpoints(s).contains(where: { $0.subject == f.subject }) }
+        try repairUnderMountpointLock(f, report: &report) { l, table in
+            !strayMountpoints(ledger: l, table: table, only: AtomicFile.basename(of: f.subject)).isEmpty
+        }
     }
 
     func perform(_ f: Finding, subject: Executor.Subject, holding lock: FileLock? = nil, report: inout ReconcileReport) {

@@ -75,6 +75,36 @@ public final class Inspector {
     /// A bind mount shows its device as the source; its root (the directory bound) says more.
     public static func shownSource(_ m: MountEntry) -> String { m.root != "/" && m.fstype != "cifs" ? "\(m.source):\(m.root)" : m.source }
 
+    /// One volume's facts (health not yet probed: `.ours(.ok)`), and its mount when it is ours.
+    func volumeFacts(_ name: String, configured: Config.Volume?, record: Ledger.Volume?, index: MountIndex,
+                     cache: inout [String: MountEntry?]) -> (VolumeFacts, ours: MountEntry?) {
+        var facts = VolumeFacts(name: name, configured: configured, record: record, state: .absent, live: nil)
+        if let r = record {
+            facts.live = index.top(at: r.mountpoint)
+            switch presence(of: MountRecord(backend: .azure, source: r.source, mountpoint: r.mountpoint), in: index, cache: &cache) {
+            case .absent: break
+            case .foreign(let m): facts.state = .foreign(source: Self.shownSource(m), fstype: m.fstype)
+            case .ours(let m):
+                facts.state = .ours(.ok)
+                return (facts, m)
+            }
+        } else if let c = configured {
+            facts.live = index.top(at: c.mountpoint)
+            if let m = facts.live { facts.state = .foreign(source: Self.shownSource(m), fstype: m.fstype) }
+        }
+        return (facts, nil)
+    }
+
+    /// One volume as `survey` sees it, with only its own mount probed (a repair re-plans from these).
+    public func volume(_ name: String, ledger: Ledger, config: Config) throws -> VolumeFacts? {
+        let configured = config.volumes.first { $0.name == name }
+        guard configured != nil || ledger.volumes[name] != nil else { return nil }
+        var cache: [String: MountEntry?] = [:]
+        var (facts, ours) = volumeFacts(name, configured: configured, record: ledger.volumes[name], index: MountIndex(try table()), cache: &cache)
+        if let m = ours { facts.state = .ours(health(of: [m])[0]) }
+        return facts
+    }
+
     /// The whole node: every ledger user and volume, the configured volumes, and orphans under `mount.root`.
     /// `ledger` nil means unreadable (`ledgerError` says why): then only the table and orphans are known.
     public func survey(ledger: Ledger?, ledgerError: LedgerError?, config: Config, now: Int, strictBoot: Bool = false,
@@ -110,24 +140,12 @@ public final class Inspector {
         var volumeNames = Set(config.volumes.map(\.name))
         for n in ledger.map({ Array($0.volumes.keys) }) ?? [] { volumeNames.insert(n) }
         for name in volumeNames.sorted() {
-            let configured = config.volumes.first { $0.name == name }
-            let record = ledger?.volumes[name]
-            var facts = VolumeFacts(name: name, configured: configured, record: record, state: .absent, live: nil)
-            if let r = record {
-                let rec = MountRecord(backend: .azure, source: r.source, mountpoint: r.mountpoint)
-                facts.live = index.top(at: r.mountpoint)
-                switch presence(of: rec, in: index, cache: &cache) {
-                case .absent: break
-                case .foreign(let m): facts.state = .foreign(source: Self.shownSource(m), fstype: m.fstype)
-                case .ours(let m):
-                    facts.state = .ours(.ok)
-                    claimed.insert(r.mountpoint)
-                    toProbe.append(m)
-                    probeSlot.append(.volume(volumes.count))
-                }
-            } else if let c = configured {
-                facts.live = index.top(at: c.mountpoint)
-                if let m = facts.live { facts.state = .foreign(source: Self.shownSource(m), fstype: m.fstype) }
+            let (facts, ours) = volumeFacts(name, configured: config.volumes.first { $0.name == name }, record: ledger?.volumes[name],
+                                            index: index, cache: &cache)
+            if let m = ours {
+                claimed.insert(m.target)
+                toProbe.append(m)
+                probeSlot.append(.volume(volumes.count))
             }
             volumes.append(facts)
         }
