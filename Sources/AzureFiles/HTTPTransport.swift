@@ -95,7 +95,8 @@ public struct ListingPages: Sendable {
     public static let maxPages = 10_000
     let operation: String
     var seen: Set<String> = []
-    var pages = 0
+    /// Pages recorded so far.
+    public private(set) var pages = 0
 
     public init(operation: String) { self.operation = operation }
 

@@ -74,4 +74,8 @@ static inline void pus_syslog(const char *ident, int priority, const char *messa
 /// Facility and level constants as functions (Swift imports these macros, but not their `|` combinations).
 static inline int pus_log_authpriv(void) { return LOG_AUTHPRIV; }
 static inline int pus_log_daemon(void) { return LOG_DAEMON; }
+static inline int pus_log_err(void) { return LOG_ERR; }
+static inline int pus_log_warning(void) { return LOG_WARNING; }
+static inline int pus_log_notice(void) { return LOG_NOTICE; }
+static inline int pus_log_info(void) { return LOG_INFO; }
 #endif

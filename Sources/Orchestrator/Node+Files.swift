@@ -64,18 +64,16 @@ extension Node {
         var entries: [FilesClient.DirectoryEntry] = []
         var marker: String?
         var listing = ListingPages(operation: "list /\(path)")
-        var pages = 0
         do {
             repeat {
                 let page = try client.listDirectory(share: found.share, path: path, marker: marker)
                 entries += page.entries
                 marker = try listing.next(page.nextMarker)
-                pages += 1
             } while marker != nil
         } catch let e as AzureError where e.code == .resourceNotFound {
             throw PusError(.badInput, "no such directory in \(user)'s share: /\(path)")
         }
-        return Listing(share: found.share, account: found.account.name, entries: entries, pages: pages)
+        return Listing(share: found.share, account: found.account.name, entries: entries, pages: listing.pages)
     }
 
     /// Downloads `remote` (checked by the caller) to `local` through a temp file renamed into place.

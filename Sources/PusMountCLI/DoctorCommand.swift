@@ -17,7 +17,7 @@ struct DoctorCommand: ParsableCommand {
         // A configuration that cannot be read is exit 78 here as in every other command (its error line, or
         // the JSON error, says what is wrong).
         try CommandRunner.run(global) { rt in
-            let configured = access(global.configPath, F_OK) == 0 || global.config != nil
+            let configured = global.configFileExists || global.config != nil
             let source = configured
                 ? "\(global.configPath) (backend \(rt.config.backend.rawValue))"
                 : "embedded defaults (backend local, no \(global.configPath))"

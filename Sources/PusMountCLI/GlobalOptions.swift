@@ -27,7 +27,7 @@ public struct GlobalOptions: ParsableArguments {
     /// under `--json`), so nobody mistakes local disk for Azure Files.
     func loadConfig() throws -> Orchestrator.Config {
         let path = configPath
-        if config == nil && getenv("PUS_MOUNT_CONFIG") == nil && path == Self.defaultConfigPath && access(path, F_OK) != 0 {
+        if config == nil && getenv("PUS_MOUNT_CONFIG") == nil && path == Self.defaultConfigPath && !configFileExists {
             let c = Orchestrator.Config()
             if !json {
                 Output.stderr("pus-mount: notice: no \(path); running on the embedded defaults (backend = \"local\", a directory per user under \(c.localRoot))")
@@ -46,6 +46,10 @@ public struct GlobalOptions: ParsableArguments {
         guard access(path, F_OK) != 0 && errno == ENOENT else { return nil }
         return "pus-mount is not configured: \(path) is missing; nothing was done (see pus-mount(8), INSTALLATION)"
     }
+
+    /// Whether a configuration file exists at ``configPath`` (what decides between it and the embedded
+    /// defaults, and what --if-configured and doctor ask).
+    var configFileExists: Bool { access(configPath, F_OK) == 0 }
 
     /// The config path after the environment fallback.
     var configPath: String {

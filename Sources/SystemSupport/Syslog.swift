@@ -14,13 +14,22 @@ public enum Syslog {
         var value: Int32 { self == .authpriv ? pus_log_authpriv() : pus_log_daemon() }
     }
 
-    public enum Level: Int32, Sendable {
-        case err = 3, warning = 4, notice = 5, info = 6
+    public enum Level: Sendable {
+        case err, warning, notice, info
+
+        var value: Int32 {
+            switch self {
+            case .err: return pus_log_err()
+            case .warning: return pus_log_warning()
+            case .notice: return pus_log_notice()
+            case .info: return pus_log_info()
+            }
+        }
     }
 
     /// Logs `message` as one line with ident `pus-mount` (wraps `syslog(3)` via `pus_syslog`).
     public static func log(_ message: String, facility: Facility, level: Level) {
-        pus_syslog("pus-mount", facility.value | level.rawValue, escaped(message))
+        pus_syslog("pus-mount", facility.value | level.value, escaped(message))
     }
 
     /// `message` with every control character written as `\xHH` (``Swift/String/escapingControls(limit:)``).
