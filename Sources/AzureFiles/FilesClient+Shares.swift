@@ -23,6 +23,13 @@ extension FilesClient {
         public var metadata: [String: String]
         public var etag: String?
         public var lastModified: String?
+
+        public init(quotaGiB: Int?, metadata: [String: String], etag: String? = nil, lastModified: String? = nil) {
+            self.quotaGiB = quotaGiB
+            self.metadata = metadata
+            self.etag = etag
+            self.lastModified = lastModified
+        }
     }
 
     /// Get Share Properties.

@@ -152,7 +152,7 @@ extension Node {
         let (live, versions) = try az.deletedShares(user: user.name)
         let pending = versions.filter { !$0.abandoned }
         guard !pending.isEmpty else { return [] }
-        if live {
+        if !live.isEmpty {
             throw PusError(.other, "\(user.name) has a live share \(share): deleted versions can be given up only while the name is free",
                            hint: "deprovision the live share first (pus-mount deprovision \(user.name) --yes --purge-deleted does both)")
         }

@@ -127,8 +127,19 @@ public final class AzureStorage {
         }
         var created = false
         if found == nil {
-            // About to create: not over a deleted share that can still be restored.
-            try refuseOverDeleted(user: user)
+            // One listing per account says both whether the share is there (then nothing is created: one
+            // request for an existing user) and whether a deleted one can still be restored (then nothing may
+            // be created over it).
+            let (live, deleted) = try deletedShares(user: user)
+            if let (account, item) = live.first {
+                try checkOwner(item.metadata, user: user, share: item.name, account: account.name)
+                found = LocatedShare(account: account, share: item.name,
+                                     properties: FilesClient.ShareProperties(quotaGiB: item.quotaGiB, metadata: item.metadata))
+            } else if let newest = deleted.first(where: { !$0.abandoned }) {
+                throw Self.buried(user: user, newest: newest, versions: deleted.filter { !$0.abandoned }.count)
+            }
+        }
+        if found == nil {
             let acct = placement(for: user)
             switch try create(user: user, uid: uid, quotaGiB: quotaGiB, in: acct) {
             case nil: created = true

@@ -91,17 +91,18 @@ public struct DeletedShare: Sendable {
 }
 
 extension AzureStorage {
-    /// The user's soft-deleted shares in every account, newest first, and whether a live share of that name
-    /// exists anywhere: List Shares with the share name as prefix and `include=deleted,metadata` (one request
-    /// per account). A deleted share whose `pus_user` names someone else is not the user's and is left out.
-    public func deletedShares(user: String) throws -> (live: Bool, deleted: [DeletedShare]) {
+    /// The user's soft-deleted shares in every account, newest first, and the live shares of that name (with
+    /// their quota and metadata): List Shares with the share name as prefix and `include=deleted,metadata` (one
+    /// request per account). A deleted share whose `pus_user` names someone else is not the user's and is left
+    /// out; a live one is returned as it is (the caller checks its owner).
+    public func deletedShares(user: String) throws -> (live: [(account: AccountSpec, item: FilesClient.ShareItem)], deleted: [DeletedShare]) {
         let share = shareName(for: user)
         var out: [DeletedShare] = []
-        var live = false
+        var live: [(account: AccountSpec, item: FilesClient.ShareItem)] = []
         for a in accounts {
             for item in try client(a).listAllShares(prefix: share, include: [.deleted, .metadata]) where item.name == share && item.snapshot == nil {
                 guard item.deleted else {
-                    live = true
+                    live.append((a, item))
                     continue
                 }
                 guard let v = item.version, item.metadata["pus_user"] == user else { continue }
@@ -118,10 +119,15 @@ extension AzureStorage {
     public func refuseOverDeleted(user: String) throws {
         let (live, deleted) = try deletedShares(user: user)
         let kept = deleted.filter { !$0.abandoned }
-        guard !live, let newest = kept.first else { return }
-        throw PusError(.unknownUser, "\(user)'s share \(newest.share) was deleted and can be restored (\(kept.count) version(s); the newest in account "
-                       + "\(newest.account.name), for \(Self.daysLeft(newest.remainingDays))); refusing to create a new, empty share in its place",
-                       hint: "restore it with `pus-mount undelete \(user)` (--version picks another), or give it up with `pus-mount deprovision \(user) --purge-deleted`")
+        guard live.isEmpty, let newest = kept.first else { return }
+        throw Self.buried(user: user, newest: newest, versions: kept.count)
+    }
+
+    /// The refusal to create a share over a restorable deleted one (67).
+    static func buried(user: String, newest: DeletedShare, versions: Int) -> PusError {
+        PusError(.unknownUser, "\(user)'s share \(newest.share) was deleted and can be restored (\(versions) version(s); the newest in account "
+                 + "\(newest.account.name), for \(Self.daysLeft(newest.remainingDays))); refusing to create a new, empty share in its place",
+                 hint: "restore it with `pus-mount undelete \(user)` (--version picks another), or give it up with `pus-mount deprovision \(user) --purge-deleted`")
     }
 
     /// "7 more day(s)" for a retention count.

@@ -43,6 +43,7 @@ import TestSupport
         #expect(second.status == 0)
         let j2 = try json(second.stdout)
         #expect(j2["created"] as? Bool == false)
+        #expect(j2["rest_requests"] as? Int == 1, "an existing share: the one listing finds it (owner-checked), nothing is created")
         #expect(emu.requestLog.filter { $0.contains("-> 201") }.count == 1, "a second provision must create nothing")
 
         // The human form says the same in one line.
