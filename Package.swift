@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "SystemSupport", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OrchestratorTests", dependencies: [
             "Orchestrator", "Ledger", "Mounting", "Credentials", "Storage", "AzureFiles", "SystemSupport", "TestSupport",
-            .product(name: "Logging", package: "swift-log"),
+            "PusMountCLI", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "AzureFiles", "AzureFilesEmulator", "Storage", "Mounting", "Credentials", "Ledger", "Orchestrator",

@@ -20,7 +20,7 @@ public struct CredentialsFile: Sendable, Equatable {
     /// The file's bytes. Refuses values with a newline (they would inject another line).
     public func render() throws -> [UInt8] {
         for v in [username, password.reveal(), password2?.reveal() ?? ""] where v.contains("\n") || v.contains("\r") {
-            throw PusError(.config, "a credential value contains a line break", hint: "check the key file for stray characters")
+            throw CredentialsError(.badValue, "a credential value contains a line break", hint: "check the key file for stray characters")
         }
         var text = "username=\(username)\n"
         if let p2 = password2 { text += "password2=\(p2.reveal())\n" }

@@ -22,11 +22,11 @@ public struct CredentialsStore: Sendable {
         }
         guard let st = try Syscalls.linkStatus(directory) else { throw SystemError("mkdir", errno: ENOENT, path: directory) }
         guard (st.st_mode & S_IFMT) == S_IFDIR else {
-            throw PusError(.permission, "credentials directory \(directory) is not a directory (a symlink?)",
+            throw CredentialsError(.untrustedPath, "credentials directory \(directory) is not a directory (a symlink?)",
                            hint: "remove it; pus-mount creates it root:root 0700")
         }
         guard st.st_uid == 0 else {
-            throw PusError(.permission, "credentials directory \(directory) is owned by uid \(st.st_uid), not root",
+            throw CredentialsError(.untrustedPath, "credentials directory \(directory) is owned by uid \(st.st_uid), not root",
                            hint: "chown root:root \(directory) && chmod 0700 \(directory)")
         }
         if st.st_mode & 0o777 != 0o700 { try Syscalls.chmod(directory, mode: 0o700) }
@@ -43,12 +43,12 @@ public struct CredentialsStore: Sendable {
     @discardableResult
     public func write(_ creds: CredentialsFile, to p: String) throws -> String {
         guard AtomicFile.directory(of: p) == directory, p.hasSuffix(".cred") else {
-            throw PusError(.config, "credentials file \(p) is not a .cred file in \(directory)",
+            throw CredentialsError(.notInDirectory, "credentials file \(p) is not a .cred file in \(directory)",
                            hint: "the ledger records credentials under paths.credentials_dir; run `pus-mount reconcile` after changing it")
         }
         try prepareDirectory()
         if let st = try Syscalls.linkStatus(p), (st.st_mode & S_IFMT) != S_IFREG {
-            throw PusError(.permission, "\(p) exists and is not a regular file (a planted symlink?); refusing to write the account key there",
+            throw CredentialsError(.untrustedPath, "\(p) exists and is not a regular file (a planted symlink?); refusing to write the account key there",
                            hint: "remove \(p) after checking who created it")
         }
         AtomicFile.sweepStaleTemporaries(in: directory)

@@ -44,7 +44,7 @@ extension Node {
         let entry = try healedLedger(dryRun: dryRun).ledger.entries[user.name]
         let leases = entry?.leases.count ?? 0
         if let e = entry, leases > 0 || e.mounted, !force {
-            throw PusError(.other, "\(user.name) still has \(leases) lease(s)\(e.mounted ? " and a mount" : "") on this node; refusing to delete the share",
+            throw OrchestratorError(.refused, "\(user.name) still has \(leases) lease(s)\(e.mounted ? " and a mount" : "") on this node; refusing to delete the share",
                            hint: "detach every session first (pus-mount detach \(user.name) --all), or pass --force")
         }
         let az = try azure()
@@ -60,13 +60,13 @@ extension Node {
         let found = try az.existingShare(user: user.name, recordedAccount: recorded)
         let client = az.client(found.account)
         if config.accounts.first(where: { $0.name == found.account.name })?.softDelete == false && !allowUnrecoverable {
-            throw PusError(.other, "account \(found.account.name) is configured with soft_delete = false: \(found.share) could never be restored",
+            throw OrchestratorError(.refused, "account \(found.account.name) is configured with soft_delete = false: \(found.share) could never be restored",
                            hint: "pass --no-soft-delete to delete it for good, or enable share soft delete on the account (Azure portal: File shares > Soft delete) and set soft_delete = true")
         }
         let (handles, more) = try client.listHandles(share: found.share, limit: 20)
         if !handles.isEmpty && !force {
             let shown = handles.prefix(3).map { "/\($0.path) from \($0.clientIP.isEmpty ? "?" : $0.clientIP)\($0.clientName.isEmpty ? "" : " (\($0.clientName))")" }
-            throw PusError(.other, "\(found.share) has \(handles.count)\(more ? "+" : "") open handle(s) (\(shown.joined(separator: ", "))\(handles.count > 3 ? ", ..." : "")); refusing to delete a share in use",
+            throw OrchestratorError(.refused, "\(found.share) has \(handles.count)\(more ? "+" : "") open handle(s) (\(shown.joined(separator: ", "))\(handles.count > 3 ? ", ..." : "")); refusing to delete a share in use",
                            hint: "end the sessions that use it (on every node), or pass --force")
         }
         let snapshots = try client.listAllShares(prefix: found.share, include: [.snapshots])
@@ -109,7 +109,7 @@ extension Node {
         let az = try azure()
         let share = az.shareName(for: user.name)
         if let live = try az.locate(user: user.name) {
-            throw PusError(.other, "\(user.name) has a share again (\(live.share) in account \(live.account.name)); Undelete Share restores only under a free name",
+            throw OrchestratorError(.refused, "\(user.name) has a share again (\(live.share) in account \(live.account.name)); Undelete Share restores only under a free name",
                            hint: "deprovision or rename the new share first if the deleted one is the one to keep")
         }
         let versions = try az.deletedShares(user: user.name).deleted
@@ -117,17 +117,17 @@ extension Node {
         let chosen: DeletedShare
         if let version {
             guard let v = versions.first(where: { $0.version == version }) else {
-                throw PusError(.badInput, "--version \(UserPolicy.quoted(version)) is not a deleted version of \(share)\(listed.isEmpty ? " (there is none)" : "; there are: \(listed.joined(separator: "; "))")",
+                throw OrchestratorError(.invalidArgument, "--version \(UserPolicy.quoted(version)) is not a deleted version of \(share)\(listed.isEmpty ? " (there is none)" : "; there are: \(listed.joined(separator: "; "))")",
                                hint: "pass one of the listed versions")
             }
             chosen = v
         } else if let v = versions.first(where: { !$0.abandoned }) {
             chosen = v
         } else if !versions.isEmpty {
-            throw PusError(.other, "every deleted version of \(share) was given up (deprovision --purge-deleted): \(listed.joined(separator: "; "))",
+            throw OrchestratorError(.failed, "every deleted version of \(share) was given up (deprovision --purge-deleted): \(listed.joined(separator: "; "))",
                            hint: "pass --version to restore one anyway")
         } else {
-            throw PusError(.other, "no deleted share of \(user.name) (\(share)) can be restored in any configured account",
+            throw OrchestratorError(.failed, "no deleted share of \(user.name) (\(share)) can be restored in any configured account",
                            hint: "the retention period may have passed, or share soft delete was off when it was deleted")
         }
         let client = az.client(chosen.account)
@@ -153,7 +153,7 @@ extension Node {
         let pending = versions.filter { !$0.abandoned }
         guard !pending.isEmpty else { return [] }
         if !live.isEmpty {
-            throw PusError(.other, "\(user.name) has a live share \(share): deleted versions can be given up only while the name is free",
+            throw OrchestratorError(.refused, "\(user.name) has a live share \(share): deleted versions can be given up only while the name is free",
                            hint: "deprovision the live share first (pus-mount deprovision \(user.name) --yes --purge-deleted does both)")
         }
         for d in pending {

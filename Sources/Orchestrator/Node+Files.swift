@@ -32,7 +32,7 @@ extension Node {
 
     /// Quota and usage of the user's share; with `set`, the quota is changed first (1-102400 GiB).
     public func quota(_ user: String, set: Int?) throws -> ShareUsage {
-        if let set, !(1...102_400).contains(set) { throw PusError(.badInput, "--set \(set) is out of range", hint: "1 to 102400 GiB") }
+        if let set, !(1...102_400).contains(set) { throw OrchestratorError(.invalidArgument, "--set \(set) is out of range", hint: "1 to 102400 GiB") }
         let found = try userShare(user)
         let client = try azure().client(found.account)
         var quota = found.properties.quotaGiB
@@ -71,7 +71,7 @@ extension Node {
                 marker = try listing.next(page.nextMarker)
             } while marker != nil
         } catch let e as AzureError where e.code == .resourceNotFound {
-            throw PusError(.badInput, "no such directory in \(user)'s share: /\(path)")
+            throw OrchestratorError(.invalidArgument, "no such directory in \(user)'s share: /\(path)")
         }
         return Listing(share: found.share, account: found.account.name, entries: entries, pages: listing.pages)
     }
@@ -82,7 +82,7 @@ extension Node {
         do {
             return try azure().client(found.account).download(share: found.share, remotePath: remote, localPath: local, progress: progress)
         } catch let e as AzureError where e.status == 404 {
-            throw PusError(.badInput, "no such file in \(user)'s share: /\(remote)")
+            throw OrchestratorError(.invalidArgument, "no such file in \(user)'s share: /\(remote)")
         }
     }
 
@@ -109,15 +109,15 @@ extension Node {
         let resource: SAS.Resource
         if let path {
             let p = FilePathRules.normalize(path)
-            if let problem = FilePathRules.problem(with: p), !p.isEmpty { throw PusError(.badInput, "--path \(path): \(problem)") }
-            guard !p.isEmpty else { throw PusError(.badInput, "--path must name a file inside the share") }
+            if let problem = FilePathRules.problem(with: p), !p.isEmpty { throw OrchestratorError(.invalidArgument, "--path \(path): \(problem)") }
+            guard !p.isEmpty else { throw OrchestratorError(.invalidArgument, "--path must name a file inside the share") }
             resource = .file(share: share, path: p)
         } else {
             resource = .share(share)
         }
         let letters = permissions ?? (path == nil ? "rl" : "r")
         guard let perms = SAS.canonicalPermissions(letters, for: resource) else {
-            throw PusError(.badInput, "--permissions \(letters) is not valid here",
+            throw OrchestratorError(.invalidArgument, "--permissions \(letters) is not valid here",
                            hint: path == nil ? "a share SAS takes letters from r c w d l" : "a file SAS takes letters from r c w d")
         }
         let fields = SAS.ServiceFields(permissions: perms, start: SAS.timestamp(start), expiry: SAS.timestamp(expiry), ip: ip, protocolName: "https")
@@ -137,7 +137,7 @@ extension Node {
     /// restorable deleted one) with quota and owner metadata; an explicit quota is converged.
     public func provision(_ user: ResolvedUser, quotaGiB: Int?, dryRun: Bool) throws -> Provisioned {
         if let quotaGiB, !(1...102_400).contains(quotaGiB) {
-            throw PusError(.badInput, "--quota \(quotaGiB) is out of range", hint: "Azure file shares take 1 to 102400 GiB")
+            throw OrchestratorError(.invalidArgument, "--quota \(quotaGiB) is out of range", hint: "Azure file shares take 1 to 102400 GiB")
         }
         return try provider.provision(user, quotaGiB: quotaGiB, dryRun: dryRun)
     }

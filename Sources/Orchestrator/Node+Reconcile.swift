@@ -213,7 +213,7 @@ extension Node {
         guard let e = f.entry else { return .failure(PlanningProblem("no ledger record")) }
         do {
             return .success(try target(for: ResolvedUser(name: f.name, uid: e.uid, gid: e.gid), entry: e))
-        } catch let p as PusError {
+        } catch let p as any ExplainedError {
             return .failure(PlanningProblem(p.message))
         } catch {
             return .failure(PlanningProblem("\(error)"))

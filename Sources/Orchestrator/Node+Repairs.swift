@@ -89,7 +89,7 @@ extension Node {
                 continue
             }
             if failed {
-                report.actions.append(.init(finding: x, result: .failed, error: PusError(.other, "skipped after an earlier failure for \(name)")))
+                report.actions.append(.init(finding: x, result: .failed, error: OrchestratorError(.failed, "skipped after an earlier failure for \(name)")))
                 continue
             }
             do {

@@ -42,7 +42,7 @@ extension Node {
         let az = try azure()
         let chosen = try only.map { name in
             guard let a = az.account(named: name) else {
-                throw PusError(.badInput, "--account \(name) is not in [[azure.accounts]]",
+                throw OrchestratorError(.invalidArgument, "--account \(name) is not in [[azure.accounts]]",
                                hint: "configured: \(az.accounts.map(\.name).joined(separator: ", "))")
             }
             return [a]
@@ -52,7 +52,7 @@ extension Node {
         for a in chosen {
             for (which, key) in [("key1", a.keys.key1)] + (a.keys.key2.map { [("key2", $0)] } ?? []) {
                 do { try az.verify(key: key, of: a) } catch {
-                    throw PusError(.permission, "\(which) of account \(a.name) is not accepted by the service (\(ErrorText.short(error))); nothing was rewritten",
+                    throw OrchestratorError(.keyRejected, "\(which) of account \(a.name) is not accepted by the service (\(ErrorText.short(error))); nothing was rewritten",
                                    hint: "copy the key exactly from the Azure portal (Access keys) into the key file, then run rotate-key again")
                 }
             }
@@ -137,7 +137,7 @@ extension Node {
 /// One line of an error for reports (secrets redacted).
 enum ErrorText {
     static func short(_ error: any Error) -> String {
-        let text = (error as? PusError).map(\.message) ?? String(describing: error)
+        let text = (error as? any ExplainedError).map(\.message) ?? String(describing: error)
         return Redaction.redact(String(text.split(separator: "\n").first ?? ""))
     }
 }

@@ -82,7 +82,7 @@ public final class Node {
 
     static func makeAzureStorage(_ config: Config, logger: Logger) throws -> AzureStorage {
         guard config.backend == .azure else {
-            throw PusError(.config, "this command needs backend = \"azure\" (the config uses \"\(config.backend)\")")
+            throw OrchestratorError(.notConfigured, "this command needs backend = \"azure\" (the config uses \"\(config.backend)\")")
         }
         let specs = try config.accounts.map { a in
             try AccountSpec(name: a.name, keys: KeyFile.read(a.keyFile), weight: a.weight, endpointSuffix: config.endpointSuffix,
@@ -122,7 +122,7 @@ public final class Node {
     /// The mount a `[[volumes]]` entry asks for: read-only (ro, 0444/0555) unless `read_only = false`.
     public func volumeTarget(_ v: Config.Volume) throws -> MountTarget {
         let az = try azure()
-        guard let account = az.account(named: v.account) else { throw PusError(.config, "volume \(v.name): account \(v.account) is not configured") }
+        guard let account = az.account(named: v.account) else { throw OrchestratorError(.notConfigured, "volume \(v.name): account \(v.account) is not configured") }
         return try cifsTarget(account: account, share: v.share, mountpoint: v.mountpoint, credentialsPath: credentials.path(for: "volume.\(v.name)"),
                               uid: 0, gid: 0, fileMode: v.readOnly ? "0444" : "0644", dirMode: v.readOnly ? "0555" : "0755", readOnly: v.readOnly)
     }
@@ -134,7 +134,7 @@ public final class Node {
             options = try CIFSOptions.build(vers: config.vers, credentialsPath: credentialsPath, uid: uid, gid: gid, fileMode: fileMode, dirMode: dirMode,
                                             extra: (readOnly ? ["ro"] : []) + config.mountOptions.filter { !readOnly || $0 != "rw" })
         } catch let e as CIFSOptions.Invalid {
-            throw PusError(.config, e.description, hint: "fix the value in the configuration")
+            throw OrchestratorError(.notConfigured, e.description, hint: "fix the value in the configuration")
         }
         return MountTarget(backend: .azure, account: account.name, share: share, localDirectory: nil, credentialsPath: credentialsPath,
                            spec: MountSpec(source: "//\(account.smbHost)/\(share)", target: mountpoint, fstype: "cifs", options: options),
@@ -184,12 +184,12 @@ public final class Node {
         var pidStart: UInt64?
         if let pid {
             guard let st = inspector.processes.startTime(of: pid) else {
-                throw PusError(.badInput, "--pid \(pid): no such process", hint: "pass the pid of the session's leader process")
+                throw OrchestratorError(.invalidArgument, "--pid \(pid): no such process", hint: "pass the pid of the session's leader process")
             }
             pidStart = st
         }
         guard Self.validSession(session) else {
-            throw PusError(.badInput, "--session \(UserPolicy.quoted(session)) is not a valid session id",
+            throw OrchestratorError(.invalidArgument, "--session \(UserPolicy.quoted(session)) is not a valid session id",
                            hint: "1-128 characters from letters, digits, '.', '_', ':', '@', '-'")
         }
         let lock = dryRun ? nil : try userLock(user.name)

@@ -21,21 +21,21 @@ public enum UserPolicy {
     /// mountpoint and ledger entry, and `users.deny` is checked against both.
     public static func resolve(_ name: String, config: Config, lookup: (String) throws -> PasswdEntry? = Passwd.lookup) throws -> ResolvedUser {
         if let problem = problem(with: name) {
-            throw PusError(.badInput, "invalid user name \(quoted(name)): \(problem)",
+            throw OrchestratorError(.invalidArgument, "invalid user name \(quoted(name)): \(problem)",
                            hint: "user names must be plain login names (letters, digits, '.', '_', '-', '@', '$'; not starting with '-' or '.')")
         }
         guard let entry = try lookup(name) else {
-            throw PusError(.unknownUser, "unknown user \(name)", hint: "the name must resolve through NSS (getent passwd \(name))")
+            throw OrchestratorError(.unknownUser, "unknown user \(name)", hint: "the name must resolve through NSS (getent passwd \(name))")
         }
         let canonical = entry.name
         if let problem = problem(with: canonical) {
-            throw PusError(.badInput, "NSS returns \(quoted(canonical)) for \(quoted(name)), which is not a usable user name: \(problem)")
+            throw OrchestratorError(.invalidArgument, "NSS returns \(quoted(canonical)) for \(quoted(name)), which is not a usable user name: \(problem)")
         }
         if config.denyUsers.contains(canonical) || config.denyUsers.contains(name) {
-            throw PusError(.unknownUser, "user \(canonical) is refused by policy (listed in users.deny)")
+            throw OrchestratorError(.unknownUser, "user \(canonical) is refused by policy (listed in users.deny)")
         }
         if entry.uid < UInt32(max(0, config.minUID)) || entry.uid == 0 {
-            throw PusError(.unknownUser, "user \(name) has uid \(entry.uid), below users.min_uid = \(config.minUID)",
+            throw OrchestratorError(.unknownUser, "user \(name) has uid \(entry.uid), below users.min_uid = \(config.minUID)",
                            hint: "only regular users get per-user storage; lower users.min_uid only if this is intended")
         }
         return ResolvedUser(name: canonical, uid: entry.uid, gid: entry.gid)

@@ -27,7 +27,7 @@ struct DetachCommand: ParsableCommand {
     static func resolveForDetach(_ name: String, _ rt: Runtime) throws -> ResolvedUser {
         do {
             return try rt.resolve(name)
-        } catch let e as PusError where e.kind == .unknownUser && UserPolicy.problem(with: name) == nil {
+        } catch let e as OrchestratorError where e.reason == .unknownUser && UserPolicy.problem(with: name) == nil {
             guard let entry = try LedgerStore(path: rt.config.ledgerPath).read().entries[name], !rt.config.denyUsers.contains(name) else {
                 throw e
             }

@@ -1,16 +1,65 @@
 import AzureFiles
+import Credentials
 import Glibc
 import Ledger
 import Mounting
+import Orchestrator
 import Storage
 import SystemSupport
 
-/// The one place that turns any error into a ``PusError`` (and so an exit status).
+/// The one place that turns any error into a ``PusError`` (and so an exit status). The modules below the
+/// command line throw their own errors with reasons in their own words; this table alone decides what each
+/// reason means to a caller (pus-mount(8), EXIT STATUS).
 enum ErrorMapping {
+    static func kind(_ reason: OrchestratorError.Reason) -> PusError.Kind {
+        switch reason {
+        case .invalidArgument: return .badInput
+        case .unknownUser: return .unknownUser
+        case .notConfigured: return .config
+        case .mountFailed: return .mountFailed
+        case .timedOut: return .temporary
+        case .refused, .failed: return .other
+        case .keyRejected: return .permission
+        }
+    }
+
+    static func kind(_ reason: StorageError.Reason) -> PusError.Kind {
+        switch reason {
+        case .badKey: return .config
+        case .keyUnreadable, .foreignOwner, .untrustedDirectory: return .permission
+        case .noShare, .ambiguous: return .other
+        // A restorable deleted share is the user's storage missing, not a failure: the documented 67.
+        case .deletedRestorable: return .unknownUser
+        }
+    }
+
+    static func kind(_ reason: CredentialsError.Reason) -> PusError.Kind {
+        switch reason {
+        case .badValue, .notInDirectory: return .config
+        case .untrustedPath: return .permission
+        }
+    }
+
+    static func kind(_ reason: FilePolicyError.Reason) -> PusError.Kind {
+        switch reason {
+        case .untrustedFile: return .config
+        case .relativePath: return .badInput
+        case .redirectable: return .permission
+        }
+    }
+
     static func pusError(_ error: any Error) -> PusError {
         switch error {
         case let e as PusError:
             return e
+        case let e as OrchestratorError:
+            return PusError(kind(e.reason), e.message, hint: e.hint)
+        case let e as StorageError:
+            return PusError(kind(e.reason), e.message, hint: e.hint)
+        case let e as CredentialsError:
+            return PusError(kind(e.reason), e.message, hint: e.hint)
+        case let e as FilePolicyError:
+            return PusError(kind(e.reason), e.message, hint: e.hint)
         case let e as AzureError:
             let requestID = e.requestID.map { " [request id \($0)]" } ?? ""
             // The service names every refusal with an error code (x-ms-error-code, <Code>). A 4xx without one

@@ -13,7 +13,7 @@ public struct AccountSpec: Sendable {
 
     public init(name: String, keys: KeyFile, weight: Int, endpointSuffix: String, fileEndpoint: String?, smbHost: String?) throws {
         guard let sk = SharedKey(account: name, key: keys.key1) else {
-            throw PusError(.config, "the key for account \(name) is not valid base64")
+            throw StorageError(.badKey, "the key for account \(name) is not valid base64")
         }
         self.name = name
         self.keys = keys
@@ -75,7 +75,7 @@ public final class AzureStorage {
     @discardableResult
     public func verify(key: Secret, of account: AccountSpec) throws -> String? {
         guard let sk = SharedKey(account: account.name, key: key) else {
-            throw PusError(.config, "a key of account \(account.name) is not valid base64")
+            throw StorageError(.badKey, "a key of account \(account.name) is not valid base64")
         }
         let c = FilesClient(endpoint: AccountEndpoint(account: account.name, key: sk, override: account.endpoint.baseURL),
                             transport: makeTransport(), retry: retry, logger: logger)
@@ -177,7 +177,7 @@ public final class AzureStorage {
     public func checkOwner(_ metadata: [String: String], user: String, share: String, account: String? = nil) throws {
         let owner = metadata["pus_user"]
         guard owner == user else {
-            throw PusError(.permission, "share \(share)\(account.map { " in account \($0)" } ?? "") belongs to \(owner.map { "user \($0)" } ?? "no pus-mount user (no pus_user metadata)"), not \(user)",
+            throw StorageError(.foreignOwner, "share \(share)\(account.map { " in account \($0)" } ?? "") belongs to \(owner.map { "user \($0)" } ?? "no pus-mount user (no pus_user metadata)"), not \(user)",
                            hint: "pick another shares.prefix or fix the share's pus_user metadata by hand")
         }
     }
@@ -189,7 +189,7 @@ public final class AzureStorage {
             let hint = deleted.first.map { d in
                 "its share was deleted: `pus-mount undelete \(user)` restores it (\(deleted.count) version(s), the newest for \(Self.daysLeft(d.remainingDays)))"
             } ?? "run `pus-mount provision \(user)` first"
-            throw PusError(.other, "user \(user) has no share (\(shareName(for: user)) is in none of the configured accounts: \(accounts.map(\.name).joined(separator: ", ")))",
+            throw StorageError(.noShare, "user \(user) has no share (\(shareName(for: user)) is in none of the configured accounts: \(accounts.map(\.name).joined(separator: ", ")))",
                            hint: hint)
         }
         return found

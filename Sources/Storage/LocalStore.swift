@@ -16,11 +16,11 @@ public struct LocalStore: Sendable {
         let p = path(for: user)
         if let st = try Syscalls.linkStatus(p) {
             guard (st.st_mode & S_IFMT) == S_IFDIR else {
-                throw PusError(.permission, "\(p) exists and is not a directory (a symlink or file planted there?)",
+                throw StorageError(.untrustedDirectory, "\(p) exists and is not a directory (a symlink or file planted there?)",
                                hint: "move it away; pus-mount will create the directory")
             }
             guard st.st_uid == uid else {
-                throw PusError(.permission, "\(p) is owned by uid \(st.st_uid), not \(user) (uid \(uid))",
+                throw StorageError(.untrustedDirectory, "\(p) is owned by uid \(st.st_uid), not \(user) (uid \(uid))",
                                hint: "chown \(uid):\(gid) \(p) if it really is this user's data")
             }
             return (p, false)

@@ -47,7 +47,7 @@ extension AzureStorage {
             }
         }
         if found.count > 1 {
-            throw PusError(.other, "\(user) has a share \(share) in more than one account (\(found.map(\.account.name).joined(separator: ", "))); pus-mount will not pick one",
+            throw StorageError(.ambiguous, "\(user) has a share \(share) in more than one account (\(found.map(\.account.name).joined(separator: ", "))); pus-mount will not pick one",
                            hint: "keep the share that holds the user's data and delete or rename the others, then try again")
         }
         if let one = found.first { return one }
@@ -124,8 +124,8 @@ extension AzureStorage {
     }
 
     /// The refusal to create a share over a restorable deleted one (67).
-    static func buried(user: String, newest: DeletedShare, versions: Int) -> PusError {
-        PusError(.unknownUser, "\(user)'s share \(newest.share) was deleted and can be restored (\(versions) version(s); the newest in account "
+    static func buried(user: String, newest: DeletedShare, versions: Int) -> StorageError {
+        StorageError(.deletedRestorable, "\(user)'s share \(newest.share) was deleted and can be restored (\(versions) version(s); the newest in account "
                  + "\(newest.account.name), for \(Self.daysLeft(newest.remainingDays))); refusing to create a new, empty share in its place",
                  hint: "restore it with `pus-mount undelete \(user)` (--version picks another), or give it up with `pus-mount deprovision \(user) --purge-deleted`")
     }

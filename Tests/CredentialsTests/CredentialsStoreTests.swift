@@ -39,15 +39,15 @@ import TestSupport
         try store.prepareDirectory()
         let bait = dir.write("bait", "original")
         try FileManager.default.createSymbolicLink(atPath: dir.file("c/s.cred"), withDestinationPath: bait)
-        #expect(throws: PusError.self) { try store.write(CredentialsFile(username: "a", password: Secret("p")), share: "s") }
+        #expect(throws: CredentialsError.self) { try store.write(CredentialsFile(username: "a", password: Secret("p")), share: "s") }
         #expect(try String(contentsOfFile: bait, encoding: .utf8) == "original")
         try FileManager.default.createSymbolicLink(atPath: dir.file("linkdir"), withDestinationPath: dir.path)
-        #expect(throws: PusError.self) { try CredentialsStore(directory: dir.file("linkdir")).prepareDirectory() }
+        #expect(throws: CredentialsError.self) { try CredentialsStore(directory: dir.file("linkdir")).prepareDirectory() }
     }
 
     @Test func lineBreaksInValuesAreRefused() {
-        #expect(throws: PusError.self) { try CredentialsFile(username: "a\nb", password: Secret("p")).render() }
-        #expect(throws: PusError.self) { try CredentialsFile(username: "a", password: Secret("p\npassword=x")).render() }
+        #expect(throws: CredentialsError.self) { try CredentialsFile(username: "a\nb", password: Secret("p")).render() }
+        #expect(throws: CredentialsError.self) { try CredentialsFile(username: "a", password: Secret("p\npassword=x")).render() }
     }
 
     @Test func secretNeverPrints() {

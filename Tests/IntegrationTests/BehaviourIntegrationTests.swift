@@ -46,8 +46,8 @@ import TestSupport
         do {
             _ = try az.locate(user: user, recordedAccount: "acta")
             Issue.record("a share owned by mallory was accepted")
-        } catch let e as PusError {
-            #expect(e.kind.exitCode == 77 && e.message.contains("mallory"), "\(e.message)")
+        } catch let e as StorageError {
+            #expect(ErrorMapping.pusError(e).kind.exitCode == 77 && e.message.contains("mallory"), "\(e.message)")
         }
     }
 

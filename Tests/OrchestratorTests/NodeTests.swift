@@ -36,7 +36,7 @@ final class Bench: @unchecked Sendable {
         let ports = Node.Ports(mounter: mounter, mountTable: mounter, probe: probe, processes: processes,
                                sameDirectory: mounter.sameDirectory, clock: { [unowned self] in self.now })
         return Node(config: config, ports: ports, azure: { [unowned self] in
-            guard let a = self.azure else { throw PusError(.config, "no azure in this test") }
+            guard let a = self.azure else { throw OrchestratorError(.notConfigured, "no azure in this test") }
             return a
         }, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
     }
@@ -80,7 +80,7 @@ extension ReconcileReport {
         let b = Bench()
         b.mounter.mountThenFail = MountError(operation: "mount", target: b.mp, exitCode: 32, syscallErrno: nil, helperStatus: nil,
                                              helperErrno: nil, detail: "post-mount check failed")
-        #expect(throws: PusError.self) { try b.node().attach(b.user, session: "s1", pid: nil, dryRun: false) }
+        #expect(throws: OrchestratorError.self) { try b.node().attach(b.user, session: "s1", pid: nil, dryRun: false) }
         #expect(b.mounter.entries.isEmpty, "the executor's undo unmounts what it mounted, even when the mount call itself failed")
         #expect(b.mounter.calls.contains("unmount \(b.mp)"))
         #expect(b.ledger.entries["alice"] == nil, "the intent record is undone: no ledger change")
@@ -93,8 +93,8 @@ extension ReconcileReport {
         do {
             _ = try b.node().attach(b.user, session: "s1", pid: nil, dryRun: false)
             Issue.record("must fail")
-        } catch let e as PusError {
-            #expect(e.kind.exitCode == 75)
+        } catch let e as OrchestratorError {
+            #expect(exitStatus(e) == 75)
             #expect(e.message.contains("mount.timeout_seconds"))
         }
         #expect(b.mounter.entries.isEmpty && b.ledger.entries["alice"] == nil)
@@ -251,8 +251,8 @@ extension ReconcileReport {
         do {
             _ = try b.node().attach(b.user, session: "s", pid: nil, dryRun: false)
             Issue.record("must refuse")
-        } catch let e as PusError {
-            #expect(e.kind.exitCode == 73 && e.message.contains("pus-mallory"))
+        } catch let e as OrchestratorError {
+            #expect(exitStatus(e) == 73 && e.message.contains("pus-mallory"))
         }
         #expect(b.ledger.entries["alice"]?.leases.isEmpty == true && b.mounter.entries.count == 1)
     }

@@ -70,8 +70,8 @@ import Testing
         do {
             _ = try attach(local, nil, .foreign(source: "tmpfs", fstype: "tmpfs"))
             Issue.record("must refuse")
-        } catch let e as PusError {
-            #expect(e.kind.exitCode == 73)
+        } catch let e as OrchestratorError {
+            #expect(exitStatus(e) == 73)
         } catch { Issue.record("\(error)") }
     }
 
@@ -156,9 +156,9 @@ import Testing
         #expect(try UserPolicy.resolve("ALICE", config: c, lookup: nss).name == "alice")
         #expect(try UserPolicy.resolve("Alice", config: c, lookup: nss) == UserPolicy.resolve("alice", config: c, lookup: nss))
         for n in ["MALLORY", "Mallory"] {
-            #expect(throws: PusError.self, "\(n) slips past users.deny") { try UserPolicy.resolve(n, config: c, lookup: nss) }
+            #expect(throws: OrchestratorError.self, "\(n) slips past users.deny") { try UserPolicy.resolve(n, config: c, lookup: nss) }
         }
-        #expect(throws: PusError.self, "a name NSS returns must pass the same checks") { try UserPolicy.resolve("weird", config: c, lookup: nss) }
+        #expect(throws: OrchestratorError.self, "a name NSS returns must pass the same checks") { try UserPolicy.resolve("weird", config: c, lookup: nss) }
     }
 
     @Test func policyOrderAndCodes() throws {
@@ -174,8 +174,8 @@ import Testing
             do {
                 _ = try UserPolicy.resolve(name, config: c, lookup: db)
                 Issue.record("\(name) must be refused")
-            } catch let e as PusError {
-                #expect(e.kind.exitCode == code, "\(name)")
+            } catch let e as OrchestratorError {
+                #expect(exitStatus(e) == code, "\(name)")
             }
         }
     }

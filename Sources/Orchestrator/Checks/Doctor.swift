@@ -79,7 +79,7 @@ extension Node {
     static func auditLogCheck(_ path: String) -> DoctorCheck {
         do {
             try FilePolicy.checkRootControlledPath(path, kind: "audit log", forbiddenMode: 0o137)
-        } catch let e as PusError {
+        } catch let e as any ExplainedError {
             return DoctorCheck("audit log", .fail, e.message, fix: e.hint)
         } catch {
             return DoctorCheck("audit log", .fail, "\(error)")

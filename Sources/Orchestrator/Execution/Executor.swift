@@ -19,9 +19,9 @@ public final class Executor {
     let credentials: CredentialsStore
     let local: LocalStore
     /// The provider of a backend: the node hands in its own right after creating the executor.
-    var provider: (Backend) throws -> StorageProvider = { b in throw PusError(.config, "no provider for backend \(b)") }
+    var provider: (Backend) throws -> StorageProvider = { b in throw OrchestratorError(.notConfigured, "no provider for backend \(b)") }
     /// The REST side: the node hands in its own (built on first use) right after creating the executor.
-    var azure: () throws -> AzureStorage = { throw PusError(.config, "no REST side was given to the executor") }
+    var azure: () throws -> AzureStorage = { throw OrchestratorError(.notConfigured, "no REST side was given to the executor") }
     let logger: Logger
     let fakeMounts: Bool
     let clock: () -> Int
@@ -113,7 +113,7 @@ public final class Executor {
         case .writeCredentials(let path, let accountName):
             let az = try azure()
             guard let a = az.account(named: accountName) else {
-                throw PusError(.config, "account \(accountName) is not configured", hint: "add it back to [[azure.accounts]] or detach its users")
+                throw OrchestratorError(.notConfigured, "account \(accountName) is not configured", hint: "add it back to [[azure.accounts]] or detach its users")
             }
             let existed = (try? Syscalls.linkStatus(path)) != nil
             try credentials.write(CredentialsFile(username: a.name, password: a.keys.key1, password2: a.keys.key2), to: path)
@@ -145,7 +145,7 @@ public final class Executor {
             guard case .user(let u) = subject else { preconditionFailure("a lease needs a user") }
             return try ledger.update { l -> Int in
                 guard var e = l.entries[u.name] ?? mounted.map({ Self.newEntry(u, $0, now: lease.createdAt) }) else {
-                    throw PusError(.other, "no ledger record for \(u.name) to add the lease to", hint: "attach again")
+                    throw OrchestratorError(.failed, "no ledger record for \(u.name) to add the lease to", hint: "attach again")
                 }
                 if let t = mounted {
                     Self.setRecord(&e, t)
@@ -244,17 +244,17 @@ public final class Executor {
             try mounter.mount(spec, deadline: mountDeadline, holding: held)
         } catch let e as MountError {
             if e.timedOut {
-                throw PusError(.temporary, "mount of \(spec.source) on \(spec.target) did not complete within mount.timeout_seconds = \(config.mountTimeoutSeconds) s",
+                throw OrchestratorError(.timedOut, "mount of \(spec.source) on \(spec.target) did not complete within mount.timeout_seconds = \(config.mountTimeoutSeconds) s",
                                hint: e.hint)
             }
-            throw PusError(.mountFailed, "mount of \(spec.source) on \(spec.target) failed: \(e.detail)", hint: e.hint)
+            throw OrchestratorError(.mountFailed, "mount of \(spec.source) on \(spec.target) failed: \(e.detail)", hint: e.hint)
         }
         guard !fakeMounts else { return }
         let record = MountRecord(backend: spec.fstype == "cifs" ? .azure : .local, source: spec.source, mountpoint: spec.target)
         switch inspector.presence(of: record, in: try inspector.table()) {
         case .ours: return
-        case .absent: throw PusError(.mountFailed, "mount of \(spec.source) on \(spec.target) reported success but is not in the mount table")
-        case .foreign(let m): throw PusError(.mountFailed, "after mounting, \(spec.target) shows \(Inspector.shownSource(m)) on top")
+        case .absent: throw OrchestratorError(.mountFailed, "mount of \(spec.source) on \(spec.target) reported success but is not in the mount table")
+        case .foreign(let m): throw OrchestratorError(.mountFailed, "after mounting, \(spec.target) shows \(Inspector.shownSource(m)) on top")
         }
     }
 
@@ -289,7 +289,7 @@ public final class Executor {
             try mounter.unmount(target, lazy: true, deadline: 5, holding: held)
         } catch let e as MountError {
             if fakeMounts || MountTable.mount(at: target, in: (try? inspector.table()) ?? []) == nil { return }
-            throw PusError(.mountFailed, "unmount of \(target) failed: \(e.detail)", hint: e.hint)
+            throw OrchestratorError(.mountFailed, "unmount of \(target) failed: \(e.detail)", hint: e.hint)
         }
     }
 
@@ -300,11 +300,11 @@ public final class Executor {
         if try Syscalls.linkStatus(parent) == nil { try Syscalls.mkdirs(parent, mode: 0o755) }
         if let st = try Syscalls.linkStatus(path) {
             guard (st.st_mode & S_IFMT) == S_IFDIR else {
-                throw PusError(.mountFailed, "mountpoint \(path) exists and is not a directory (a symlink or file planted there?)",
+                throw OrchestratorError(.mountFailed, "mountpoint \(path) exists and is not a directory (a symlink or file planted there?)",
                                hint: "move it away; pus-mount creates the mountpoint itself")
             }
             if !(try Syscalls.directoryEntries(path).isEmpty) {
-                throw PusError(.mountFailed, "mountpoint \(path) is not empty and nothing is mounted there",
+                throw OrchestratorError(.mountFailed, "mountpoint \(path) is not empty and nothing is mounted there",
                                hint: "move its contents away (they were written to the local disk), then attach again")
             }
             if st.st_uid != 0 || st.st_gid != 0 { try Syscalls.chown(path, uid: 0, gid: 0) }
@@ -320,10 +320,10 @@ public final class Executor {
     func prepareVolumeMountpoint(_ path: String) throws -> Bool {
         if let st = try Syscalls.linkStatus(path) {
             guard (st.st_mode & S_IFMT) == S_IFDIR else {
-                throw PusError(.mountFailed, "volume mountpoint \(path) exists and is not a directory", hint: "move it away")
+                throw OrchestratorError(.mountFailed, "volume mountpoint \(path) exists and is not a directory", hint: "move it away")
             }
             if !(try Syscalls.directoryEntries(path).isEmpty) {
-                throw PusError(.mountFailed, "volume mountpoint \(path) is not empty and nothing is mounted there", hint: "move its contents away")
+                throw OrchestratorError(.mountFailed, "volume mountpoint \(path) is not empty and nothing is mounted there", hint: "move its contents away")
             }
             return false
         }

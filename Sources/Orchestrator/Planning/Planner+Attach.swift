@@ -60,8 +60,8 @@ extension Planner {
         return Plan(steps: steps, target: t, notes: notes, mountpoint: t.spec.target)
     }
 
-    static func foreign(_ t: MountTarget, _ source: String, _ fstype: String) -> PusError {
-        PusError(.mountFailed, "\(t.spec.target) already has a mount of \(source) (\(fstype)) that pus-mount did not make; refusing to stack another",
+    static func foreign(_ t: MountTarget, _ source: String, _ fstype: String) -> OrchestratorError {
+        OrchestratorError(.mountFailed, "\(t.spec.target) already has a mount of \(source) (\(fstype)) that pus-mount did not make; refusing to stack another",
                  hint: "unmount it (umount \(t.spec.target)) or change mount.root")
     }
 

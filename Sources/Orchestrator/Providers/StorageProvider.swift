@@ -30,7 +30,7 @@ enum Providers {
         switch backend {
         case .azure: return AzureFilesProvider(node: node)
         case .local: return LocalDirectoryProvider(node: node)
-        default: throw PusError(.config, "backend \(backend) is not known to this pus-mount", hint: "run the pus-mount that recorded it")
+        default: throw OrchestratorError(.notConfigured, "backend \(backend) is not known to this pus-mount", hint: "run the pus-mount that recorded it")
         }
     }
 }
@@ -89,7 +89,7 @@ final class AzureFilesProvider: StorageProvider {
             account = located
         } else if let name = recorded?.account {
             guard let a = az.account(named: name) else {
-                throw PusError(.config, "\(user.name)'s share is recorded in account \(name), which is no longer in [[azure.accounts]]",
+                throw OrchestratorError(.notConfigured, "\(user.name)'s share is recorded in account \(name), which is no longer in [[azure.accounts]]",
                                hint: "add the account back (weight = 0 keeps new users off it)")
             }
             account = a
@@ -130,7 +130,7 @@ final class AzureFilesProvider: StorageProvider {
 
     func ensure(_ t: MountTarget, for user: ResolvedUser) throws {
         let az = try node.azure()
-        guard let name = t.account, let a = az.account(named: name) else { throw PusError(.config, "account \(t.account ?? "?") is not configured") }
+        guard let name = t.account, let a = az.account(named: name) else { throw OrchestratorError(.notConfigured, "account \(t.account ?? "?") is not configured") }
         try az.create(user: user.name, uid: user.uid, quotaGiB: node.config.quotaGiB, in: a)
     }
 
@@ -140,7 +140,7 @@ final class AzureFilesProvider: StorageProvider {
             let az = try node.azure()
             for a in az.accounts { out.append(contentsOf: node.accountChecks(a, az, env)) }
         } catch {
-            out.append(DoctorCheck("key files", .fail, ErrorText.short(error), fix: (error as? PusError)?.hint))
+            out.append(DoctorCheck("key files", .fail, ErrorText.short(error), fix: (error as? any ExplainedError)?.hint))
         }
         return out
     }
