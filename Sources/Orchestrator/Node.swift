@@ -234,6 +234,19 @@ public final class Node {
         public let busy: MountBusy?
     }
 
+    /// The user a detach works on: `resolve` (NSS and the policy), or, for a user deleted from NSS while mounted,
+    /// the ledger's record, so the mount can still be released. The name is checked first, and a name the ledger
+    /// does not know stays an unknown user.
+    public func userForDetach(_ name: String, resolve: (String) throws -> ResolvedUser) throws -> ResolvedUser {
+        do {
+            return try resolve(name)
+        } catch let e as OrchestratorError where e.reason == .unknownUser && UserPolicy.problem(with: name) == nil {
+            guard let entry = try ledger.read().entries[name], !config.denyUsers.contains(name) else { throw e }
+            logger.warning("\(name) no longer resolves through NSS; detaching with the ledger's uid \(entry.uid)")
+            return ResolvedUser(name: name, uid: entry.uid, gid: entry.gid)
+        }
+    }
+
     /// Drops the lease(s) and the user's dead ones; unmounts the recorded mount when no live lease remains.
     /// Never deletes data: at most an empty mountpoint goes.
     /// With `force` the mount goes lazily (MNT_DETACH) even while processes use it, and no linger applies.

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Ledger
 import Orchestrator
 import SystemSupport
 
@@ -22,25 +21,12 @@ struct DetachCommand: ParsableCommand {
         if all && session != nil { throw ValidationError("--session and --all exclude each other") }
     }
 
-    /// A user deleted from NSS while mounted must still be detachable: fall back to the ledger's record
-    /// (the name is still checked first, and a name the ledger does not know stays "unknown user", 67).
-    static func resolveForDetach(_ name: String, _ rt: Runtime) throws -> ResolvedUser {
-        do {
-            return try rt.resolve(name)
-        } catch let e as OrchestratorError where e.reason == .unknownUser && UserPolicy.problem(with: name) == nil {
-            guard let entry = try LedgerStore(path: rt.config.ledgerPath).read().entries[name], !rt.config.denyUsers.contains(name) else {
-                throw e
-            }
-            rt.logger.warning("\(name) no longer resolves through NSS; detaching with the ledger's uid \(entry.uid)")
-            return ResolvedUser(name: name, uid: entry.uid, gid: entry.gid)
-        }
-    }
-
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: "detach") { rt in
             rt.auditOrigin = pam.auditFields
-            let u = try Self.resolveForDetach(user, rt)
-            let r = try rt.node(fakeMounts: fakeMount).detach(u, sessions: [session ?? "default"], all: all, force: force, dryRun: dryRun)
+            let node = rt.node(fakeMounts: fakeMount)
+            let u = try node.userForDetach(user, resolve: rt.resolve)
+            let r = try node.detach(u, sessions: [session ?? "default"], all: all, force: force, dryRun: dryRun)
             if let b = r.busy {
                 let next = "`pus-mount reconcile` unmounts it once nothing holds it; `pus-mount detach --force \(u.name)` detaches it now (lazily)"
                 rt.logger.warning("\(u.name): \(b.target) stays mounted: \(b.reason). \(next)")
