@@ -27,7 +27,7 @@ extension EmulatorCore {
 
     func quota(from r: EmulatorRequest, default d: Int?) -> (Int?, EmulatorResponse?) {
         guard let q = r.header("x-ms-share-quota") else { return (d, nil) }
-        guard let v = Int(q), (1...102_400).contains(v) else {
+        guard let v = Int(q), ShareQuota.isValid(v) else {
             return (nil, .error(400, .invalidHeaderValue, "The value for one of the HTTP headers is not in the correct format.",
                                 extra: [("HeaderName", "x-ms-share-quota"), ("HeaderValue", q)]))
         }

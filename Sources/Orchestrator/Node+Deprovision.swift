@@ -48,7 +48,7 @@ extension Node {
                            hint: "detach every session first (pus-mount detach \(user.name) --all), or pass --force")
         }
         let az = try azure()
-        let recorded = entry?.backend == .azure ? entry?.account : nil
+        let recorded = entry?.account
         if purgeDeleted, try az.locate(user: user.name, recordedAccount: recorded) == nil {
             var r = DeprovisionResult(share: az.shareName(for: user.name), account: az.placement(for: user.name).name, snapshots: [], openHandles: [],
                                       moreHandles: false, localLeases: leases, ledgerRecordRemoved: false, dryRun: dryRun)

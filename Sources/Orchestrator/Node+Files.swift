@@ -9,8 +9,7 @@ extension Node {
     /// The account this node's ledger records for the user's share: a hint for the locator (a ledger that
     /// cannot be read gives none, and every account is asked).
     public func recordedAccount(of user: String) -> String? {
-        guard let e = (try? ledger.read())?.entries[user], e.backend == .azure else { return nil }
-        return e.account
+        (try? ledger.read())?.entries[user]?.account
     }
 
     /// The user's share, wherever it is (this node's ledger record first, then every account), owner-checked
@@ -30,9 +29,9 @@ extension Node {
         public let usedBytes: Int64
     }
 
-    /// Quota and usage of the user's share; with `set`, the quota is changed first (1-102400 GiB).
+    /// Quota and usage of the user's share; with `set`, the quota is changed first (``ShareQuota``).
     public func quota(_ user: String, set: Int?) throws -> ShareUsage {
-        if let set, !(1...102_400).contains(set) { throw OrchestratorError(.invalidArgument, "--set \(set) is out of range", hint: "1 to 102400 GiB") }
+        if let set, !ShareQuota.isValid(set) { throw OrchestratorError(.invalidArgument, "--set \(set) is out of range", hint: ShareQuota.rangeText) }
         let found = try userShare(user)
         let client = try azure().client(found.account)
         var quota = found.properties.quotaGiB
@@ -136,8 +135,8 @@ extension Node {
     /// Ensures the user's storage exists: the local directory, or the share (located first; never over a
     /// restorable deleted one) with quota and owner metadata; an explicit quota is converged.
     public func provision(_ user: ResolvedUser, quotaGiB: Int?, dryRun: Bool) throws -> Provisioned {
-        if let quotaGiB, !(1...102_400).contains(quotaGiB) {
-            throw OrchestratorError(.invalidArgument, "--quota \(quotaGiB) is out of range", hint: "Azure file shares take 1 to 102400 GiB")
+        if let quotaGiB, !ShareQuota.isValid(quotaGiB) {
+            throw OrchestratorError(.invalidArgument, "--quota \(quotaGiB) is out of range", hint: "Azure file shares take \(ShareQuota.rangeText)")
         }
         return try provider.provision(user, quotaGiB: quotaGiB, dryRun: dryRun)
     }

@@ -78,6 +78,7 @@ extension Node {
     /// nothing is unmounted under a running session. The unusable file is moved aside, never deleted.
     func rebuildLedger(dryRun: Bool) throws -> RebuildReport {
         let now = clock()
+        let requestsBefore = requestsSent
         var known: Ledger?
         var knownFrom: String?
         if let current = try? ledger.readIfPresent() {
@@ -90,7 +91,6 @@ extension Node {
         let table = try inspector.table()
         var l = Ledger()
         var skipped: [(String, String)] = []
-        var requests = 0
         var kept = 0
         var dropped = 0
         var recovered: [String] = []
@@ -118,50 +118,15 @@ extension Node {
             }
             let pw = try? Passwd.lookup(name)
             var entry: Ledger.Entry
-            if m.fstype == "cifs" || m.fstype == "smb3" {
-                let parts = m.source.replacingOccurrences(of: "\\", with: "/").split(separator: "/")
-                guard parts.count == 2 else {
-                    skipped.append((m.target, "cifs source \(m.source) is not //host/share"))
-                    continue
-                }
-                let host = String(parts[0]), share = String(parts[1])
-                guard let az = try? azure() else {
-                    skipped.append((m.target, "a cifs mount, but the configuration has no usable [[azure.accounts]]"))
-                    continue
-                }
-                var owner: (AccountSpec, String)?
-                var why = "no configured account serves SMB host \(host)"
-                for a in az.accounts where a.smbHost.lowercased() == host.lowercased() {
-                    do {
-                        let props = try az.client(a).getShareProperties(share)
-                        if let u = props.metadata["pus_user"], u == name { owner = (a, u) } else {
-                            why = "share \(share) belongs to \(props.metadata["pus_user"].map { "user \($0)" } ?? "no pus-mount user"), not \(name)"
-                        }
-                    } catch {
-                        why = "Get Share Properties of \(share) in \(a.name) failed: \(error)"
-                    }
-                    if owner != nil { break }
-                }
-                requests = az.requestsSent
-                guard let (account, _) = owner else {
-                    skipped.append((m.target, why))
-                    continue
-                }
-                let uid = pw?.uid ?? m.fsOption("uid").flatMap { UInt32($0) } ?? 0
-                let gid = pw?.gid ?? m.fsOption("gid").flatMap { UInt32($0) } ?? 0
-                entry = Ledger.Entry(user: name, uid: uid, gid: gid, backend: .azure, account: account.name, share: share, source: m.source,
-                                     mountpoint: m.target, optionsDigest: "rebuilt", credentialsPath: credentials.path(for: share), mounted: true,
-                                     leases: [], now: now)
-            } else {
-                guard let dir = bindSource(m, table: table, name: name) else {
-                    skipped.append((m.target, "\(m.fstype) mount whose bound directory cannot be found"))
-                    continue
-                }
-                var st = stat()
-                let owner = stat(dir, &st) == 0 ? (st.st_uid, st.st_gid) : (0, 0)
-                entry = Ledger.Entry(user: name, uid: pw?.uid ?? owner.0, gid: pw?.gid ?? owner.1, backend: .local, account: nil, share: nil,
-                                     source: dir, mountpoint: m.target, optionsDigest: "rebuilt", credentialsPath: nil, mounted: true,
-                                     leases: [], now: now)
+            switch Providers.kinds.lazy.compactMap({ $0.init(node: self).adopt(m, user: name, passwd: pw, table: table, now: now) }).first {
+            case .success(let e)?:
+                entry = e
+            case .failure(let p)?:
+                skipped.append((m.target, p.message))
+                continue
+            case nil:
+                skipped.append((m.target, "a \(m.fstype) mount of \(m.source), which no kind of pus-mount storage makes"))
+                continue
             }
             // Options as the configuration would make them, when the mount is what it would make.
             if let t = try? target(for: ResolvedUser(name: name, uid: entry.uid, gid: entry.gid), entry: entry),
@@ -181,8 +146,9 @@ extension Node {
             l.entries[name] = c
         }
         for v in config.volumes {
-            guard let t = try? volumeTarget(v), let m = MountTable.mount(at: v.mountpoint, in: table),
-                  m.fstype == "cifs" || m.fstype == "smb3", MountIdentity.sameSource(m.source, t.spec.source) else { continue }
+            guard let t = try? volumeTarget(v),
+                  case .ours = inspector.presence(of: MountRecord(backend: t.backend, source: t.spec.source, mountpoint: v.mountpoint), in: table)
+            else { continue }
             l.volumes[v.name] = known?.volumes[v.name].map { var r = $0; r.mounted = true; return r } ?? Planner.volumeRecord(v, t, mounted: true, now: now)
         }
         // No file and nothing of ours found (only a mount someone else made under mount.root): nothing written.
@@ -190,7 +156,7 @@ extension Node {
             let rebuilt = l
             try ledger.update { $0 = rebuilt }
         }
-        return RebuildReport(movedTo: moved, ledger: l, skipped: skipped.reversed(), restRequests: requests, knownFrom: knownFrom,
+        return RebuildReport(movedTo: moved, ledger: l, skipped: skipped.reversed(), restRequests: requestsSent - requestsBefore, knownFrom: knownFrom,
                              leasesKept: kept, leasesDropped: dropped, recovered: recovered.sorted())
     }
 

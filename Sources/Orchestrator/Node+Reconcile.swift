@@ -222,7 +222,7 @@ extension Node {
 
     /// The credentials file of an azure user whose mount is ours, against the current key files.
     func credentialState(_ f: UserFacts) -> CredentialState? {
-        guard let e = f.entry, e.backend == .azure, f.state.isOurs, let path = e.credentialsPath, let name = e.account,
+        guard let e = f.entry, f.state.isOurs, let path = e.credentialsPath, let name = e.account,
               let az = try? azure(), let a = az.account(named: name) else { return nil }
         return credentials.check(path, expected: CredentialsFile(username: a.name, password: a.keys.key1, password2: a.keys.key2))
     }

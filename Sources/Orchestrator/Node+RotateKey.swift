@@ -74,7 +74,7 @@ extension Node {
             // finishes first, and what it changed is what gets the key (issue 15, item 1).
             typealias Item = (path: String?, mountpoint: String, source: String, keyID: String?, mounted: Bool, options: String?)
             func user(_ e: Ledger.Entry) -> Item? {
-                guard e.backend == .azure && e.account == a.name else { return nil }
+                guard e.account == a.name else { return nil }
                 let t = try? target(for: ResolvedUser(name: e.user, uid: e.uid, gid: e.gid), entry: e)
                 return (e.credentialsPath, e.mountpoint, e.source, e.keyID, e.mounted, t.flatMap { $0.optionsDigest == e.optionsDigest ? $0.spec.options : nil })
             }

@@ -81,7 +81,7 @@ public final class Node {
     }
 
     static func makeAzureStorage(_ config: Config, logger: Logger) throws -> AzureStorage {
-        guard config.backend == .azure else {
+        guard Providers.usesAzureAccounts(config.backend) else {
             throw OrchestratorError(.notConfigured, "this command needs backend = \"azure\" (the config uses \"\(config.backend)\")")
         }
         let specs = try config.accounts.map { a in

@@ -81,7 +81,7 @@ public enum ConfigLoader {
             guard ShareName.prefixIsValid(c.sharePrefix) else {
                 throw PusError(.config, "\(source): shares.prefix \"\(c.sharePrefix)\" is not valid", hint: "1-20 lower-case letters and digits")
             }
-            c.quotaGiB = try shares.int("quota_gib", in: 1...102_400) ?? c.quotaGiB
+            c.quotaGiB = try shares.int("quota_gib", in: ShareQuota.range) ?? c.quotaGiB
             try shares.finish()
         }
         if let mount = try root.table("mount") {
@@ -148,8 +148,8 @@ public enum ConfigLoader {
     }
 
     static func validate(_ c: Config, source: String) throws {
-        if c.backend == .azure && c.accounts.isEmpty {
-            throw PusError(.config, "\(source): backend = \"azure\" needs at least one [[azure.accounts]]")
+        if Providers.usesAzureAccounts(c.backend) && c.accounts.isEmpty {
+            throw PusError(.config, "\(source): backend = \"\(c.backend)\" needs at least one [[azure.accounts]]")
         }
         for (key, mode) in [("mount.file_mode", c.fileMode), ("mount.dir_mode", c.dirMode)] {
             guard mode.count == 4, mode.hasPrefix("0"), mode.allSatisfy({ ("0"..."7").contains($0) }) else {

@@ -9,7 +9,7 @@ struct QuotaCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Login name.") var user: String
-    @Option(help: "New quota in GiB (1-102400).") var set: Int?
+    @Option(help: "New quota in GiB (\(ShareQuota.range.lowerBound)-\(ShareQuota.range.upperBound)).") var set: Int?
     @Flag(help: "With --set: print the REST call and change nothing.") var dryRun = false
 
     func run() throws {

@@ -86,7 +86,7 @@ final class Runtime {
             Output.stdout(JSON.document(fields).text)
             return
         }
-        if dryRun && (config.backend == .azure || !plannedRequests.isEmpty) {
+        if dryRun && (Providers.usesAzureAccounts(config.backend) || !plannedRequests.isEmpty) {
             // Reads are sent to plan (locating a share, checking keys); what would change anything is not.
             Output.stdout("dry run: nothing was changed. REST requests sent to plan it (reads only): \(requestsSent).")
             Output.stdout("Planned REST calls, not sent\(plannedRequests.isEmpty ? "" : " (unsigned)"):")

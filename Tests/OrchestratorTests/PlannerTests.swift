@@ -30,14 +30,14 @@ import Testing
     @Test func coldAzureAttachProvisionsWritesCredentialsRecordsTheIntentMountsAndLeases() throws {
         let p = try attach(azure, nil, .absent)
         #expect(p.steps == [.ensureStorage(azure), .writeCredentials(path: "/c/pus-alice-1.cred", account: "acct"),
-                            .prepareMountpoint("/mnt/pus/alice"), .recordIntent(azure), .mount(azure.spec),
+                            .prepareMountpoint("/mnt/pus/alice"), .recordIntent(azure), .mount(azure),
                             .addLease(lease, dropping: [], mounted: azure)])
     }
 
     @Test func reattachOfAKnownShareSkipsProvisioning() throws {
         let p = try attach(azure, entry([]), .absent)
         #expect(p.steps == [.writeCredentials(path: "/c/pus-alice-1.cred", account: "acct"), .prepareMountpoint("/mnt/pus/alice"),
-                            .recordIntent(azure), .mount(azure.spec), .addLease(lease, dropping: [], mounted: azure)])
+                            .recordIntent(azure), .mount(azure), .addLease(lease, dropping: [], mounted: azure)])
     }
 
     @Test func warmAttachOnlyAddsALeaseAndDropsDeadOnes() throws {

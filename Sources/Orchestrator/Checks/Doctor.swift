@@ -70,7 +70,6 @@ extension Node {
         } catch {
             out.append(DoctorCheck("ledger", .fail, ErrorText.short(error), fix: "pus-mount reconcile --rebuild-ledger"))
         }
-        if config.backend == .azure { out.append(Self.directoryCheck("credentials directory", config.credentialsDir, wantMode: 0o700)) }
         out.append(Self.auditLogCheck(config.auditLog))
         return out
     }

@@ -137,10 +137,10 @@ public final class Executor {
                 return old
             }
             journal.append(.restoreEntry(user: u.name, entry: previous, mountpoint: t.spec.target))
-        case .mount(let spec):
-            let before = MountTable.mount(at: spec.target, in: (try? inspector.table()) ?? [])?.id
-            journal.append(.unmountIfNew(target: spec.target, previous: before))
-            try mount(spec)
+        case .mount(let t):
+            let before = MountTable.mount(at: t.spec.target, in: (try? inspector.table()) ?? [])?.id
+            journal.append(.unmountIfNew(target: t.spec.target, previous: before))
+            try mount(t)
         case .addLease(let lease, let dropping, let mounted):
             guard case .user(let u) = subject else { preconditionFailure("a lease needs a user") }
             return try ledger.update { l -> Int in
@@ -238,8 +238,10 @@ public final class Executor {
 
     var mountDeadline: Double { Double(config.mountTimeoutSeconds) }
 
-    /// mount(2) through the mounter with the deadline, then a check that the mount is in the table.
-    func mount(_ spec: MountSpec) throws {
+    /// mount(2) through the mounter with the deadline, then a check that the mount is in the table and is
+    /// the one the target describes (its provider judges).
+    func mount(_ t: MountTarget) throws {
+        let spec = t.spec
         do {
             try mounter.mount(spec, deadline: mountDeadline, holding: held)
         } catch let e as MountError {
@@ -250,7 +252,7 @@ public final class Executor {
             throw OrchestratorError(.mountFailed, "mount of \(spec.source) on \(spec.target) failed: \(e.detail)", hint: e.hint)
         }
         guard !fakeMounts else { return }
-        let record = MountRecord(backend: spec.fstype == "cifs" ? .azure : .local, source: spec.source, mountpoint: spec.target)
+        let record = MountRecord(backend: t.backend, source: spec.source, mountpoint: spec.target)
         switch inspector.presence(of: record, in: try inspector.table()) {
         case .ours: return
         case .absent: throw OrchestratorError(.mountFailed, "mount of \(spec.source) on \(spec.target) reported success but is not in the mount table")

@@ -86,7 +86,7 @@ public enum Step: Sendable, Equatable, CustomStringConvertible {
     /// The ledger records the mount about to be made (not yet mounted), so that a mount outliving a crash or a
     /// timed-out mount(2) is recognised as ours and cleaned up.
     case recordIntent(MountTarget)
-    case mount(MountSpec)
+    case mount(MountTarget)
     case addLease(Ledger.Lease, dropping: [String], mounted: MountTarget?)
     case dropLeases(sessions: [String], reason: String)
     /// The ledger records a new mount for the user, leases kept (a remount).
@@ -110,7 +110,7 @@ public enum Step: Sendable, Equatable, CustomStringConvertible {
         case .prepareMountpoint(let p): return "prepare mountpoint \(p) (root:root 0000 while unmounted)"
         case .prepareVolumeMountpoint(let p): return "prepare volume mountpoint \(p) (0755)"
         case .recordIntent(let t): return "record the mount of \(t.spec.source) on \(t.spec.target) in the ledger before making it"
-        case .mount(let m): return "mount \(m.source) on \(m.target) type \(m.fstype) options \(m.options)"
+        case .mount(let t): return "mount \(t.spec.source) on \(t.spec.target) type \(t.spec.fstype) options \(t.spec.options)"
         case .addLease(let l, let d, _):
             return "add lease session=\(l.session)\(l.pid.map { " pid=\($0)" } ?? "")" + (d.isEmpty ? "" : "; drop dead lease(s) \(d.joined(separator: ", "))")
         case .dropLeases(let s, let why): return "drop lease(s) \(s.joined(separator: ", ")) (\(why))"

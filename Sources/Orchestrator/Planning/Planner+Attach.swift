@@ -75,7 +75,7 @@ extension Planner {
         if let c = t.credentialsPath, let a = t.account { s.append(.writeCredentials(path: c, account: a)) }
         s.append(.prepareMountpoint(t.spec.target))
         s.append(.recordIntent(t))
-        s.append(.mount(t.spec))
+        s.append(.mount(t))
         return s
     }
 }

@@ -150,7 +150,7 @@ extension Planner {
         if let c = t.credentialsPath, let a = t.account { s.append(.writeCredentials(path: c, account: a)) }
         if t.readiness?.everyAttach == true { s.append(.ensureStorage(t)) }
         if e.mountpoint != t.spec.target { s.append(.removeMountpoint(e.mountpoint)) }
-        s += [.prepareMountpoint(t.spec.target), .recordIntent(t), .mount(t.spec), .recordMounted(t)]
+        s += [.prepareMountpoint(t.spec.target), .recordIntent(t), .mount(t), .recordMounted(t)]
         if let old = e.credentialsPath, old != t.credentialsPath { s.append(.removeCredentials(old)) }
         return s
     }
@@ -192,7 +192,7 @@ extension Planner {
             return [Finding(.missing, subject: subject, op: .attention, what: "cannot mount \(c.share) on \(c.mountpoint): \(desired.map(problem) ?? "no target")", disposition: .reported)]
         }
         let mount: [Step] = (t.credentialsPath.map { [.writeCredentials(path: $0, account: t.account ?? c.account)] } ?? [])
-            + [.prepareVolumeMountpoint(t.spec.target), .mount(t.spec), .recordVolume(volumeRecord(c, t, mounted: true, now: policy.now))]
+            + [.prepareVolumeMountpoint(t.spec.target), .mount(t), .recordVolume(volumeRecord(c, t, mounted: true, now: policy.now))]
         switch v.state {
         case .absent:
             return [Finding(.missing, subject: subject, op: .add, what: "mount \(t.spec.source) on \(t.spec.target)\(c.readOnly ? " read-only" : "")", disposition: .repair, steps: mount)]

@@ -1,3 +1,4 @@
+import Glibc
 import AzureFiles
 import Ledger
 import Mounting
@@ -9,7 +10,16 @@ import SystemSupport
 /// names; a new kind (the seed's Blob container) is one more conforming type plus its commands, and no switch
 /// on the backend elsewhere.
 public protocol StorageProvider: AnyObject {
-    var backend: Backend { get }
+    static var backend: Backend { get }
+    /// The storage lives in the configured `[[azure.accounts]]` (reached over REST, keys in key files).
+    static var usesAzureAccounts: Bool { get }
+    init(node: Node)
+
+    /// Whether `top`, the topmost mount at a record's mountpoint, is the mount the record describes (judged
+    /// by what the ledger recorded, never by today's configuration).
+    static func presence(of record: MountRecord, top: MountEntry, index: MountIndex?, cache: inout [String: MountEntry?],
+                         sameDirectory: MountIdentity.SameDirectory) -> MountPresence
+
     /// The mount `user` gets. For a user the ledger knows on this backend, the recorded location is kept.
     func target(for user: ResolvedUser, entry: Ledger.Entry?) throws -> MountTarget
     /// Before an attach for a user this node's ledger does not know: the storage wherever it already is (the
@@ -22,17 +32,34 @@ public protocol StorageProvider: AnyObject {
     func checks(_ env: DoctorEnvironment) -> [DoctorCheck]
     /// `provision`: makes sure the user's storage exists (an explicit quota is converged where there is one).
     func provision(_ user: ResolvedUser, quotaGiB: Int?, dryRun: Bool) throws -> Node.Provisioned
+    /// For a ledger rebuild: the record of `m`, a mount under mount.root no known record describes, when this
+    /// kind made it. nil when the mount is not of this kind; a problem when it is but cannot be claimed.
+    func adopt(_ m: MountEntry, user name: String, passwd: PasswdEntry?, table: [MountEntry], now: Int) -> Result<Ledger.Entry, PlanningProblem>?
+}
+
+extension StorageProvider {
+    public var backend: Backend { Self.backend }
 }
 
 /// The registry of providers: the one place that maps a backend to its implementation.
-enum Providers {
-    static func make(_ backend: Backend, node: Node) throws -> StorageProvider {
-        switch backend {
-        case .azure: return AzureFilesProvider(node: node)
-        case .local: return LocalDirectoryProvider(node: node)
-        default: throw OrchestratorError(.notConfigured, "backend \(backend) is not known to this pus-mount", hint: "run the pus-mount that recorded it")
-        }
+public enum Providers {
+    /// Every kind this pus-mount knows, in the order a ledger rebuild asks them about a mount.
+    static let kinds: [any StorageProvider.Type] = [AzureFilesProvider.self, LocalDirectoryProvider.self]
+
+    static func kind(_ backend: Backend) -> (any StorageProvider.Type)? {
+        kinds.first { $0.backend == backend }
     }
+
+    static func make(_ backend: Backend, node: Node) throws -> StorageProvider {
+        guard let kind = kind(backend) else {
+            throw OrchestratorError(.notConfigured, "backend \(backend) is not known to this pus-mount", hint: "run the pus-mount that recorded it")
+        }
+        return kind.init(node: node)
+    }
+
+    /// Whether the backend's storage lives in `[[azure.accounts]]` (so the configuration needs one, and REST
+    /// requests are part of its plans).
+    public static func usesAzureAccounts(_ backend: Backend) -> Bool { kind(backend)?.usesAzureAccounts ?? false }
 }
 
 /// A directory per user under `local.root`, bind-mounted.
@@ -40,7 +67,31 @@ final class LocalDirectoryProvider: StorageProvider {
     unowned let node: Node
     init(node: Node) { self.node = node }
 
-    var backend: Backend { .local }
+    static var backend: Backend { .local }
+    static var usesAzureAccounts: Bool { false }
+
+    /// A bind mount shows the device as its source: compare the directories themselves. Never stat a network
+    /// mount here (it may hang); it cannot be our bind mount anyway.
+    static func presence(of record: MountRecord, top m: MountEntry, index: MountIndex?, cache: inout [String: MountEntry?],
+                         sameDirectory: MountIdentity.SameDirectory) -> MountPresence {
+        if MountIdentity.isNetwork(m.fstype) { return .foreign(m) }
+        if let index, MountIdentity.bindShows(m, directory: record.source, index: index, cache: &cache) { return .ours(m) }
+        return sameDirectory(record.mountpoint, record.source) ? .ours(m) : .foreign(m)
+    }
+
+    /// A bind mount whose directory can be found (`local.root/<user>`, or wherever the same file system shows
+    /// it), owned as the directory is when the user no longer resolves.
+    func adopt(_ m: MountEntry, user name: String, passwd pw: PasswdEntry?, table: [MountEntry], now: Int) -> Result<Ledger.Entry, PlanningProblem>? {
+        guard !MountIdentity.isNetwork(m.fstype) else { return nil }
+        guard let dir = node.bindSource(m, table: table, name: name) else {
+            return .failure(PlanningProblem("\(m.fstype) mount whose bound directory cannot be found"))
+        }
+        var st = stat()
+        let owner = stat(dir, &st) == 0 ? (st.st_uid, st.st_gid) : (0, 0)
+        return .success(Ledger.Entry(user: name, uid: pw?.uid ?? owner.0, gid: pw?.gid ?? owner.1, backend: .local, account: nil, share: nil,
+                                     source: dir, mountpoint: m.target, optionsDigest: "rebuilt", credentialsPath: nil, mounted: true,
+                                     leases: [], now: now))
+    }
 
     func target(for user: ResolvedUser, entry: Ledger.Entry?) throws -> MountTarget {
         let dir = node.local.path(for: user.name)
@@ -73,7 +124,45 @@ final class AzureFilesProvider: StorageProvider {
     unowned let node: Node
     init(node: Node) { self.node = node }
 
-    var backend: Backend { .azure }
+    static var backend: Backend { .azure }
+    static var usesAzureAccounts: Bool { true }
+
+    /// A cifs mount is ours when its source is the recorded `//host/share`.
+    static func presence(of record: MountRecord, top m: MountEntry, index: MountIndex?, cache: inout [String: MountEntry?],
+                         sameDirectory: MountIdentity.SameDirectory) -> MountPresence {
+        isCifs(m) && MountIdentity.sameSource(m.source, record.source) ? .ours(m) : .foreign(m)
+    }
+
+    static func isCifs(_ m: MountEntry) -> Bool { m.fstype == "cifs" || m.fstype == "smb3" }
+
+    /// A cifs mount of `//host/share` whose host a configured account serves and whose share's `pus_user`
+    /// metadata names the user (one Get Share Properties per candidate account).
+    func adopt(_ m: MountEntry, user name: String, passwd pw: PasswdEntry?, table: [MountEntry], now: Int) -> Result<Ledger.Entry, PlanningProblem>? {
+        guard Self.isCifs(m) else { return nil }
+        let parts = m.source.replacingOccurrences(of: "\\", with: "/").split(separator: "/")
+        guard parts.count == 2 else { return .failure(PlanningProblem("cifs source \(m.source) is not //host/share")) }
+        let host = String(parts[0]), share = String(parts[1])
+        guard let az = try? node.azure() else {
+            return .failure(PlanningProblem("a cifs mount, but the configuration has no usable [[azure.accounts]]"))
+        }
+        var why = "no configured account serves SMB host \(host)"
+        for a in az.accounts where a.smbHost.lowercased() == host.lowercased() {
+            do {
+                let props = try az.client(a).getShareProperties(share)
+                if let u = props.metadata["pus_user"], u == name {
+                    let uid = pw?.uid ?? m.fsOption("uid").flatMap { UInt32($0) } ?? 0
+                    let gid = pw?.gid ?? m.fsOption("gid").flatMap { UInt32($0) } ?? 0
+                    return .success(Ledger.Entry(user: name, uid: uid, gid: gid, backend: .azure, account: a.name, share: share, source: m.source,
+                                                 mountpoint: m.target, optionsDigest: "rebuilt", credentialsPath: node.credentials.path(for: share),
+                                                 mounted: true, leases: [], now: now))
+                }
+                why = "share \(share) belongs to \(props.metadata["pus_user"].map { "user \($0)" } ?? "no pus-mount user"), not \(name)"
+            } catch {
+                why = "Get Share Properties of \(share) in \(a.name) failed: \(error)"
+            }
+        }
+        return .failure(PlanningProblem(why))
+    }
 
     func target(for user: ResolvedUser, entry: Ledger.Entry?) throws -> MountTarget {
         try target(for: user, entry: entry, account: nil)
@@ -135,7 +224,8 @@ final class AzureFilesProvider: StorageProvider {
     }
 
     func checks(_ env: DoctorEnvironment) -> [DoctorCheck] {
-        var out = [Node.helperCheck(env), Node.kernelCifsCheck(env)]
+        var out = [Node.helperCheck(env), Node.kernelCifsCheck(env),
+                   Node.directoryCheck("credentials directory", node.config.credentialsDir, wantMode: 0o700)]
         do {
             let az = try node.azure()
             for a in az.accounts { out.append(contentsOf: node.accountChecks(a, az, env)) }

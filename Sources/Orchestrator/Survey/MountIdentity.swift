@@ -46,21 +46,14 @@ public enum MountIdentity {
         return norm(a) == norm(b)
     }
 
-    /// The topmost mount at `record.mountpoint`, judged against the record: a cifs mount is ours when its
-    /// source is the recorded one; a bind mount (local backend) when the mountpoint is the recorded directory.
+    /// The topmost mount at `record.mountpoint`, judged against the record by the provider of its backend (a
+    /// cifs mount is ours when its source is the recorded one; a bind mount when it shows the recorded
+    /// directory). A backend this pus-mount does not know owns nothing.
     public static func presence(of record: MountRecord, top: MountEntry?, index: MountIndex? = nil, cache: inout [String: MountEntry?],
                                 sameDirectory: SameDirectory) -> MountPresence {
         guard let m = top else { return .absent }
-        switch record.backend {
-        case .azure:
-            return (m.fstype == "cifs" || m.fstype == "smb3") && sameSource(m.source, record.source) ? .ours(m) : .foreign(m)
-        default:
-            // A bind mount shows the device as its source: compare the directories themselves. Never stat a
-            // network mount here (it may hang); it cannot be our bind mount anyway.
-            if isNetwork(m.fstype) { return .foreign(m) }
-            if let index, bindShows(m, directory: record.source, index: index, cache: &cache) { return .ours(m) }
-            return sameDirectory(record.mountpoint, record.source) ? .ours(m) : .foreign(m)
-        }
+        guard let kind = Providers.kind(record.backend) else { return .foreign(m) }
+        return kind.presence(of: record, top: m, index: index, cache: &cache, sameDirectory: sameDirectory)
     }
 }
 
