@@ -83,6 +83,13 @@ public struct CredentialsStore: Sendable {
         return try Syscalls.unlink(p)
     }
 
+    /// Reads the credentials file at `p` when it is a regular file in this store's directory (O_NOFOLLOW); nil
+    /// when absent or not one.
+    public func read(path p: String) throws -> CredentialsFile? {
+        guard AtomicFile.directory(of: p) == directory, let st = try Syscalls.linkStatus(p), (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return CredentialsFile.parse(try Syscalls.readFile(p))
+    }
+
     /// Reads the credentials file for `share` (O_NOFOLLOW); nil when absent.
     public func read(share: String) throws -> CredentialsFile? {
         let p = path(for: share)

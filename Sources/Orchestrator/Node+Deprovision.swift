@@ -37,7 +37,7 @@ extension Node {
     /// is deleted under it and whose record is then erased (issue 15, item 1).
     ///
     /// With `purgeDeleted` a missing live share is no error, and afterwards every restorable deleted version is
-    /// given up (``abandonDeletedShares(_:dryRun:)``), so that the next attach creates a new share.
+    /// given up (``abandonDeletedShares(_:holding:dryRun:)``), so that the next attach creates a new share.
     public func deprovision(_ user: ResolvedUser, force: Bool, allowUnrecoverable: Bool, purgeDeleted: Bool = false, dryRun: Bool) throws -> DeprovisionResult {
         let lock = dryRun ? nil : try userLock(user.name)
         defer { withExtendedLifetime(lock) {} }
@@ -53,7 +53,7 @@ extension Node {
             var r = DeprovisionResult(share: az.shareName(for: user.name), account: az.placement(for: user.name).name, snapshots: [], openHandles: [],
                                       moreHandles: false, localLeases: leases, ledgerRecordRemoved: false, dryRun: dryRun)
             r.deletedLive = false
-            r.abandoned = try abandonDeletedShares(user, dryRun: dryRun)
+            r.abandoned = try abandonDeletedShares(user, holding: lock, dryRun: dryRun)
             if let a = r.abandoned.first { r.account = a.account.name }
             return r
         }
@@ -74,8 +74,13 @@ extension Node {
         var result = DeprovisionResult(share: found.share, account: found.account.name, snapshots: snapshots, openHandles: handles,
                                        moreHandles: more, deletedVersion: nil, retentionDays: nil, localLeases: leases,
                                        ledgerRecordRemoved: false, dryRun: dryRun)
-        try client.deleteShare(found.share, includeSnapshots: true)
+        // The plan: the share goes, and the record of a share that is gone goes too, unless a live mount still
+        // refers to it (--force). A failure after the delete undoes it (Undelete Share of the version it left).
+        let forget = entry != nil && leases == 0 && entry?.mounted != true
+        try perform([.deleteShare(share: found.share, account: found.account.name)] + (forget ? [.forgetUser] : []),
+                    for: .user(user), holding: lock, dryRun: dryRun)
         if dryRun { return result }
+        result.ledgerRecordRemoved = forget
         // Whether anything is recoverable shows only now, in the listing of deleted shares.
         let deleted = try client.listAllShares(prefix: found.share, include: [.deleted])
             .filter { $0.name == found.share && $0.deleted && $0.version != nil }
@@ -83,11 +88,7 @@ extension Node {
             result.deletedVersion = newest.version
             result.retentionDays = newest.remainingRetentionDays
         }
-        // The record of a share that is gone goes too, unless a live mount still refers to it (--force).
-        if entry != nil && leases == 0 && entry?.mounted != true {
-            result.ledgerRecordRemoved = try ledger.update { l in l.entries.removeValue(forKey: user.name) != nil }
-        }
-        if purgeDeleted { result.abandoned = try abandonDeletedShares(user, dryRun: dryRun) }
+        if purgeDeleted { result.abandoned = try abandonDeletedShares(user, holding: lock, dryRun: dryRun) }
         return result
     }
 
@@ -131,11 +132,10 @@ extension Node {
                            hint: "the retention period may have passed, or share soft delete was off when it was deleted")
         }
         let client = az.client(chosen.account)
-        try client.undeleteShare(share, version: chosen.version)
-        if !dryRun {
-            // The restored share is checked like any other before anyone uses it.
-            try az.checkOwner(try client.getShareProperties(share).metadata, user: user.name, share: share, account: chosen.account.name)
-        }
+        // The restored share is checked like any other before anyone uses it; a foreign one is deleted again.
+        try perform([.restoreShare(share: share, account: chosen.account.name, version: chosen.version),
+                     .checkShareOwner(share: share, account: chosen.account.name)],
+                    for: .user(user), holding: lock, dryRun: dryRun)
         let snapshots = dryRun ? [] : try client.listAllShares(prefix: share, include: [.snapshots]).filter { $0.name == share }.compactMap(\.snapshot)
         return UndeleteResult(share: share, account: chosen.account.name, version: chosen.version, snapshots: snapshots, versions: versions)
     }
@@ -146,7 +146,9 @@ extension Node {
     /// `pus_abandoned` (Set Share Metadata) and deleted again: it stays recoverable by hand until its
     /// retention ends, but no longer stops attach and provision. Needs the name free (no live share).
     /// Returns the versions given up (their new version ids are in the listing afterwards).
-    public func abandonDeletedShares(_ user: ResolvedUser, dryRun: Bool) throws -> [DeletedShare] {
+    /// Each version is its own plan run (restore, owner check, mark, delete): a failure half-way puts that
+    /// version back as it was (deleted, not given up).
+    func abandonDeletedShares(_ user: ResolvedUser, holding lock: FileLock?, dryRun: Bool) throws -> [DeletedShare] {
         let az = try azure()
         let share = az.shareName(for: user.name)
         let (live, versions) = try az.deletedShares(user: user.name)
@@ -157,14 +159,10 @@ extension Node {
                            hint: "deprovision the live share first (pus-mount deprovision \(user.name) --yes --purge-deleted does both)")
         }
         for d in pending {
-            let c = az.client(d.account)
-            try c.undeleteShare(share, version: d.version)
-            if dryRun { continue }
-            var meta = try c.getShareProperties(share).metadata
-            try az.checkOwner(meta, user: user.name, share: share, account: d.account.name)
-            meta["pus_abandoned"] = String(clock())
-            try c.setShareMetadata(share, metadata: meta.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
-            try c.deleteShare(share, includeSnapshots: true)
+            let a = d.account.name
+            try perform([.restoreShare(share: share, account: a, version: d.version), .checkShareOwner(share: share, account: a),
+                         .markAbandoned(share: share, account: a), .deleteShare(share: share, account: a)],
+                        for: .user(user), holding: lock, dryRun: dryRun)
         }
         return pending
     }

@@ -64,14 +64,9 @@ extension Node {
         var reports: [RotateReport.Account] = []
         for a in chosen {
             var r = RotateReport.Account(name: a.name, key1ID: a.keys.key1ID, key2ID: a.keys.key2.map(KeyFile.id))
-            let creds = CredentialsFile(username: a.name, password: a.keys.key1, password2: a.keys.key2)
             // (credentials file, mountpoint, key the mount was made with, mounted, its cifs options when the
             // configuration still makes the same ones) of every user and volume on it. A remount replaces all of
             // a cifs mount's settings, so it must repeat them (uid, gid, modes, sec...).
-            //
-            // Each is rewritten and refreshed under its own lock (the user's or the volume's, as attach and
-            // detach take it), from its record read again under that lock: a detach or attach in progress
-            // finishes first, and what it changed is what gets the key (issue 15, item 1).
             typealias Item = (path: String?, mountpoint: String, source: String, keyID: String?, mounted: Bool, options: String?)
             func user(_ e: Ledger.Entry) -> Item? {
                 guard e.account == a.name else { return nil }
@@ -83,6 +78,34 @@ extension Node {
                 let t = config.volumes.first { $0.name == v.name }.flatMap { try? volumeTarget($0) }
                 return (v.credentialsPath, v.mountpoint, v.source, v.keyID, v.mounted, t.flatMap { $0.optionsDigest == v.optionsDigest ? $0.spec.options : nil })
             }
+            let userLocks = Dictionary(uniqueKeysWithValues: ledgerNow.entries.values.filter { $0.account == a.name }.map { ($0.user, lockPath(user: $0.user)) })
+            let volumeLocks = Dictionary(uniqueKeysWithValues: ledgerNow.volumes.values.filter { $0.account == a.name }.map { ($0.name, lockPath(volume: $0.name)) })
+
+            // 1. Every credentials file of the account, rewritten as one plan run under the lock of each user and
+            // volume on it (taken in path order; attach and detach take one of them at a time), from the records
+            // read again under those locks: an attach or detach in progress finishes first, and what it changed
+            // is what gets the key (issue 15, item 1). A failure half-way puts the files already rewritten back.
+            var rewrite: [String] = []
+            do {
+                var held: [FileLock] = []
+                defer { withExtendedLifetime(held) {} }
+                if !dryRun {
+                    try Syscalls.mkdirs(locksDirectory, mode: 0o700)
+                    for path in Set(userLocks.values).union(volumeLocks.values).sorted() {
+                        held.append(try FileLock.acquire(path: path, timeout: lockTimeout))
+                    }
+                }
+                let fresh = dryRun ? ledgerNow : try ledger.read()
+                let items = fresh.entries.values.filter { userLocks[$0.user] != nil }.compactMap(user)
+                    + fresh.volumes.values.filter { volumeLocks[$0.name] != nil }.compactMap(volume)
+                for i in items.sorted(by: { $0.mountpoint < $1.mountpoint }) {
+                    if let path = i.path, i.mounted || (try? Syscalls.linkStatus(path)) != nil { rewrite.append(path) }
+                }
+                try perform(rewrite.map { .writeCredentials(path: $0, account: a.name) }, for: .node, holding: nil, dryRun: dryRun)
+            }
+            r.credentialsRewritten = rewrite
+
+            // 2. Live mounts get the key (password2) each under its own lock, from its record read again.
             let work: [(lock: String, fresh: () throws -> Item?, item: Item)] =
                 ledgerNow.entries.values.compactMap { e in user(e).map { (lockPath(user: e.user), { try self.ledger.read().entries[e.user].flatMap(user) }, $0) } }
                 + ledgerNow.volumes.values.compactMap { v in volume(v).map { (lockPath(volume: v.name), { try self.ledger.read().volumes[v.name].flatMap(volume) }, $0) } }
@@ -90,17 +113,12 @@ extension Node {
                 var held: FileLock?
                 var item = w.item
                 if !dryRun {
-                    try Syscalls.mkdirs(locksDirectory, mode: 0o700)
                     held = try FileLock.acquire(path: w.lock, timeout: lockTimeout)
                     guard let now = try w.fresh() else { continue }
                     item = now
                 }
                 defer { withExtendedLifetime(held) {} }
-                let (path, mountpoint, source, keyID, mounted, options) = item
-                if let path, mounted || (try? Syscalls.linkStatus(path)) != nil {
-                    if !dryRun { _ = try credentials.write(creds, to: path) }
-                    r.credentialsRewritten.append(path)
-                }
+                let (_, mountpoint, source, keyID, mounted, options) = item
                 guard mounted, let live = table.last(where: { $0.target == mountpoint }) else { continue }
                 // The same identity rule as status and reconcile: only the recorded source at the recorded
                 // mountpoint is ours. A mount someone put there (another server, another share) never gets the key.

@@ -163,6 +163,13 @@ public final class Node {
         return try FileLock.acquire(path: lockPath(user: user), timeout: lockTimeout)
     }
 
+    /// Runs a plan's `steps` for `subject` through the executor (its undo journal), under `lock`. A dry run
+    /// performs only the steps whose request the REST side records instead of sending
+    /// (``Step/isRecordedInDryRun``): nothing changes, and the requests are the plan's evidence.
+    func perform(_ steps: [Step], for subject: Executor.Subject, holding lock: FileLock?, dryRun: Bool) throws {
+        try executor.run(dryRun ? steps.filter(\.isRecordedInDryRun) : steps, for: subject, holding: lock)
+    }
+
     /// The lock at `path` if it is free now (reconcile never waits for a busy user).
     func tryLock(_ path: String) throws -> FileLock? {
         try Syscalls.mkdirs(locksDirectory, mode: 0o700)

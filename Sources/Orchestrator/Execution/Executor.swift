@@ -62,6 +62,16 @@ public final class Executor {
         case unmountIfNew(target: String, previous: Int?)
         /// Put back the user's ledger entry as it was (nil: remove it) unless a mount remains at `mountpoint`.
         case restoreEntry(user: String, entry: Ledger.Entry?, mountpoint: String)
+        /// Put back the credentials file's previous content (a rewrite replaced it).
+        case restoreCredentials(path: String, CredentialsFile)
+        /// Undelete the newest deleted version of the share (a Delete Share this run sent).
+        case undeleteNewest(share: String, account: String)
+        /// Delete the share again (an Undelete Share this run sent).
+        case deleteAgain(share: String, account: String)
+        /// Put back the share's metadata as it was.
+        case setMetadata(share: String, account: String, [(String, String)])
+        /// Put back the user's ledger record (a forget this run did).
+        case putEntry(user: String, Ledger.Entry)
     }
 
     /// The lock the current run holds (the subject's), handed on to mount and unmount children.
@@ -116,8 +126,9 @@ public final class Executor {
                 throw OrchestratorError(.notConfigured, "account \(accountName) is not configured", hint: "add it back to [[azure.accounts]] or detach its users")
             }
             let existed = (try? Syscalls.linkStatus(path)) != nil
+            let previous = existed ? try credentials.read(path: path) : nil
             try credentials.write(CredentialsFile(username: a.name, password: a.keys.key1, password2: a.keys.key2), to: path)
-            if !existed { journal.append(.removeCredentials(path)) }
+            if let previous { journal.append(.restoreCredentials(path: path, previous)) } else if !existed { journal.append(.removeCredentials(path)) }
         case .prepareMountpoint(let path):
             if try prepareMountpoint(path) { journal.append(.removeDirectory(path)) }
         case .prepareVolumeMountpoint(let path):
@@ -181,8 +192,34 @@ public final class Executor {
             try ledger.update { l in l.volumes[v.name] = v }
         case .forgetVolume(let name):
             try ledger.update { l in l.volumes[name] = nil }
+        case .deleteShare(let share, let account):
+            try client(account).deleteShare(share, includeSnapshots: true)
+            journal.append(.undeleteNewest(share: share, account: account))
+        case .restoreShare(let share, let account, let version):
+            try client(account).undeleteShare(share, version: version)
+            journal.append(.deleteAgain(share: share, account: account))
+        case .checkShareOwner(let share, let account):
+            guard case .user(let u) = subject else { preconditionFailure("an owner check needs a user") }
+            try azure().checkOwner(try client(account).getShareProperties(share).metadata, user: u.name, share: share, account: account)
+        case .markAbandoned(let share, let account):
+            let c = try client(account)
+            let before = try c.getShareProperties(share).metadata.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            try c.setShareMetadata(share, metadata: (before.filter { $0.0 != "pus_abandoned" } + [("pus_abandoned", String(clock()))]).sorted { $0.0 < $1.0 })
+            journal.append(.setMetadata(share: share, account: account, before))
+        case .forgetUser:
+            guard case .user(let u) = subject else { preconditionFailure("forgetting a record needs a user") }
+            if let old = try ledger.update({ l in l.entries.removeValue(forKey: u.name) }) { journal.append(.putEntry(user: u.name, old)) }
         }
         return nil
+    }
+
+    /// The REST client of a configured account.
+    func client(_ accountName: String) throws -> FilesClient {
+        let az = try azure()
+        guard let a = az.account(named: accountName) else {
+            throw OrchestratorError(.notConfigured, "account \(accountName) is not configured", hint: "add it back to [[azure.accounts]]")
+        }
+        return az.client(a)
     }
 
     func undo(_ u: Undo) {
@@ -199,6 +236,32 @@ public final class Executor {
         case .restoreEntry(let user, let entry, let mountpoint):
             // A mount that could not be undone keeps its intent record, so reconcile recognises and removes it.
             if !fakeMounts, MountTable.mount(at: mountpoint, in: (try? inspector.table()) ?? []) != nil { return }
+            _ = try? ledger.update { l in l.entries[user] = entry }
+        case .restoreCredentials(let path, let previous):
+            do { try credentials.write(previous, to: path) } catch { logger.error("could not put back the credentials file \(path): \(error)") }
+        case .undeleteNewest(let share, let account):
+            do {
+                let c = try client(account)
+                let deleted = try c.listAllShares(prefix: share, include: [.deleted]).filter { $0.name == share && $0.deleted && $0.version != nil }
+                guard let newest = deleted.max(by: { ($0.version ?? "") < ($1.version ?? "") })?.version else {
+                    logger.error("share \(share) in account \(account) was deleted and the account keeps no deleted version to restore")
+                    return
+                }
+                logger.warning("undoing the deletion of share \(share) in account \(account) (Undelete Share, version \(newest))")
+                try c.undeleteShare(share, version: newest)
+            } catch {
+                logger.error("could not undo the deletion of share \(share) in account \(account): \(error); `pus-mount undelete` restores it")
+            }
+        case .deleteAgain(let share, let account):
+            logger.warning("undoing the restore of share \(share) in account \(account) (Delete Share)")
+            do { try client(account).deleteShare(share, includeSnapshots: true) } catch {
+                logger.error("could not delete the restored share \(share) in account \(account) again: \(error)")
+            }
+        case .setMetadata(let share, let account, let metadata):
+            do { try client(account).setShareMetadata(share, metadata: metadata) } catch {
+                logger.error("could not put back the metadata of share \(share) in account \(account): \(error)")
+            }
+        case .putEntry(let user, let entry):
             _ = try? ledger.update { l in l.entries[user] = entry }
         }
     }

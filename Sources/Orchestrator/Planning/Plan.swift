@@ -102,6 +102,19 @@ public enum Step: Sendable, Equatable, CustomStringConvertible {
     case markUnmounted
     case recordVolume(Ledger.Volume)
     case forgetVolume(String)
+    /// Delete Share with its snapshots (deprovision). Undone by Undelete Share of the version it left behind
+    /// (when the account keeps deleted shares).
+    case deleteShare(share: String, account: String)
+    /// Undelete Share of one deleted version (undelete; giving a version up). Undone by deleting it again.
+    case restoreShare(share: String, account: String, version: String)
+    /// The share's `pus_user` must name the subject user (Get Share Properties): a restored share is checked
+    /// before anyone uses it, and a foreign one is deleted again by the undo.
+    case checkShareOwner(share: String, account: String)
+    /// `pus_abandoned` metadata on the share (Set Share Metadata), so that, deleted again, it no longer stops
+    /// attach and provision. Undone by putting the metadata back.
+    case markAbandoned(share: String, account: String)
+    /// The user's ledger record goes (the storage it names is gone). Undone by putting it back.
+    case forgetUser
 
     public var description: String {
         switch self {
@@ -123,13 +136,32 @@ public enum Step: Sendable, Equatable, CustomStringConvertible {
         case .markUnmounted: return "record the user as unmounted in the ledger"
         case .recordVolume(let v): return "record volume \(v.name) (\(v.source) on \(v.mountpoint)) in the ledger"
         case .forgetVolume(let n): return "forget volume \(n) in the ledger"
+        case .deleteShare(let s, let a): return "delete share \(s) in account \(a) with its snapshots (Delete Share)"
+        case .restoreShare(let s, let a, let v): return "restore share \(s) in account \(a), deleted version \(v) (Undelete Share)"
+        case .checkShareOwner(let s, let a): return "check that share \(s) in account \(a) is the user's (pus_user metadata)"
+        case .markAbandoned(let s, let a): return "mark share \(s) in account \(a) as given up (pus_abandoned metadata)"
+        case .forgetUser: return "remove the user's record from the ledger"
         }
     }
 
     /// The REST operation the step sends when performed, if any (for a dry run's list of planned calls).
     public var restOperation: String? {
-        if case .ensureStorage(let t) = self { return t.readiness?.restOperation }
-        return nil
+        switch self {
+        case .ensureStorage(let t): return t.readiness?.restOperation
+        case .deleteShare(let s, let a): return "Delete Share \(s) in account \(a) (DELETE ?restype=share, x-ms-delete-snapshots: include)"
+        case .restoreShare(let s, let a, let v): return "Undelete Share \(s) version \(v) in account \(a) (PUT ?restype=share&comp=undelete)"
+        case .markAbandoned(let s, let a): return "Set Share Metadata on \(s) in account \(a) (pus_abandoned)"
+        default: return nil
+        }
+    }
+
+    /// Steps a dry run still performs, with the REST side recording their request instead of sending it (the
+    /// request is the plan's evidence). Every other step of a dry run is only listed.
+    public var isRecordedInDryRun: Bool {
+        switch self {
+        case .deleteShare, .restoreShare: return true
+        default: return false
+        }
     }
 
     /// Steps that only change a user's ledger entry (reconcile batches these under one ledger write).

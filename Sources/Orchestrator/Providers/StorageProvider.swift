@@ -44,7 +44,7 @@ extension StorageProvider {
 /// The registry of providers: the one place that maps a backend to its implementation.
 public enum Providers {
     /// Every kind this pus-mount knows, in the order a ledger rebuild asks them about a mount.
-    static let kinds: [any StorageProvider.Type] = [AzureFilesProvider.self, LocalDirectoryProvider.self]
+    static var kinds: [any StorageProvider.Type] { [AzureFilesProvider.self, LocalDirectoryProvider.self] }
 
     static func kind(_ backend: Backend) -> (any StorageProvider.Type)? {
         kinds.first { $0.backend == backend }
