@@ -88,9 +88,14 @@ public struct LedgerStore: Sendable {
     /// Moves an unusable ledger aside as `ledger.json.corrupt-<unix time>` (never deleted) and returns the
     /// new path; nil when there was no file. Takes the ledger lock.
     public func moveAside(now: Int) throws -> String? {
-        try Syscalls.mkdirs(AtomicFile.directory(of: path), mode: 0o700)
-        let lock = try FileLock.acquire(path: lockPath, timeout: lockTimeout)
-        defer { withExtendedLifetime(lock) {} }
+        guard let dest = try asidePath(now: now) else { return nil }
+        try moveAside(to: dest)
+        return dest
+    }
+
+    /// Where an unusable ledger goes now: `ledger.json.corrupt-<unix time>`, numbered when taken; nil when
+    /// there is no file.
+    public func asidePath(now: Int) throws -> String? {
         guard try Syscalls.linkStatus(path) != nil else { return nil }
         var dest = "\(path).corrupt-\(now)"
         var n = 1
@@ -98,9 +103,27 @@ public struct LedgerStore: Sendable {
             dest = "\(path).corrupt-\(now).\(n)"
             n += 1
         }
+        return dest
+    }
+
+    /// Renames the ledger to `dest` (under the ledger lock), durably.
+    public func moveAside(to dest: String) throws {
+        try Syscalls.mkdirs(AtomicFile.directory(of: path), mode: 0o700)
+        let lock = try FileLock.acquire(path: lockPath, timeout: lockTimeout)
+        defer { withExtendedLifetime(lock) {} }
         try Syscalls.rename(path, dest)
         try Syscalls.fsyncDirectory(AtomicFile.directory(of: path))
-        return dest
+    }
+
+    /// Puts a ledger moved aside back, unless a ledger has been written since; true when it went back.
+    @discardableResult
+    public func moveBack(from dest: String) throws -> Bool {
+        let lock = try FileLock.acquire(path: lockPath, timeout: lockTimeout)
+        defer { withExtendedLifetime(lock) {} }
+        guard try Syscalls.linkStatus(path) == nil, try Syscalls.linkStatus(dest) != nil else { return false }
+        try Syscalls.rename(dest, path)
+        try Syscalls.fsyncDirectory(AtomicFile.directory(of: path))
+        return true
     }
 
     /// Stable, readable JSON (sorted keys, two-space indent), with a final newline.

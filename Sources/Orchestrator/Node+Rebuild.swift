@@ -86,8 +86,7 @@ extension Node {
         } else if let backup = ledger.readBackup() {
             (known, knownFrom) = (backup, ledger.backupPath)
         }
-        let moved = dryRun ? nil : try ledger.moveAside(now: now)
-        if let moved { logger.warning("moved the unusable ledger aside to \(moved)") }
+        let aside = try ledger.asidePath(now: now)
         let table = try inspector.table()
         var l = Ledger()
         var skipped: [(String, String)] = []
@@ -151,11 +150,12 @@ extension Node {
             else { continue }
             l.volumes[v.name] = known?.volumes[v.name].map { var r = $0; r.mounted = true; return r } ?? Planner.volumeRecord(v, t, mounted: true, now: now)
         }
+        // The plan: the unusable file aside, the rebuilt ledger written; a failure half-way puts the file back.
         // No file and nothing of ours found (only a mount someone else made under mount.root): nothing written.
-        if !dryRun && !(moved == nil && l.entries.isEmpty && l.volumes.isEmpty) {
-            let rebuilt = l
-            try ledger.update { $0 = rebuilt }
-        }
+        let write = !(aside == nil && l.entries.isEmpty && l.volumes.isEmpty)
+        try perform((aside.map { [.setLedgerAside(to: $0)] } ?? []) + (write ? [.writeLedger(l)] : []), for: .node, holding: nil, dryRun: dryRun)
+        let moved = dryRun ? nil : aside
+        if let moved { logger.warning("moved the unusable ledger aside to \(moved)") }
         return RebuildReport(movedTo: moved, ledger: l, skipped: skipped.reversed(), restRequests: requestsSent - requestsBefore, knownFrom: knownFrom,
                              leasesKept: kept, leasesDropped: dropped, recovered: recovered.sorted())
     }

@@ -217,3 +217,26 @@ extension PlannedMutationTests {
         #expect(try creds.read(path: alice)?.password2?.reveal() == k2)
     }
 }
+
+extension PlannedMutationTests {
+    /// A ledger rebuild is a plan too (set the unusable file aside, write the rebuilt ledger): when the write
+    /// fails (a directory planted where its second copy goes), the unusable file is put back where it was, so
+    /// the next command finds the same ledger to heal, and no `.corrupt-` copy is left beside it.
+    @Test func aRebuildThatCannotWritePutsTheUnusableLedgerBack() throws {
+        let b = Bench()
+        let path = b.config.ledgerPath
+        try FileManager.default.createDirectory(atPath: b.config.stateDir, withIntermediateDirectories: true)
+        b.dir.write("state/ledger.json", "{\"version\": 2, \"entries\": {\"alice\": tru", mode: 0o600)
+        try FileManager.default.createDirectory(atPath: path + ".bak", withIntermediateDirectories: false)
+        #expect(throws: (any Error).self) { try b.node().attach(b.user, session: "s", pid: nil, dryRun: false) }
+        #expect(try String(contentsOfFile: path, encoding: .utf8).hasSuffix("tru"), "the unusable ledger is back in place")
+        let left = try FileManager.default.contentsOfDirectory(atPath: b.config.stateDir).filter { $0.contains("corrupt") }
+        #expect(left.isEmpty, "\(left)")
+        #expect(b.mounter.entries.isEmpty)
+        // With the obstacle gone the same command heals it and attaches.
+        try FileManager.default.removeItem(atPath: path + ".bak")
+        _ = try b.node().attach(b.user, session: "s", pid: nil, dryRun: false)
+        #expect(b.ledger.entries["alice"]?.leases.count == 1)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: b.config.stateDir).contains { $0.contains("corrupt") })
+    }
+}

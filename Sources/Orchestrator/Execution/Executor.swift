@@ -72,6 +72,8 @@ public final class Executor {
         case setMetadata(share: String, account: String, [(String, String)])
         /// Put back the user's ledger record (a forget this run did).
         case putEntry(user: String, Ledger.Entry)
+        /// Rename the ledger set aside back (while no new one was written).
+        case putLedgerBack(from: String)
     }
 
     /// The lock the current run holds (the subject's), handed on to mount and unmount children.
@@ -209,6 +211,11 @@ public final class Executor {
         case .forgetUser:
             guard case .user(let u) = subject else { preconditionFailure("forgetting a record needs a user") }
             if let old = try ledger.update({ l in l.entries.removeValue(forKey: u.name) }) { journal.append(.putEntry(user: u.name, old)) }
+        case .setLedgerAside(let dest):
+            try ledger.moveAside(to: dest)
+            journal.append(.putLedgerBack(from: dest))
+        case .writeLedger(let rebuilt):
+            try ledger.update { $0 = rebuilt }
         }
         return nil
     }
@@ -263,6 +270,10 @@ public final class Executor {
             }
         case .putEntry(let user, let entry):
             _ = try? ledger.update { l in l.entries[user] = entry }
+        case .putLedgerBack(let dest):
+            do { if try ledger.moveBack(from: dest) { logger.warning("put the ledger back from \(dest)") } } catch {
+                logger.error("could not put the ledger back from \(dest): \(error)")
+            }
         }
     }
 

@@ -115,6 +115,11 @@ public enum Step: Sendable, Equatable, CustomStringConvertible {
     case markAbandoned(share: String, account: String)
     /// The user's ledger record goes (the storage it names is gone). Undone by putting it back.
     case forgetUser
+    /// An unusable ledger is renamed to `to` (`ledger.json.corrupt-<time>`), never deleted. Undone by renaming
+    /// it back while no new ledger was written.
+    case setLedgerAside(to: String)
+    /// The ledger becomes this one (a rebuild).
+    case writeLedger(Ledger)
 
     public var description: String {
         switch self {
@@ -141,6 +146,8 @@ public enum Step: Sendable, Equatable, CustomStringConvertible {
         case .checkShareOwner(let s, let a): return "check that share \(s) in account \(a) is the user's (pus_user metadata)"
         case .markAbandoned(let s, let a): return "mark share \(s) in account \(a) as given up (pus_abandoned metadata)"
         case .forgetUser: return "remove the user's record from the ledger"
+        case .setLedgerAside(let p): return "move the unusable ledger aside to \(p)"
+        case .writeLedger(let l): return "write the rebuilt ledger (\(l.entries.count) user(s), \(l.volumes.count) volume(s))"
         }
     }
 
