@@ -18,10 +18,11 @@ let package = Package(
     ],
     targets: [
         // C libraries from Debian, one Swift owner each.
-        // CCurl resolves libcurl with dlopen on first use (see its shim.h), so it links no library itself.
+        // Each resolves its library with dlopen on first use (see its shim.h), so none links one: a warm
+        // attach maps neither libcurl, libcrypto nor libmount (with libblkid, libselinux, libpcre2).
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
-        .systemLibrary(name: "CLibMount", pkgConfig: "mount", providers: [.apt(["libmount-dev"])]),
+        .systemLibrary(name: "CLibMount", providers: [.apt(["libmount-dev"])]),
 
         // Wrappers for what Swift cannot call (prctl is variadic; closefrom and fallocate are GNU extensions).
         .systemLibrary(name: "CSupport"),

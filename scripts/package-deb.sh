@@ -193,8 +193,8 @@ exit 0
 EOF
 chmod 0755 "$pkg/DEBIAN/preinst" "$pkg/DEBIAN/postinst" "$pkg/DEBIAN/prerm" "$pkg/DEBIAN/postrm"
 
-# Shared libraries the binary and the module link (dpkg-shlibdeps), plus libcurl and libssl3 (libcrypto),
-# which pus-mount opens with dlopen at the first REST request or digest, mount.cifs, which libmount runs as the cifs helper, and pam-auth-update.
+# Shared libraries the binary and the module link (dpkg-shlibdeps), plus libcurl, libssl3 (libcrypto) and
+# libmount1, which pus-mount opens with dlopen at the first REST request, digest or mount, mount.cifs, which libmount runs as the cifs helper, and pam-auth-update.
 mkdir -p "$root/debian"
 printf 'Source: pus-mount\n\nPackage: pus-mount\nArchitecture: any\n' > "$root/debian/control"
 shlibs=$(cd "$root" && dpkg-shlibdeps -O pus-mount/usr/sbin/pus-mount "pus-mount/$security/pam_pus_mount.so" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
@@ -206,7 +206,7 @@ Version: $version
 Architecture: $arch
 Maintainer: pus-mount developers <pus-mount@example.org>
 Installed-Size: $size
-Depends: $shlibs, libcurl4 (>= 7.85.0), libssl3 (>= 3.0.0), cifs-utils, libpam-runtime (>= 1.0.1-6)
+Depends: $shlibs, libcurl4 (>= 7.85.0), libssl3 (>= 3.0.0), libmount1 (>= 2.38), cifs-utils, libpam-runtime (>= 1.0.1-6)
 Recommends: systemd
 Section: admin
 Priority: optional

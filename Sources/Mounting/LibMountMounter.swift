@@ -45,24 +45,24 @@ public final class LibMountMounter: Mounter {
     /// mount through libmount in this process (the `__mount` child's side).
     public func mountInProcess(_ spec: MountSpec) throws {
         let ctx = try MountContext()
-        try ctx.check(mnt_context_set_source(ctx.raw, spec.source), "mnt_context_set_source")
-        try ctx.check(mnt_context_set_target(ctx.raw, spec.target), "mnt_context_set_target")
-        try ctx.check(mnt_context_set_fstype(ctx.raw, spec.fstype), "mnt_context_set_fstype")
-        try ctx.check(mnt_context_set_options(ctx.raw, spec.options), "mnt_context_set_options")
-        try ctx.check(mnt_context_disable_mtab(ctx.raw, 1), "mnt_context_disable_mtab")
-        if fake { try ctx.check(mnt_context_enable_fake(ctx.raw, 1), "mnt_context_enable_fake") }
-        let (rc, helperOutput) = try StderrCapture.around { mnt_context_mount(ctx.raw) }
+        try ctx.check(pus_mnt_context_set_source(ctx.raw, spec.source), "mnt_context_set_source")
+        try ctx.check(pus_mnt_context_set_target(ctx.raw, spec.target), "mnt_context_set_target")
+        try ctx.check(pus_mnt_context_set_fstype(ctx.raw, spec.fstype), "mnt_context_set_fstype")
+        try ctx.check(pus_mnt_context_set_options(ctx.raw, spec.options), "mnt_context_set_options")
+        try ctx.check(pus_mnt_context_disable_mtab(ctx.raw, 1), "mnt_context_disable_mtab")
+        if fake { try ctx.check(pus_mnt_context_enable_fake(ctx.raw, 1), "mnt_context_enable_fake") }
+        let (rc, helperOutput) = try StderrCapture.around { pus_mnt_context_mount(ctx.raw) }
         try finish(ctx, rc: rc, helperOutput: helperOutput, operation: "mount", target: spec.target)
     }
 
     /// umount through libmount in this process (the `__unmount` child's side, and lazy unmounts).
     public func unmountInProcess(_ target: String, lazy: Bool) throws {
         let ctx = try MountContext()
-        try ctx.check(mnt_context_set_target(ctx.raw, target), "mnt_context_set_target")
-        try ctx.check(mnt_context_disable_mtab(ctx.raw, 1), "mnt_context_disable_mtab")
-        if lazy { try ctx.check(mnt_context_enable_lazy(ctx.raw, 1), "mnt_context_enable_lazy") }
-        if fake { try ctx.check(mnt_context_enable_fake(ctx.raw, 1), "mnt_context_enable_fake") }
-        let (rc, helperOutput) = try StderrCapture.around { mnt_context_umount(ctx.raw) }
+        try ctx.check(pus_mnt_context_set_target(ctx.raw, target), "mnt_context_set_target")
+        try ctx.check(pus_mnt_context_disable_mtab(ctx.raw, 1), "mnt_context_disable_mtab")
+        if lazy { try ctx.check(pus_mnt_context_enable_lazy(ctx.raw, 1), "mnt_context_enable_lazy") }
+        if fake { try ctx.check(pus_mnt_context_enable_fake(ctx.raw, 1), "mnt_context_enable_fake") }
+        let (rc, helperOutput) = try StderrCapture.around { pus_mnt_context_umount(ctx.raw) }
         try finish(ctx, rc: rc, helperOutput: helperOutput, operation: lazy ? "lazy unmount" : "unmount", target: target)
     }
 
@@ -91,9 +91,9 @@ public final class LibMountMounter: Mounter {
     }
 
     private func finish(_ ctx: borrowing MountContext, rc: Int32, helperOutput: String, operation: String, target: String) throws {
-        let helperRan = mnt_context_helper_executed(ctx.raw) == 1
-        let helperStatus = helperRan ? mnt_context_get_helper_status(ctx.raw) : nil
-        let syscallErrno: Int32? = mnt_context_syscall_called(ctx.raw) == 1 ? mnt_context_get_syscall_errno(ctx.raw) : nil
+        let helperRan = pus_mnt_context_helper_executed(ctx.raw) == 1
+        let helperStatus = helperRan ? pus_mnt_context_get_helper_status(ctx.raw) : nil
+        let syscallErrno: Int32? = pus_mnt_context_syscall_called(ctx.raw) == 1 ? pus_mnt_context_get_syscall_errno(ctx.raw) : nil
         let failed = rc != 0 || (helperStatus ?? 0) != 0 || (syscallErrno ?? 0) != 0
         guard failed else { return }
         let (code, message) = ctx.exitCode(rc)

@@ -126,20 +126,21 @@ public enum MountTable {
 
     /// libmount's parse (mnt_table_parse_file), kept as the reference the direct parser is tested against.
     public static func readWithLibMount(path: String) throws -> [MountEntry] {
-        guard let tb = mnt_new_table() else { throw SystemError("mnt_new_table", errno: ENOMEM) }
-        defer { mnt_unref_table(tb) }
-        let rc = mnt_table_parse_file(tb, path)
+        try MountContext.loadLibrary()
+        guard let tb = pus_mnt_new_table() else { throw SystemError("mnt_new_table", errno: ENOMEM) }
+        defer { pus_mnt_unref_table(tb) }
+        let rc = pus_mnt_table_parse_file(tb, path)
         if rc != 0 { throw SystemError("mnt_table_parse_file", errno: rc < 0 ? -rc : EINVAL, path: path) }
-        guard let it = mnt_new_iter(Int32(MNT_ITER_FORWARD)) else { throw SystemError("mnt_new_iter", errno: ENOMEM) }
-        defer { mnt_free_iter(it) }
+        guard let it = pus_mnt_new_iter(Int32(MNT_ITER_FORWARD)) else { throw SystemError("mnt_new_iter", errno: ENOMEM) }
+        defer { pus_mnt_free_iter(it) }
         var out: [MountEntry] = []
         var fs: OpaquePointer?
-        while mnt_table_next_fs(tb, it, &fs) == 0, let f = fs {
+        while pus_mnt_table_next_fs(tb, it, &fs) == 0, let f = fs {
             func s(_ p: UnsafePointer<CChar>?) -> String { p.map { String(cString: $0) } ?? "" }
-            out.append(MountEntry(id: Int(mnt_fs_get_id(f)), parentID: Int(mnt_fs_get_parent_id(f)), source: s(mnt_fs_get_source(f)),
-                                  target: s(mnt_fs_get_target(f)), fstype: s(mnt_fs_get_fstype(f)),
-                                  vfsOptions: s(mnt_fs_get_vfs_options(f)), fsOptions: s(mnt_fs_get_fs_options(f)),
-                                  root: s(mnt_fs_get_root(f)), device: UInt64(mnt_fs_get_devno(f))))
+            out.append(MountEntry(id: Int(pus_mnt_fs_get_id(f)), parentID: Int(pus_mnt_fs_get_parent_id(f)), source: s(pus_mnt_fs_get_source(f)),
+                                  target: s(pus_mnt_fs_get_target(f)), fstype: s(pus_mnt_fs_get_fstype(f)),
+                                  vfsOptions: s(pus_mnt_fs_get_vfs_options(f)), fsOptions: s(pus_mnt_fs_get_fs_options(f)),
+                                  root: s(pus_mnt_fs_get_root(f)), device: UInt64(pus_mnt_fs_get_devno(f))))
         }
         return out
     }

@@ -33,7 +33,7 @@ import TestSupport
     /// A warm attach (mounted user, new lease) signs nothing and sends nothing: the dynamic loader maps
     /// neither libcrypto nor libcurl (both opened on first use; issue 17, item 6). LD_DEBUG=files is the
     /// loader's own list of what it maps, dlopen included.
-    @Test func aWarmAttachMapsNeitherLibcryptoNorLibcurl() throws {
+    @Test func aWarmAttachMapsNeitherLibcryptoLibcurlNorLibmount() throws {
         let dir = TempDir()
         let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
         let ns = try MountNamespace()
@@ -42,10 +42,22 @@ import TestSupport
         let warm = try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user, "--session", "warm"], env: ["LD_DEBUG": "files"])
         #expect(warm.status == 0, "\(warm.stderr.suffix(500))")
         #expect(warm.stderr.contains("file=libc.so.6"), "LD_DEBUG listed what the loader mapped")
-        #expect(!warm.stderr.contains("libcrypto") && !warm.stderr.contains("libcurl"), "\(warm.stderr.split(separator: "\n").filter { $0.contains("file=") })")
+        // What the loader mapped for pus-mount (nsenter, which execs it in the namespace, has its own libraries).
+        let lines = warm.stderr.split(separator: "\n")
+        let mapped = lines.drop { !$0.contains("needed by \(Binaries.pusMount)") }.filter { $0.contains("file=") }
+        #expect(!mapped.isEmpty)
+        for lib in ["libcrypto", "libcurl", "libmount", "libblkid", "libselinux"] {
+            #expect(!mapped.contains { $0.contains(lib) }, "a warm attach mapped \(lib): \(mapped)")
+        }
         // The first request does open them.
         let v = try Run.run(Binaries.pusMount, ["version"], env: ["LD_DEBUG": "files"])
         #expect(v.stderr.contains("libcurl.so.4"), "pus-mount version prints libcurl's version, so it opens it")
+        // And the mount child opens libmount when it makes its first context (a bind mount, done).
+        let src = dir.file("bind-src"), dst = dir.file("bind-dst")
+        for d in [src, dst] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
+        let child = try ns.run(Binaries.pusMount, ["__mount", "--", src, dst, "none", "bind"], env: ["LD_DEBUG": "files"])
+        #expect(child.status == 0, "\(child.stdout) \(child.stderr.suffix(300))")
+        #expect(child.stderr.contains("libmount.so.1"), "the mount child opened libmount")
     }
 
     @Test func underUmask077TheUserCanStillReachTheMountpoint() throws {
