@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# The test command (README): regenerate the SDK signing vectors, then swift test.
+# The test command (README): the style check, regenerate the SDK signing vectors, then swift test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "the tests mount file systems: run them as root" >&2; exit 77; }
+# The house style (.swift-format, swift-format from the toolchain): any finding fails the run. Fix with
+#   swift format format -i -r --parallel Sources Tests Package.swift
+swift format lint --strict -r --parallel Sources Tests Package.swift
+# Every mutant of the mutation check (TESTING.md) still finds its text exactly once.
+python3 scripts/mutate.py --check-anchors
 [ -n "${PUS_SKIP_DEPS:-}" ] || scripts/setup-deps.sh
 venv=${PUS_ORACLE_VENV:-.build-oracle-venv}
 if [ ! -x "$venv/bin/python" ]; then

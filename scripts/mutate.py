@@ -4,8 +4,9 @@ the tests it names, reverts, and prints the kill table. A mutant is "killed" whe
 when they pass, "stillborn" when it does not build (a bad mutant: fix the list). The source tree is restored
 after every mutant, also on Ctrl-C.
 
-usage: scripts/mutate.sh [--list FILE] [--only ID[,ID...]] [--full]
-  --full   run the whole suite (swift test) for a mutant its named tests did not kill
+usage: scripts/mutate.sh [--list FILE] [--only ID[,ID...]] [--full] [--check-anchors]
+  --full           run the whole suite (swift test) for a mutant its named tests did not kill
+  --check-anchors  only check that every mutant's 'from' text occurs exactly once (Tests/run.sh runs this)
 
 The list: blocks separated by blank lines, each
     id: M01
@@ -55,8 +56,15 @@ def main():
     ap.add_argument("--list", default=os.path.join(ROOT, "Tests/Mutants/mutants.txt"))
     ap.add_argument("--only", default="")
     ap.add_argument("--full", action="store_true")
+    ap.add_argument("--check-anchors", action="store_true")
     a = ap.parse_args()
     mutants = parse(a.list)
+    if a.check_anchors:
+        bad = [(m["id"], open(os.path.join(ROOT, m["file"]), encoding="utf-8").read().count(m["from"])) for m in mutants]
+        bad = [(i, n) for i, n in bad if n != 1]
+        for i, n in bad:
+            print(f"mutate: {i}: its 'from' text occurs {n} times in its file (re-anchor it)", file=sys.stderr)
+        sys.exit(1 if bad else 0)
     if a.only:
         keep = set(a.only.split(","))
         mutants = [m for m in mutants if m["id"] in keep]

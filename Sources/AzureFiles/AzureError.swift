@@ -16,8 +16,10 @@ public struct AzureError: Error, Sendable, CustomStringConvertible {
     /// What we were doing, for example `create share pus-alice-1a2b3c4d`.
     public let operation: String
 
-    public init(status: Int, code: Code, message: String, requestID: String? = nil, clientRequestID: String? = nil,
-                authenticationDetail: String? = nil, operation: String) {
+    public init(
+        status: Int, code: Code, message: String, requestID: String? = nil, clientRequestID: String? = nil,
+        authenticationDetail: String? = nil, operation: String
+    ) {
         self.status = status
         self.code = code
         self.message = message
@@ -32,21 +34,27 @@ public struct AzureError: Error, Sendable, CustomStringConvertible {
         let xml = XMLElement.parse(response.body)
         // Everything here is the server's text: control characters escaped (a terminal or a log line must
         // not be driven by it), lengths bounded.
-        let code = Code(rawValue: (xml?.text(of: "Code") ?? response.headers["x-ms-error-code"] ?? "").escapingControls(limit: 128))
+        let code = Code(
+            rawValue: (xml?.text(of: "Code") ?? response.headers["x-ms-error-code"] ?? "").escapingControls(limit: 128))
         var message = xml?.text(of: "Message") ?? ""
         if let firstLine = message.split(separator: "\n").first { message = String(firstLine) }
         if message.isEmpty { message = "HTTP \(response.status)" }
-        return AzureError(status: response.status, code: code, message: Redaction.redact(message).escapingControls(limit: 1024),
-                          requestID: response.headers["x-ms-request-id"].map { $0.escapingControls(limit: 128) }, clientRequestID: clientRequestID,
-                          authenticationDetail: xml?.text(of: "AuthenticationErrorDetail").map { Redaction.redact($0).escapingControls(limit: 1024) },
-                          operation: operation)
+        return AzureError(
+            status: response.status, code: code, message: Redaction.redact(message).escapingControls(limit: 1024),
+            requestID: response.headers["x-ms-request-id"].map { $0.escapingControls(limit: 128) },
+            clientRequestID: clientRequestID,
+            authenticationDetail: xml?.text(of: "AuthenticationErrorDetail").map {
+                Redaction.redact($0).escapingControls(limit: 1024)
+            },
+            operation: operation)
     }
 
     /// A hint that names the fix, for the codes an operator can act on.
     public var hint: String? {
         switch code {
         case .authenticationFailed:
-            return "the account key was rejected: check the key file (line 1 key1, optional line 2 key2) and the node's clock"
+            return
+                "the account key was rejected: check the key file (line 1 key1, optional line 2 key2) and the node's clock"
         case let c where c.rawValue.hasPrefix("Authorization"):
             return "the SAS or key does not allow this operation"
         case .shareNotFound:
@@ -77,36 +85,36 @@ extension AzureError {
 
         /// No code sent (a HEAD, or a server that is not Azure).
         public static let none = Code(rawValue: "")
-    public static let authenticationFailed = Code(rawValue: "AuthenticationFailed")
-    public static let authorizationPermissionMismatch = Code(rawValue: "AuthorizationPermissionMismatch")
-    public static let authorizationProtocolMismatch = Code(rawValue: "AuthorizationProtocolMismatch")
-    public static let authorizationResourceTypeMismatch = Code(rawValue: "AuthorizationResourceTypeMismatch")
-    public static let authorizationSourceIPMismatch = Code(rawValue: "AuthorizationSourceIPMismatch")
-    public static let cannotVerifyCopySource = Code(rawValue: "CannotVerifyCopySource")
-    public static let directoryNotEmpty = Code(rawValue: "DirectoryNotEmpty")
-    public static let internalError = Code(rawValue: "InternalError")
-    public static let invalidFileOrDirectoryPathName = Code(rawValue: "InvalidFileOrDirectoryPathName")
-    public static let invalidHeaderValue = Code(rawValue: "InvalidHeaderValue")
-    public static let invalidInput = Code(rawValue: "InvalidInput")
-    public static let invalidMetadata = Code(rawValue: "InvalidMetadata")
-    public static let invalidQueryParameterValue = Code(rawValue: "InvalidQueryParameterValue")
-    public static let invalidRange = Code(rawValue: "InvalidRange")
-    public static let invalidResourceName = Code(rawValue: "InvalidResourceName")
-    public static let invalidUri = Code(rawValue: "InvalidUri")
-    public static let missingRequiredHeader = Code(rawValue: "MissingRequiredHeader")
-    public static let noPendingCopyOperation = Code(rawValue: "NoPendingCopyOperation")
-    public static let outOfRangeInput = Code(rawValue: "OutOfRangeInput")
-    public static let outOfRangeQueryParameterValue = Code(rawValue: "OutOfRangeQueryParameterValue")
-    public static let parentNotFound = Code(rawValue: "ParentNotFound")
-    public static let readOnlyAttribute = Code(rawValue: "ReadOnlyAttribute")
-    public static let resourceAlreadyExists = Code(rawValue: "ResourceAlreadyExists")
-    public static let resourceNotFound = Code(rawValue: "ResourceNotFound")
-    public static let resourceTypeMismatch = Code(rawValue: "ResourceTypeMismatch")
-    public static let serverBusy = Code(rawValue: "ServerBusy")
-    public static let shareAlreadyExists = Code(rawValue: "ShareAlreadyExists")
-    public static let shareBeingDeleted = Code(rawValue: "ShareBeingDeleted")
-    public static let shareHasSnapshots = Code(rawValue: "ShareHasSnapshots")
-    public static let shareNotFound = Code(rawValue: "ShareNotFound")
-    public static let unsupportedHttpVerb = Code(rawValue: "UnsupportedHttpVerb")
+        public static let authenticationFailed = Code(rawValue: "AuthenticationFailed")
+        public static let authorizationPermissionMismatch = Code(rawValue: "AuthorizationPermissionMismatch")
+        public static let authorizationProtocolMismatch = Code(rawValue: "AuthorizationProtocolMismatch")
+        public static let authorizationResourceTypeMismatch = Code(rawValue: "AuthorizationResourceTypeMismatch")
+        public static let authorizationSourceIPMismatch = Code(rawValue: "AuthorizationSourceIPMismatch")
+        public static let cannotVerifyCopySource = Code(rawValue: "CannotVerifyCopySource")
+        public static let directoryNotEmpty = Code(rawValue: "DirectoryNotEmpty")
+        public static let internalError = Code(rawValue: "InternalError")
+        public static let invalidFileOrDirectoryPathName = Code(rawValue: "InvalidFileOrDirectoryPathName")
+        public static let invalidHeaderValue = Code(rawValue: "InvalidHeaderValue")
+        public static let invalidInput = Code(rawValue: "InvalidInput")
+        public static let invalidMetadata = Code(rawValue: "InvalidMetadata")
+        public static let invalidQueryParameterValue = Code(rawValue: "InvalidQueryParameterValue")
+        public static let invalidRange = Code(rawValue: "InvalidRange")
+        public static let invalidResourceName = Code(rawValue: "InvalidResourceName")
+        public static let invalidUri = Code(rawValue: "InvalidUri")
+        public static let missingRequiredHeader = Code(rawValue: "MissingRequiredHeader")
+        public static let noPendingCopyOperation = Code(rawValue: "NoPendingCopyOperation")
+        public static let outOfRangeInput = Code(rawValue: "OutOfRangeInput")
+        public static let outOfRangeQueryParameterValue = Code(rawValue: "OutOfRangeQueryParameterValue")
+        public static let parentNotFound = Code(rawValue: "ParentNotFound")
+        public static let readOnlyAttribute = Code(rawValue: "ReadOnlyAttribute")
+        public static let resourceAlreadyExists = Code(rawValue: "ResourceAlreadyExists")
+        public static let resourceNotFound = Code(rawValue: "ResourceNotFound")
+        public static let resourceTypeMismatch = Code(rawValue: "ResourceTypeMismatch")
+        public static let serverBusy = Code(rawValue: "ServerBusy")
+        public static let shareAlreadyExists = Code(rawValue: "ShareAlreadyExists")
+        public static let shareBeingDeleted = Code(rawValue: "ShareBeingDeleted")
+        public static let shareHasSnapshots = Code(rawValue: "ShareHasSnapshots")
+        public static let shareNotFound = Code(rawValue: "ShareNotFound")
+        public static let unsupportedHttpVerb = Code(rawValue: "UnsupportedHttpVerb")
     }
 }

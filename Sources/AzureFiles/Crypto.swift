@@ -10,7 +10,8 @@ public enum Crypto {
         let keyCopy = key.isEmpty ? [0] : key
         let n = keyCopy.withUnsafeBytes { k in
             message.withUnsafeBytes { m in
-                pus_ssl_hmac_sha256(k.baseAddress, Int32(key.count), m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count, &out)
+                pus_ssl_hmac_sha256(
+                    k.baseAddress, Int32(key.count), m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count, &out)
             }
         }
         guard n > 0 else { libcryptoMissing() }

@@ -25,7 +25,8 @@ public final class CurlTransport: HTTPTransport {
     private static let loadFailure: TransportError? = {
         if pus_curl_load() != 0 {
             let why = pus_curl_load_error().map { String(cString: $0) } ?? "a symbol is missing"
-            return TransportError(kind: .broken, code: -1, message: "cannot load libcurl.so.4 (\(why)); install libcurl4")
+            return TransportError(
+                kind: .broken, code: -1, message: "cannot load libcurl.so.4 (\(why)); install libcurl4")
         }
         return nil
     }()
@@ -97,16 +98,23 @@ public final class CurlTransport: HTTPTransport {
             return HTTPResponse(status: status, headers: exchange.headers, body: exchange.body)
         }
         if exchange.tooLarge {
-            throw TransportError(kind: .tooLarge, code: Int(result.rawValue),
-                                 message: "the response body from \(Redaction.redact(Self.hostPart(request.url))) is larger than \(request.maxBody >> 20) MiB; gave up")
+            throw TransportError(
+                kind: .tooLarge, code: Int(result.rawValue),
+                message:
+                    "the response body from \(Redaction.redact(Self.hostPart(request.url))) is larger than \(request.maxBody >> 20) MiB; gave up"
+            )
         }
         guard result == CURLE_OK else {
-            throw TransportError(kind: Self.kind(result), code: Int(result.rawValue),
-                                 message: "\(String(cString: pus_curl_easy_strerror(result))) (\(Redaction.redact(Self.hostPart(request.url))))")
+            throw TransportError(
+                kind: Self.kind(result), code: Int(result.rawValue),
+                message:
+                    "\(String(cString: pus_curl_easy_strerror(result))) (\(Redaction.redact(Self.hostPart(request.url))))"
+            )
         }
         guard exchange.headersComplete else {
-            throw TransportError(kind: .broken, code: 0,
-                                 message: "the response from \(Redaction.redact(Self.hostPart(request.url))) ended inside its headers")
+            throw TransportError(
+                kind: .broken, code: 0,
+                message: "the response from \(Redaction.redact(Self.hostPart(request.url))) ended inside its headers")
         }
         var status = 0
         _ = pus_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
@@ -117,7 +125,8 @@ public final class CurlTransport: HTTPTransport {
         switch code {
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return .connect
         case CURLE_OPERATION_TIMEDOUT: return .timeout
-        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE: return .tls
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE:
+            return .tls
         default: return .broken
         }
     }
@@ -156,7 +165,9 @@ final class Exchange {
     }
 }
 
-private func headerCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ n: Int, _ ctx: UnsafeMutableRawPointer?) -> Int {
+private func headerCallback(
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ n: Int, _ ctx: UnsafeMutableRawPointer?
+) -> Int {
     let ex = Unmanaged<Exchange>.fromOpaque(ctx!).takeUnretainedValue()
     let count = size * n
     let line = String(decoding: UnsafeRawBufferPointer(start: data, count: count), as: UTF8.self).trimmingWhitespace()
@@ -173,7 +184,9 @@ private func headerCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _
     return count
 }
 
-private func writeCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ n: Int, _ ctx: UnsafeMutableRawPointer?) -> Int {
+private func writeCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ n: Int, _ ctx: UnsafeMutableRawPointer?)
+    -> Int
+{
     let ex = Unmanaged<Exchange>.fromOpaque(ctx!).takeUnretainedValue()
     let count = size * n
     let buffer = UnsafeRawBufferPointer(start: data, count: count)
@@ -196,7 +209,9 @@ private func writeCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ 
     return count
 }
 
-private func readCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ n: Int, _ ctx: UnsafeMutableRawPointer?) -> Int {
+private func readCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ n: Int, _ ctx: UnsafeMutableRawPointer?)
+    -> Int
+{
     let ex = Unmanaged<Exchange>.fromOpaque(ctx!).takeUnretainedValue()
     let room = size * n
     switch ex.upload {

@@ -13,7 +13,9 @@ public enum FilePathRules {
             }
             let upper = comp.uppercased()
             if ["CON", "PRN", "AUX", "NUL", "CLOCK$"].contains(upper)
-                || (upper.count == 4 && (upper.hasPrefix("COM") || upper.hasPrefix("LPT")) && upper.last!.isNumber && upper.last != "0") {
+                || (upper.count == 4 && (upper.hasPrefix("COM") || upper.hasPrefix("LPT")) && upper.last!.isNumber
+                    && upper.last != "0")
+            {
                 return "\(comp) is a reserved name"
             }
         }

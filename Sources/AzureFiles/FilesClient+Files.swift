@@ -10,8 +10,9 @@ extension FilesClient {
     @discardableResult
     public func createDirectory(share: String, path: String) throws -> Bool {
         do {
-            try perform("create directory \(path)", method: "PUT", path: Self.sharePath(share, path),
-                        query: [("restype", "directory")], expect: [201])
+            try perform(
+                "create directory \(path)", method: "PUT", path: Self.sharePath(share, path),
+                query: [("restype", "directory")], expect: [201])
             return true
         } catch let e as AzureError where e.status == 409 && e.code == .resourceAlreadyExists {
             return false
@@ -29,31 +30,37 @@ extension FilesClient {
 
     /// Create File: reserves `size` bytes (content follows with Put Range).
     public func createFile(share: String, path: String, size: Int64) throws {
-        try perform("create file \(path)", method: "PUT", path: Self.sharePath(share, path),
-                    headers: [("x-ms-content-length", String(size)), ("x-ms-type", "file")], expect: [201])
+        try perform(
+            "create file \(path)", method: "PUT", path: Self.sharePath(share, path),
+            headers: [("x-ms-content-length", String(size)), ("x-ms-type", "file")], expect: [201])
     }
 
     /// Put Range (write) of `body` at `offset`; at most 4 MiB.
     public func putRange(share: String, path: String, offset: Int64, body: HTTPBody) throws {
         precondition(body.count > 0 && body.count <= Self.maxRange, "Put Range takes 1 byte to 4 MiB")
         let end = offset + Int64(body.count) - 1
-        try perform("put range \(offset)-\(end) of \(path)", method: "PUT", path: Self.sharePath(share, path),
-                    query: [("comp", "range")],
-                    headers: [("Content-Type", "application/octet-stream"), ("x-ms-range", "bytes=\(offset)-\(end)"),
-                              ("x-ms-write", "update")],
-                    body: body, timeout: 0, expect: [201])
+        try perform(
+            "put range \(offset)-\(end) of \(path)", method: "PUT", path: Self.sharePath(share, path),
+            query: [("comp", "range")],
+            headers: [
+                ("Content-Type", "application/octet-stream"), ("x-ms-range", "bytes=\(offset)-\(end)"),
+                ("x-ms-write", "update"),
+            ],
+            body: body, timeout: 0, expect: [201])
     }
 
     /// Get File Properties (HEAD): the size in bytes.
     public func getFileSize(share: String, path: String) throws -> Int64 {
-        let r = try perform("get properties of \(path)", method: "HEAD", path: Self.sharePath(share, path), expect: [200])
+        let r = try perform(
+            "get properties of \(path)", method: "HEAD", path: Self.sharePath(share, path), expect: [200])
         return Int64(r.headers["content-length"] ?? "") ?? 0
     }
 
     /// Get File of the inclusive byte range, streamed to `sink`.
     public func getRange(share: String, path: String, from: Int64, to: Int64, sink: @escaping BodySink) throws {
-        try perform("get range \(from)-\(to) of \(path)", method: "GET", path: Self.sharePath(share, path),
-                    headers: [("x-ms-range", "bytes=\(from)-\(to)")], timeout: 0, expect: [200, 206], sink: sink)
+        try perform(
+            "get range \(from)-\(to) of \(path)", method: "GET", path: Self.sharePath(share, path),
+            headers: [("x-ms-range", "bytes=\(from)-\(to)")], timeout: 0, expect: [200, 206], sink: sink)
     }
 
     /// Delete File.
@@ -69,22 +76,28 @@ extension FilesClient {
     }
 
     /// One page of List Directories and Files.
-    public func listDirectory(share: String, path: String, prefix: String? = nil, maxResults: Int? = nil,
-                              marker: String? = nil) throws -> (entries: [DirectoryEntry], nextMarker: String?) {
+    public func listDirectory(
+        share: String, path: String, prefix: String? = nil, maxResults: Int? = nil,
+        marker: String? = nil
+    ) throws -> (entries: [DirectoryEntry], nextMarker: String?) {
         var q: [(String, String)] = [("restype", "directory"), ("comp", "list")]
         if let prefix { q.append(("prefix", prefix)) }
         if let marker { q.append(("marker", marker)) }
         if let maxResults { q.append(("maxresults", String(maxResults))) }
-        let r = try perform("list \(path.isEmpty ? "/" : path)", method: "GET", path: Self.sharePath(share, path), query: q, expect: [200])
+        let r = try perform(
+            "list \(path.isEmpty ? "/" : path)", method: "GET", path: Self.sharePath(share, path), query: q,
+            expect: [200])
         guard let root = XMLElement.parse(r.body) else {
-            throw AzureError(status: r.status, code: .none, message: "unreadable listing body", operation: "list \(path)")
+            throw AzureError(
+                status: r.status, code: .none, message: "unreadable listing body", operation: "list \(path)")
         }
         let entries = (root.child("Entries")?.children ?? []).map { e -> DirectoryEntry in
             let nameEl = e.child("Name")
             var name = nameEl?.text ?? ""
             if nameEl?.attributes["Encoded"] == "true" { name = PercentEncoding.decode(name) }
-            return DirectoryEntry(name: name, isDirectory: e.name == "Directory",
-                                  size: e.child("Properties")?.text(of: "Content-Length").flatMap { Int64($0) })
+            return DirectoryEntry(
+                name: name, isDirectory: e.name == "Directory",
+                size: e.child("Properties")?.text(of: "Content-Length").flatMap { Int64($0) })
         }
         return (entries, root.text(of: "NextMarker").flatMap { $0.isEmpty ? nil : $0 })
     }
@@ -93,7 +106,9 @@ extension FilesClient {
     /// straight from the file (memory stays flat). `progress` hears (bytes done, total) after each range.
     /// Returns the byte count.
     @discardableResult
-    public func upload(localPath: String, share: String, remotePath: String, progress: ((Int64, Int64) -> Void)? = nil) throws -> Int64 {
+    public func upload(localPath: String, share: String, remotePath: String, progress: ((Int64, Int64) -> Void)? = nil)
+        throws -> Int64
+    {
         let fd = try Syscalls.open(localPath, O_RDONLY)
         defer { close(fd) }
         var st = stat()
@@ -118,8 +133,10 @@ extension FilesClient {
     /// (no partial file is left on failure). `progress` hears (bytes done, total) as data arrives. Returns the
     /// byte count.
     @discardableResult
-    public func download(share: String, remotePath: String, localPath: String, mode: mode_t = 0o644,
-                         progress: ((Int64, Int64) -> Void)? = nil) throws -> Int64 {
+    public func download(
+        share: String, remotePath: String, localPath: String, mode: mode_t = 0o644,
+        progress: ((Int64, Int64) -> Void)? = nil
+    ) throws -> Int64 {
         let size = try getFileSize(share: share, path: remotePath)
         try AtomicFile.writeStreaming(to: localPath, mode: mode) { fd, tmp in
             var offset: Int64 = 0
@@ -134,7 +151,9 @@ extension FilesClient {
                     progress?(base + written, size)
                 }
                 guard written == end - offset + 1 else {
-                    throw AzureError(status: 206, code: .none, message: "short range: got \(written) bytes", operation: "get \(remotePath)")
+                    throw AzureError(
+                        status: 206, code: .none, message: "short range: got \(written) bytes",
+                        operation: "get \(remotePath)")
                 }
                 offset = end + 1
             }

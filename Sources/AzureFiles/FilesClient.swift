@@ -20,7 +20,9 @@ public final class FilesClient {
     /// Per-request total timeout in seconds for small requests.
     public var requestTimeout: Double = 30
 
-    public init(endpoint: AccountEndpoint, transport: any HTTPTransport, retry: RetryPolicy = RetryPolicy(), logger: Logger) {
+    public init(
+        endpoint: AccountEndpoint, transport: any HTTPTransport, retry: RetryPolicy = RetryPolicy(), logger: Logger
+    ) {
         self.endpoint = endpoint
         self.transport = transport
         self.retry = retry
@@ -30,12 +32,15 @@ public final class FilesClient {
     /// Sends one operation: builds the URL, signs each attempt, retries per policy, turns non-2xx into AzureError.
     /// `expect` lists the statuses that count as success.
     @discardableResult
-    func perform(_ operation: String, method: String, path: String, query: [(String, String)] = [],
-                 headers extra: [(String, String)] = [], body: HTTPBody = .none, timeout: Double? = nil,
-                 expect: Set<Int>, sink: BodySink? = nil) throws -> HTTPResponse {
+    func perform(
+        _ operation: String, method: String, path: String, query: [(String, String)] = [],
+        headers extra: [(String, String)] = [], body: HTTPBody = .none, timeout: Double? = nil,
+        expect: Set<Int>, sink: BodySink? = nil
+    ) throws -> HTTPResponse {
         let fullPath = endpoint.basePath + path
         let rawQuery = query.map { $0.0 + "=" + PercentEncoding.encode($0.1, safe: ",") }.joined(separator: "&")
-        let url = String(endpoint.baseURL.dropLast(endpoint.basePath.count)) + fullPath
+        let url =
+            String(endpoint.baseURL.dropLast(endpoint.basePath.count)) + fullPath
             + (rawQuery.isEmpty ? "" : "?" + rawQuery)
         let clientRequestID = Self.uuid()
         if let recorder = dryRunRecorder, method != "GET" && method != "HEAD" {
@@ -68,9 +73,13 @@ public final class FilesClient {
             var failure: any Error
             do {
                 let response = try transport.send(request, sink: sink)
-                if let id = response.headers["x-ms-request-id"], requestIDs.count < Self.requestIDLimit { requestIDs.append(id) }
+                if let id = response.headers["x-ms-request-id"], requestIDs.count < Self.requestIDLimit {
+                    requestIDs.append(id)
+                }
                 let ms = Int((Clock.monotonicSeconds() - t0) * 1000)
-                logger.debug("\(method) \(Redaction.redact(String(url))) -> \(response.status) in \(ms) ms (attempt \(attempt), client request id \(clientRequestID))")
+                logger.debug(
+                    "\(method) \(Redaction.redact(String(url))) -> \(response.status) in \(ms) ms (attempt \(attempt), client request id \(clientRequestID))"
+                )
                 if expect.contains(response.status) { return response }
                 let error = AzureError.from(response, operation: operation, clientRequestID: clientRequestID)
                 guard RetryPolicy.isRetryable(status: response.status) else { throw error }
@@ -82,8 +91,11 @@ public final class FilesClient {
                 failure = error
             }
             let elapsed = Clock.monotonicSeconds() - started
-            guard let wait = retry.delay(beforeRetry: attempt, elapsed: elapsed, retryAfter: retryAfter,
-                                         random: Double.random(in: 0...1)) else { throw failure }
+            guard
+                let wait = retry.delay(
+                    beforeRetry: attempt, elapsed: elapsed, retryAfter: retryAfter,
+                    random: Double.random(in: 0...1))
+            else { throw failure }
             logger.info("retrying \(operation) in \(Int(wait * 1000)) ms after attempt \(attempt): \(failure)")
             usleep(UInt32(wait * 1_000_000))
         }
@@ -96,7 +108,8 @@ public final class FilesClient {
         b[8] = b[8] & 0x3f | 0x80
         let h = Crypto.hex(b)
         let c = Array(h)
-        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-" + String(c[20..<32])
+        return String(c[0..<8]) + "-" + String(c[8..<12]) + "-" + String(c[12..<16]) + "-" + String(c[16..<20]) + "-"
+            + String(c[20..<32])
     }
 
     static func sharePath(_ share: String, _ path: String = "") -> String {

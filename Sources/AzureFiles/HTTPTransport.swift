@@ -20,7 +20,9 @@ public struct HTTPRequest: Sendable {
     /// 64 KiB: an Azure error document is a few hundred bytes.
     public static let errorBodyLimit = 64 << 10
 
-    public init(method: String, url: String, headers: [(String, String)] = [], body: HTTPBody = .none, timeout: Double = 30) {
+    public init(
+        method: String, url: String, headers: [(String, String)] = [], body: HTTPBody = .none, timeout: Double = 30
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -105,10 +107,15 @@ public struct ListingPages: Sendable {
         pages += 1
         guard let marker else { return nil }
         guard seen.insert(marker).inserted else {
-            throw TransportError(kind: .misbehaves, code: 0, message: "\(operation): the server handed out the same NextMarker twice (after \(pages) page(s)); the listing would never end")
+            throw TransportError(
+                kind: .misbehaves, code: 0,
+                message:
+                    "\(operation): the server handed out the same NextMarker twice (after \(pages) page(s)); the listing would never end"
+            )
         }
         guard pages < Self.maxPages else {
-            throw TransportError(kind: .misbehaves, code: 0, message: "\(operation): more than \(Self.maxPages) pages; stopped")
+            throw TransportError(
+                kind: .misbehaves, code: 0, message: "\(operation): more than \(Self.maxPages) pages; stopped")
         }
         return marker
     }

@@ -32,9 +32,12 @@ public enum HeaderCollation {
 
     /// -1, 0 or 1 as the SDK's `compare(lhs, rhs)`.
     public static func compare(_ lhs: String, _ rhs: String) -> Int {
-        let l = Array(lhs.utf8), r = Array(rhs.utf8)
+        let l = Array(lhs.utf8)
+        let r = Array(rhs.utf8)
         let levels = 2
-        var level = 0, i = 0, j = 0
+        var level = 0
+        var i = 0
+        var j = 0
         while level < levels {
             if level == levels - 1 && i != j {
                 return i > j ? -1 : 1
@@ -42,9 +45,12 @@ public enum HeaderCollation {
             let w1: UInt16 = i < l.count ? weight(l[i], level: level) : 1
             let w2: UInt16 = j < r.count ? weight(r[j], level: level) : 1
             if w1 == 1 && w2 == 1 {
-                i = 0; j = 0; level += 1
+                i = 0
+                j = 0
+                level += 1
             } else if w1 == w2 {
-                i += 1; j += 1
+                i += 1
+                j += 1
             } else if w1 == 0 {
                 i += 1
             } else if w2 == 0 {

@@ -1,6 +1,7 @@
 /// Percent-encoding as the Azure SDK does it (upper-case hex, UTF-8), so signed paths match byte for byte.
 public enum PercentEncoding {
-    private static let unreserved: Set<UInt8> = Set(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~".utf8))
+    private static let unreserved: Set<UInt8> = Set(
+        Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~".utf8))
     private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
     /// Escapes everything but `A-Z a-z 0-9 _ . - ~` and the bytes in `safe` (Python's `quote(s, safe=...)`).
@@ -31,7 +32,9 @@ public enum PercentEncoding {
         out.reserveCapacity(bytes.count)
         var i = 0
         while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let h = hexValue(bytes[i + 1]), let l = hexValue(bytes[i + 2]) {
+            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count, let h = hexValue(bytes[i + 1]),
+                let l = hexValue(bytes[i + 2])
+            {
                 out.append(h << 4 | l)
                 i += 3
             } else {

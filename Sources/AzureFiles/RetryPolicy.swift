@@ -26,7 +26,9 @@ public struct RetryPolicy: Sendable {
     public static func isRetryable(status: Int) -> Bool { [408, 500, 502, 503, 504].contains(status) }
 
     /// Transport failures worth another attempt (TLS failures are not: they will not heal).
-    public static func isRetryable(_ error: TransportError) -> Bool { ![.tls, .sink, .tooLarge, .misbehaves].contains(error.kind) }
+    public static func isRetryable(_ error: TransportError) -> Bool {
+        ![.tls, .sink, .tooLarge, .misbehaves].contains(error.kind)
+    }
 
     /// The wait before retry number `retry` (1-based): `Retry-After` when given, else jittered backoff.
     /// Nil when the policy's budget does not allow the retry.

@@ -24,9 +24,11 @@ public enum SAS {
         /// Content-Type values instead of the stored ones.
         public var overrides: Overrides
 
-        public init(permissions: String, start: String? = nil, expiry: String? = nil, ip: String? = nil,
-                    protocolName: String? = nil, identifier: String? = nil, version: String = FilesAPI.version,
-                    overrides: Overrides = Overrides()) {
+        public init(
+            permissions: String, start: String? = nil, expiry: String? = nil, ip: String? = nil,
+            protocolName: String? = nil, identifier: String? = nil, version: String = FilesAPI.version,
+            overrides: Overrides = Overrides()
+        ) {
             self.permissions = permissions
             self.start = start
             self.expiry = expiry
@@ -42,8 +44,10 @@ public enum SAS {
     public struct Overrides: Sendable, Equatable {
         public var cacheControl, contentDisposition, contentEncoding, contentLanguage, contentType: String?
 
-        public init(cacheControl: String? = nil, contentDisposition: String? = nil, contentEncoding: String? = nil,
-                    contentLanguage: String? = nil, contentType: String? = nil) {
+        public init(
+            cacheControl: String? = nil, contentDisposition: String? = nil, contentEncoding: String? = nil,
+            contentLanguage: String? = nil, contentType: String? = nil
+        ) {
             self.cacheControl = cacheControl
             self.contentDisposition = contentDisposition
             self.contentEncoding = contentEncoding
@@ -53,9 +57,11 @@ public enum SAS {
 
         /// Query name, response header and value of each override given.
         public var given: [(query: String, header: String, value: String)] {
-            [("rscc", "Cache-Control", cacheControl), ("rscd", "Content-Disposition", contentDisposition),
-             ("rsce", "Content-Encoding", contentEncoding), ("rscl", "Content-Language", contentLanguage),
-             ("rsct", "Content-Type", contentType)].compactMap { q, h, v in v.map { (q, h, $0) } }
+            [
+                ("rscc", "Cache-Control", cacheControl), ("rscd", "Content-Disposition", contentDisposition),
+                ("rsce", "Content-Encoding", contentEncoding), ("rscl", "Content-Language", contentLanguage),
+                ("rsct", "Content-Type", contentType),
+            ].compactMap { q, h, v in v.map { (q, h, $0) } }
         }
     }
 
@@ -80,10 +86,12 @@ public enum SAS {
 
     /// The 13-line service SAS string-to-sign (no trailing newline after `rsct`).
     public static func serviceStringToSign(account: String, resource: Resource, fields f: ServiceFields) -> String {
-        [f.permissions, f.start ?? "", f.expiry ?? "", canonicalResource(account: account, resource: resource),
-         f.identifier ?? "", f.ip ?? "", f.protocolName ?? "", f.version, f.overrides.cacheControl ?? "",
-         f.overrides.contentDisposition ?? "", f.overrides.contentEncoding ?? "", f.overrides.contentLanguage ?? "",
-         f.overrides.contentType ?? ""].joined(separator: "\n")
+        [
+            f.permissions, f.start ?? "", f.expiry ?? "", canonicalResource(account: account, resource: resource),
+            f.identifier ?? "", f.ip ?? "", f.protocolName ?? "", f.version, f.overrides.cacheControl ?? "",
+            f.overrides.contentDisposition ?? "", f.overrides.contentEncoding ?? "", f.overrides.contentLanguage ?? "",
+            f.overrides.contentType ?? "",
+        ].joined(separator: "\n")
     }
 
     /// The service SAS token (no leading `?`), parameters in the SDK's order.
@@ -94,9 +102,12 @@ public enum SAS {
         case .share: sr = "s"
         case .file: sr = "f"
         }
-        return query([("st", f.start), ("se", f.expiry), ("sp", f.permissions), ("sip", f.ip),
-                      ("spr", f.protocolName), ("sv", f.version), ("si", f.identifier), ("sr", sr)]
-                     + f.overrides.given.map { ($0.query, $0.value) } + [("sig", sig)])
+        return query(
+            [
+                ("st", f.start), ("se", f.expiry), ("sp", f.permissions), ("sip", f.ip),
+                ("spr", f.protocolName), ("sv", f.version), ("si", f.identifier), ("sr", sr),
+            ]
+                + f.overrides.given.map { ($0.query, $0.value) } + [("sig", sig)])
     }
 
     /// The fields of an account SAS.
@@ -110,8 +121,10 @@ public enum SAS {
         public var protocolName: String?
         public var version: String
 
-        public init(permissions: String, services: String = "f", resourceTypes: String, start: String? = nil,
-                    expiry: String, ip: String? = nil, protocolName: String? = nil, version: String = FilesAPI.version) {
+        public init(
+            permissions: String, services: String = "f", resourceTypes: String, start: String? = nil,
+            expiry: String, ip: String? = nil, protocolName: String? = nil, version: String = FilesAPI.version
+        ) {
             self.permissions = permissions
             self.services = services
             self.resourceTypes = resourceTypes
@@ -125,16 +138,20 @@ public enum SAS {
 
     /// The account SAS string-to-sign (form for sv >= 2020-12-06, with the empty encryption-scope line).
     public static func accountStringToSign(account: String, fields f: AccountFields) -> String {
-        [account, f.permissions, f.services, f.resourceTypes, f.start ?? "", f.expiry, f.ip ?? "",
-         f.protocolName ?? "", f.version, ""].joined(separator: "\n") + "\n"
+        [
+            account, f.permissions, f.services, f.resourceTypes, f.start ?? "", f.expiry, f.ip ?? "",
+            f.protocolName ?? "", f.version, "",
+        ].joined(separator: "\n") + "\n"
     }
 
     /// The account SAS token (no leading `?`).
     public static func accountToken(key: SharedKey, fields f: AccountFields) -> String {
         let sig = key.signature(accountStringToSign(account: key.account, fields: f))
-        return query([("st", f.start), ("se", f.expiry), ("sp", f.permissions), ("sip", f.ip),
-                      ("spr", f.protocolName), ("sv", f.version), ("ss", f.services), ("srt", f.resourceTypes),
-                      ("sig", sig)])
+        return query([
+            ("st", f.start), ("se", f.expiry), ("sp", f.permissions), ("sip", f.ip),
+            ("spr", f.protocolName), ("sv", f.version), ("ss", f.services), ("srt", f.resourceTypes),
+            ("sig", sig),
+        ])
     }
 
     static func query(_ items: [(String, String?)]) -> String {
@@ -165,11 +182,14 @@ public enum SAS {
             return v
         }
         guard b.count >= 10, let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10),
-              b[4] == 45, b[7] == 45, (1...12).contains(mo), (1...31).contains(d) else { return nil }
+            b[4] == 45, b[7] == 45, (1...12).contains(mo), (1...31).contains(d)
+        else { return nil }
         let day = CivilTime.unixSeconds(year: y, month: mo, day: d)
         if b.count == 10 { return day }
-        guard b[10] == 84, b.count >= 17, let hh = num(11..<13), b[13] == 58, let mm = num(14..<16), hh < 24, mm < 60 else { return nil }
-        var i = 16, s = 0
+        guard b[10] == 84, b.count >= 17, let hh = num(11..<13), b[13] == 58, let mm = num(14..<16), hh < 24, mm < 60
+        else { return nil }
+        var i = 16
+        var s = 0
         if b[i] == 58 {
             guard let ss = num(17..<19), ss < 61 else { return nil }
             s = ss
@@ -177,7 +197,10 @@ public enum SAS {
             if i < b.count, b[i] == 46 {
                 var digits = 0
                 i += 1
-                while i < b.count, b[i] >= 48 && b[i] <= 57 { i += 1; digits += 1 }
+                while i < b.count, b[i] >= 48 && b[i] <= 57 {
+                    i += 1
+                    digits += 1
+                }
                 guard (1...7).contains(digits) else { return nil }
             }
         }
@@ -186,8 +209,9 @@ public enum SAS {
         if b[i] == 90 {
             guard i + 1 == b.count else { return nil }
         } else {
-            guard b[i] == 43 || b[i] == 45, b.count == i + 6, b[i + 3] == 58, let oh = num(i + 1 ..< i + 3),
-                  let om = num(i + 4 ..< i + 6), oh < 24, om < 60 else { return nil }
+            guard b[i] == 43 || b[i] == 45, b.count == i + 6, b[i + 3] == 58, let oh = num(i + 1..<i + 3),
+                let om = num(i + 4..<i + 6), oh < 24, om < 60
+            else { return nil }
             offset = (oh * 3600 + om * 60) * (b[i] == 43 ? 1 : -1)
         }
         return day + hh * 3600 + mm * 60 + s - offset
@@ -236,7 +260,8 @@ public struct CivilTime: Sendable {
     public var rfc1123: String {
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        return "\(days[weekday]), \(SAS.pad(day)) \(months[month - 1]) \(SAS.pad(year, 4)) \(SAS.pad(hour)):\(SAS.pad(minute)):\(SAS.pad(second)) GMT"
+        return
+            "\(days[weekday]), \(SAS.pad(day)) \(months[month - 1]) \(SAS.pad(year, 4)) \(SAS.pad(hour)):\(SAS.pad(minute)):\(SAS.pad(second)) GMT"
     }
 
     /// Parses an RFC 1123 date back to Unix seconds (nil when malformed). Every field is bounded (a day of one or
@@ -245,15 +270,19 @@ public struct CivilTime: Sendable {
     public static func parseRFC1123(_ text: String) -> Int? {
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func number(_ s: Substring, digits: ClosedRange<Int>, max: Int) -> Int? {
-            guard digits.contains(s.utf8.count), s.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let v = Int(s), v <= max else { return nil }
+            guard digits.contains(s.utf8.count), s.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let v = Int(s), v <= max
+            else { return nil }
             return v
         }
         let parts = text.split(separator: " ")
         guard parts.count == 6, parts[5] == "GMT", let m = months.firstIndex(of: String(parts[2])),
-              let d = number(parts[1], digits: 1...2, max: 31), d >= 1, let y = number(parts[3], digits: 4...4, max: 9999) else { return nil }
+            let d = number(parts[1], digits: 1...2, max: 31), d >= 1, let y = number(parts[3], digits: 4...4, max: 9999)
+        else { return nil }
         let hms = parts[4].split(separator: ":", omittingEmptySubsequences: false)
-        guard hms.count == 3, let h = number(hms[0], digits: 2...2, max: 23), let mi = number(hms[1], digits: 2...2, max: 59),
-              let s = number(hms[2], digits: 2...2, max: 60) else { return nil }
+        guard hms.count == 3, let h = number(hms[0], digits: 2...2, max: 23),
+            let mi = number(hms[1], digits: 2...2, max: 59),
+            let s = number(hms[2], digits: 2...2, max: 60)
+        else { return nil }
         return unixSeconds(year: y, month: m + 1, day: d) + h * 3600 + mi * 60 + s
     }
 }

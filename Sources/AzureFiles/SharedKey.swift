@@ -24,8 +24,10 @@ public struct SharedKey: Sendable {
     }
 
     /// The string-to-sign for `method` on `path` (as sent, percent-encoded) and raw `query` (no `?`).
-    public static func stringToSign(account: String, method: String, path: String, query: String,
-                                    headers: [(String, String)]) -> String {
+    public static func stringToSign(
+        account: String, method: String, path: String, query: String,
+        headers: [(String, String)]
+    ) -> String {
         var lower: [String: String] = [:]
         var msHeaders: [(String, String)] = []
         for (name, value) in headers {

@@ -51,10 +51,15 @@ private struct Parser {
     mutating func document() -> XMLElement? {
         while true {
             skipSpace()
-            if starts("<?") { guard skip(past: "?>") else { return nil } }
-            else if starts("<!--") { guard skip(past: "-->") else { return nil } }
-            else if starts("<!") { guard skip(past: ">") else { return nil } }
-            else { break }
+            if starts("<?") {
+                guard skip(past: "?>") else { return nil }
+            } else if starts("<!--") {
+                guard skip(past: "-->") else { return nil }
+            } else if starts("<!") {
+                guard skip(past: ">") else { return nil }
+            } else {
+                break
+            }
         }
         return element()
     }
@@ -71,8 +76,14 @@ private struct Parser {
         while true {
             skipSpace()
             guard i < b.count else { return nil }
-            if starts("/>") { i += 2; return el }
-            if b[i] == UInt8(ascii: ">") { i += 1; break }
+            if starts("/>") {
+                i += 2
+                return el
+            }
+            if b[i] == UInt8(ascii: ">") {
+                i += 1
+                break
+            }
             let attr = readName()
             skipSpace()
             guard !attr.isEmpty, i < b.count, b[i] == UInt8(ascii: "=") else { return nil }
@@ -124,7 +135,10 @@ private struct Parser {
 
     mutating func skip(past s: String) -> Bool {
         while i < b.count {
-            if starts(s) { i += s.utf8.count; return true }
+            if starts(s) {
+                i += s.utf8.count
+                return true
+            }
             i += 1
         }
         return false
@@ -138,7 +152,11 @@ private struct Parser {
         let start = i
         while i < b.count {
             let c = b[i]
-            if c == 32 || c == 9 || c == 10 || c == 13 || c == UInt8(ascii: ">") || c == UInt8(ascii: "/") || c == UInt8(ascii: "=") { break }
+            if c == 32 || c == 9 || c == 10 || c == 13 || c == UInt8(ascii: ">") || c == UInt8(ascii: "/")
+                || c == UInt8(ascii: "=")
+            {
+                break
+            }
             i += 1
         }
         return String(decoding: b[start..<i], as: UTF8.self)
@@ -151,7 +169,10 @@ private struct Parser {
         var rest = Substring(s)
         while let amp = rest.firstIndex(of: "&") {
             out += rest[..<amp]
-            guard let semi = rest[amp...].firstIndex(of: ";") else { out += rest[amp...]; return out }
+            guard let semi = rest[amp...].firstIndex(of: ";") else {
+                out += rest[amp...]
+                return out
+            }
             let entity = rest[rest.index(after: amp)..<semi]
             switch entity {
             case "amp": out += "&"
@@ -161,9 +182,16 @@ private struct Parser {
             case "apos": out += "'"
             default:
                 var scalar: UInt32?
-                if entity.hasPrefix("#x") { scalar = UInt32(entity.dropFirst(2), radix: 16) }
-                else if entity.hasPrefix("#") { scalar = UInt32(entity.dropFirst(1)) }
-                if let v = scalar, let u = Unicode.Scalar(v) { out.unicodeScalars.append(u) } else { out += rest[amp...semi] }
+                if entity.hasPrefix("#x") {
+                    scalar = UInt32(entity.dropFirst(2), radix: 16)
+                } else if entity.hasPrefix("#") {
+                    scalar = UInt32(entity.dropFirst(1))
+                }
+                if let v = scalar, let u = Unicode.Scalar(v) {
+                    out.unicodeScalars.append(u)
+                } else {
+                    out += rest[amp...semi]
+                }
             }
             rest = rest[rest.index(after: semi)...]
         }

@@ -20,41 +20,66 @@ struct Authenticator {
         let q = r.query
         if q["sig"] != nil { return checkSAS(r, q: q, share: share, path: path, op: op) }
         guard let auth = r.header("authorization") else {
-            return .error(403, .authenticationFailed, "Server failed to authenticate the request. No Authorization header and no SAS.")
+            return .error(
+                403, .authenticationFailed,
+                "Server failed to authenticate the request. No Authorization header and no SAS.")
         }
         let prefix = "SharedKey \(account):"
         guard auth.hasPrefix(prefix) else {
-            return .error(403, .authenticationFailed, "Server failed to authenticate the request. Unsupported or malformed Authorization header.")
+            return .error(
+                403, .authenticationFailed,
+                "Server failed to authenticate the request. Unsupported or malformed Authorization header.")
         }
-        guard let dateText = r.header("x-ms-date") ?? r.header("date"), let date = CivilTime.parseRFC1123(dateText) else {
-            return .error(403, .authenticationFailed, "Server failed to authenticate the request. x-ms-date is missing or malformed.")
+        guard let dateText = r.header("x-ms-date") ?? r.header("date"), let date = CivilTime.parseRFC1123(dateText)
+        else {
+            return .error(
+                403, .authenticationFailed,
+                "Server failed to authenticate the request. x-ms-date is missing or malformed.")
         }
         if abs(date - now) > 15 * 60 {
-            return .error(403, .authenticationFailed, "Server failed to authenticate the request. Request date header too old or too far in the future: clock skew.")
+            return .error(
+                403, .authenticationFailed,
+                "Server failed to authenticate the request. Request date header too old or too far in the future: clock skew."
+            )
         }
         let given = String(auth.dropFirst(prefix.count))
-        let sts = SharedKey.stringToSign(account: account, method: r.method, path: r.rawPath, query: r.rawQuery,
-                                         headers: r.headers.filter { $0.0.lowercased() != "authorization" })
+        let sts = SharedKey.stringToSign(
+            account: account, method: r.method, path: r.rawPath, query: r.rawQuery,
+            headers: r.headers.filter { $0.0.lowercased() != "authorization" })
         if keys.contains(where: { $0.signature(sts) == given }) { return nil }
-        return .error(403, .authenticationFailed,
-                      "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.",
-                      extra: [("AuthenticationErrorDetail", "The MAC signature found in the HTTP request is not the same as any computed signature. Server used following string to sign: '\(sts)'.")])
+        return .error(
+            403, .authenticationFailed,
+            "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.",
+            extra: [
+                (
+                    "AuthenticationErrorDetail",
+                    "The MAC signature found in the HTTP request is not the same as any computed signature. Server used following string to sign: '\(sts)'."
+                )
+            ])
     }
 
-    func checkSAS(_ r: EmulatorRequest, q: [String: String], share: String?, path: String, op: Operation) -> EmulatorResponse? {
+    func checkSAS(_ r: EmulatorRequest, q: [String: String], share: String?, path: String, op: Operation)
+        -> EmulatorResponse?
+    {
         let fail = { (detail: String) -> EmulatorResponse in
             .error(403, .authenticationFailed, "Server failed to authenticate the request. \(detail)")
         }
         guard let sv = q["sv"], let sig = q["sig"] else { return fail("sv and sig are required.") }
-        guard ServiceVersions.supported.contains(sv) else { return fail("sv=\(sv) is not a version of the File service.") }
+        guard ServiceVersions.supported.contains(sv) else {
+            return fail("sv=\(sv) is not a version of the File service.")
+        }
         let sp = q["sp"] ?? ""
         let sts: String
         let isAccount = q["ss"] != nil || q["srt"] != nil
         if isAccount {
-            guard let ss = q["ss"], let srt = q["srt"], let se = q["se"] else { return fail("ss, srt and se are required.") }
-            sts = SAS.accountStringToSign(account: account, fields: SAS.AccountFields(
-                permissions: sp, services: ss, resourceTypes: srt, start: q["st"], expiry: se, ip: q["sip"],
-                protocolName: q["spr"], version: sv))
+            guard let ss = q["ss"], let srt = q["srt"], let se = q["se"] else {
+                return fail("ss, srt and se are required.")
+            }
+            sts = SAS.accountStringToSign(
+                account: account,
+                fields: SAS.AccountFields(
+                    permissions: sp, services: ss, resourceTypes: srt, start: q["st"], expiry: se, ip: q["sip"],
+                    protocolName: q["spr"], version: sv))
         } else {
             guard let sr = q["sr"], let share else { return fail("sr is required and the URL must name a share.") }
             let resource: SAS.Resource
@@ -65,30 +90,41 @@ struct Authenticator {
                 resource = .file(share: share, path: path)
             default: return fail("sr=\(sr) is not supported by the File service.")
             }
-            sts = SAS.serviceStringToSign(account: account, resource: resource, fields: SAS.ServiceFields(
-                permissions: sp, start: q["st"], expiry: q["se"], ip: q["sip"], protocolName: q["spr"],
-                identifier: q["si"], version: sv, overrides: SAS.Overrides(
-                    cacheControl: q["rscc"], contentDisposition: q["rscd"], contentEncoding: q["rsce"],
-                    contentLanguage: q["rscl"], contentType: q["rsct"])))
+            sts = SAS.serviceStringToSign(
+                account: account, resource: resource,
+                fields: SAS.ServiceFields(
+                    permissions: sp, start: q["st"], expiry: q["se"], ip: q["sip"], protocolName: q["spr"],
+                    identifier: q["si"], version: sv,
+                    overrides: SAS.Overrides(
+                        cacheControl: q["rscc"], contentDisposition: q["rscd"], contentEncoding: q["rsce"],
+                        contentLanguage: q["rscl"], contentType: q["rsct"])))
         }
         guard keys.contains(where: { $0.signature(sts) == sig }) else {
-            return .error(403, .authenticationFailed, "Server failed to authenticate the request. Signature did not match.",
-                          extra: [("AuthenticationErrorDetail", "Signature did not match. String to sign used was \(sts)")])
+            return .error(
+                403, .authenticationFailed, "Server failed to authenticate the request. Signature did not match.",
+                extra: [("AuthenticationErrorDetail", "Signature did not match. String to sign used was \(sts)")])
         }
         if let st = q["st"] {
             guard let t = SAS.parseTimestamp(st) else { return fail("st is malformed.") }
             if t > now { return fail("Signature not valid in the specified time frame: start \(st) is in the future.") }
         }
-        guard let seText = q["se"], let se = SAS.parseTimestamp(seText) else { return fail("se is missing or malformed.") }
+        guard let seText = q["se"], let se = SAS.parseTimestamp(seText) else {
+            return fail("se is missing or malformed.")
+        }
         if se < now { return fail("Signature not valid in the specified time frame: expired at \(seText).") }
         if let sip = q["sip"], !Self.ipAllowed(r.remoteIP, range: sip) {
-            return .error(403, .authorizationSourceIPMismatch, "This request is not authorized to perform this operation using this source IP \(r.remoteIP).")
+            return .error(
+                403, .authorizationSourceIPMismatch,
+                "This request is not authorized to perform this operation using this source IP \(r.remoteIP).")
         }
         if q["spr"] == "https" && !r.isHTTPS {
-            return .error(403, .authorizationProtocolMismatch, "This request is not authorized to perform this operation using this protocol.")
+            return .error(
+                403, .authorizationProtocolMismatch,
+                "This request is not authorized to perform this operation using this protocol.")
         }
         if isAccount {
-            let ss = q["ss"] ?? "", srt = q["srt"] ?? ""
+            let ss = q["ss"] ?? ""
+            let srt = q["srt"] ?? ""
             let needed: Character
             switch op.scope {
             case .service: needed = "s"
@@ -96,18 +132,26 @@ struct Authenticator {
             case .object: needed = "o"
             }
             guard ss.contains("f"), srt.contains(needed) else {
-                return .error(403, .authorizationResourceTypeMismatch, "This request is not authorized to perform this operation using this resource type.")
+                return .error(
+                    403, .authorizationResourceTypeMismatch,
+                    "This request is not authorized to perform this operation using this resource type.")
             }
         } else {
             let sr = q["sr"] ?? ""
-            let allowed = sr == "s" ? op.scope != .service && (op.scope == .object || op.anyOf.contains("r") || op.anyOf.contains("l"))
+            let allowed =
+                sr == "s"
+                ? op.scope != .service && (op.scope == .object || op.anyOf.contains("r") || op.anyOf.contains("l"))
                 : op.scope == .object
             guard allowed else {
-                return .error(403, .authorizationResourceTypeMismatch, "This request is not authorized to perform this operation using this resource type.")
+                return .error(
+                    403, .authorizationResourceTypeMismatch,
+                    "This request is not authorized to perform this operation using this resource type.")
             }
         }
         guard op.anyOf.contains(where: { sp.contains($0) }) else {
-            return .error(403, .authorizationPermissionMismatch, "This request is not authorized to perform this operation using this permission.")
+            return .error(
+                403, .authorizationPermissionMismatch,
+                "This request is not authorized to perform this operation using this permission.")
         }
         return nil
     }

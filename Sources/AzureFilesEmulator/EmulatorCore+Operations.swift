@@ -13,9 +13,18 @@ extension EmulatorCore {
         var out: [[String]] = []
         for (k, v) in r.headers where k.lowercased().hasPrefix("x-ms-meta-") {
             let name = String(k.dropFirst(10))
-            guard let first = name.unicodeScalars.first, first == "_" || (first.properties.isAlphabetic && first.isASCII),
-                  name.unicodeScalars.allSatisfy({ $0.isASCII && ($0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0)) }) else {
-                return ([], .error(400, .invalidMetadata, "The metadata specified is invalid. It has characters that are not permitted."))
+            guard let first = name.unicodeScalars.first,
+                first == "_" || (first.properties.isAlphabetic && first.isASCII),
+                name.unicodeScalars.allSatisfy({
+                    $0.isASCII && ($0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0))
+                })
+            else {
+                return (
+                    [],
+                    .error(
+                        400, .invalidMetadata,
+                        "The metadata specified is invalid. It has characters that are not permitted.")
+                )
             }
             if out.contains(where: { $0[0].lowercased() == name.lowercased() }) {
                 return ([], .error(400, .invalidMetadata, "Duplicate metadata name \(name)."))
@@ -28,8 +37,12 @@ extension EmulatorCore {
     func quota(from r: EmulatorRequest, default d: Int?) -> (Int?, EmulatorResponse?) {
         guard let q = r.header("x-ms-share-quota") else { return (d, nil) }
         guard let v = Int(q), ShareQuota.isValid(v) else {
-            return (nil, .error(400, .invalidHeaderValue, "The value for one of the HTTP headers is not in the correct format.",
-                                extra: [("HeaderName", "x-ms-share-quota"), ("HeaderValue", q)]))
+            return (
+                nil,
+                .error(
+                    400, .invalidHeaderValue, "The value for one of the HTTP headers is not in the correct format.",
+                    extra: [("HeaderName", "x-ms-share-quota"), ("HeaderValue", q)])
+            )
         }
         return (v, nil)
     }
@@ -48,7 +61,8 @@ extension EmulatorCore {
             return .error(500, .internalError, "storage: \(error)")
         }
         onShareChange?(s.account, s.share, true)
-        return EmulatorResponse(status: 201, headers: [("ETag", m.etag), ("Last-Modified", CivilTime(unixSeconds: m.lastModified).rfc1123)])
+        return EmulatorResponse(
+            status: 201, headers: [("ETag", m.etag), ("Last-Modified", CivilTime(unixSeconds: m.lastModified).rfc1123)])
     }
 
     func getShareProperties(_ s: ShareStore, snapshot: String?) -> EmulatorResponse {
@@ -56,8 +70,10 @@ extension EmulatorCore {
         if let snapshot, !FileManager.default.fileExists(atPath: "\(s.snapshotDir)/\(snapshot)") {
             return .error(404, .shareNotFound, "The specified share snapshot does not exist.")
         }
-        var h: [(String, String)] = [("ETag", m.etag), ("Last-Modified", CivilTime(unixSeconds: m.lastModified).rfc1123),
-                                     ("x-ms-share-quota", String(m.quota))]
+        var h: [(String, String)] = [
+            ("ETag", m.etag), ("Last-Modified", CivilTime(unixSeconds: m.lastModified).rfc1123),
+            ("x-ms-share-quota", String(m.quota)),
+        ]
         for kv in m.metadata { h.append(("x-ms-meta-" + kv[0], kv[1])) }
         return EmulatorResponse(status: 200, headers: h)
     }
@@ -68,7 +84,9 @@ extension EmulatorCore {
         if let snapshot, !FileManager.default.fileExists(atPath: "\(s.snapshotDir)/\(snapshot)") {
             return .error(404, .shareNotFound, "The specified share snapshot does not exist.")
         }
-        var h: [(String, String)] = [("ETag", m.etag), ("Last-Modified", CivilTime(unixSeconds: m.lastModified).rfc1123)]
+        var h: [(String, String)] = [
+            ("ETag", m.etag), ("Last-Modified", CivilTime(unixSeconds: m.lastModified).rfc1123),
+        ]
         for kv in m.metadata { h.append(("x-ms-meta-" + kv[0], kv[1])) }
         return EmulatorResponse(status: 200, headers: h)
     }
@@ -92,7 +110,8 @@ extension EmulatorCore {
         m.etag = etag()
         m.lastModified = now()
         do { try s.save(m) } catch { return .error(500, .internalError, "storage: \(error)") }
-        return EmulatorResponse(status: 200, headers: [("ETag", m.etag), ("Last-Modified", CivilTime(unixSeconds: m.lastModified).rfc1123)])
+        return EmulatorResponse(
+            status: 200, headers: [("ETag", m.etag), ("Last-Modified", CivilTime(unixSeconds: m.lastModified).rfc1123)])
     }
 
     func snapshotShare(_ s: ShareStore) -> EmulatorResponse {
@@ -119,13 +138,16 @@ extension EmulatorCore {
         if let e = FileManager.default.enumerator(atPath: s.dir) {
             while let rel = e.nextObject() as? String {
                 if let a = try? FileManager.default.attributesOfItem(atPath: s.dir + "/" + rel),
-                   a[.type] as? FileAttributeType == .typeRegular, let size = a[.size] as? Int64 {
+                    a[.type] as? FileAttributeType == .typeRegular, let size = a[.size] as? Int64
+                {
                     total += size
                 }
             }
         }
-        let xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><ShareStats><ShareUsageBytes>\(total)</ShareUsageBytes></ShareStats>"
-        return EmulatorResponse(status: 200, headers: [("Content-Type", "application/xml")], body: .bytes(Array(xml.utf8)))
+        let xml =
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><ShareStats><ShareUsageBytes>\(total)</ShareUsageBytes></ShareStats>"
+        return EmulatorResponse(
+            status: 200, headers: [("Content-Type", "application/xml")], body: .bytes(Array(xml.utf8)))
     }
 
     /// The page length a listing returns: `maxresults` capped at the emulator's page size; nil when invalid.

@@ -26,14 +26,19 @@ extension EmulatorCore {
         let days = settings.softDeleteDays ?? 0
         return ((try? fm.contentsOfDirectory(atPath: base)) ?? []).sorted().compactMap { v in
             let dir = "\(base)/\(v)"
-            guard let text = try? String(contentsOfFile: "\(dir)/deleted-at", encoding: .utf8), let at = Int(text.trimmingWhitespace()) else { return nil }
+            guard let text = try? String(contentsOfFile: "\(dir)/deleted-at", encoding: .utf8),
+                let at = Int(text.trimmingWhitespace())
+            else { return nil }
             let remaining = days - (now() - at) / 86_400
             if remaining <= 0 {
                 try? fm.removeItem(atPath: dir)
                 return nil
             }
-            let meta = (try? Data(contentsOf: URL(fileURLWithPath: "\(dir)/meta.json"))).flatMap { try? JSONDecoder().decode(ShareStore.Meta.self, from: $0) }
-            return DeletedVersion(share: share, version: v, dir: dir, deletedAt: at, meta: meta, remainingDays: remaining)
+            let meta = (try? Data(contentsOf: URL(fileURLWithPath: "\(dir)/meta.json"))).flatMap {
+                try? JSONDecoder().decode(ShareStore.Meta.self, from: $0)
+            }
+            return DeletedVersion(
+                share: share, version: v, dir: dir, deletedAt: at, meta: meta, remainingDays: remaining)
         }
     }
 
@@ -52,7 +57,9 @@ extension EmulatorCore {
                 try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
                 try fm.moveItem(atPath: s.dir, toPath: "\(dir)/content")
                 try fm.moveItem(atPath: s.metaFile, toPath: "\(dir)/meta.json")
-                if fm.fileExists(atPath: s.snapshotDir) { try fm.moveItem(atPath: s.snapshotDir, toPath: "\(dir)/snapshots") }
+                if fm.fileExists(atPath: s.snapshotDir) {
+                    try fm.moveItem(atPath: s.snapshotDir, toPath: "\(dir)/snapshots")
+                }
                 if fm.fileExists(atPath: s.propsDir) { try fm.moveItem(atPath: s.propsDir, toPath: "\(dir)/props") }
                 try String(now()).write(toFile: "\(dir)/deleted-at", atomically: true, encoding: .utf8)
             } catch {
@@ -70,12 +77,18 @@ extension EmulatorCore {
 
     /// Undelete Share: the path names the restored share; the headers name the deleted share and version.
     func undeleteShare(_ s: ShareStore, _ r: EmulatorRequest) -> EmulatorResponse {
-        guard let name = r.header("x-ms-deleted-share-name"), let version = r.header("x-ms-deleted-share-version") else {
-            return .error(400, .missingRequiredHeader, "x-ms-deleted-share-name and x-ms-deleted-share-version are required.")
+        guard let name = r.header("x-ms-deleted-share-name"), let version = r.header("x-ms-deleted-share-version")
+        else {
+            return .error(
+                400, .missingRequiredHeader, "x-ms-deleted-share-name and x-ms-deleted-share-version are required.")
         }
-        guard ShareName.isValid(name) else { return .error(400, .invalidHeaderValue, "x-ms-deleted-share-name is not a share name.") }
+        guard ShareName.isValid(name) else {
+            return .error(400, .invalidHeaderValue, "x-ms-deleted-share-name is not a share name.")
+        }
         if s.exists { return .error(409, .shareAlreadyExists, "The specified share already exists.") }
-        guard let d = deletedVersions(account: s.account, share: name).first(where: { $0.version == version }), var meta = d.meta else {
+        guard let d = deletedVersions(account: s.account, share: name).first(where: { $0.version == version }),
+            var meta = d.meta
+        else {
             return .error(404, .shareNotFound, "The specified share does not exist.")
         }
         let fm = FileManager.default
@@ -83,7 +96,8 @@ extension EmulatorCore {
             try fm.createDirectory(atPath: AtomicFile.directory(of: s.metaFile), withIntermediateDirectories: true)
             try fm.moveItem(atPath: "\(d.dir)/content", toPath: s.dir)
             if fm.fileExists(atPath: "\(d.dir)/snapshots") {
-                try fm.createDirectory(atPath: AtomicFile.directory(of: s.snapshotDir), withIntermediateDirectories: true)
+                try fm.createDirectory(
+                    atPath: AtomicFile.directory(of: s.snapshotDir), withIntermediateDirectories: true)
                 try fm.moveItem(atPath: "\(d.dir)/snapshots", toPath: s.snapshotDir)
             }
             if fm.fileExists(atPath: "\(d.dir)/props") {
@@ -98,15 +112,22 @@ extension EmulatorCore {
             return .error(500, .internalError, "storage: \(error)")
         }
         onShareChange?(s.account, s.share, true)
-        return EmulatorResponse(status: 201, headers: [("ETag", meta.etag), ("Last-Modified", CivilTime(unixSeconds: meta.lastModified).rfc1123),
-                                                       ("x-ms-share-quota", String(meta.quota))])
+        return EmulatorResponse(
+            status: 201,
+            headers: [
+                ("ETag", meta.etag), ("Last-Modified", CivilTime(unixSeconds: meta.lastModified).rfc1123),
+                ("x-ms-share-quota", String(meta.quota)),
+            ])
     }
 
     func listShares(account: String, q: [String: String]) -> EmulatorResponse {
         let fm = FileManager.default
         let metaDir = "\(dataDir)/\(account)/.emulator/shares"
         let include = Set((q["include"] ?? "").split(separator: ",").map(String.init))
-        var names = Set(((try? fm.contentsOfDirectory(atPath: metaDir)) ?? []).filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) })
+        var names = Set(
+            ((try? fm.contentsOfDirectory(atPath: metaDir)) ?? []).filter { $0.hasSuffix(".json") }.map {
+                String($0.dropLast(5))
+            })
         if include.contains("deleted") {
             names.formUnion((try? fm.contentsOfDirectory(atPath: "\(dataDir)/\(account)/.emulator/deleted")) ?? [])
         }
@@ -123,9 +144,12 @@ extension EmulatorCore {
             "<Properties><Last-Modified>\(CivilTime(unixSeconds: m?.lastModified ?? 0).rfc1123)</Last-Modified><Etag>\(XMLElement.escape(m?.etag ?? ""))</Etag><Quota>\(m?.quota ?? 0)</Quota>\(extra)</Properties>"
         }
         func metadata(_ m: ShareStore.Meta?) -> String {
-            include.contains("metadata") ? "<Metadata>" + (m?.metadata ?? []).map { "<\($0[0])>\(XMLElement.escape($0[1]))</\($0[0])>" }.joined() + "</Metadata>" : ""
+            include.contains("metadata")
+                ? "<Metadata>" + (m?.metadata ?? []).map { "<\($0[0])>\(XMLElement.escape($0[1]))</\($0[0])>" }.joined()
+                    + "</Metadata>" : ""
         }
-        var xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"http://emulator/\(account)/\">"
+        var xml =
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults ServiceEndpoint=\"http://emulator/\(account)/\">"
         if !prefix.isEmpty { xml += "<Prefix>\(XMLElement.escape(prefix))</Prefix>" }
         if let m = q["marker"] { xml += "<Marker>\(XMLElement.escape(m))</Marker>" }
         if q["maxresults"] != nil { xml += "<MaxResults>\(maxResults)</MaxResults>" }
@@ -135,20 +159,24 @@ extension EmulatorCore {
             if let m = store.load() {
                 if include.contains("snapshots") {
                     for ts in ((try? fm.contentsOfDirectory(atPath: store.snapshotDir)) ?? []).sorted() {
-                        xml += "<Share><Name>\(name)</Name><Snapshot>\(ts)</Snapshot>\(properties(m))\(metadata(m))</Share>"
+                        xml +=
+                            "<Share><Name>\(name)</Name><Snapshot>\(ts)</Snapshot>\(properties(m))\(metadata(m))</Share>"
                     }
                 }
                 xml += "<Share><Name>\(name)</Name>\(properties(m))\(metadata(m))</Share>"
             }
             if include.contains("deleted") {
                 for d in deletedVersions(account: account, share: name) {
-                    let extra = "<DeletedTime>\(CivilTime(unixSeconds: d.deletedAt).rfc1123)</DeletedTime><RemainingRetentionDays>\(d.remainingDays)</RemainingRetentionDays>"
-                    xml += "<Share><Name>\(name)</Name><Deleted>true</Deleted><Version>\(d.version)</Version>\(properties(d.meta, extra: extra))\(metadata(d.meta))</Share>"
+                    let extra =
+                        "<DeletedTime>\(CivilTime(unixSeconds: d.deletedAt).rfc1123)</DeletedTime><RemainingRetentionDays>\(d.remainingDays)</RemainingRetentionDays>"
+                    xml +=
+                        "<Share><Name>\(name)</Name><Deleted>true</Deleted><Version>\(d.version)</Version>\(properties(d.meta, extra: extra))\(metadata(d.meta))</Share>"
                 }
             }
         }
         xml += "</Shares><NextMarker>\(XMLElement.escape(next))</NextMarker></EnumerationResults>"
-        return EmulatorResponse(status: 200, headers: [("Content-Type", "application/xml")], body: .bytes(Array(xml.utf8)))
+        return EmulatorResponse(
+            status: 200, headers: [("Content-Type", "application/xml")], body: .bytes(Array(xml.utf8)))
     }
 
     /// List Handles on a share, a directory (recursively with `x-ms-recursive: true`) or a file; the handles
@@ -164,13 +192,17 @@ extension EmulatorCore {
             return recursive || !h.path.dropFirst(path.count + 1).contains("/")
         }
         let q = r.query
-        guard let maxResults = pageLength(q) else { return .error(400, .outOfRangeQueryParameterValue, "maxresults must be positive.") }
+        guard let maxResults = pageLength(q) else {
+            return .error(400, .outOfRangeQueryParameterValue, "maxresults must be positive.")
+        }
         // The marker is this emulator's own (an index into the handles): anything else a client sends is refused,
         // never used to index (a negative one trapped).
         var start = 0
         if let m = q["marker"], !m.isEmpty {
             guard let v = Int(m), v >= 0 else {
-                return .error(400, .invalidQueryParameterValue, "The marker is not valid.", extra: [("QueryParameterName", "marker")])
+                return .error(
+                    400, .invalidQueryParameterValue, "The marker is not valid.",
+                    extra: [("QueryParameterName", "marker")])
             }
             start = v
         }
@@ -178,11 +210,13 @@ extension EmulatorCore {
         let next = start + page.count < all.count ? String(start + page.count) : ""
         var xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults><Entries>"
         for (i, h) in page.enumerated() {
-            xml += "<Handle><HandleId>\(start + i + 1)</HandleId><Path>\(XMLElement.escape(h.path))</Path><FileId>\(start + i + 1)</FileId>"
+            xml +=
+                "<Handle><HandleId>\(start + i + 1)</HandleId><Path>\(XMLElement.escape(h.path))</Path><FileId>\(start + i + 1)</FileId>"
                 + "<SessionId>\(start + i + 1)</SessionId><ClientIp>\(XMLElement.escape(h.clientIP))</ClientIp><ClientName>\(XMLElement.escape(h.clientName))</ClientName>"
                 + "<OpenTime>\(CivilTime(unixSeconds: h.openTime).rfc1123)</OpenTime></Handle>"
         }
         xml += "</Entries><NextMarker>\(next)</NextMarker></EnumerationResults>"
-        return EmulatorResponse(status: 200, headers: [("Content-Type", "application/xml")], body: .bytes(Array(xml.utf8)))
+        return EmulatorResponse(
+            status: 200, headers: [("Content-Type", "application/xml")], body: .bytes(Array(xml.utf8)))
     }
 }

@@ -21,9 +21,11 @@ public final class EmulatorCore: Sendable {
     let now: @Sendable () -> Int
     let settings: EmulatorSettings
 
-    public init(dataDir: String, accounts: [String: [SharedKey]], faults: FaultPlan = FaultPlan(), pageSize: Int = 5000,
-                onShareChange: (@Sendable (String, String, Bool) -> Void)? = nil,
-                now: @escaping @Sendable () -> Int = { Clock.unixSeconds() }, settings: EmulatorSettings = EmulatorSettings()) {
+    public init(
+        dataDir: String, accounts: [String: [SharedKey]], faults: FaultPlan = FaultPlan(), pageSize: Int = 5000,
+        onShareChange: (@Sendable (String, String, Bool) -> Void)? = nil,
+        now: @escaping @Sendable () -> Int = { Clock.unixSeconds() }, settings: EmulatorSettings = EmulatorSettings()
+    ) {
         self.settings = settings
         self.dataDir = dataDir
         self.accounts = accounts
@@ -51,8 +53,11 @@ public final class EmulatorCore: Sendable {
             return resp
         }
         for f in faults.statuses where Double.random(in: 0..<1) < f.probability {
-            var resp = EmulatorResponse.error(f.status, f.status == 503 ? .serverBusy : (f.status == 500 ? .internalError : AzureError.Code(rawValue: "InjectedFault")),
-                                              "Injected fault.")
+            var resp = EmulatorResponse.error(
+                f.status,
+                f.status == 503
+                    ? .serverBusy : (f.status == 500 ? .internalError : AzureError.Code(rawValue: "InjectedFault")),
+                "Injected fault.")
             if let ra = f.retryAfter { resp.headers.append(("Retry-After", ra)) }
             return stamp(resp)
         }
@@ -83,7 +88,8 @@ public final class EmulatorCore: Sendable {
         let segments = r.rawPath.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         if let first = segments.first, accounts[first] != nil { return (first, Array(segments.dropFirst())) }
         if let host = r.header("host"), let label = host.split(separator: ".").first, host.contains(".file."),
-           accounts[String(label)] != nil {
+            accounts[String(label)] != nil
+        {
             return (String(label), segments)
         }
         return nil
@@ -92,7 +98,8 @@ public final class EmulatorCore: Sendable {
     /// The operation's name as the service's REST reference calls it (the per-request log line).
     public static func operationName(_ r: EmulatorRequest) -> String {
         let q = r.query
-        let restype = q["restype"], comp = q["comp"]
+        let restype = q["restype"]
+        let comp = q["comp"]
         let segments = r.rawPath.split(separator: "/").count
         switch (r.method, restype, comp) {
         case ("GET", _, "list") where restype == nil: return "ListShares"
@@ -135,33 +142,42 @@ public final class EmulatorCore: Sendable {
         }
         let q = r.query
         if let v = r.header("x-ms-version"), !ServiceVersions.supported.contains(v) {
-            return .error(400, .invalidHeaderValue, "The value for one of the HTTP headers is not in the correct format.",
-                          extra: [("HeaderName", "x-ms-version"), ("HeaderValue", v)])
+            return .error(
+                400, .invalidHeaderValue, "The value for one of the HTTP headers is not in the correct format.",
+                extra: [("HeaderName", "x-ms-version"), ("HeaderValue", v)])
         }
         if r.header("x-ms-version") == nil && q["sig"] == nil {
-            return .error(400, .missingRequiredHeader, "An HTTP header that's mandatory for this request is not specified.",
-                          extra: [("HeaderName", "x-ms-version")])
+            return .error(
+                400, .missingRequiredHeader, "An HTTP header that's mandatory for this request is not specified.",
+                extra: [("HeaderName", "x-ms-version")])
         }
         let share = segments.first.map { PercentEncoding.decode($0) }
         let path = segments.dropFirst().map { PercentEncoding.decode($0) }.joined(separator: "/")
-        let restype = q["restype"], comp = q["comp"]
+        let restype = q["restype"]
+        let comp = q["comp"]
         let auth = Authenticator(account: account, keys: keys, now: now())
         func gate(_ anyOf: String, _ scope: Operation.Scope) -> EmulatorResponse? {
             auth.check(r, share: share, path: path, op: Operation(anyOf: anyOf, scope: scope))
         }
         guard let share else {
-            guard r.method == "GET", comp == "list" else { return .error(400, .invalidQueryParameterValue, "Unsupported account-level operation.") }
+            guard r.method == "GET", comp == "list" else {
+                return .error(400, .invalidQueryParameterValue, "Unsupported account-level operation.")
+            }
             if let deny = gate("l", .service) { return deny }
             return listShares(account: account, q: q)
         }
-        guard ShareName.isValid(share) else { return .error(400, .invalidResourceName, "The specifed resource name contains invalid characters.") }
+        guard ShareName.isValid(share) else {
+            return .error(400, .invalidResourceName, "The specifed resource name contains invalid characters.")
+        }
         if let bad = FilePathRules.problem(with: path) { return .error(400, .invalidFileOrDirectoryPathName, bad) }
         let store = ShareStore(root: dataDir, account: account, share: share)
         // Reads may address a share snapshot; the snapshot's files are read where it keeps them.
         var reader = store
         if let snap = q["sharesnapshot"], !snap.isEmpty {
             guard r.method == "GET" || r.method == "HEAD" else {
-                return .error(400, .invalidQueryParameterValue, "A share snapshot is read-only.", extra: [("QueryParameterName", "sharesnapshot")])
+                return .error(
+                    400, .invalidQueryParameterValue, "A share snapshot is read-only.",
+                    extra: [("QueryParameterName", "sharesnapshot")])
             }
             guard store.hasSnapshot(snap) else {
                 return .error(404, .shareNotFound, "The specified share snapshot does not exist.")
@@ -258,7 +274,9 @@ public final class EmulatorCore: Sendable {
             if let deny = gate("d", .object) { return deny }
             return deleteFile(store, path: path)
         default:
-            return .error(400, .unsupportedHttpVerb, "The emulator does not implement \(r.method) with restype=\(restype ?? "") comp=\(comp ?? "").")
+            return .error(
+                400, .unsupportedHttpVerb,
+                "The emulator does not implement \(r.method) with restype=\(restype ?? "") comp=\(comp ?? "").")
         }
     }
 

@@ -12,8 +12,10 @@ public struct EmulatorRequest: Sendable {
     /// True when the request arrived over HTTPS (or the emulator treats loopback HTTP as HTTPS).
     public var isHTTPS: Bool
 
-    public init(method: String, rawPath: String, rawQuery: String, headers: [(String, String)], body: [UInt8],
-                remoteIP: String, isHTTPS: Bool) {
+    public init(
+        method: String, rawPath: String, rawQuery: String, headers: [(String, String)], body: [UInt8],
+        remoteIP: String, isHTTPS: Bool
+    ) {
         self.method = method
         self.rawPath = rawPath
         self.rawQuery = rawQuery
@@ -63,19 +65,27 @@ public struct EmulatorResponse: Sendable {
     }
 
     /// An Azure-style error: XML body plus `x-ms-error-code`.
-    public static func error(_ status: Int, _ code: AzureError.Code, _ message: String, extra: [(String, String)] = []) -> EmulatorResponse {
-        var xml = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>\(code.rawValue)</Code><Message>\(XMLElement.escape(message))\nRequestId:emulator\nTime:\(SAS.timestamp(Clock.unixSeconds()))</Message>"
+    public static func error(_ status: Int, _ code: AzureError.Code, _ message: String, extra: [(String, String)] = [])
+        -> EmulatorResponse
+    {
+        var xml =
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>\(code.rawValue)</Code><Message>\(XMLElement.escape(message))\nRequestId:emulator\nTime:\(SAS.timestamp(Clock.unixSeconds()))</Message>"
         for (k, v) in extra { xml += "<\(k)>\(XMLElement.escape(v))</\(k)>" }
         xml += "</Error>"
-        return EmulatorResponse(status: status, headers: [("x-ms-error-code", code.rawValue), ("Content-Type", "application/xml")],
-                                body: .bytes(Array(xml.utf8)))
+        return EmulatorResponse(
+            status: status, headers: [("x-ms-error-code", code.rawValue), ("Content-Type", "application/xml")],
+            body: .bytes(Array(xml.utf8)))
     }
 }
 
 /// Faults to inject, parsed from `--fault` specs:
 /// `STATUS:PROBABILITY[:retry-after=SECONDS]` (e.g. `503:0.3`), `latency:MILLISECONDS[:PROBABILITY]`, `drop:PROBABILITY`.
 public struct FaultPlan: Sendable {
-    public struct StatusFault: Sendable { public var status: Int; public var probability: Double; public var retryAfter: String? }
+    public struct StatusFault: Sendable {
+        public var status: Int
+        public var probability: Double
+        public var retryAfter: String?
+    }
     public var statuses: [StatusFault] = []
     public var latencyMs: Int = 0
     public var latencyProbability: Double = 0
@@ -94,10 +104,14 @@ public struct FaultPlan: Sendable {
             latencyProbability = parts.count > 2 ? (Double(parts[2]) ?? -1) : 1
             guard (0...1).contains(latencyProbability) else { return "fault spec \(spec): probability must be 0..1" }
         case "drop":
-            guard let p = Double(parts[1]), (0...1).contains(p) else { return "fault spec \(spec): probability must be 0..1" }
+            guard let p = Double(parts[1]), (0...1).contains(p) else {
+                return "fault spec \(spec): probability must be 0..1"
+            }
             dropProbability = p
         default:
-            guard let status = Int(parts[0]), (400...599).contains(status), let p = Double(parts[1]), (0...1).contains(p) else {
+            guard let status = Int(parts[0]), (400...599).contains(status), let p = Double(parts[1]),
+                (0...1).contains(p)
+            else {
                 return "fault spec \(spec): expected STATUS:PROBABILITY, e.g. 503:0.3"
             }
             var retryAfter: String? = "1"
@@ -122,7 +136,10 @@ public struct EmulatorSettings: Sendable {
     /// clients can test their polling and Abort Copy File. nil: copies finish before the answer.
     public var copyPendingSeconds: Int?
 
-    public init(softDeleteDays: Int? = nil, handles: (@Sendable (String, String) -> [OpenHandle])? = nil, copyPendingSeconds: Int? = nil) {
+    public init(
+        softDeleteDays: Int? = nil, handles: (@Sendable (String, String) -> [OpenHandle])? = nil,
+        copyPendingSeconds: Int? = nil
+    ) {
         self.softDeleteDays = softDeleteDays
         self.handles = handles
         self.copyPendingSeconds = copyPendingSeconds
@@ -149,7 +166,8 @@ public struct OpenHandle: Sendable {
         text.split(separator: "\n").compactMap { line in
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             guard let p = f.first, !p.isEmpty else { return nil }
-            return OpenHandle(path: p, clientIP: f.count > 1 ? f[1] : "", clientName: f.count > 2 ? f[2] : "", openTime: now)
+            return OpenHandle(
+                path: p, clientIP: f.count > 1 ? f[1] : "", clientName: f.count > 2 ? f[2] : "", openTime: now)
         }
     }
 }

@@ -41,23 +41,36 @@ struct ItemProps: Codable, Equatable {
         /// The state as of `now`: a pending copy whose time has come reads as a success.
         func at(_ now: Int, size: Int64) -> CopyState {
             guard let t = completesAt, status == "pending" else { return self }
-            if now < t { return CopyState(id: id, status: "pending", source: source, progress: "0/\(size)", completionTime: completionTime, completesAt: t) }
-            return CopyState(id: id, status: "success", source: source, progress: "\(size)/\(size)", completionTime: t, completesAt: nil)
+            if now < t {
+                return CopyState(
+                    id: id, status: "pending", source: source, progress: "0/\(size)", completionTime: completionTime,
+                    completesAt: t)
+            }
+            return CopyState(
+                id: id, status: "success", source: source, progress: "\(size)/\(size)", completionTime: t,
+                completesAt: nil)
         }
     }
 
     /// The content headers as the request names them (`x-ms-content-type`...) and as responses name them.
-    static var contentHeaders: [(request: String, response: String, key: WritableKeyPath<ItemProps, String?>)] { [
-        ("x-ms-content-type", "Content-Type", \.contentType), ("x-ms-content-encoding", "Content-Encoding", \.contentEncoding),
-        ("x-ms-content-language", "Content-Language", \.contentLanguage), ("x-ms-cache-control", "Cache-Control", \.cacheControl),
-        ("x-ms-content-md5", "Content-MD5", \.contentMD5), ("x-ms-content-disposition", "Content-Disposition", \.contentDisposition),
-    ] }
+    static var contentHeaders: [(request: String, response: String, key: WritableKeyPath<ItemProps, String?>)] {
+        [
+            ("x-ms-content-type", "Content-Type", \.contentType),
+            ("x-ms-content-encoding", "Content-Encoding", \.contentEncoding),
+            ("x-ms-content-language", "Content-Language", \.contentLanguage),
+            ("x-ms-cache-control", "Cache-Control", \.cacheControl),
+            ("x-ms-content-md5", "Content-MD5", \.contentMD5),
+            ("x-ms-content-disposition", "Content-Disposition", \.contentDisposition),
+        ]
+    }
 }
 
 /// The SMB attributes the service knows; `None` clears them all.
 enum FileAttributes {
-    static let names = ["ReadOnly", "Hidden", "System", "None", "Directory", "Archive", "Temporary", "Offline",
-                        "NotContentIndexed", "NoScrubData"]
+    static let names = [
+        "ReadOnly", "Hidden", "System", "None", "Directory", "Archive", "Temporary", "Offline",
+        "NotContentIndexed", "NoScrubData",
+    ]
 
     /// `A|B` normalised to the service's spelling; nil when a name is unknown.
     static func parse(_ text: String) -> String? {
@@ -107,7 +120,9 @@ extension ShareStore {
     func props(_ st: stat, birth: Int?) -> ItemProps {
         let isDir = (st.st_mode & S_IFMT) == S_IFDIR
         if let d = FileManager.default.contents(atPath: propsFile(UInt64(st.st_ino))),
-           let p = try? JSONDecoder().decode(ItemProps.self, from: d), p.isDirectory == isDir, p.birth == nil || birth == nil || p.birth == birth {
+            let p = try? JSONDecoder().decode(ItemProps.self, from: d), p.isDirectory == isDir,
+            p.birth == nil || birth == nil || p.birth == birth
+        {
             return p
         }
         var p = ItemProps()
@@ -137,9 +152,11 @@ extension EmulatorCore {
     /// A stable ETag: the same bytes and properties give the same tag, any change a new one.
     static func etag(_ st: stat, _ p: ItemProps) -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for v in [UInt64(st.st_ino), UInt64(bitPattern: Int64(st.st_size)), UInt64(bitPattern: Int64(st.st_mtim.tv_sec)),
-                  UInt64(st.st_mtim.tv_nsec), UInt64(bitPattern: Int64(st.st_ctim.tv_sec)), UInt64(st.st_ctim.tv_nsec),
-                  UInt64(p.generation)] {
+        for v in [
+            UInt64(st.st_ino), UInt64(bitPattern: Int64(st.st_size)), UInt64(bitPattern: Int64(st.st_mtim.tv_sec)),
+            UInt64(st.st_mtim.tv_nsec), UInt64(bitPattern: Int64(st.st_ctim.tv_sec)), UInt64(st.st_ctim.tv_nsec),
+            UInt64(p.generation),
+        ] {
             for i in 0..<8 {
                 h ^= (v >> (8 * UInt64(i))) & 0xff
                 h = h &* 0x100_0000_01b3
@@ -153,12 +170,14 @@ extension EmulatorCore {
     /// The SMB property headers and ids every properties response carries.
     func smbHeaders(_ st: stat, _ p: ItemProps, parent: stat?) -> [(String, String)] {
         let isDir = (st.st_mode & S_IFMT) == S_IFDIR
-        return [("x-ms-file-attributes", isDir ? "Directory" : (p.attributes ?? "Archive")),
-                ("x-ms-file-creation-time", p.creationTime ?? SMBTime.format(st.st_mtim)),
-                ("x-ms-file-last-write-time", SMBTime.format(st.st_mtim)),
-                ("x-ms-file-change-time", p.changeTime ?? SMBTime.format(st.st_ctim)),
-                ("x-ms-file-permission-key", Self.defaultPermissionKey),
-                ("x-ms-file-id", String(st.st_ino)), ("x-ms-file-parent-id", parent.map { String($0.st_ino) } ?? "0")]
+        return [
+            ("x-ms-file-attributes", isDir ? "Directory" : (p.attributes ?? "Archive")),
+            ("x-ms-file-creation-time", p.creationTime ?? SMBTime.format(st.st_mtim)),
+            ("x-ms-file-last-write-time", SMBTime.format(st.st_mtim)),
+            ("x-ms-file-change-time", p.changeTime ?? SMBTime.format(st.st_ctim)),
+            ("x-ms-file-permission-key", Self.defaultPermissionKey),
+            ("x-ms-file-id", String(st.st_ino)), ("x-ms-file-parent-id", parent.map { String($0.st_ino) } ?? "0"),
+        ]
     }
 
     /// ETag and Last-Modified.
@@ -171,25 +190,34 @@ extension EmulatorCore {
     func applySMBHeaders(_ r: EmulatorRequest, to p: inout ItemProps, fd: Int32) -> EmulatorResponse? {
         if let a = r.header("x-ms-file-attributes"), a.lowercased() != "preserve", a.lowercased() != "source" {
             guard let parsed = FileAttributes.parse(a) else { return Self.badHeader("x-ms-file-attributes", a) }
-            p.attributes = parsed.replacingOccurrences(of: "Directory|", with: "").replacingOccurrences(of: "|Directory", with: "")
+            p.attributes = parsed.replacingOccurrences(of: "Directory|", with: "").replacingOccurrences(
+                of: "|Directory", with: "")
         }
-        for (name, key) in [("x-ms-file-creation-time", \ItemProps.creationTime), ("x-ms-file-change-time", \ItemProps.changeTime)] {
+        for (name, key) in [
+            ("x-ms-file-creation-time", \ItemProps.creationTime), ("x-ms-file-change-time", \ItemProps.changeTime),
+        ] {
             guard let v = r.header(name), v.lowercased() != "preserve", v.lowercased() != "source" else { continue }
-            if v.lowercased() == "now" { p[keyPath: key] = SMBTime.format(unixSeconds: now()); continue }
+            if v.lowercased() == "now" {
+                p[keyPath: key] = SMBTime.format(unixSeconds: now())
+                continue
+            }
             guard let t = SMBTime.parse(v) else { return Self.badHeader(name, v) }
             p[keyPath: key] = SMBTime.format(t)
         }
         if let v = r.header("x-ms-file-last-write-time"), !["preserve", "source", "now"].contains(v.lowercased()) {
             guard let t = SMBTime.parse(v) else { return Self.badHeader("x-ms-file-last-write-time", v) }
             var times = [timespec(tv_sec: 0, tv_nsec: utimeOmit), t]
-            guard futimens(fd, &times) == 0 else { return .error(500, .internalError, "futimens failed: errno \(errno)") }
+            guard futimens(fd, &times) == 0 else {
+                return .error(500, .internalError, "futimens failed: errno \(errno)")
+            }
         }
         return nil
     }
 
     static func badHeader(_ name: String, _ value: String) -> EmulatorResponse {
-        .error(400, .invalidHeaderValue, "The value for one of the HTTP headers is not in the correct format.",
-               extra: [("HeaderName", name), ("HeaderValue", value)])
+        .error(
+            400, .invalidHeaderValue, "The value for one of the HTTP headers is not in the correct format.",
+            extra: [("HeaderName", name), ("HeaderValue", value)])
     }
 
     /// Marks a change of the stored properties.

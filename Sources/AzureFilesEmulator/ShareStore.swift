@@ -17,7 +17,8 @@ struct ShareStore {
     /// Whether `name` is one of this share's snapshots: a plain name (no "/", not "." or "..") that exists.
     /// Every reader of `sharesnapshot=` (a GET, a copy source) asks this before using it in a path.
     func hasSnapshot(_ name: String) -> Bool {
-        !name.isEmpty && !name.contains("/") && name != "." && name != ".." && FileManager.default.fileExists(atPath: "\(snapshotDir)/\(name)")
+        !name.isEmpty && !name.contains("/") && name != "." && name != ".."
+            && FileManager.default.fileExists(atPath: "\(snapshotDir)/\(name)")
     }
 
     init(root: String, account: String, share: String) {
@@ -42,7 +43,8 @@ struct ShareStore {
     }
 
     func save(_ m: Meta) throws {
-        try FileManager.default.createDirectory(atPath: (metaFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (metaFile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let data = try JSONEncoder().encode(m)
         let tmp = metaFile + ".tmp"
         FileManager.default.createFile(atPath: tmp, contents: data)

@@ -20,7 +20,8 @@ public struct CredentialsFile: Sendable, Equatable {
     /// The file's bytes. Refuses values with a newline (they would inject another line).
     public func render() throws -> [UInt8] {
         for v in [username, password.reveal(), password2?.reveal() ?? ""] where v.contains("\n") || v.contains("\r") {
-            throw CredentialsError(.badValue, "a credential value contains a line break", hint: "check the key file for stray characters")
+            throw CredentialsError(
+                .badValue, "a credential value contains a line break", hint: "check the key file for stray characters")
         }
         var text = "username=\(username)\n"
         if let p2 = password2 { text += "password2=\(p2.reveal())\n" }
@@ -30,10 +31,13 @@ public struct CredentialsFile: Sendable, Equatable {
 
     /// Parses the format back (for drift checks); nil when `username=` or `password=` is missing.
     public static func parse(_ bytes: [UInt8]) -> CredentialsFile? {
-        var user: String?, pass: String?, pass2: String?
+        var user: String?
+        var pass: String?
+        var pass2: String?
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
             guard let eq = line.firstIndex(of: "=") else { continue }
-            let k = line[..<eq], v = String(line[line.index(after: eq)...])
+            let k = line[..<eq]
+            let v = String(line[line.index(after: eq)...])
             switch k {
             case "username", "user": user = v
             case "password", "pass": pass = v

@@ -37,7 +37,9 @@ extension Ledger {
             case "volumes":
                 if try !p.readNull() {
                     try p.beginObject()
-                    while let name = try p.nextKey() { volumes[name] = try Volume(json: p.readValue(), path: "volumes.\(name)") }
+                    while let name = try p.nextKey() {
+                        volumes[name] = try Volume(json: p.readValue(), path: "volumes.\(name)")
+                    }
                 }
             default: _ = try p.readValue()
             }
@@ -62,7 +64,9 @@ extension Ledger {
         entries = [:]
         for (name, value) in try r.object("entries") { entries[name] = try Entry(json: value, path: "entries.\(name)") }
         volumes = [:]
-        for (name, value) in try r.optionalObject("volumes") ?? [] { volumes[name] = try Volume(json: value, path: "volumes.\(name)") }
+        for (name, value) in try r.optionalObject("volumes") ?? [] {
+            volumes[name] = try Volume(json: value, path: "volumes.\(name)")
+        }
     }
 }
 
@@ -76,7 +80,8 @@ extension Ledger.Entry {
         if let keyID { o.append(("keyID", .string(keyID))) }
         o += [
             ("leases", .array(leases.map(\.json))), ("mounted", .bool(mounted)), ("mountpoint", .string(mountpoint)),
-            ("optionsDigest", .string(optionsDigest)), ("share", .string(share)), ("source", .string(source)), ("uid", .int(Int(uid))),
+            ("optionsDigest", .string(optionsDigest)), ("share", .string(share)), ("source", .string(source)),
+            ("uid", .int(Int(uid))),
             ("updatedAt", .int(updatedAt)), ("user", .string(user)),
         ]
         return .object(o)
@@ -84,9 +89,23 @@ extension Ledger.Entry {
 
     /// One entry straight from the reader; `name` is its key in `entries` (error paths are built only on error).
     init(reading p: inout JSONParser, name: String) throws {
-        var user: String?, uid: Int?, gid: Int?, backend: String?, account: String?, share: String?, source: String?
-        var mountpoint: String?, digest: String?, cred: String?, mounted: Bool?, leases: [Ledger.Lease] = [], sawLeases = false
-        var created: Int?, updated: Int?, idle: Int?, key: String?
+        var user: String?
+        var uid: Int?
+        var gid: Int?
+        var backend: String?
+        var account: String?
+        var share: String?
+        var source: String?
+        var mountpoint: String?
+        var digest: String?
+        var cred: String?
+        var mounted: Bool?
+        var leases: [Ledger.Lease] = []
+        var sawLeases = false
+        var created: Int?
+        var updated: Int?
+        var idle: Int?
+        var key: String?
         try p.beginObject()
         while let k = try p.nextKey() {
             switch k {
@@ -99,7 +118,8 @@ extension Ledger.Entry {
             case "source": source = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readString() }
             case "mountpoint": mountpoint = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readString() }
             case "optionsDigest": digest = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readString() }
-            case "credentialsPath": cred = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readOptionalString() }
+            case "credentialsPath":
+                cred = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readOptionalString() }
             case "mounted": mounted = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readBool() }
             case "createdAt": created = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readInt() }
             case "updatedAt": updated = try Ledger.field("entries.\(name).\(k)", p.offset) { try p.readInt() }
@@ -124,9 +144,13 @@ extension Ledger.Entry {
             throw Ledger.FormatError(path: path(), expected: "uid and gid as unsigned 32-bit integers")
         }
         if !sawLeases { throw Ledger.FormatError(path: "\(path()).leases", expected: "a value (missing)") }
-        self.init(user: try need(user, "user"), uid: u32, gid: g32, backend: Backend(rawValue: try need(backend, "backend")), account: account, share: share,
-                  source: try need(source, "source"), mountpoint: try need(mountpoint, "mountpoint"), optionsDigest: try need(digest, "optionsDigest"),
-                  credentialsPath: cred, mounted: try need(mounted, "mounted"), leases: leases, now: try need(created, "createdAt"))
+        self.init(
+            user: try need(user, "user"), uid: u32, gid: g32, backend: Backend(rawValue: try need(backend, "backend")),
+            account: account, share: share,
+            source: try need(source, "source"), mountpoint: try need(mountpoint, "mountpoint"),
+            optionsDigest: try need(digest, "optionsDigest"),
+            credentialsPath: cred, mounted: try need(mounted, "mounted"), leases: leases,
+            now: try need(created, "createdAt"))
         updatedAt = try need(updated, "updatedAt")
         idleSince = idle
         keyID = key
@@ -135,9 +159,22 @@ extension Ledger.Entry {
     /// One pass over the members of a parsed tree.
     init(json: JSON, path: String) throws {
         let members = try FieldValue.members(json, path)
-        var user: String?, uid: UInt32?, gid: UInt32?, backend: String?, account: String?, share: String?, source: String?
-        var mountpoint: String?, digest: String?, cred: String?, mounted: Bool?, leases: [Ledger.Lease]?, created: Int?, updated: Int?
-        var idle: Int?, key: String?
+        var user: String?
+        var uid: UInt32?
+        var gid: UInt32?
+        var backend: String?
+        var account: String?
+        var share: String?
+        var source: String?
+        var mountpoint: String?
+        var digest: String?
+        var cred: String?
+        var mounted: Bool?
+        var leases: [Ledger.Lease]?
+        var created: Int?
+        var updated: Int?
+        var idle: Int?
+        var key: String?
         for (k, v) in members {
             let f = FieldValue(v, path: path, key: k)
             switch k {
@@ -152,7 +189,8 @@ extension Ledger.Entry {
             case "optionsDigest": digest = try f.string()
             case "credentialsPath": cred = try f.optionalString()
             case "mounted": mounted = try f.bool()
-            case "leases": leases = try f.array().enumerated().map { try Ledger.Lease(json: $1, path: "\(path).leases[\($0)]") }
+            case "leases":
+                leases = try f.array().enumerated().map { try Ledger.Lease(json: $1, path: "\(path).leases[\($0)]") }
             case "createdAt": created = try f.int()
             case "updatedAt": updated = try f.int()
             case "idleSince": idle = try f.optionalInt()
@@ -164,10 +202,14 @@ extension Ledger.Entry {
             guard let v else { throw Ledger.FormatError(path: "\(path).\(k)", expected: "a value (missing)") }
             return v
         }
-        self.init(user: try need(user, "user"), uid: try need(uid, "uid"), gid: try need(gid, "gid"), backend: Backend(rawValue: try need(backend, "backend")),
-                  account: account, share: share, source: try need(source, "source"), mountpoint: try need(mountpoint, "mountpoint"),
-                  optionsDigest: try need(digest, "optionsDigest"), credentialsPath: cred, mounted: try need(mounted, "mounted"),
-                  leases: try need(leases, "leases"), now: try need(created, "createdAt"))
+        self.init(
+            user: try need(user, "user"), uid: try need(uid, "uid"), gid: try need(gid, "gid"),
+            backend: Backend(rawValue: try need(backend, "backend")),
+            account: account, share: share, source: try need(source, "source"),
+            mountpoint: try need(mountpoint, "mountpoint"),
+            optionsDigest: try need(digest, "optionsDigest"), credentialsPath: cred,
+            mounted: try need(mounted, "mounted"),
+            leases: try need(leases, "leases"), now: try need(created, "createdAt"))
         updatedAt = try need(updated, "updatedAt")
         idleSince = idle
         keyID = key
@@ -176,19 +218,32 @@ extension Ledger.Entry {
 
 extension Ledger.Lease {
     init(reading p: inout JSONParser, entry: String, index: Int) throws {
-        var session: String?, pid: Int?, start: Int?, boot: String?, created: Int?
+        var session: String?
+        var pid: Int?
+        var start: Int?
+        var boot: String?
+        var created: Int?
         try p.beginObject()
         while let k = try p.nextKey() {
             switch k {
-            case "session": session = try Ledger.field("entries.\(entry).leases[\(index)].\(k)", p.offset) { try p.readString() }
-            case "pid": pid = try Ledger.field("entries.\(entry).leases[\(index)].\(k)", p.offset) { try p.readOptionalInt() }
-            case "pidStartTime": start = try Ledger.field("entries.\(entry).leases[\(index)].\(k)", p.offset) { try p.readOptionalInt() }
-            case "bootID": boot = try Ledger.field("entries.\(entry).leases[\(index)].\(k)", p.offset) { try p.readOptionalString() }
-            case "createdAt": created = try Ledger.field("entries.\(entry).leases[\(index)].\(k)", p.offset) { try p.readInt() }
+            case "session":
+                session = try Ledger.field("entries.\(entry).leases[\(index)].\(k)", p.offset) { try p.readString() }
+            case "pid":
+                pid = try Ledger.field("entries.\(entry).leases[\(index)].\(k)", p.offset) { try p.readOptionalInt() }
+            case "pidStartTime":
+                start = try Ledger.field("entries.\(entry).leases[\(index)].\(k)", p.offset) { try p.readOptionalInt() }
+            case "bootID":
+                boot = try Ledger.field("entries.\(entry).leases[\(index)].\(k)", p.offset) {
+                    try p.readOptionalString()
+                }
+            case "createdAt":
+                created = try Ledger.field("entries.\(entry).leases[\(index)].\(k)", p.offset) { try p.readInt() }
             default: _ = try p.readValue()
             }
         }
-        try self.init(session: session, pid: pid, start: start, boot: boot, created: created, path: "entries.\(entry).leases[\(index)]")
+        try self.init(
+            session: session, pid: pid, start: start, boot: boot, created: created,
+            path: "entries.\(entry).leases[\(index)]")
     }
 
     init(session: String?, pid: Int?, start: Int?, boot: String?, created: Int?, path: String) throws {
@@ -197,7 +252,9 @@ extension Ledger.Lease {
         guard pid.map({ Int32(exactly: $0) != nil }) ?? true, start.map({ $0 >= 0 }) ?? true else {
             throw Ledger.FormatError(path: path, expected: "pid and pidStartTime in range")
         }
-        self.init(session: session, pid: pid.map { Int32($0) }, pidStartTime: start.map { UInt64($0) }, bootID: boot, createdAt: created)
+        self.init(
+            session: session, pid: pid.map { Int32($0) }, pidStartTime: start.map { UInt64($0) }, bootID: boot,
+            createdAt: created)
     }
 
     var json: JSON {
@@ -211,7 +268,11 @@ extension Ledger.Lease {
     }
 
     init(json: JSON, path: String) throws {
-        var session: String?, pid: Int?, start: Int?, boot: String?, created: Int?
+        var session: String?
+        var pid: Int?
+        var start: Int?
+        var boot: String?
+        var created: Int?
         for (k, v) in try FieldValue.members(json, path) {
             let f = FieldValue(v, path: path, key: k)
             switch k {
@@ -234,18 +295,23 @@ extension Ledger.Volume {
         ]
         if let keyID { o.append(("keyID", .string(keyID))) }
         o += [
-            ("mounted", .bool(mounted)), ("mountpoint", .string(mountpoint)), ("name", .string(name)), ("optionsDigest", .string(optionsDigest)),
-            ("readOnly", .bool(readOnly)), ("share", .string(share)), ("source", .string(source)), ("updatedAt", .int(updatedAt)),
+            ("mounted", .bool(mounted)), ("mountpoint", .string(mountpoint)), ("name", .string(name)),
+            ("optionsDigest", .string(optionsDigest)),
+            ("readOnly", .bool(readOnly)), ("share", .string(share)), ("source", .string(source)),
+            ("updatedAt", .int(updatedAt)),
         ]
         return .object(o)
     }
 
     init(json: JSON, path: String) throws {
         let r = Fields(json, path: path)
-        self.init(name: try r.string("name"), account: try r.string("account"), share: try r.string("share"), source: try r.string("source"),
-                  mountpoint: try r.string("mountpoint"), readOnly: try r.bool("readOnly"), optionsDigest: try r.string("optionsDigest"),
-                  credentialsPath: try r.optionalString("credentialsPath"), mounted: try r.bool("mounted"),
-                  keyID: try r.optionalString("keyID"), now: try r.int("updatedAt"))
+        self.init(
+            name: try r.string("name"), account: try r.string("account"), share: try r.string("share"),
+            source: try r.string("source"),
+            mountpoint: try r.string("mountpoint"), readOnly: try r.bool("readOnly"),
+            optionsDigest: try r.string("optionsDigest"),
+            credentialsPath: try r.optionalString("credentialsPath"), mounted: try r.bool("mounted"),
+            keyID: try r.optionalString("keyID"), now: try r.int("updatedAt"))
     }
 }
 
@@ -267,11 +333,15 @@ private struct Fields {
     }
 
     func required(_ key: String) throws -> JSON {
-        guard let v = try value(key) else { throw Ledger.FormatError(path: "\(path).\(key)", expected: "a value (missing)") }
+        guard let v = try value(key) else {
+            throw Ledger.FormatError(path: "\(path).\(key)", expected: "a value (missing)")
+        }
         return v
     }
 
-    func fail(_ key: String, _ what: String) -> Ledger.FormatError { Ledger.FormatError(path: "\(path).\(key)", expected: what) }
+    func fail(_ key: String, _ what: String) -> Ledger.FormatError {
+        Ledger.FormatError(path: "\(path).\(key)", expected: what)
+    }
 
     func string(_ key: String) throws -> String {
         guard let s = try required(key).stringValue else { throw fail(key, "a string") }

@@ -24,8 +24,11 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
         switch kind {
         case .unparseable: return "ledger \(path) does not parse; it was left untouched"
         case .futureVersion(let v):
-            return "ledger \(path) has format version \(v); this pus-mount understands up to \(Ledger.currentVersion); it was left untouched"
-        case .malformed: return "ledger \(path) does not match its format version\(detail.isEmpty ? "" : ": \(detail)"); it was left untouched"
+            return
+                "ledger \(path) has format version \(v); this pus-mount understands up to \(Ledger.currentVersion); it was left untouched"
+        case .malformed:
+            return
+                "ledger \(path) does not match its format version\(detail.isEmpty ? "" : ": \(detail)"); it was left untouched"
         }
     }
 
@@ -33,7 +36,8 @@ public struct LedgerError: Error, Sendable, CustomStringConvertible {
         switch kind {
         case .futureVersion: return "run the newer pus-mount that wrote it"
         case .unparseable, .malformed:
-            return "the next attach, detach or reconcile rebuilds it by itself (the file moved aside, sessions from \(path).bak, mounts from the mount table); `pus-mount reconcile` does it now"
+            return
+                "the next attach, detach or reconcile rebuilds it by itself (the file moved aside, sessions from \(path).bak, mounts from the mount table); `pus-mount reconcile` does it now"
         }
     }
 

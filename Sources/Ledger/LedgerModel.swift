@@ -47,8 +47,11 @@ public struct Ledger: Sendable, Equatable {
         /// Fingerprint of the account key the credentials held when this mount was made (see ``KeyID``).
         public var keyID: String?
 
-        public init(user: String, uid: UInt32, gid: UInt32, backend: Backend, account: String?, share: String?, source: String,
-                    mountpoint: String, optionsDigest: String, credentialsPath: String?, mounted: Bool, leases: [Lease], now: Int) {
+        public init(
+            user: String, uid: UInt32, gid: UInt32, backend: Backend, account: String?, share: String?, source: String,
+            mountpoint: String, optionsDigest: String, credentialsPath: String?, mounted: Bool, leases: [Lease],
+            now: Int
+        ) {
             self.user = user
             self.uid = uid
             self.gid = gid
@@ -76,7 +79,9 @@ public struct Ledger: Sendable, Equatable {
         public var bootID: String?
         public var createdAt: Int
 
-        public init(session: String, pid: Int32? = nil, pidStartTime: UInt64? = nil, bootID: String? = nil, createdAt: Int) {
+        public init(
+            session: String, pid: Int32? = nil, pidStartTime: UInt64? = nil, bootID: String? = nil, createdAt: Int
+        ) {
             self.session = session
             self.pid = pid
             self.pidStartTime = pidStartTime
@@ -99,8 +104,10 @@ public struct Ledger: Sendable, Equatable {
         public var keyID: String?
         public var updatedAt: Int
 
-        public init(name: String, account: String, share: String, source: String, mountpoint: String, readOnly: Bool,
-                    optionsDigest: String, credentialsPath: String?, mounted: Bool, keyID: String?, now: Int) {
+        public init(
+            name: String, account: String, share: String, source: String, mountpoint: String, readOnly: Bool,
+            optionsDigest: String, credentialsPath: String?, mounted: Bool, keyID: String?, now: Int
+        ) {
             self.name = name
             self.account = account
             self.share = share

@@ -30,7 +30,9 @@ public struct LedgerStore: Sendable {
 
     /// The backup copy when it exists and parses (a ledger of a future version counts as unusable here).
     public func readBackup() -> Ledger? {
-        guard (try? Syscalls.linkStatus(backupPath)) != nil, let bytes = try? Syscalls.readFile(backupPath) else { return nil }
+        guard (try? Syscalls.linkStatus(backupPath)) != nil, let bytes = try? Syscalls.readFile(backupPath) else {
+            return nil
+        }
         return try? decode(bytes)
     }
 
@@ -65,7 +67,8 @@ public struct LedgerStore: Sendable {
         // The fast path reads straight into the model; any failure takes the slow path, which tells an
         // unparseable file, a future version and a malformed entry apart.
         if var ledger = try? JSONParser.read(bytes, maxDepth: 16, { try Ledger(reading: &$0) }),
-           ledger.version >= 1, ledger.version <= Ledger.currentVersion {
+            ledger.version >= 1, ledger.version <= Ledger.currentVersion
+        {
             // Version 1 -> 2 adds only optional fields (absent means unknown): nothing to convert.
             ledger.version = Ledger.currentVersion
             return ledger

@@ -14,8 +14,12 @@ public enum CIFSOptions {
         if option.isEmpty { return "an empty option" }
         let kv = option.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
         let key = String(kv[0])
-        guard isSafe(key), kv.count == 1 || isSafe(String(kv[1])) else { return "it contains ',', '=' in a value, a space or a control character" }
-        if reservedKeys.contains(key.lowercased()) { return "\(key) is set by pus-mount or not allowed (it would weaken the per-user isolation)" }
+        guard isSafe(key), kv.count == 1 || isSafe(String(kv[1])) else {
+            return "it contains ',', '=' in a value, a space or a control character"
+        }
+        if reservedKeys.contains(key.lowercased()) {
+            return "\(key) is set by pus-mount or not allowed (it would weaken the per-user isolation)"
+        }
         return nil
     }
 
@@ -27,10 +31,14 @@ public enum CIFSOptions {
         public var description: String { "mount option \(name)\(value.isEmpty ? "" : "=\(value)"): \(why)" }
     }
 
-    public static func build(vers: String, credentialsPath: String, uid: UInt32, gid: UInt32, fileMode: String, dirMode: String,
-                             extra: [String]) throws -> String {
-        let fixed: [(String, String)] = [("vers", vers), ("sec", "ntlmssp"), ("credentials", credentialsPath),
-                                         ("uid", String(uid)), ("gid", String(gid)), ("file_mode", fileMode), ("dir_mode", dirMode)]
+    public static func build(
+        vers: String, credentialsPath: String, uid: UInt32, gid: UInt32, fileMode: String, dirMode: String,
+        extra: [String]
+    ) throws -> String {
+        let fixed: [(String, String)] = [
+            ("vers", vers), ("sec", "ntlmssp"), ("credentials", credentialsPath),
+            ("uid", String(uid)), ("gid", String(gid)), ("file_mode", fileMode), ("dir_mode", dirMode),
+        ]
         for (k, v) in fixed where !isSafe(v) { throw Invalid(name: k, value: v) }
         var parts = fixed.map { "\($0.0)=\($0.1)" }
         for o in extra {

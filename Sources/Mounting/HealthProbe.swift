@@ -23,7 +23,9 @@ public struct HealthProbe: Sendable {
 
     /// One path, one child: its exit status is 0 or the errno of the failing call.
     public func check(_ path: String) -> Health {
-        guard let status = ChildProcess.run(executable, [ChildCommand.probe.rawValue, path], deadline: deadline) else { return .hung }
+        guard let status = ChildProcess.run(executable, [ChildCommand.probe.rawValue, path], deadline: deadline) else {
+            return .hung
+        }
         return Self.classify(exitStatus: status)
     }
 
@@ -32,7 +34,10 @@ public struct HealthProbe: Sendable {
     /// the child is then killed and not waited for. A child that cannot start reports every path as `error`.
     public func checkMany(_ paths: [String]) -> [Health] {
         guard !paths.isEmpty else { return [] }
-        guard let child = try? ChildProcess.spawn(executable, [ChildCommand.probeMany.rawValue], pipeStdin: true, pipeStdout: true) else {
+        guard
+            let child = try? ChildProcess.spawn(
+                executable, [ChildCommand.probeMany.rawValue], pipeStdin: true, pipeStdout: true)
+        else {
             return paths.map { _ in .error }
         }
         let end = Clock.monotonicSeconds() + deadline
@@ -48,7 +53,9 @@ public struct HealthProbe: Sendable {
                 let line = String(decoding: pending[..<nl], as: UTF8.self)
                 pending.removeSubrange(...nl)
                 let parts = line.split(separator: " ")
-                guard parts.count == 2, let i = Int(parts[0]), let code = Int32(parts[1]), results.indices.contains(i), results[i] == nil else { continue }
+                guard parts.count == 2, let i = Int(parts[0]), let code = Int32(parts[1]), results.indices.contains(i),
+                    results[i] == nil
+                else { continue }
                 results[i] = Self.classify(exitStatus: code)
                 reported += 1
             }
@@ -70,7 +77,8 @@ public struct HealthProbe: Sendable {
     public static func classify(exitStatus: Int32) -> Health {
         switch exitStatus {
         case 0: return .ok
-        case ENOTCONN, ESTALE, EIO, EHOSTDOWN, ECONNABORTED, ECONNRESET, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH: return .stale
+        case ENOTCONN, ESTALE, EIO, EHOSTDOWN, ECONNABORTED, ECONNRESET, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH:
+            return .stale
         case EACCES, EPERM, EKEYEXPIRED, EKEYREJECTED: return .auth
         case ENOENT: return .missing
         default: return .error

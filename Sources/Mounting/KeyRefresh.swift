@@ -50,23 +50,33 @@ public enum KeyRefresh {
 
     /// Sets password2 on the live cifs mount at `target` through a child (`<executable> __set-password2 --
     /// TARGET FLAGS`, the key on its stdin), giving up after `deadline` seconds.
-    public static func setPassword2(target: String, options: String, vfsOptions: String, key: Secret, executable: String, deadline: Double) throws {
-        let child = try ChildProcess.spawn(executable, [ChildCommand.setPassword2.rawValue, "--", target, String(remountFlags(vfsOptions: vfsOptions))],
-                                           pipeStdin: true, pipeStdout: true)
+    public static func setPassword2(
+        target: String, options: String, vfsOptions: String, key: Secret, executable: String, deadline: Double
+    ) throws {
+        let child = try ChildProcess.spawn(
+            executable,
+            [ChildCommand.setPassword2.rawValue, "--", target, String(remountFlags(vfsOptions: vfsOptions))],
+            pipeStdin: true, pipeStdout: true)
         let data = Array("\(options),password2=\(key.reveal())".utf8)
         _ = data.withUnsafeBytes { try? Syscalls.writeAll(child.stdinFD, $0, path: "pipe") }
         close(child.stdinFD)
         let end = Clock.monotonicSeconds() + deadline
         let output = ChildProcess.collectOutput(child.stdoutFD, until: end, limit: 4096)
         guard let status = ChildProcess.wait(child.pid, until: max(end, Clock.monotonicSeconds())) else {
-            throw MountError(operation: "remount with password2", target: target, exitCode: 32, syscallErrno: nil, helperStatus: nil,
-                             helperErrno: nil, detail: "did not complete within \(Int(deadline)) s (the session is busy reconnecting?)", timedOut: true)
+            throw MountError(
+                operation: "remount with password2", target: target, exitCode: 32, syscallErrno: nil, helperStatus: nil,
+                helperErrno: nil,
+                detail: "did not complete within \(Int(deadline)) s (the session is busy reconnecting?)", timedOut: true
+            )
         }
         guard status == 0 else {
             let text = String(decoding: output, as: UTF8.self).trimmingWhitespace()
-            throw MountError(operation: "remount with password2", target: target, exitCode: Int(status), syscallErrno: Int32(text) ?? nil,
-                             helperStatus: nil, helperErrno: nil,
-                             detail: Int32(text).map { "mount(2) MS_REMOUNT failed: \(String(cString: strerror($0)))" } ?? "the child exited with status \(status)")
+            throw MountError(
+                operation: "remount with password2", target: target, exitCode: Int(status),
+                syscallErrno: Int32(text) ?? nil,
+                helperStatus: nil, helperErrno: nil,
+                detail: Int32(text).map { "mount(2) MS_REMOUNT failed: \(String(cString: strerror($0)))" }
+                    ?? "the child exited with status \(status)")
         }
     }
 

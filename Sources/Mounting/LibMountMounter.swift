@@ -36,7 +36,9 @@ public final class LibMountMounter: Mounter {
 
     public func unmount(_ target: String, lazy: Bool, deadline: Double, holding: [Int32] = []) throws {
         if let exe = childExecutable, !lazy, !fake {
-            try runChild(exe, [ChildCommand.unmount.rawValue, "--", target], operation: "unmount", target: target, deadline: deadline, holding: holding)
+            try runChild(
+                exe, [ChildCommand.unmount.rawValue, "--", target], operation: "unmount", target: target,
+                deadline: deadline, holding: holding)
             return
         }
         try unmountInProcess(target, lazy: lazy)
@@ -63,17 +65,22 @@ public final class LibMountMounter: Mounter {
         if lazy { try ctx.check(pus_mnt_context_enable_lazy(ctx.raw, 1), "mnt_context_enable_lazy") }
         if fake { try ctx.check(pus_mnt_context_enable_fake(ctx.raw, 1), "mnt_context_enable_fake") }
         let (rc, helperOutput) = try StderrCapture.around { pus_mnt_context_umount(ctx.raw) }
-        try finish(ctx, rc: rc, helperOutput: helperOutput, operation: lazy ? "lazy unmount" : "unmount", target: target)
+        try finish(
+            ctx, rc: rc, helperOutput: helperOutput, operation: lazy ? "lazy unmount" : "unmount", target: target)
     }
 
     /// Runs `exe args` with a deadline; its stdout carries a ``MountError/wireLine`` when it failed.
-    private func runChild(_ exe: String, _ args: [String], operation: String, target: String, deadline: Double, holding: [Int32]) throws {
+    private func runChild(
+        _ exe: String, _ args: [String], operation: String, target: String, deadline: Double, holding: [Int32]
+    ) throws {
         let child: ChildProcess.Spawned
         do {
             child = try ChildProcess.spawn(exe, args, pipeStdout: true, inherit: holding)
         } catch {
-            throw MountError(operation: operation, target: target, exitCode: 1, syscallErrno: nil, helperStatus: nil, helperErrno: nil,
-                             detail: "cannot start the \(operation) child: \(error)")
+            throw MountError(
+                operation: operation, target: target, exitCode: 1, syscallErrno: nil, helperStatus: nil,
+                helperErrno: nil,
+                detail: "cannot start the \(operation) child: \(error)")
         }
         let end = Clock.monotonicSeconds() + deadline
         let output = ChildProcess.collectOutput(child.stdoutFD, until: end)
@@ -81,29 +88,43 @@ public final class LibMountMounter: Mounter {
         if status == 0 { return }
         let text = String(decoding: output, as: UTF8.self).trimmingWhitespace()
         if status == nil {
-            throw MountError(operation: operation, target: target, exitCode: 32, syscallErrno: nil, helperStatus: nil, helperErrno: nil,
-                             detail: "\(operation) did not complete within \(Int(deadline.rounded())) s; gave up (the server does not answer)",
-                             timedOut: true)
+            throw MountError(
+                operation: operation, target: target, exitCode: 32, syscallErrno: nil, helperStatus: nil,
+                helperErrno: nil,
+                detail:
+                    "\(operation) did not complete within \(Int(deadline.rounded())) s; gave up (the server does not answer)",
+                timedOut: true)
         }
         throw MountError.fromWire(text, operation: operation, target: target)
-            ?? MountError(operation: operation, target: target, exitCode: Int(status ?? 1), syscallErrno: nil, helperStatus: nil,
-                          helperErrno: nil, detail: text.isEmpty ? "the \(operation) child exited with status \(status ?? 1)" : Redaction.redact(text))
+            ?? MountError(
+                operation: operation, target: target, exitCode: Int(status ?? 1), syscallErrno: nil, helperStatus: nil,
+                helperErrno: nil,
+                detail: text.isEmpty
+                    ? "the \(operation) child exited with status \(status ?? 1)" : Redaction.redact(text))
     }
 
-    private func finish(_ ctx: borrowing MountContext, rc: Int32, helperOutput: String, operation: String, target: String) throws {
+    private func finish(
+        _ ctx: borrowing MountContext, rc: Int32, helperOutput: String, operation: String, target: String
+    ) throws {
         let helperRan = pus_mnt_context_helper_executed(ctx.raw) == 1
         let helperStatus = helperRan ? pus_mnt_context_get_helper_status(ctx.raw) : nil
-        let syscallErrno: Int32? = pus_mnt_context_syscall_called(ctx.raw) == 1 ? pus_mnt_context_get_syscall_errno(ctx.raw) : nil
+        let syscallErrno: Int32? =
+            pus_mnt_context_syscall_called(ctx.raw) == 1 ? pus_mnt_context_get_syscall_errno(ctx.raw) : nil
         let failed = rc != 0 || (helperStatus ?? 0) != 0 || (syscallErrno ?? 0) != 0
         guard failed else { return }
         let (code, message) = ctx.exitCode(rc)
         let output = Redaction.redact(helperOutput.trimmingWhitespace())
         // A helper that ran and failed leaves rc = 0 and no libmount message: say what the helper did.
-        var detail = !message.isEmpty ? message
+        var detail =
+            !message.isEmpty
+            ? message
             : helperStatus.map { "mount helper exited with status \($0)" } ?? "libmount status \(rc)"
         if !output.isEmpty { detail += ": " + output.split(separator: "\n").joined(separator: " / ") }
-        throw MountError(operation: operation, target: target, exitCode: code, syscallErrno: syscallErrno.flatMap { $0 == 0 ? nil : $0 },
-                         helperStatus: helperStatus, helperErrno: MountError.parseHelperErrno(helperOutput), detail: Redaction.redact(detail))
+        throw MountError(
+            operation: operation, target: target, exitCode: code,
+            syscallErrno: syscallErrno.flatMap { $0 == 0 ? nil : $0 },
+            helperStatus: helperStatus, helperErrno: MountError.parseHelperErrno(helperOutput),
+            detail: Redaction.redact(detail))
     }
 }
 

@@ -18,8 +18,11 @@ public struct MountEntry: Sendable, Equatable {
     /// The filesystem's device number (st_dev of what is mounted).
     public var device: UInt64
 
-    public init(id: Int, parentID: Int, source: String, target: String, fstype: String, vfsOptions: String, fsOptions: String, root: String,
-                device: UInt64 = 0) {
+    public init(
+        id: Int, parentID: Int, source: String, target: String, fstype: String, vfsOptions: String, fsOptions: String,
+        root: String,
+        device: UInt64 = 0
+    ) {
         self.id = id
         self.parentID = parentID
         self.source = source
@@ -33,7 +36,9 @@ public struct MountEntry: Sendable, Equatable {
 
     /// Value of `name=` in the fs options, if present.
     public func fsOption(_ name: String) -> String? {
-        for o in fsOptions.split(separator: ",") where o.hasPrefix(name + "=") { return String(o.dropFirst(name.count + 1)) }
+        for o in fsOptions.split(separator: ",") where o.hasPrefix(name + "=") {
+            return String(o.dropFirst(name.count + 1))
+        }
         return nil
     }
 }
@@ -77,8 +82,10 @@ public enum MountTable {
             while i < line.count && line[i] != 32 { i += 1 }
             fields.append(s..<i)
         }
-        guard fields.count >= 10, let dash = fields[6...].firstIndex(where: { $0.count == 1 && line[$0.lowerBound] == UInt8(ascii: "-") }),
-              fields.count >= dash + 3 else { return nil }
+        guard fields.count >= 10,
+            let dash = fields[6...].firstIndex(where: { $0.count == 1 && line[$0.lowerBound] == UInt8(ascii: "-") }),
+            fields.count >= dash + 3
+        else { return nil }
         /// A decimal number; nil when empty, not digits, or too large (the line is then malformed).
         func int(_ r: Range<Int>) -> Int? {
             guard !r.isEmpty, r.count <= 18 else { return nil }
@@ -92,9 +99,10 @@ public enum MountTable {
         }
         let devField = fields[2]
         guard let id = int(fields[0]), let parent = int(fields[1]),
-              let colon = line[devField].firstIndex(of: UInt8(ascii: ":")),
-              let major = int(devField.lowerBound..<colon), let minor = int((colon + 1)..<devField.upperBound),
-              major <= 0xffff_ffff, minor <= 0xffff_ffff else { return nil }
+            let colon = line[devField].firstIndex(of: UInt8(ascii: ":")),
+            let major = int(devField.lowerBound..<colon), let minor = int((colon + 1)..<devField.upperBound),
+            major <= 0xffff_ffff, minor <= 0xffff_ffff
+        else { return nil }
         func isOctal(_ c: UInt8) -> Bool { c >= 48 && c <= 55 }
         func text(_ r: Range<Int>) -> String {
             let raw = UnsafeBufferPointer(rebasing: line[r])
@@ -103,7 +111,9 @@ public enum MountTable {
             out.reserveCapacity(raw.count)
             var k = 0
             while k < raw.count {
-                if raw[k] == UInt8(ascii: "\\"), k + 3 < raw.count, isOctal(raw[k + 1]), isOctal(raw[k + 2]), isOctal(raw[k + 3]) {
+                if raw[k] == UInt8(ascii: "\\"), k + 3 < raw.count, isOctal(raw[k + 1]), isOctal(raw[k + 2]),
+                    isOctal(raw[k + 3])
+                {
                     out.append((raw[k + 1] - 48) &* 64 &+ (raw[k + 2] - 48) &* 8 &+ (raw[k + 3] - 48))
                     k += 4
                 } else {
@@ -114,9 +124,11 @@ public enum MountTable {
             return String(decoding: out, as: UTF8.self)
         }
         let superopts = dash + 3 < fields.count ? text(fields[dash + 3]) : ""
-        return MountEntry(id: id, parentID: parent, source: text(fields[dash + 2]), target: text(fields[4]), fstype: text(fields[dash + 1]),
-                          vfsOptions: text(fields[5]), fsOptions: superopts, root: text(fields[3]),
-                          device: makeDevice(major: UInt64(major), minor: UInt64(minor)))
+        return MountEntry(
+            id: id, parentID: parent, source: text(fields[dash + 2]), target: text(fields[4]),
+            fstype: text(fields[dash + 1]),
+            vfsOptions: text(fields[5]), fsOptions: superopts, root: text(fields[3]),
+            device: makeDevice(major: UInt64(major), minor: UInt64(minor)))
     }
 
     /// glibc's makedev(3), as libmount's mnt_fs_get_devno gives it.
@@ -131,16 +143,21 @@ public enum MountTable {
         defer { pus_mnt_unref_table(tb) }
         let rc = pus_mnt_table_parse_file(tb, path)
         if rc != 0 { throw SystemError("mnt_table_parse_file", errno: rc < 0 ? -rc : EINVAL, path: path) }
-        guard let it = pus_mnt_new_iter(Int32(MNT_ITER_FORWARD)) else { throw SystemError("mnt_new_iter", errno: ENOMEM) }
+        guard let it = pus_mnt_new_iter(Int32(MNT_ITER_FORWARD)) else {
+            throw SystemError("mnt_new_iter", errno: ENOMEM)
+        }
         defer { pus_mnt_free_iter(it) }
         var out: [MountEntry] = []
         var fs: OpaquePointer?
         while pus_mnt_table_next_fs(tb, it, &fs) == 0, let f = fs {
             func s(_ p: UnsafePointer<CChar>?) -> String { p.map { String(cString: $0) } ?? "" }
-            out.append(MountEntry(id: Int(pus_mnt_fs_get_id(f)), parentID: Int(pus_mnt_fs_get_parent_id(f)), source: s(pus_mnt_fs_get_source(f)),
-                                  target: s(pus_mnt_fs_get_target(f)), fstype: s(pus_mnt_fs_get_fstype(f)),
-                                  vfsOptions: s(pus_mnt_fs_get_vfs_options(f)), fsOptions: s(pus_mnt_fs_get_fs_options(f)),
-                                  root: s(pus_mnt_fs_get_root(f)), device: UInt64(pus_mnt_fs_get_devno(f))))
+            out.append(
+                MountEntry(
+                    id: Int(pus_mnt_fs_get_id(f)), parentID: Int(pus_mnt_fs_get_parent_id(f)),
+                    source: s(pus_mnt_fs_get_source(f)),
+                    target: s(pus_mnt_fs_get_target(f)), fstype: s(pus_mnt_fs_get_fstype(f)),
+                    vfsOptions: s(pus_mnt_fs_get_vfs_options(f)), fsOptions: s(pus_mnt_fs_get_fs_options(f)),
+                    root: s(pus_mnt_fs_get_root(f)), device: UInt64(pus_mnt_fs_get_devno(f))))
         }
         return out
     }

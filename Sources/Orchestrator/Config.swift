@@ -1,4 +1,5 @@
 import Ledger
+
 /// The parsed configuration (`pus-mount.toml`, see pus-mount.toml(5)). Plain values; loading and
 /// validation of the file live in PusMountCLI.
 public struct Config: Sendable, Equatable {

@@ -38,20 +38,26 @@ extension Node {
     ///
     /// With `purgeDeleted` a missing live share is no error, and afterwards every restorable deleted version is
     /// given up (``abandonDeletedShares(_:holding:dryRun:)``), so that the next attach creates a new share.
-    public func deprovision(_ user: ResolvedUser, force: Bool, allowUnrecoverable: Bool, purgeDeleted: Bool = false, dryRun: Bool) throws -> DeprovisionResult {
+    public func deprovision(
+        _ user: ResolvedUser, force: Bool, allowUnrecoverable: Bool, purgeDeleted: Bool = false, dryRun: Bool
+    ) throws -> DeprovisionResult {
         let lock = dryRun ? nil : try userLock(user.name)
         defer { withExtendedLifetime(lock) {} }
         let entry = try healedLedger(dryRun: dryRun).ledger.entries[user.name]
         let leases = entry?.leases.count ?? 0
         if let e = entry, leases > 0 || e.mounted, !force {
-            throw OrchestratorError(.refused, "\(user.name) still has \(leases) lease(s)\(e.mounted ? " and a mount" : "") on this node; refusing to delete the share",
-                           hint: "detach every session first (pus-mount detach \(user.name) --all), or pass --force")
+            throw OrchestratorError(
+                .refused,
+                "\(user.name) still has \(leases) lease(s)\(e.mounted ? " and a mount" : "") on this node; refusing to delete the share",
+                hint: "detach every session first (pus-mount detach \(user.name) --all), or pass --force")
         }
         let az = try azure()
         let recorded = entry?.account
         if purgeDeleted, try az.locate(user: user.name, recordedAccount: recorded) == nil {
-            var r = DeprovisionResult(share: az.shareName(for: user.name), account: az.placement(for: user.name).name, snapshots: [], openHandles: [],
-                                      moreHandles: false, localLeases: leases, ledgerRecordRemoved: false, dryRun: dryRun)
+            var r = DeprovisionResult(
+                share: az.shareName(for: user.name), account: az.placement(for: user.name).name, snapshots: [],
+                openHandles: [],
+                moreHandles: false, localLeases: leases, ledgerRecordRemoved: false, dryRun: dryRun)
             r.deletedLive = false
             r.abandoned = try abandonDeletedShares(user, holding: lock, dryRun: dryRun)
             if let a = r.abandoned.first { r.account = a.account.name }
@@ -60,25 +66,35 @@ extension Node {
         let found = try az.existingShare(user: user.name, recordedAccount: recorded)
         let client = az.client(found.account)
         if config.accounts.first(where: { $0.name == found.account.name })?.softDelete == false && !allowUnrecoverable {
-            throw OrchestratorError(.refused, "account \(found.account.name) is configured with soft_delete = false: \(found.share) could never be restored",
-                           hint: "pass --no-soft-delete to delete it for good, or enable share soft delete on the account (Azure portal: File shares > Soft delete) and set soft_delete = true")
+            throw OrchestratorError(
+                .refused,
+                "account \(found.account.name) is configured with soft_delete = false: \(found.share) could never be restored",
+                hint:
+                    "pass --no-soft-delete to delete it for good, or enable share soft delete on the account (Azure portal: File shares > Soft delete) and set soft_delete = true"
+            )
         }
         let (handles, more) = try client.listHandles(share: found.share, limit: 20)
         if !handles.isEmpty && !force {
-            let shown = handles.prefix(3).map { "/\($0.path) from \($0.clientIP.isEmpty ? "?" : $0.clientIP)\($0.clientName.isEmpty ? "" : " (\($0.clientName))")" }
-            throw OrchestratorError(.refused, "\(found.share) has \(handles.count)\(more ? "+" : "") open handle(s) (\(shown.joined(separator: ", "))\(handles.count > 3 ? ", ..." : "")); refusing to delete a share in use",
-                           hint: "end the sessions that use it (on every node), or pass --force")
+            let shown = handles.prefix(3).map {
+                "/\($0.path) from \($0.clientIP.isEmpty ? "?" : $0.clientIP)\($0.clientName.isEmpty ? "" : " (\($0.clientName))")"
+            }
+            throw OrchestratorError(
+                .refused,
+                "\(found.share) has \(handles.count)\(more ? "+" : "") open handle(s) (\(shown.joined(separator: ", "))\(handles.count > 3 ? ", ..." : "")); refusing to delete a share in use",
+                hint: "end the sessions that use it (on every node), or pass --force")
         }
         let snapshots = try client.listAllShares(prefix: found.share, include: [.snapshots])
             .filter { $0.name == found.share }.compactMap(\.snapshot)
-        var result = DeprovisionResult(share: found.share, account: found.account.name, snapshots: snapshots, openHandles: handles,
-                                       moreHandles: more, deletedVersion: nil, retentionDays: nil, localLeases: leases,
-                                       ledgerRecordRemoved: false, dryRun: dryRun)
+        var result = DeprovisionResult(
+            share: found.share, account: found.account.name, snapshots: snapshots, openHandles: handles,
+            moreHandles: more, deletedVersion: nil, retentionDays: nil, localLeases: leases,
+            ledgerRecordRemoved: false, dryRun: dryRun)
         // The plan: the share goes, and the record of a share that is gone goes too, unless a live mount still
         // refers to it (--force). A failure after the delete undoes it (Undelete Share of the version it left).
         let forget = entry != nil && leases == 0 && entry?.mounted != true
-        try perform([.deleteShare(share: found.share, account: found.account.name)] + (forget ? [.forgetUser] : []),
-                    for: .user(user), holding: lock, dryRun: dryRun)
+        try perform(
+            [.deleteShare(share: found.share, account: found.account.name)] + (forget ? [.forgetUser] : []),
+            for: .user(user), holding: lock, dryRun: dryRun)
         if dryRun { return result }
         result.ledgerRecordRemoved = forget
         // Whether anything is recoverable shows only now, in the listing of deleted shares.
@@ -110,34 +126,52 @@ extension Node {
         let az = try azure()
         let share = az.shareName(for: user.name)
         if let live = try az.locate(user: user.name) {
-            throw OrchestratorError(.refused, "\(user.name) has a share again (\(live.share) in account \(live.account.name)); Undelete Share restores only under a free name",
-                           hint: "deprovision or rename the new share first if the deleted one is the one to keep")
+            throw OrchestratorError(
+                .refused,
+                "\(user.name) has a share again (\(live.share) in account \(live.account.name)); Undelete Share restores only under a free name",
+                hint: "deprovision or rename the new share first if the deleted one is the one to keep")
         }
         let versions = try az.deletedShares(user: user.name).deleted
-        let listed = versions.map { "\($0.version) (\($0.account.name), deleted \($0.deletedTime ?? "?"), \(AzureStorage.daysLeft($0.remainingDays))\($0.abandoned ? ", given up" : ""))" }
+        let listed = versions.map {
+            "\($0.version) (\($0.account.name), deleted \($0.deletedTime ?? "?"), \(AzureStorage.daysLeft($0.remainingDays))\($0.abandoned ? ", given up" : ""))"
+        }
         let chosen: DeletedShare
         if let version {
             guard let v = versions.first(where: { $0.version == version }) else {
-                throw OrchestratorError(.invalidArgument, "--version \(UserPolicy.quoted(version)) is not a deleted version of \(share)\(listed.isEmpty ? " (there is none)" : "; there are: \(listed.joined(separator: "; "))")",
-                               hint: "pass one of the listed versions")
+                throw OrchestratorError(
+                    .invalidArgument,
+                    "--version \(UserPolicy.quoted(version)) is not a deleted version of \(share)\(listed.isEmpty ? " (there is none)" : "; there are: \(listed.joined(separator: "; "))")",
+                    hint: "pass one of the listed versions")
             }
             chosen = v
         } else if let v = versions.first(where: { !$0.abandoned }) {
             chosen = v
         } else if !versions.isEmpty {
-            throw OrchestratorError(.failed, "every deleted version of \(share) was given up (deprovision --purge-deleted): \(listed.joined(separator: "; "))",
-                           hint: "pass --version to restore one anyway")
+            throw OrchestratorError(
+                .failed,
+                "every deleted version of \(share) was given up (deprovision --purge-deleted): \(listed.joined(separator: "; "))",
+                hint: "pass --version to restore one anyway")
         } else {
-            throw OrchestratorError(.failed, "no deleted share of \(user.name) (\(share)) can be restored in any configured account",
-                           hint: "the retention period may have passed, or share soft delete was off when it was deleted")
+            throw OrchestratorError(
+                .failed, "no deleted share of \(user.name) (\(share)) can be restored in any configured account",
+                hint: "the retention period may have passed, or share soft delete was off when it was deleted")
         }
         let client = az.client(chosen.account)
         // The restored share is checked like any other before anyone uses it; a foreign one is deleted again.
-        try perform([.restoreShare(share: share, account: chosen.account.name, version: chosen.version),
-                     .checkShareOwner(share: share, account: chosen.account.name)],
-                    for: .user(user), holding: lock, dryRun: dryRun)
-        let snapshots = dryRun ? [] : try client.listAllShares(prefix: share, include: [.snapshots]).filter { $0.name == share }.compactMap(\.snapshot)
-        return UndeleteResult(share: share, account: chosen.account.name, version: chosen.version, snapshots: snapshots, versions: versions)
+        try perform(
+            [
+                .restoreShare(share: share, account: chosen.account.name, version: chosen.version),
+                .checkShareOwner(share: share, account: chosen.account.name),
+            ],
+            for: .user(user), holding: lock, dryRun: dryRun)
+        let snapshots =
+            dryRun
+            ? []
+            : try client.listAllShares(prefix: share, include: [.snapshots]).filter { $0.name == share }.compactMap(
+                \.snapshot)
+        return UndeleteResult(
+            share: share, account: chosen.account.name, version: chosen.version, snapshots: snapshots,
+            versions: versions)
     }
 
     /// `deprovision --purge-deleted`: gives up every restorable deleted version of the user's share so that a
@@ -155,14 +189,22 @@ extension Node {
         let pending = versions.filter { !$0.abandoned }
         guard !pending.isEmpty else { return [] }
         if !live.isEmpty {
-            throw OrchestratorError(.refused, "\(user.name) has a live share \(share): deleted versions can be given up only while the name is free",
-                           hint: "deprovision the live share first (pus-mount deprovision \(user.name) --yes --purge-deleted does both)")
+            throw OrchestratorError(
+                .refused,
+                "\(user.name) has a live share \(share): deleted versions can be given up only while the name is free",
+                hint:
+                    "deprovision the live share first (pus-mount deprovision \(user.name) --yes --purge-deleted does both)"
+            )
         }
         for d in pending {
             let a = d.account.name
-            try perform([.restoreShare(share: share, account: a, version: d.version), .checkShareOwner(share: share, account: a),
-                         .markAbandoned(share: share, account: a), .deleteShare(share: share, account: a)],
-                        for: .user(user), holding: lock, dryRun: dryRun)
+            try perform(
+                [
+                    .restoreShare(share: share, account: a, version: d.version),
+                    .checkShareOwner(share: share, account: a),
+                    .markAbandoned(share: share, account: a), .deleteShare(share: share, account: a),
+                ],
+                for: .user(user), holding: lock, dryRun: dryRun)
         }
         return pending
     }

@@ -31,7 +31,9 @@ extension Node {
 
     /// Quota and usage of the user's share; with `set`, the quota is changed first (``ShareQuota``).
     public func quota(_ user: String, set: Int?) throws -> ShareUsage {
-        if let set, !ShareQuota.isValid(set) { throw OrchestratorError(.invalidArgument, "--set \(set) is out of range", hint: ShareQuota.rangeText) }
+        if let set, !ShareQuota.isValid(set) {
+            throw OrchestratorError(.invalidArgument, "--set \(set) is out of range", hint: ShareQuota.rangeText)
+        }
         let found = try userShare(user)
         let client = try azure().client(found.account)
         var quota = found.properties.quotaGiB
@@ -39,7 +41,9 @@ extension Node {
             try client.setShareQuota(found.share, quotaGiB: set)
             quota = set
         }
-        return ShareUsage(share: found.share, account: found.account.name, quotaGiB: quota, usedBytes: try client.getShareStats(found.share))
+        return ShareUsage(
+            share: found.share, account: found.account.name, quotaGiB: quota,
+            usedBytes: try client.getShareStats(found.share))
     }
 
     /// A snapshot of the user's share: its timestamp.
@@ -76,20 +80,26 @@ extension Node {
     }
 
     /// Downloads `remote` (checked by the caller) to `local` through a temp file renamed into place.
-    public func download(_ user: String, remote: String, to local: String, progress: @escaping (Int64, Int64) -> Void) throws -> Int64 {
+    public func download(_ user: String, remote: String, to local: String, progress: @escaping (Int64, Int64) -> Void)
+        throws -> Int64
+    {
         let found = try userShare(user)
         do {
-            return try azure().client(found.account).download(share: found.share, remotePath: remote, localPath: local, progress: progress)
+            return try azure().client(found.account).download(
+                share: found.share, remotePath: remote, localPath: local, progress: progress)
         } catch let e as AzureError where e.status == 404 {
             throw OrchestratorError(.invalidArgument, "no such file in \(user)'s share: /\(remote)")
         }
     }
 
     /// Uploads the regular file `local` to `remote` (checked by the caller) in 4 MiB ranges.
-    public func upload(_ user: String, from local: String, to remote: String,
-                       progress: @escaping (Int64, Int64) -> Void) throws -> (share: String, account: String, bytes: Int64) {
+    public func upload(
+        _ user: String, from local: String, to remote: String,
+        progress: @escaping (Int64, Int64) -> Void
+    ) throws -> (share: String, account: String, bytes: Int64) {
         let found = try userShare(user)
-        let n = try azure().client(found.account).upload(localPath: local, share: found.share, remotePath: remote, progress: progress)
+        let n = try azure().client(found.account).upload(
+            localPath: local, share: found.share, remotePath: remote, progress: progress)
         return (found.share, found.account.name, n)
     }
 
@@ -102,24 +112,35 @@ extension Node {
 
     /// A service SAS for the user's share, or for the file `path` in it: `permissions` (default `rl` for the
     /// share, `r` for a file), from `start` to `expiry` (Unix seconds, checked by the caller), https only.
-    public func sas(_ user: String, path: String?, permissions: String?, start: Int, expiry: Int, ip: String?) throws -> SASGrant {
+    public func sas(_ user: String, path: String?, permissions: String?, start: Int, expiry: Int, ip: String?) throws
+        -> SASGrant
+    {
         let found = try userShare(user)
-        let acct = found.account, share = found.share
+        let acct = found.account
+        let share = found.share
         let resource: SAS.Resource
         if let path {
             let p = FilePathRules.normalize(path)
-            if let problem = FilePathRules.problem(with: p), !p.isEmpty { throw OrchestratorError(.invalidArgument, "--path \(path): \(problem)") }
-            guard !p.isEmpty else { throw OrchestratorError(.invalidArgument, "--path must name a file inside the share") }
+            if let problem = FilePathRules.problem(with: p), !p.isEmpty {
+                throw OrchestratorError(.invalidArgument, "--path \(path): \(problem)")
+            }
+            guard !p.isEmpty else {
+                throw OrchestratorError(.invalidArgument, "--path must name a file inside the share")
+            }
             resource = .file(share: share, path: p)
         } else {
             resource = .share(share)
         }
         let letters = permissions ?? (path == nil ? "rl" : "r")
         guard let perms = SAS.canonicalPermissions(letters, for: resource) else {
-            throw OrchestratorError(.invalidArgument, "--permissions \(letters) is not valid here",
-                           hint: path == nil ? "a share SAS takes letters from r c w d l" : "a file SAS takes letters from r c w d")
+            throw OrchestratorError(
+                .invalidArgument, "--permissions \(letters) is not valid here",
+                hint: path == nil ? "a share SAS takes letters from r c w d l" : "a file SAS takes letters from r c w d"
+            )
         }
-        let fields = SAS.ServiceFields(permissions: perms, start: SAS.timestamp(start), expiry: SAS.timestamp(expiry), ip: ip, protocolName: "https")
+        let fields = SAS.ServiceFields(
+            permissions: perms, start: SAS.timestamp(start), expiry: SAS.timestamp(expiry), ip: ip,
+            protocolName: "https")
         let token = SAS.serviceToken(key: acct.endpoint.key, resource: resource, fields: fields)
         var url = acct.endpoint.baseURL + "/" + share
         if case .file(_, let p) = resource { url += "/" + PercentEncoding.encodePath(p) }
@@ -136,7 +157,9 @@ extension Node {
     /// restorable deleted one) with quota and owner metadata; an explicit quota is converged.
     public func provision(_ user: ResolvedUser, quotaGiB: Int?, dryRun: Bool) throws -> Provisioned {
         if let quotaGiB, !ShareQuota.isValid(quotaGiB) {
-            throw OrchestratorError(.invalidArgument, "--quota \(quotaGiB) is out of range", hint: "Azure file shares take \(ShareQuota.rangeText)")
+            throw OrchestratorError(
+                .invalidArgument, "--quota \(quotaGiB) is out of range",
+                hint: "Azure file shares take \(ShareQuota.rangeText)")
         }
         return try provider.provision(user, quotaGiB: quotaGiB, dryRun: dryRun)
     }

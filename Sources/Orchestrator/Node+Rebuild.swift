@@ -52,7 +52,8 @@ extension Node {
     public static func rebuildSummary(_ r: RebuildReport, path: String) -> String {
         "rebuilt the unusable ledger \(path) from the mount table and \(r.knownFrom ?? "no earlier copy"): \(r.ledger.entries.count) user(s), "
             + "\(r.leasesKept) lease(s) kept, \(r.leasesDropped) dead one(s) dropped"
-            + (r.recovered.isEmpty ? "" : ", \(r.recovered.count) user(s) with a `recovered` lease (detach --all clears it)")
+            + (r.recovered.isEmpty
+                ? "" : ", \(r.recovered.count) user(s) with a `recovered` lease (detach --all clears it)")
             + (r.movedTo.map { "; the bad copy is \($0)" } ?? "")
     }
 
@@ -109,7 +110,9 @@ extension Node {
                 skipped.append((m.target, "not a user name (\(p))"))
                 continue
             }
-            if var e = known?.entries[name], e.mountpoint == m.target, case .ours = inspector.presence(of: Self.record(e), in: table) {
+            if var e = known?.entries[name], e.mountpoint == m.target,
+                case .ours = inspector.presence(of: Self.record(e), in: table)
+            {
                 e.leases = liveLeases(e)
                 e.mounted = true
                 l.entries[name] = e
@@ -117,19 +120,23 @@ extension Node {
             }
             let pw = try? Passwd.lookup(name)
             var entry: Ledger.Entry
-            switch Providers.kinds.lazy.compactMap({ $0.init(node: self).adopt(m, user: name, passwd: pw, table: table, now: now) }).first {
+            switch Providers.kinds.lazy.compactMap({
+                $0.init(node: self).adopt(m, user: name, passwd: pw, table: table, now: now)
+            }).first {
             case .success(let e)?:
                 entry = e
             case .failure(let p)?:
                 skipped.append((m.target, p.message))
                 continue
             case nil:
-                skipped.append((m.target, "a \(m.fstype) mount of \(m.source), which no kind of pus-mount storage makes"))
+                skipped.append(
+                    (m.target, "a \(m.fstype) mount of \(m.source), which no kind of pus-mount storage makes"))
                 continue
             }
             // Options as the configuration would make them, when the mount is what it would make.
             if let t = try? target(for: ResolvedUser(name: name, uid: entry.uid, gid: entry.gid), entry: entry),
-               MountIdentity.sameSource(t.spec.source, entry.source), t.spec.target == entry.mountpoint {
+                MountIdentity.sameSource(t.spec.source, entry.source), t.spec.target == entry.mountpoint
+            {
                 entry.optionsDigest = t.optionsDigest
             }
             entry.leases = [Ledger.Lease(session: "recovered", bootID: inspector.bootID, createdAt: now)]
@@ -146,18 +153,28 @@ extension Node {
         }
         for v in config.volumes {
             guard let t = try? volumeTarget(v),
-                  case .ours = inspector.presence(of: MountRecord(backend: t.backend, source: t.spec.source, mountpoint: v.mountpoint), in: table)
+                case .ours = inspector.presence(
+                    of: MountRecord(backend: t.backend, source: t.spec.source, mountpoint: v.mountpoint), in: table)
             else { continue }
-            l.volumes[v.name] = known?.volumes[v.name].map { var r = $0; r.mounted = true; return r } ?? Planner.volumeRecord(v, t, mounted: true, now: now)
+            l.volumes[v.name] =
+                known?.volumes[v.name].map {
+                    var r = $0
+                    r.mounted = true
+                    return r
+                } ?? Planner.volumeRecord(v, t, mounted: true, now: now)
         }
         // The plan: the unusable file aside, the rebuilt ledger written; a failure half-way puts the file back.
         // No file and nothing of ours found (only a mount someone else made under mount.root): nothing written.
         let write = !(aside == nil && l.entries.isEmpty && l.volumes.isEmpty)
-        try perform((aside.map { [.setLedgerAside(to: $0)] } ?? []) + (write ? [.writeLedger(l)] : []), for: .node, holding: nil, dryRun: dryRun)
+        try perform(
+            (aside.map { [.setLedgerAside(to: $0)] } ?? []) + (write ? [.writeLedger(l)] : []), for: .node,
+            holding: nil, dryRun: dryRun)
         let moved = dryRun ? nil : aside
         if let moved { logger.warning("moved the unusable ledger aside to \(moved)") }
-        return RebuildReport(movedTo: moved, ledger: l, skipped: skipped.reversed(), restRequests: requestsSent - requestsBefore, knownFrom: knownFrom,
-                             leasesKept: kept, leasesDropped: dropped, recovered: recovered.sorted())
+        return RebuildReport(
+            movedTo: moved, ledger: l, skipped: skipped.reversed(), restRequests: requestsSent - requestsBefore,
+            knownFrom: knownFrom,
+            leasesKept: kept, leasesDropped: dropped, recovered: recovered.sorted())
     }
 
     /// The directory a bind mount shows: `local.root/<user>` when that is it, else the path of the same
@@ -166,7 +183,8 @@ extension Node {
         let guess = local.path(for: name)
         if inspector.sameDirectory(m.target, guess) { return guess }
         let candidates = table.filter {
-            $0.device == m.device && $0.target != m.target && !$0.target.hasPrefix(config.mountRoot + "/") && m.root.hasPrefix($0.root)
+            $0.device == m.device && $0.target != m.target && !$0.target.hasPrefix(config.mountRoot + "/")
+                && m.root.hasPrefix($0.root)
         }.sorted { $0.root.count > $1.root.count }
         for c in candidates {
             let rest = c.root == "/" ? m.root : String(m.root.dropFirst(c.root.count))

@@ -47,7 +47,9 @@ public struct ReconcileReport: Sendable {
 
     /// Worth another run soon: only busy users or failures the caller classed as temporary stand in the way.
     public func retryable(_ isTemporary: (any Error) -> Bool) -> Bool {
-        guard !converged, !actions.contains(where: { $0.result == .reported || $0.result == .planned }) else { return false }
+        guard !converged, !actions.contains(where: { $0.result == .reported || $0.result == .planned }) else {
+            return false
+        }
         return actions.filter { $0.result == .failed }.allSatisfy { $0.error.map(isTemporary) ?? false }
     }
 }
@@ -91,10 +93,12 @@ extension Node {
             (current, report.rebuild) = try healedLedger(dryRun: o.dryRun)
         }
         let now = clock()
-        let policy = Planner.RepairPolicy(prune: o.prune, lingerSeconds: config.lingerSeconds, now: now, atBoot: o.atBoot)
+        let policy = Planner.RepairPolicy(
+            prune: o.prune, lingerSeconds: config.lingerSeconds, now: now, atBoot: o.atBoot)
         // A rebuild has changed the node's ledger but not its mounts: the table read meanwhile still holds.
-        let survey = try inspector.survey(ledger: current, ledgerError: nil, config: config, now: now, strictBoot: o.atBoot,
-                                          table: try pendingTable.wait())
+        let survey = try inspector.survey(
+            ledger: current, ledgerError: nil, config: config, now: now, strictBoot: o.atBoot,
+            table: try pendingTable.wait())
         report.users = survey.users.count
 
         // Plan.
@@ -105,12 +109,15 @@ extension Node {
         }
         var volumePlans: [(VolumeFacts, [Finding])] = []
         for v in survey.volumes {
-            let findings = Planner.reconcileVolume(v, desired: v.configured.map { c in Result { try volumeTarget(c) }.mapError { PlanningProblem("\($0)") } },
-                                                   credentials: volumeCredentialState(v), policy: policy)
+            let findings = Planner.reconcileVolume(
+                v,
+                desired: v.configured.map { c in Result { try volumeTarget(c) }.mapError { PlanningProblem("\($0)") } },
+                credentials: volumeCredentialState(v), policy: policy)
             if !findings.isEmpty { volumePlans.append((v, findings)) }
         }
         let orphanFindings = survey.orphans.map { m in
-            Planner.orphanFinding(mountpoint: m.target, source: Inspector.shownSource(m), fstype: m.fstype, prune: o.prune)
+            Planner.orphanFinding(
+                mountpoint: m.target, source: Inspector.shownSource(m), fstype: m.fstype, prune: o.prune)
         }
         let strays = strayMountpoints(survey)
 
@@ -172,8 +179,11 @@ extension Node {
         }
         for f in unused { perform(f, subject: .node, report: &report) }
 
-        if changed, let after = try? inspector.survey(ledger: (try? ledger.read()) ?? fresh, ledgerError: nil, config: config, now: clock(),
-                                                      probeHealth: false) {
+        if changed,
+            let after = try? inspector.survey(
+                ledger: (try? ledger.read()) ?? fresh, ledgerError: nil, config: config, now: clock(),
+                probeHealth: false)
+        {
             Self.count(after, into: &report)
         } else {
             Self.count(survey, into: &report)
@@ -192,7 +202,9 @@ extension Node {
         return .init(finding: x, result: .deferred, error: nil)
     }
 
-    static func isFuture(_ e: LedgerError) -> Bool { if case .futureVersion = e.kind { return true } else { return false } }
+    static func isFuture(_ e: LedgerError) -> Bool {
+        if case .futureVersion = e.kind { return true } else { return false }
+    }
 
     static func plannedResult(_ f: Finding) -> ReconcileReport.Result {
         switch f.disposition {
@@ -223,14 +235,18 @@ extension Node {
     /// The credentials file of an azure user whose mount is ours, against the current key files.
     func credentialState(_ f: UserFacts) -> CredentialState? {
         guard let e = f.entry, f.state.isOurs, let path = e.credentialsPath, let name = e.account,
-              let az = try? azure(), let a = az.account(named: name) else { return nil }
-        return credentials.check(path, expected: CredentialsFile(username: a.name, password: a.keys.key1, password2: a.keys.key2))
+            let az = try? azure(), let a = az.account(named: name)
+        else { return nil }
+        return credentials.check(
+            path, expected: CredentialsFile(username: a.name, password: a.keys.key1, password2: a.keys.key2))
     }
 
     func volumeCredentialState(_ v: VolumeFacts) -> CredentialState? {
         guard let r = v.record, v.state.isOurs, let path = r.credentialsPath, let az = try? azure(),
-              let a = az.account(named: r.account) else { return nil }
-        return credentials.check(path, expected: CredentialsFile(username: a.name, password: a.keys.key1, password2: a.keys.key2))
+            let a = az.account(named: r.account)
+        else { return nil }
+        return credentials.check(
+            path, expected: CredentialsFile(username: a.name, password: a.keys.key1, password2: a.keys.key2))
     }
 
     /// Credentials files no user with a mount or a lease and no volume refers to. At boot, files written
@@ -238,10 +254,14 @@ extension Node {
     /// attach in progress writes its file before the ledger knows it).
     func unusedCredentialFindings(_ l: Ledger, now: Int, atBoot: Bool) -> [Finding] {
         var referenced = Set<String>()
-        for e in l.entries.values where e.mounted || !e.leases.isEmpty { if let p = e.credentialsPath { referenced.insert(p) } }
+        for e in l.entries.values where e.mounted || !e.leases.isEmpty {
+            if let p = e.credentialsPath { referenced.insert(p) }
+        }
         for v in l.volumes.values { if let p = v.credentialsPath { referenced.insert(p) } }
         let bootAge = atBoot ? Host.uptimeSeconds().map { Int($0) } : nil
-        let files = credentials.files(now: now).map { f in (path: f.path, age: bootAge.map { f.age > $0 ? Int(lockTimeout) : f.age } ?? f.age) }
+        let files = credentials.files(now: now).map { f in
+            (path: f.path, age: bootAge.map { f.age > $0 ? Int(lockTimeout) : f.age } ?? f.age)
+        }
         return Planner.unusedCredentials(files: files, referenced: referenced, minAge: Int(lockTimeout))
     }
 }

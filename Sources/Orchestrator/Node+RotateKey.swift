@@ -40,20 +40,26 @@ extension Node {
 
     public func rotateKey(account only: String?, dryRun: Bool, executable: String) throws -> RotateReport {
         let az = try azure()
-        let chosen = try only.map { name in
-            guard let a = az.account(named: name) else {
-                throw OrchestratorError(.invalidArgument, "--account \(name) is not in [[azure.accounts]]",
-                               hint: "configured: \(az.accounts.map(\.name).joined(separator: ", "))")
-            }
-            return [a]
-        } ?? az.accounts
+        let chosen =
+            try only.map { name in
+                guard let a = az.account(named: name) else {
+                    throw OrchestratorError(
+                        .invalidArgument, "--account \(name) is not in [[azure.accounts]]",
+                        hint: "configured: \(az.accounts.map(\.name).joined(separator: ", "))")
+                }
+                return [a]
+            } ?? az.accounts
         // Every key must be one the service accepts before anything is rewritten: a typo in a key file would
         // otherwise break every new mount of the account.
         for a in chosen {
             for (which, key) in [("key1", a.keys.key1)] + (a.keys.key2.map { [("key2", $0)] } ?? []) {
                 do { try az.verify(key: key, of: a) } catch {
-                    throw OrchestratorError(.keyRejected, "\(which) of account \(a.name) is not accepted by the service (\(ErrorText.short(error))); nothing was rewritten",
-                                   hint: "copy the key exactly from the Azure portal (Access keys) into the key file, then run rotate-key again")
+                    throw OrchestratorError(
+                        .keyRejected,
+                        "\(which) of account \(a.name) is not accepted by the service (\(ErrorText.short(error))); nothing was rewritten",
+                        hint:
+                            "copy the key exactly from the Azure portal (Access keys) into the key file, then run rotate-key again"
+                    )
                 }
             }
         }
@@ -67,19 +73,33 @@ extension Node {
             // (credentials file, mountpoint, key the mount was made with, mounted, its cifs options when the
             // configuration still makes the same ones) of every user and volume on it. A remount replaces all of
             // a cifs mount's settings, so it must repeat them (uid, gid, modes, sec...).
-            typealias Item = (path: String?, mountpoint: String, source: String, keyID: String?, mounted: Bool, options: String?)
+            typealias Item = (
+                path: String?, mountpoint: String, source: String, keyID: String?, mounted: Bool, options: String?
+            )
             func user(_ e: Ledger.Entry) -> Item? {
                 guard e.account == a.name else { return nil }
                 let t = try? target(for: ResolvedUser(name: e.user, uid: e.uid, gid: e.gid), entry: e)
-                return (e.credentialsPath, e.mountpoint, e.source, e.keyID, e.mounted, t.flatMap { $0.optionsDigest == e.optionsDigest ? $0.spec.options : nil })
+                return (
+                    e.credentialsPath, e.mountpoint, e.source, e.keyID, e.mounted,
+                    t.flatMap { $0.optionsDigest == e.optionsDigest ? $0.spec.options : nil }
+                )
             }
             func volume(_ v: Ledger.Volume) -> Item? {
                 guard v.account == a.name else { return nil }
                 let t = config.volumes.first { $0.name == v.name }.flatMap { try? volumeTarget($0) }
-                return (v.credentialsPath, v.mountpoint, v.source, v.keyID, v.mounted, t.flatMap { $0.optionsDigest == v.optionsDigest ? $0.spec.options : nil })
+                return (
+                    v.credentialsPath, v.mountpoint, v.source, v.keyID, v.mounted,
+                    t.flatMap { $0.optionsDigest == v.optionsDigest ? $0.spec.options : nil }
+                )
             }
-            let userLocks = Dictionary(uniqueKeysWithValues: ledgerNow.entries.values.filter { $0.account == a.name }.map { ($0.user, lockPath(user: $0.user)) })
-            let volumeLocks = Dictionary(uniqueKeysWithValues: ledgerNow.volumes.values.filter { $0.account == a.name }.map { ($0.name, lockPath(volume: $0.name)) })
+            let userLocks = Dictionary(
+                uniqueKeysWithValues: ledgerNow.entries.values.filter { $0.account == a.name }.map {
+                    ($0.user, lockPath(user: $0.user))
+                })
+            let volumeLocks = Dictionary(
+                uniqueKeysWithValues: ledgerNow.volumes.values.filter { $0.account == a.name }.map {
+                    ($0.name, lockPath(volume: $0.name))
+                })
 
             // 1. Every credentials file of the account, rewritten as one plan run under the lock of each user and
             // volume on it (taken in path order; attach and detach take one of them at a time), from the records
@@ -96,19 +116,30 @@ extension Node {
                     }
                 }
                 let fresh = dryRun ? ledgerNow : try ledger.read()
-                let items = fresh.entries.values.filter { userLocks[$0.user] != nil }.compactMap(user)
+                let items =
+                    fresh.entries.values.filter { userLocks[$0.user] != nil }.compactMap(user)
                     + fresh.volumes.values.filter { volumeLocks[$0.name] != nil }.compactMap(volume)
                 for i in items.sorted(by: { $0.mountpoint < $1.mountpoint }) {
                     if let path = i.path, i.mounted || (try? Syscalls.linkStatus(path)) != nil { rewrite.append(path) }
                 }
-                try perform(rewrite.map { .writeCredentials(path: $0, account: a.name) }, for: .node, holding: nil, dryRun: dryRun)
+                try perform(
+                    rewrite.map { .writeCredentials(path: $0, account: a.name) }, for: .node, holding: nil,
+                    dryRun: dryRun)
             }
             r.credentialsRewritten = rewrite
 
             // 2. Live mounts get the key (password2) each under its own lock, from its record read again.
             let work: [(lock: String, fresh: () throws -> Item?, item: Item)] =
-                ledgerNow.entries.values.compactMap { e in user(e).map { (lockPath(user: e.user), { try self.ledger.read().entries[e.user].flatMap(user) }, $0) } }
-                + ledgerNow.volumes.values.compactMap { v in volume(v).map { (lockPath(volume: v.name), { try self.ledger.read().volumes[v.name].flatMap(volume) }, $0) } }
+                ledgerNow.entries.values.compactMap { e in
+                    user(e).map {
+                        (lockPath(user: e.user), { try self.ledger.read().entries[e.user].flatMap(user) }, $0)
+                    }
+                }
+                + ledgerNow.volumes.values.compactMap { v in
+                    volume(v).map {
+                        (lockPath(volume: v.name), { try self.ledger.read().volumes[v.name].flatMap(volume) }, $0)
+                    }
+                }
             for w in work.sorted(by: { $0.item.mountpoint < $1.item.mountpoint }) {
                 var held: FileLock?
                 var item = w.item
@@ -123,23 +154,35 @@ extension Node {
                 // The same identity rule as status and reconcile: only the recorded source at the recorded
                 // mountpoint is ours. A mount someone put there (another server, another share) never gets the key.
                 var cache: [String: MountEntry?] = [:]
-                guard case .ours = MountIdentity.presence(of: MountRecord(backend: .azure, source: source, mountpoint: mountpoint), top: live,
-                                                          cache: &cache, sameDirectory: inspector.sameDirectory) else {
+                guard
+                    case .ours = MountIdentity.presence(
+                        of: MountRecord(backend: .azure, source: source, mountpoint: mountpoint), top: live,
+                        cache: &cache, sameDirectory: inspector.sameDirectory)
+                else {
                     r.notOurs.append((mountpoint, live.source))
                     continue
                 }
                 if keyID == r.key1ID {
                     r.current.append(mountpoint)
                 } else if !canRefresh {
-                    r.mustRemount.append((mountpoint, "kernel \(release) has no cifs password2 (Linux 6.10+); the mount keeps its established session"))
+                    r.mustRemount.append(
+                        (
+                            mountpoint,
+                            "kernel \(release) has no cifs password2 (Linux 6.10+); the mount keeps its established session"
+                        ))
                 } else if options == nil {
-                    r.mustRemount.append((mountpoint, "its options differ from what the configuration makes now (option drift); a remount would change them"))
+                    r.mustRemount.append(
+                        (
+                            mountpoint,
+                            "its options differ from what the configuration makes now (option drift); a remount would change them"
+                        ))
                 } else if dryRun {
                     r.refreshed.append(mountpoint)
                 } else {
                     do {
-                        try KeyRefresh.setPassword2(target: mountpoint, options: options!, vfsOptions: live.vfsOptions, key: a.keys.key1,
-                                                    executable: executable, deadline: Double(config.mountTimeoutSeconds))
+                        try KeyRefresh.setPassword2(
+                            target: mountpoint, options: options!, vfsOptions: live.vfsOptions, key: a.keys.key1,
+                            executable: executable, deadline: Double(config.mountTimeoutSeconds))
                         r.refreshed.append(mountpoint)
                     } catch {
                         r.mustRemount.append((mountpoint, "remount with password2 failed: \(ErrorText.short(error))"))

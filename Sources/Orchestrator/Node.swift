@@ -40,8 +40,11 @@ public final class Node {
         public var sameDirectory: MountIdentity.SameDirectory
         public var clock: () -> Int
 
-        public init(mounter: any Mounter, mountTable: any MountTableReader, probe: HealthProbe, processes: any ProcessInspector,
-                    sameDirectory: @escaping MountIdentity.SameDirectory = MountIdentity.statBoth, clock: @escaping () -> Int = Clock.unixSeconds) {
+        public init(
+            mounter: any Mounter, mountTable: any MountTableReader, probe: HealthProbe, processes: any ProcessInspector,
+            sameDirectory: @escaping MountIdentity.SameDirectory = MountIdentity.statBoth,
+            clock: @escaping () -> Int = Clock.unixSeconds
+        ) {
             self.mounter = mounter
             self.mountTable = mountTable
             self.probe = probe
@@ -53,14 +56,21 @@ public final class Node {
 
     /// `azure` stands in for the REST side in tests; by default it is built from the configuration on first
     /// use (``azure()``).
-    public init(config: Config, ports: Ports, fakeMounts: Bool = false, azure: (() throws -> AzureStorage)? = nil, logger: Logger) {
+    public init(
+        config: Config, ports: Ports, fakeMounts: Bool = false, azure: (() throws -> AzureStorage)? = nil,
+        logger: Logger
+    ) {
         self.config = config
         ledger = LedgerStore(path: config.ledgerPath)
         credentials = CredentialsStore(directory: config.credentialsDir)
         local = LocalStore(root: config.localRoot)
-        inspector = Inspector(mountTable: ports.mountTable, probe: ports.probe, processes: ports.processes, sameDirectory: ports.sameDirectory)
-        executor = Executor(config: config, mounter: ports.mounter, inspector: inspector, ledger: ledger, credentials: credentials, local: local,
-                            logger: logger, fakeMounts: fakeMounts, clock: ports.clock)
+        inspector = Inspector(
+            mountTable: ports.mountTable, probe: ports.probe, processes: ports.processes,
+            sameDirectory: ports.sameDirectory)
+        executor = Executor(
+            config: config, mounter: ports.mounter, inspector: inspector, ledger: ledger, credentials: credentials,
+            local: local,
+            logger: logger, fakeMounts: fakeMounts, clock: ports.clock)
         azureOverride = azure
         self.logger = logger
         clock = ports.clock
@@ -82,16 +92,21 @@ public final class Node {
 
     static func makeAzureStorage(_ config: Config, logger: Logger) throws -> AzureStorage {
         guard Providers.usesAzureAccounts(config.backend) else {
-            throw OrchestratorError(.notConfigured, "this command needs backend = \"azure\" (the config uses \"\(config.backend)\")")
+            throw OrchestratorError(
+                .notConfigured, "this command needs backend = \"azure\" (the config uses \"\(config.backend)\")")
         }
         let specs = try config.accounts.map { a in
-            try AccountSpec(name: a.name, keys: KeyFile.read(a.keyFile), weight: a.weight, endpointSuffix: config.endpointSuffix,
-                            fileEndpoint: a.fileEndpoint, smbHost: a.smbHost)
+            try AccountSpec(
+                name: a.name, keys: KeyFile.read(a.keyFile), weight: a.weight, endpointSuffix: config.endpointSuffix,
+                fileEndpoint: a.fileEndpoint, smbHost: a.smbHost)
         }
-        let retry = RetryPolicy(maxAttempts: config.retryMaxAttempts, initialDelay: Double(config.retryInitialDelayMs) / 1000,
-                                maxDelay: 4, totalBudget: Double(config.retryTotalSeconds))
-        return AzureStorage(accounts: specs, prefix: config.sharePrefix, makeTransport: { LazyCurlTransport() }, retry: retry, logger: logger,
-                            requestTimeout: Double(config.requestTimeoutSeconds))
+        let retry = RetryPolicy(
+            maxAttempts: config.retryMaxAttempts, initialDelay: Double(config.retryInitialDelayMs) / 1000,
+            maxDelay: 4, totalBudget: Double(config.retryTotalSeconds))
+        return AzureStorage(
+            accounts: specs, prefix: config.sharePrefix, makeTransport: { LazyCurlTransport() }, retry: retry,
+            logger: logger,
+            requestTimeout: Double(config.requestTimeoutSeconds))
     }
 
     /// REST requests sent so far, and the service's request ids (the audit line).
@@ -122,23 +137,34 @@ public final class Node {
     /// The mount a `[[volumes]]` entry asks for: read-only (ro, 0444/0555) unless `read_only = false`.
     public func volumeTarget(_ v: Config.Volume) throws -> MountTarget {
         let az = try azure()
-        guard let account = az.account(named: v.account) else { throw OrchestratorError(.notConfigured, "volume \(v.name): account \(v.account) is not configured") }
-        return try cifsTarget(account: account, share: v.share, mountpoint: v.mountpoint, credentialsPath: credentials.path(for: "volume.\(v.name)"),
-                              uid: 0, gid: 0, fileMode: v.readOnly ? "0444" : "0644", dirMode: v.readOnly ? "0555" : "0755", readOnly: v.readOnly)
+        guard let account = az.account(named: v.account) else {
+            throw OrchestratorError(.notConfigured, "volume \(v.name): account \(v.account) is not configured")
+        }
+        return try cifsTarget(
+            account: account, share: v.share, mountpoint: v.mountpoint,
+            credentialsPath: credentials.path(for: "volume.\(v.name)"),
+            uid: 0, gid: 0, fileMode: v.readOnly ? "0444" : "0644", dirMode: v.readOnly ? "0555" : "0755",
+            readOnly: v.readOnly)
     }
 
-    func cifsTarget(account: AccountSpec, share: String, mountpoint: String, credentialsPath: String, uid: UInt32, gid: UInt32,
-                    fileMode: String, dirMode: String, readOnly: Bool) throws -> MountTarget {
+    func cifsTarget(
+        account: AccountSpec, share: String, mountpoint: String, credentialsPath: String, uid: UInt32, gid: UInt32,
+        fileMode: String, dirMode: String, readOnly: Bool
+    ) throws -> MountTarget {
         let options: String
         do {
-            options = try CIFSOptions.build(vers: config.vers, credentialsPath: credentialsPath, uid: uid, gid: gid, fileMode: fileMode, dirMode: dirMode,
-                                            extra: (readOnly ? ["ro"] : []) + config.mountOptions.filter { !readOnly || $0 != "rw" })
+            options = try CIFSOptions.build(
+                vers: config.vers, credentialsPath: credentialsPath, uid: uid, gid: gid, fileMode: fileMode,
+                dirMode: dirMode,
+                extra: (readOnly ? ["ro"] : []) + config.mountOptions.filter { !readOnly || $0 != "rw" })
         } catch let e as CIFSOptions.Invalid {
             throw OrchestratorError(.notConfigured, e.description, hint: "fix the value in the configuration")
         }
-        return MountTarget(backend: .azure, account: account.name, share: share, localDirectory: nil, credentialsPath: credentialsPath,
-                           spec: MountSpec(source: "//\(account.smbHost)/\(share)", target: mountpoint, fstype: "cifs", options: options),
-                           optionsDigest: Self.digest(options), keyID: account.keys.key1ID)
+        return MountTarget(
+            backend: .azure, account: account.name, share: share, localDirectory: nil, credentialsPath: credentialsPath,
+            spec: MountSpec(
+                source: "//\(account.smbHost)/\(share)", target: mountpoint, fstype: "cifs", options: options),
+            optionsDigest: Self.digest(options), keyID: account.keys.key1ID)
     }
 
     static func digest(_ s: String) -> String { String(Crypto.hex(Crypto.sha256(Array(s.utf8))).prefix(16)) }
@@ -146,7 +172,9 @@ public final class Node {
     static let bindDigest = digest("bind")
 
     /// The record of a ledger entry.
-    static func record(_ e: Ledger.Entry) -> MountRecord { MountRecord(backend: e.backend, source: e.source, mountpoint: e.mountpoint) }
+    static func record(_ e: Ledger.Entry) -> MountRecord {
+        MountRecord(backend: e.backend, source: e.source, mountpoint: e.mountpoint)
+    }
 
     // MARK: locks
 
@@ -191,13 +219,16 @@ public final class Node {
         var pidStart: UInt64?
         if let pid {
             guard let st = inspector.processes.startTime(of: pid) else {
-                throw OrchestratorError(.invalidArgument, "--pid \(pid): no such process", hint: "pass the pid of the session's leader process")
+                throw OrchestratorError(
+                    .invalidArgument, "--pid \(pid): no such process",
+                    hint: "pass the pid of the session's leader process")
             }
             pidStart = st
         }
         guard Self.validSession(session) else {
-            throw OrchestratorError(.invalidArgument, "--session \(UserPolicy.quoted(session)) is not a valid session id",
-                           hint: "1-128 characters from letters, digits, '.', '_', ':', '@', '-'")
+            throw OrchestratorError(
+                .invalidArgument, "--session \(UserPolicy.quoted(session)) is not a valid session id",
+                hint: "1-128 characters from letters, digits, '.', '_', ':', '@', '-'")
         }
         let lock = dryRun ? nil : try userLock(user.name)
         defer { withExtendedLifetime(lock) {} }
@@ -207,16 +238,25 @@ public final class Node {
         let table = try inspector.table()
         let recorded = entry.map { inspector.state(of: Self.record($0), in: table) } ?? .absent
         let atTarget: MountState
-        if let e = entry, Self.record(e) == t.record { atTarget = recorded }
-        else if case .ours(.ok) = recorded { atTarget = .absent }
-        else { atTarget = inspector.state(of: t.record, in: table) }
-        let dead = inspector.check(entry?.leases ?? []).filter { !$0.isAlive && $0.lease.session != session }.map(\.lease.session)
-        let lease = Ledger.Lease(session: session, pid: pid, pidStartTime: pidStart, bootID: inspector.bootID, createdAt: clock())
-        let plan = try Planner.attach(target: t, entry: entry, recorded: recorded, atTarget: atTarget, lease: lease, dead: dead)
+        if let e = entry, Self.record(e) == t.record {
+            atTarget = recorded
+        } else if case .ours(.ok) = recorded {
+            atTarget = .absent
+        } else {
+            atTarget = inspector.state(of: t.record, in: table)
+        }
+        let dead = inspector.check(entry?.leases ?? []).filter { !$0.isAlive && $0.lease.session != session }.map(
+            \.lease.session)
+        let lease = Ledger.Lease(
+            session: session, pid: pid, pidStartTime: pidStart, bootID: inspector.bootID, createdAt: clock())
+        let plan = try Planner.attach(
+            target: t, entry: entry, recorded: recorded, atTarget: atTarget, lease: lease, dead: dead)
         for n in plan.notes { logger.debug("\(user.name): \(n)") }
         let mp = plan.mountpoint ?? t.spec.target
         if dryRun {
-            let kept = (entry?.leases.count ?? 0) - dead.count - (entry?.leases.contains { $0.session == session } == true ? 1 : 0)
+            let kept =
+                (entry?.leases.count ?? 0) - dead.count
+                - (entry?.leases.contains { $0.session == session } == true ? 1 : 0)
             return AttachResult(plan: plan, mountpoint: mp, leases: kept + 1, mounted: false)
         }
         let leases = try executor.run(plan.steps, for: .user(user), holding: lock).leases
@@ -224,9 +264,11 @@ public final class Node {
     }
 
     static func validSession(_ s: String) -> Bool {
-        (1...128).contains(s.utf8.count) && s.unicodeScalars.allSatisfy {
-            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".:_@-".unicodeScalars.contains($0))
-        } && !s.hasPrefix("-")
+        (1...128).contains(s.utf8.count)
+            && s.unicodeScalars.allSatisfy {
+                $0.isASCII
+                    && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || ".:_@-".unicodeScalars.contains($0))
+            } && !s.hasPrefix("-")
     }
 
     // MARK: detach
@@ -257,7 +299,9 @@ public final class Node {
     /// Drops the lease(s) and the user's dead ones; unmounts the recorded mount when no live lease remains.
     /// Never deletes data: at most an empty mountpoint goes.
     /// With `force` the mount goes lazily (MNT_DETACH) even while processes use it, and no linger applies.
-    public func detach(_ user: ResolvedUser, sessions: [String], all: Bool, force: Bool = false, dryRun: Bool) throws -> DetachResult {
+    public func detach(_ user: ResolvedUser, sessions: [String], all: Bool, force: Bool = false, dryRun: Bool) throws
+        -> DetachResult
+    {
         let lock = dryRun ? nil : try userLock(user.name)
         defer { withExtendedLifetime(lock) {} }
         let entry = try healedLedger(dryRun: dryRun).ledger.entries[user.name]
@@ -280,15 +324,25 @@ public final class Node {
             credentialsPath = nil
         }
         let dead = inspector.check(entry?.leases ?? []).filter { !$0.isAlive }.map(\.lease.session)
-        let plan = Planner.detach(entry: entry, sessions: sessions, all: all, dead: dead, state: state, mountpoint: mountpoint,
-                                  credentialsPath: credentialsPath, lingerSeconds: config.lingerSeconds, force: force)
+        let plan = Planner.detach(
+            entry: entry, sessions: sessions, all: all, dead: dead, state: state, mountpoint: mountpoint,
+            credentialsPath: credentialsPath, lingerSeconds: config.lingerSeconds, force: force)
         for n in plan.notes { logger.debug("\(user.name): \(n)") }
         let remaining = plan.remainingLeases ?? 0
-        let unmounts = plan.steps.contains { if case .unmount = $0 { return true }; if case .unmountLazily = $0 { return true }; return false }
+        let unmounts = plan.steps.contains {
+            if case .unmount = $0 { return true }
+            if case .unmountLazily = $0 { return true }
+            return false
+        }
         let lingering = remaining == 0 && !unmounts && state == .ours(.ok) && config.lingerSeconds > 0
-        if dryRun { return DetachResult(plan: plan, remainingLeases: remaining, unmounted: false, lingering: lingering, busy: nil) }
+        if dryRun {
+            return DetachResult(
+                plan: plan, remainingLeases: remaining, unmounted: false, lingering: lingering, busy: nil)
+        }
         let outcome = try executor.run(plan.steps, for: .user(user), holding: lock)
-        return DetachResult(plan: plan, remainingLeases: remaining, unmounted: unmounts && outcome.busy == nil, lingering: lingering, busy: outcome.busy)
+        return DetachResult(
+            plan: plan, remainingLeases: remaining, unmounted: unmounts && outcome.busy == nil, lingering: lingering,
+            busy: outcome.busy)
     }
 
     // MARK: survey
@@ -314,6 +368,7 @@ public final class Node {
         var l: Ledger?
         var error: LedgerError?
         do { l = try ledger.read() } catch let e as LedgerError { error = e }
-        return try inspector.survey(ledger: l, ledgerError: error, config: config, now: clock(), probeHealth: probeHealth)
+        return try inspector.survey(
+            ledger: l, ledgerError: error, config: config, now: clock(), probeHealth: probeHealth)
     }
 }

@@ -19,24 +19,33 @@ public enum UserPolicy {
     /// (67 when unknown) and applies `min_uid` and `deny` (67). The user is the name NSS returns (`pw_name`),
     /// not the name as typed: with a case-insensitive NSS (sssd, AD) `ALICE` is `alice`, with alice's share,
     /// mountpoint and ledger entry, and `users.deny` is checked against both.
-    public static func resolve(_ name: String, config: Config, lookup: (String) throws -> PasswdEntry? = Passwd.lookup) throws -> ResolvedUser {
+    public static func resolve(_ name: String, config: Config, lookup: (String) throws -> PasswdEntry? = Passwd.lookup)
+        throws -> ResolvedUser
+    {
         if let problem = problem(with: name) {
-            throw OrchestratorError(.invalidArgument, "invalid user name \(quoted(name)): \(problem)",
-                           hint: "user names must be plain login names (letters, digits, '.', '_', '-', '@', '$'; not starting with '-' or '.')")
+            throw OrchestratorError(
+                .invalidArgument, "invalid user name \(quoted(name)): \(problem)",
+                hint:
+                    "user names must be plain login names (letters, digits, '.', '_', '-', '@', '$'; not starting with '-' or '.')"
+            )
         }
         guard let entry = try lookup(name) else {
-            throw OrchestratorError(.unknownUser, "unknown user \(name)", hint: "the name must resolve through NSS (getent passwd \(name))")
+            throw OrchestratorError(
+                .unknownUser, "unknown user \(name)", hint: "the name must resolve through NSS (getent passwd \(name))")
         }
         let canonical = entry.name
         if let problem = problem(with: canonical) {
-            throw OrchestratorError(.invalidArgument, "NSS returns \(quoted(canonical)) for \(quoted(name)), which is not a usable user name: \(problem)")
+            throw OrchestratorError(
+                .invalidArgument,
+                "NSS returns \(quoted(canonical)) for \(quoted(name)), which is not a usable user name: \(problem)")
         }
         if config.denyUsers.contains(canonical) || config.denyUsers.contains(name) {
             throw OrchestratorError(.unknownUser, "user \(canonical) is refused by policy (listed in users.deny)")
         }
         if entry.uid < UInt32(max(0, config.minUID)) || entry.uid == 0 {
-            throw OrchestratorError(.unknownUser, "user \(name) has uid \(entry.uid), below users.min_uid = \(config.minUID)",
-                           hint: "only regular users get per-user storage; lower users.min_uid only if this is intended")
+            throw OrchestratorError(
+                .unknownUser, "user \(name) has uid \(entry.uid), below users.min_uid = \(config.minUID)",
+                hint: "only regular users get per-user storage; lower users.min_uid only if this is intended")
         }
         return ResolvedUser(name: canonical, uid: entry.uid, gid: entry.gid)
     }

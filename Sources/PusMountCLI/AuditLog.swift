@@ -7,10 +7,17 @@ import SystemSupport
 /// Never holds a secret: callers pass names, ids and outcomes only, and the line is redacted once more. A
 /// failure to write is a warning, not an error: the operation itself already happened.
 enum AuditLog {
-    static func record(path: String, command: String, outcome: String = "ok", fields: [(String, JSON)], logger: (String) -> Void) {
-        let line = JSON.document([("time", .string(SAS.timestamp(Clock.unixSeconds()))), ("command", .string(command)),
-                                  ("outcome", .string(outcome)), ("pid", .int(Int(getpid()))), ("uid", .int(Int(getuid()))),
-                                  ("login_uid", loginUID().map { .int(Int($0)) } ?? .null)] + fields).text + "\n"
+    static func record(
+        path: String, command: String, outcome: String = "ok", fields: [(String, JSON)], logger: (String) -> Void
+    ) {
+        let line =
+            JSON.document(
+                [
+                    ("time", .string(SAS.timestamp(Clock.unixSeconds()))), ("command", .string(command)),
+                    ("outcome", .string(outcome)), ("pid", .int(Int(getpid()))), ("uid", .int(Int(getuid()))),
+                    ("login_uid", loginUID().map { .int(Int($0)) } ?? .null),
+                ] + fields
+            ).text + "\n"
         do {
             let dir = AtomicFile.directory(of: path)
             if try Syscalls.linkStatus(dir) == nil { try Syscalls.mkdirs(dir, mode: 0o750) }
@@ -28,7 +35,8 @@ enum AuditLog {
     /// The audit login uid (pam_loginuid): who logged in, whatever sudo or su did since; nil when unset.
     static func loginUID() -> UInt32? {
         guard let bytes = try? Syscalls.readFile("/proc/self/loginuid"),
-              let v = UInt32(String(decoding: bytes, as: UTF8.self).trimmingWhitespace()), v != UInt32.max else { return nil }
+            let v = UInt32(String(decoding: bytes, as: UTF8.self).trimmingWhitespace()), v != UInt32.max
+        else { return nil }
         return v
     }
 }

@@ -1,7 +1,7 @@
-import Ledger
-import Glibc
-import Mounting
 import AzureFiles
+import Glibc
+import Ledger
+import Mounting
 import Orchestrator
 import SystemSupport
 import TOML
@@ -12,11 +12,14 @@ import TOML
 public enum ConfigLoader {
     public static func load(path: String, requireRootOwned: Bool = true) throws -> Config {
         guard let st = try? Syscalls.fileStatus(path) else {
-            throw PusError(.config, "cannot read config file \(path)",
-                           hint: "create it (see /usr/share/doc/pus-mount/pus-mount.toml.example) or pass --config PATH")
+            throw PusError(
+                .config, "cannot read config file \(path)",
+                hint: "create it (see /usr/share/doc/pus-mount/pus-mount.toml.example) or pass --config PATH")
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw PusError(.config, "config file \(path) is not a regular file", hint: "pass the path of pus-mount.toml with --config")
+            throw PusError(
+                .config, "config file \(path) is not a regular file",
+                hint: "pass the path of pus-mount.toml with --config")
         }
         if requireRootOwned {
             try FilePolicy.checkRootOwned(path: path, st: st, kind: "config file", allowGroupOtherRead: true)
@@ -37,14 +40,16 @@ public enum ConfigLoader {
     public static func parse(bytes: [UInt8], source: String) throws -> Config {
         let table: TOMLTable
         do { table = try TOML.parse(bytes: bytes) } catch let e as TOMLError {
-            throw PusError(.config, "\(source): line \(e.line), column \(e.column): \(e.message)", hint: "see pus-mount.toml(5)")
+            throw PusError(
+                .config, "\(source): line \(e.line), column \(e.column): \(e.message)", hint: "see pus-mount.toml(5)")
         }
         var c = Config()
         let root = Reader(table: table, path: "", source: source)
         let backendKey = try root.string("backend")
         if let b = backendKey {
             guard let backend = Backend.known.first(where: { $0.rawValue == b }) else {
-                throw PusError(.config, "\(source): backend = \"\(b)\" is not known", hint: "use \"azure\" or \"local\"")
+                throw PusError(
+                    .config, "\(source): backend = \"\(b)\" is not known", hint: "use \"azure\" or \"local\"")
             }
             c.backend = backend
         }
@@ -54,16 +59,24 @@ public enum ConfigLoader {
                 guard let name = try acct.string("name"), let keyFile = try acct.string("key_file") else {
                     throw PusError(.config, "\(source): every [[azure.accounts]] needs name and key_file")
                 }
-                guard name.utf8.count >= 3, name.utf8.count <= 24, name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber) }) else {
-                    throw PusError(.config, "\(source): azure.accounts name \"\(name)\" is not a storage account name",
-                                   hint: "3-24 lower-case letters and digits")
+                guard name.utf8.count >= 3, name.utf8.count <= 24,
+                    name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber) })
+                else {
+                    throw PusError(
+                        .config, "\(source): azure.accounts name \"\(name)\" is not a storage account name",
+                        hint: "3-24 lower-case letters and digits")
                 }
                 var a = Config.Account(name: name, keyFile: keyFile)
                 a.weight = try acct.int("weight", in: 0...1000) ?? 1
                 a.fileEndpoint = try acct.string("file_endpoint")
-                if let e = a.fileEndpoint, !(e.hasPrefix("https://") || e.hasPrefix("http://")) || e.contains(where: { $0.isWhitespace }) {
-                    throw PusError(.config, "\(source): azure.accounts file_endpoint \"\(e)\" must start with http:// or https://",
-                                   hint: "for example https://<account>.file.core.windows.net or http://127.0.0.1:10000/<account> (emulator)")
+                if let e = a.fileEndpoint,
+                    !(e.hasPrefix("https://") || e.hasPrefix("http://")) || e.contains(where: { $0.isWhitespace })
+                {
+                    throw PusError(
+                        .config, "\(source): azure.accounts file_endpoint \"\(e)\" must start with http:// or https://",
+                        hint:
+                            "for example https://<account>.file.core.windows.net or http://127.0.0.1:10000/<account> (emulator)"
+                    )
                 }
                 a.smbHost = try acct.string("smb_host")
                 a.softDelete = try acct.bool("soft_delete")
@@ -79,7 +92,9 @@ public enum ConfigLoader {
         if let shares = try root.table("shares") {
             c.sharePrefix = try shares.string("prefix") ?? c.sharePrefix
             guard ShareName.prefixIsValid(c.sharePrefix) else {
-                throw PusError(.config, "\(source): shares.prefix \"\(c.sharePrefix)\" is not valid", hint: "1-20 lower-case letters and digits")
+                throw PusError(
+                    .config, "\(source): shares.prefix \"\(c.sharePrefix)\" is not valid",
+                    hint: "1-20 lower-case letters and digits")
             }
             c.quotaGiB = try shares.int("quota_gib", in: ShareQuota.range) ?? c.quotaGiB
             try shares.finish()
@@ -118,15 +133,23 @@ public enum ConfigLoader {
             try retry.finish()
         }
         for v in try root.tables("volumes") {
-            guard let name = try v.string("name"), let account = try v.string("account"), let share = try v.string("share"),
-                  let mp = try v.absolutePath("mountpoint") else {
+            guard let name = try v.string("name"), let account = try v.string("account"),
+                let share = try v.string("share"),
+                let mp = try v.absolutePath("mountpoint")
+            else {
                 throw PusError(.config, "\(source): every [[volumes]] needs name, account, share and mountpoint")
             }
-            guard (1...63).contains(name.utf8.count), name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_") }) else {
-                throw PusError(.config, "\(source): volumes name \"\(name)\" is not valid", hint: "1-63 lower-case letters, digits, '-' and '_'")
+            guard (1...63).contains(name.utf8.count),
+                name.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_") })
+            else {
+                throw PusError(
+                    .config, "\(source): volumes name \"\(name)\" is not valid",
+                    hint: "1-63 lower-case letters, digits, '-' and '_'")
             }
             guard ShareName.isValid(share) else {
-                throw PusError(.config, "\(source): volume \(name): share \"\(share)\" is not a valid share name", hint: "3-63 lower-case letters, digits and single hyphens")
+                throw PusError(
+                    .config, "\(source): volume \(name): share \"\(share)\" is not a valid share name",
+                    hint: "3-63 lower-case letters, digits and single hyphens")
             }
             var vol = Config.Volume(name: name, account: account, share: share, mountpoint: mp)
             vol.readOnly = try v.bool("read_only") ?? true
@@ -138,8 +161,11 @@ public enum ConfigLoader {
             // A file that names accounts means Azure; without either, nothing says which: a silent fallback to
             // local disk would let users believe their files persist.
             guard !c.accounts.isEmpty else {
-                throw PusError(.config, "\(source): backend is not set and there is no [[azure.accounts]]",
-                               hint: "add backend = \"local\" for a directory per user on this node, or [[azure.accounts]] for Azure Files")
+                throw PusError(
+                    .config, "\(source): backend is not set and there is no [[azure.accounts]]",
+                    hint:
+                        "add backend = \"local\" for a directory per user on this node, or [[azure.accounts]] for Azure Files"
+                )
             }
             c.backend = .azure
         }
@@ -153,28 +179,41 @@ public enum ConfigLoader {
         }
         for (key, mode) in [("mount.file_mode", c.fileMode), ("mount.dir_mode", c.dirMode)] {
             guard mode.count == 4, mode.hasPrefix("0"), mode.allSatisfy({ ("0"..."7").contains($0) }) else {
-                throw PusError(.config, "\(source): \(key) = \"\(mode)\" is not an octal mode", hint: "write it like \"0600\"")
+                throw PusError(
+                    .config, "\(source): \(key) = \"\(mode)\" is not an octal mode", hint: "write it like \"0600\"")
             }
         }
         if !c.vers.allSatisfy({ $0.isNumber || $0 == "." }) || c.vers.isEmpty {
-            throw PusError(.config, "\(source): mount.vers = \"\(c.vers)\" is not a protocol version", hint: "for example \"3.0\" or \"3.1.1\"")
+            throw PusError(
+                .config, "\(source): mount.vers = \"\(c.vers)\" is not a protocol version",
+                hint: "for example \"3.0\" or \"3.1.1\"")
         }
         for o in c.mountOptions {
             if let why = CIFSOptions.problem(with: o) {
-                throw PusError(.config, "\(source): mount.options entry \"\(o)\" is not allowed: \(why)",
-                               hint: "one option per entry; credentials, user, uid, gid, sec, vers and the modes are set by pus-mount")
+                throw PusError(
+                    .config, "\(source): mount.options entry \"\(o)\" is not allowed: \(why)",
+                    hint:
+                        "one option per entry; credentials, user, uid, gid, sec, vers and the modes are set by pus-mount"
+                )
             }
         }
         let names = c.accounts.map(\.name)
-        if Set(names).count != names.count { throw PusError(.config, "\(source): an account is listed twice in [[azure.accounts]]") }
+        if Set(names).count != names.count {
+            throw PusError(.config, "\(source): an account is listed twice in [[azure.accounts]]")
+        }
         for v in c.volumes where !names.contains(v.account) {
-            throw PusError(.config, "\(source): volume \(v.name) names account \(v.account), which is not in [[azure.accounts]]")
+            throw PusError(
+                .config, "\(source): volume \(v.name) names account \(v.account), which is not in [[azure.accounts]]")
         }
         let volumeNames = c.volumes.map(\.name)
-        if Set(volumeNames).count != volumeNames.count { throw PusError(.config, "\(source): a volume name is listed twice in [[volumes]]") }
+        if Set(volumeNames).count != volumeNames.count {
+            throw PusError(.config, "\(source): a volume name is listed twice in [[volumes]]")
+        }
         for v in c.volumes where v.mountpoint == c.mountRoot || v.mountpoint.hasPrefix(c.mountRoot + "/") {
-            throw PusError(.config, "\(source): volume \(v.name) mountpoint \(v.mountpoint) lies under mount.root (\(c.mountRoot)), where users' mounts go",
-                           hint: "mount shared volumes elsewhere, e.g. /mnt/datasets/\(v.name)")
+            throw PusError(
+                .config,
+                "\(source): volume \(v.name) mountpoint \(v.mountpoint) lies under mount.root (\(c.mountRoot)), where users' mounts go",
+                hint: "mount shared volumes elsewhere, e.g. /mnt/datasets/\(v.name)")
         }
     }
 
@@ -219,7 +258,10 @@ public enum ConfigLoader {
         func int(_ k: String, in range: ClosedRange<Int>) throws -> Int? {
             guard let v = value(k) else { return nil }
             guard let i = v.integer else { throw typeError(k, "an integer") }
-            guard range.contains(i) else { throw PusError(.config, "\(source): \(key(k)) = \(i) is out of range \(range.lowerBound)...\(range.upperBound)") }
+            guard range.contains(i) else {
+                throw PusError(
+                    .config, "\(source): \(key(k)) = \(i) is out of range \(range.lowerBound)...\(range.upperBound)")
+            }
             return i
         }
 
@@ -255,7 +297,8 @@ public enum ConfigLoader {
 
         func finish() throws {
             for k in table.keys where !seen.contains(k) {
-                throw PusError(.config, "\(source): unknown key \(key(k))", hint: "check the spelling against pus-mount.toml(5)")
+                throw PusError(
+                    .config, "\(source): unknown key \(key(k))", hint: "check the spelling against pus-mount.toml(5)")
             }
         }
     }

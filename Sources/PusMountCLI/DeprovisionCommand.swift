@@ -7,17 +7,26 @@ import SystemSupport
 /// its snapshots. Refused while this node has leases or the share has open handles anywhere (unless --force);
 /// afterwards says whether the account's soft delete keeps it recoverable, and for how long.
 struct DeprovisionCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "deprovision",
-        abstract: "Delete the user's share and all its snapshots; refused while in use (leases here, open handles anywhere).",
-        discussion: "Soft delete is an account setting only Azure's management API shows: afterwards the command reports whether the share can be restored (pus-mount undelete) and for how many days.")
+    static let configuration = CommandConfiguration(
+        commandName: "deprovision",
+        abstract:
+            "Delete the user's share and all its snapshots; refused while in use (leases here, open handles anywhere).",
+        discussion:
+            "Soft delete is an account setting only Azure's management API shows: afterwards the command reports whether the share can be restored (pus-mount undelete) and for how many days."
+    )
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Login name.") var user: String
     @Flag(help: "Confirm the deletion.") var yes = false
     @Flag(help: "Delete even with leases on this node or open handles on the share.") var force = false
-    @Flag(name: .customLong("no-soft-delete"), help: "Allow deletion on an account configured with soft_delete = false (unrecoverable).")
+    @Flag(
+        name: .customLong("no-soft-delete"),
+        help: "Allow deletion on an account configured with soft_delete = false (unrecoverable).")
     var noSoftDelete = false
-    @Flag(help: "Also give up every deleted version of the share (kept by Azure until its retention ends), so that the next attach creates a new share; without a live share, only that.")
+    @Flag(
+        help:
+            "Also give up every deleted version of the share (kept by Azure until its retention ends), so that the next attach creates a new share; without a live share, only that."
+    )
     var purgeDeleted = false
     @Flag(help: "Print the REST calls and change nothing.") var dryRun = false
 
@@ -25,10 +34,12 @@ struct DeprovisionCommand: ParsableCommand {
         try CommandRunner.run(global, dryRun: dryRun, audit: "deprovision") { rt in
             let u = try rt.resolve(user)
             guard yes || dryRun else {
-                throw PusError(.usage, "deprovision deletes \(u.name)'s share, everything in it and all its snapshots",
-                               hint: "add --yes to confirm (or --dry-run to see what would go)")
+                throw PusError(
+                    .usage, "deprovision deletes \(u.name)'s share, everything in it and all its snapshots",
+                    hint: "add --yes to confirm (or --dry-run to see what would go)")
             }
-            let r = try rt.node().deprovision(u, force: force, allowUnrecoverable: noSoftDelete, purgeDeleted: purgeDeleted, dryRun: dryRun)
+            let r = try rt.node().deprovision(
+                u, force: force, allowUnrecoverable: noSoftDelete, purgeDeleted: purgeDeleted, dryRun: dryRun)
             rt.auditShare = r.share
             rt.auditAccount = r.account
             let what = "share \(r.share) in account \(r.account) and its \(r.snapshots.count) snapshot(s)"
@@ -40,26 +51,43 @@ struct DeprovisionCommand: ParsableCommand {
             } else {
                 human.append("deleted \(what)")
                 if let days = r.retentionDays {
-                    human.append("recoverable for \(days) more day(s) (the account's share soft delete): pus-mount undelete \(u.name)")
+                    human.append(
+                        "recoverable for \(days) more day(s) (the account's share soft delete): pus-mount undelete \(u.name)"
+                    )
                 } else {
-                    human.append("not recoverable: account \(r.account) kept no deleted copy (share soft delete is off there)")
+                    human.append(
+                        "not recoverable: account \(r.account) kept no deleted copy (share soft delete is off there)")
                 }
             }
             if purgeDeleted {
-                human.append(r.abandoned.isEmpty ? "no deleted version to give up"
-                    : "\(dryRun ? "would give up" : "gave up") \(r.abandoned.count) deleted version(s) of \(r.share) (\(r.abandoned.map(\.version).joined(separator: ", "))): "
-                        + "the next attach creates a new share; Azure keeps them until their retention ends (a Shared Key client cannot purge them)")
+                human.append(
+                    r.abandoned.isEmpty
+                        ? "no deleted version to give up"
+                        : "\(dryRun ? "would give up" : "gave up") \(r.abandoned.count) deleted version(s) of \(r.share) (\(r.abandoned.map(\.version).joined(separator: ", "))): "
+                            + "the next attach creates a new share; Azure keeps them until their retention ends (a Shared Key client cannot purge them)"
+                )
             }
-            if !r.openHandles.isEmpty { human.append("note: \(r.openHandles.count)\(r.moreHandles ? "+" : "") open handle(s) were cut off (--force)") }
-            if r.localLeases > 0 { human.append("note: \(r.localLeases) lease(s) on this node now point at a deleted share; detach them (--force)") }
-            rt.emit(human: human,
-                    json: [("user", .string(u.name)), ("share", .string(r.share)), ("account", .string(r.account)),
-                           ("snapshots_deleted", .array(r.snapshots.map(JSON.string))), ("open_handles", .int(r.openHandles.count)),
-                           ("deleted", .bool(!dryRun && r.deletedLive)), ("recoverable", dryRun || !r.deletedLive ? .null : .bool(r.retentionDays != nil)),
-                           ("gave_up_versions", .array(r.abandoned.map { .string($0.version) })),
-                           ("retention_days", r.retentionDays.map { .int($0) } ?? .null),
-                           ("deleted_version", r.deletedVersion.map(JSON.string) ?? .null),
-                           ("ledger_record_removed", .bool(r.ledgerRecordRemoved))])
+            if !r.openHandles.isEmpty {
+                human.append(
+                    "note: \(r.openHandles.count)\(r.moreHandles ? "+" : "") open handle(s) were cut off (--force)")
+            }
+            if r.localLeases > 0 {
+                human.append(
+                    "note: \(r.localLeases) lease(s) on this node now point at a deleted share; detach them (--force)")
+            }
+            rt.emit(
+                human: human,
+                json: [
+                    ("user", .string(u.name)), ("share", .string(r.share)), ("account", .string(r.account)),
+                    ("snapshots_deleted", .array(r.snapshots.map(JSON.string))),
+                    ("open_handles", .int(r.openHandles.count)),
+                    ("deleted", .bool(!dryRun && r.deletedLive)),
+                    ("recoverable", dryRun || !r.deletedLive ? .null : .bool(r.retentionDays != nil)),
+                    ("gave_up_versions", .array(r.abandoned.map { .string($0.version) })),
+                    ("retention_days", r.retentionDays.map { .int($0) } ?? .null),
+                    ("deleted_version", r.deletedVersion.map(JSON.string) ?? .null),
+                    ("ledger_record_removed", .bool(r.ledgerRecordRemoved)),
+                ])
         }
     }
 }
@@ -67,8 +95,10 @@ struct DeprovisionCommand: ParsableCommand {
 /// `pus-mount undelete <user> [--version V] [--dry-run]`: list the user's deleted shares and restore one (the
 /// newest by default).
 struct UndeleteCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "undelete",
-        abstract: "Restore the user's deleted share (data, metadata, snapshots) while the account's soft delete keeps it.")
+    static let configuration = CommandConfiguration(
+        commandName: "undelete",
+        abstract:
+            "Restore the user's deleted share (data, metadata, snapshots) while the account's soft delete keeps it.")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Login name.") var user: String
@@ -81,18 +111,35 @@ struct UndeleteCommand: ParsableCommand {
             let r = try rt.node().undelete(u, version: version, dryRun: dryRun)
             rt.auditShare = r.share
             rt.auditAccount = r.account
-            let listing = ["deleted versions of \(r.share):"] + r.versions.map { v in
-                "  \(v.version == r.version ? "*" : " ") \(v.version)  account \(v.account.name)  deleted \(v.deletedTime ?? "?")  "
-                    + "restorable for \(AzureStorage.daysLeft(v.remainingDays))\(v.abandoned ? "  (given up)" : "")"
-            }
-            rt.emit(human: listing + [dryRun ? "would restore \(r.share) in account \(r.account) (version \(r.version))"
-                                             : "restored \(r.share) in account \(r.account) (version \(r.version)) with \(r.snapshots.count) snapshot(s)"],
-                    json: [("user", .string(u.name)), ("share", .string(r.share)), ("account", .string(r.account)),
-                           ("version_restored", .string(r.version)), ("snapshots", .array(r.snapshots.map(JSON.string))),
-                           ("versions", .array(r.versions.map { v in .object([
-                               ("version", .string(v.version)), ("account", .string(v.account.name)), ("deleted_time", .string(v.deletedTime)),
-                               ("remaining_retention_days", v.remainingDays.map { .int($0) } ?? .null), ("given_up", .bool(v.abandoned))]) })),
-                           ("restored", .bool(!dryRun))])
+            let listing =
+                ["deleted versions of \(r.share):"]
+                + r.versions.map { v in
+                    "  \(v.version == r.version ? "*" : " ") \(v.version)  account \(v.account.name)  deleted \(v.deletedTime ?? "?")  "
+                        + "restorable for \(AzureStorage.daysLeft(v.remainingDays))\(v.abandoned ? "  (given up)" : "")"
+                }
+            rt.emit(
+                human: listing + [
+                    dryRun
+                        ? "would restore \(r.share) in account \(r.account) (version \(r.version))"
+                        : "restored \(r.share) in account \(r.account) (version \(r.version)) with \(r.snapshots.count) snapshot(s)"
+                ],
+                json: [
+                    ("user", .string(u.name)), ("share", .string(r.share)), ("account", .string(r.account)),
+                    ("version_restored", .string(r.version)), ("snapshots", .array(r.snapshots.map(JSON.string))),
+                    (
+                        "versions",
+                        .array(
+                            r.versions.map { v in
+                                .object([
+                                    ("version", .string(v.version)), ("account", .string(v.account.name)),
+                                    ("deleted_time", .string(v.deletedTime)),
+                                    ("remaining_retention_days", v.remainingDays.map { .int($0) } ?? .null),
+                                    ("given_up", .bool(v.abandoned)),
+                                ])
+                            })
+                    ),
+                    ("restored", .bool(!dryRun)),
+                ])
         }
     }
 }

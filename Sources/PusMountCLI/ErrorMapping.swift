@@ -65,39 +65,59 @@ enum ErrorMapping {
             // The service names every refusal with an error code (x-ms-error-code, <Code>). A 4xx without one
             // comes from something else at that address: a wrong file_endpoint, a proxy, a web server.
             if e.code == .none && (400..<500).contains(e.status) && ![403, 408, 429].contains(e.status) {
-                return PusError(.unavailable, "\(e.operation): the endpoint answered HTTP \(e.status) without an Azure error code; it does not look like an Azure Files endpoint\(requestID)",
-                                hint: "check file_endpoint (or endpoint_suffix) in the configuration: https://ACCOUNT.file.core.windows.net, or http://HOST:PORT/ACCOUNT for the emulator")
+                return PusError(
+                    .unavailable,
+                    "\(e.operation): the endpoint answered HTTP \(e.status) without an Azure error code; it does not look like an Azure Files endpoint\(requestID)",
+                    hint:
+                        "check file_endpoint (or endpoint_suffix) in the configuration: https://ACCOUNT.file.core.windows.net, or http://HOST:PORT/ACCOUNT for the emulator"
+                )
             }
-            let base = "\(e.operation): \(e.code == .none ? "HTTP \(e.status)" : "\(e.code) (HTTP \(e.status))"): \(e.message)" + requestID
+            let base =
+                "\(e.operation): \(e.code == .none ? "HTTP \(e.status)" : "\(e.code) (HTTP \(e.status))"): \(e.message)"
+                + requestID
             if e.code == .invalidUri {
-                return PusError(.config, base, hint: "the service does not accept the request's URL: check that file_endpoint names this account (https://ACCOUNT.file.core.windows.net, or http://HOST:PORT/ACCOUNT)")
+                return PusError(
+                    .config, base,
+                    hint:
+                        "the service does not accept the request's URL: check that file_endpoint names this account (https://ACCOUNT.file.core.windows.net, or http://HOST:PORT/ACCOUNT)"
+                )
             }
             switch (e.status, e.code) {
             case (403, _):
                 return PusError(.permission, base, hint: e.hint)
             case (409, .shareBeingDeleted), (429, _), (408, _), (500, _), (502, _), (503, _), (504, _):
-                return PusError(.temporary, base, hint: e.hint ?? "the service did not recover within the retry budget; try again later")
+                return PusError(
+                    .temporary, base,
+                    hint: e.hint ?? "the service did not recover within the retry budget; try again later")
             default:
                 return PusError(.other, base, hint: e.hint)
             }
         case let e as TransportError:
             switch e.kind {
             case .connect, .tls:
-                return PusError(.unavailable, "cannot reach the storage endpoint: \(e.message)",
-                                hint: "check the endpoint (file_endpoint / endpoint_suffix), DNS, proxy settings and that HTTPS (443) is allowed")
+                return PusError(
+                    .unavailable, "cannot reach the storage endpoint: \(e.message)",
+                    hint:
+                        "check the endpoint (file_endpoint / endpoint_suffix), DNS, proxy settings and that HTTPS (443) is allowed"
+                )
             case .timeout:
-                return PusError(.temporary, "the storage endpoint did not answer in time: \(e.message)",
-                                hint: "try again; [retry] total_seconds bounds every attempt")
+                return PusError(
+                    .temporary, "the storage endpoint did not answer in time: \(e.message)",
+                    hint: "try again; [retry] total_seconds bounds every attempt")
             case .broken:
-                return PusError(.temporary, "the exchange with the storage endpoint broke off or was not HTTP: \(e.message)",
-                                hint: "try again; check that file_endpoint is an Azure Files endpoint")
+                return PusError(
+                    .temporary, "the exchange with the storage endpoint broke off or was not HTTP: \(e.message)",
+                    hint: "try again; check that file_endpoint is an Azure Files endpoint")
             case .sink:
                 return PusError(.other, e.message)
             case .misbehaves:
-                return PusError(.unavailable, "the storage endpoint misbehaves: \(e.message)",
-                                hint: "check that file_endpoint is an Azure Files endpoint; report it if it is Azure's")
+                return PusError(
+                    .unavailable, "the storage endpoint misbehaves: \(e.message)",
+                    hint: "check that file_endpoint is an Azure Files endpoint; report it if it is Azure's")
             case .tooLarge:
-                return PusError(.other, e.message, hint: "the endpoint is not an Azure Files endpoint, or it misbehaves; check file_endpoint")
+                return PusError(
+                    .other, e.message,
+                    hint: "the endpoint is not an Azure Files endpoint, or it misbehaves; check file_endpoint")
             }
         case let e as ShareLookupError:
             let inner = pusError(e.underlying)
@@ -115,8 +135,10 @@ enum ErrorMapping {
             if e.errno == ENOSPC || e.errno == EDQUOT {
                 // A full disk passes: temporary (75), and named by its directory, not by a temp file's name.
                 let dir = e.path.map(AtomicFile.directory(of:)) ?? "pus-mount's state"
-                return PusError(.temporary, "no space left on the file system holding \(dir) (\(e.errno == EDQUOT ? "disk quota exceeded" : "no space left on device"))",
-                                hint: "free space there (df -h \(dir)), then try again")
+                return PusError(
+                    .temporary,
+                    "no space left on the file system holding \(dir) (\(e.errno == EDQUOT ? "disk quota exceeded" : "no space left on device"))",
+                    hint: "free space there (df -h \(dir)), then try again")
             }
             return PusError(.other, e.description)
         default:

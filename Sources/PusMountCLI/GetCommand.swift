@@ -6,7 +6,8 @@ import SystemSupport
 
 /// `pus-mount get <user> REMOTE [LOCAL]`: download over REST in 4 MiB ranges into a temp file renamed at the end.
 struct GetCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "get", abstract: "Download a file of the user's share over REST.")
+    static let configuration = CommandConfiguration(
+        commandName: "get", abstract: "Download a file of the user's share over REST.")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Login name.") var user: String
@@ -19,7 +20,9 @@ struct GetCommand: ParsableCommand {
             let u = try rt.resolve(user)
             let src = try RemotePaths.check(remote, what: "REMOTE", allowRoot: false)
             var dest = local ?? AtomicFile.basename(of: src)
-            if let st = try? Syscalls.fileStatus(dest), (st.st_mode & S_IFMT) == S_IFDIR { dest += "/" + AtomicFile.basename(of: src) }
+            if let st = try? Syscalls.fileStatus(dest), (st.st_mode & S_IFMT) == S_IFDIR {
+                dest += "/" + AtomicFile.basename(of: src)
+            }
             if !force, (try? Syscalls.linkStatus(dest)) != nil {
                 throw PusError(.badInput, "LOCAL \(dest) exists", hint: "pass --force to replace it")
             }
@@ -27,15 +30,21 @@ struct GetCommand: ParsableCommand {
             // before any request, not as the temp file's name (issue 15, item 11).
             let parent = AtomicFile.directory(of: dest)
             guard let pst = try? Syscalls.fileStatus(parent), (pst.st_mode & S_IFMT) == S_IFDIR else {
-                throw PusError(.badInput, "LOCAL \(dest): the directory \(parent) does not exist", hint: "create it, or name another destination")
+                throw PusError(
+                    .badInput, "LOCAL \(dest): the directory \(parent) does not exist",
+                    hint: "create it, or name another destination")
             }
             let progress = Progress(label: "get \(src)", json: global.json)
             let n = try withExtendedLifetime(progress) {
                 defer { progress.finish() }
                 return try rt.node().download(u.name, remote: src, to: dest) { progress.bytes($0, $1) }
             }
-            rt.emit(human: ["downloaded \(n) bytes to \(dest)"],
-                    json: [("user", .string(u.name)), ("remote", .string("/" + src)), ("local", .string(dest)), ("bytes", .int(Int(n)))])
+            rt.emit(
+                human: ["downloaded \(n) bytes to \(dest)"],
+                json: [
+                    ("user", .string(u.name)), ("remote", .string("/" + src)), ("local", .string(dest)),
+                    ("bytes", .int(Int(n))),
+                ])
         }
     }
 }

@@ -4,7 +4,10 @@ import Orchestrator
 
 /// Options every command accepts: `pus-mount [--config PATH] [--json] [--verbose] <command> ...`.
 public struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Configuration file (default: $PUS_MOUNT_CONFIG, else /etc/pus-mount/pus-mount.toml).", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Configuration file (default: $PUS_MOUNT_CONFIG, else /etc/pus-mount/pus-mount.toml).", valueName: "path"))
     var config: String?
 
     @Flag(name: .long, help: "Print one JSON document on stdout (errors too).")
@@ -13,8 +16,11 @@ public struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Log every REST request, retry and step to stderr (secrets redacted).")
     var verbose = false
 
-    @Flag(name: .customLong("if-configured"),
-          help: "For the PAM module, units and cron: when the configuration file is missing, do nothing, log that pus-mount is not configured (syslog and stderr) and exit 0, instead of running on the embedded defaults.")
+    @Flag(
+        name: .customLong("if-configured"),
+        help:
+            "For the PAM module, units and cron: when the configuration file is missing, do nothing, log that pus-mount is not configured (syslog and stderr) and exit 0, instead of running on the embedded defaults."
+    )
     var ifConfigured = false
 
     public init() {}
@@ -30,7 +36,9 @@ public struct GlobalOptions: ParsableArguments {
         if config == nil && getenv("PUS_MOUNT_CONFIG") == nil && path == Self.defaultConfigPath && !configFileExists {
             let c = Orchestrator.Config()
             if !json {
-                Output.stderr("pus-mount: notice: no \(path); running on the embedded defaults (backend = \"local\", a directory per user under \(c.localRoot))")
+                Output.stderr(
+                    "pus-mount: notice: no \(path); running on the embedded defaults (backend = \"local\", a directory per user under \(c.localRoot))"
+                )
             }
             return c
         }

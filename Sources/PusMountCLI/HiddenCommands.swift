@@ -27,7 +27,8 @@ struct MountChildCommand: ParsableCommand {
     @Argument var options: String
     func run() throws {
         ChildSide.run(operation: "mount", target: target) {
-            try LibMountMounter(fake: fake).mountInProcess(MountSpec(source: source, target: target, fstype: fstype, options: options))
+            try LibMountMounter(fake: fake).mountInProcess(
+                MountSpec(source: source, target: target, fstype: fstype, options: options))
         }
     }
 }
@@ -35,7 +36,8 @@ struct MountChildCommand: ParsableCommand {
 /// `pus-mount __set-password2 -- TARGET FLAGS`: rotate-key's remount of a live cifs mount with the new key as
 /// password2, read from stdin (never argv). Exit 0, or the errno on stdout and exit 1.
 struct SetPassword2ChildCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: ChildCommand.setPassword2.rawValue, shouldDisplay: false)
+    static let configuration = CommandConfiguration(
+        commandName: ChildCommand.setPassword2.rawValue, shouldDisplay: false)
     @Argument var target: String
     @Argument var flags: UInt
     func run() throws {
@@ -49,7 +51,9 @@ struct UnmountChildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: ChildCommand.unmount.rawValue, shouldDisplay: false)
     @Argument var target: String
     func run() throws {
-        ChildSide.run(operation: "unmount", target: target) { try LibMountMounter().unmountInProcess(target, lazy: false) }
+        ChildSide.run(operation: "unmount", target: target) {
+            try LibMountMounter().unmountInProcess(target, lazy: false)
+        }
     }
 }
 
@@ -62,8 +66,12 @@ enum ChildSide {
         } catch let e as MountError {
             Output.stdout(e.wireLine)
         } catch {
-            Output.stdout(MountError(operation: operation, target: target, exitCode: 1, syscallErrno: nil, helperStatus: nil, helperErrno: nil,
-                                     detail: "\(error)").wireLine)
+            Output.stdout(
+                MountError(
+                    operation: operation, target: target, exitCode: 1, syscallErrno: nil, helperStatus: nil,
+                    helperErrno: nil,
+                    detail: "\(error)"
+                ).wireLine)
         }
         exit(1)
     }
@@ -82,8 +90,11 @@ struct HygieneCommand: ParsableCommand {
             names.append(String(String(cString: e).prefix { $0 != "=" }))
             p += 1
         }
-        Output.stdout(JSON.object([("dumpable", .int(Int(h.dumpable))), ("core_soft", .int(Int(clamping: h.coreSoft))),
-                                   ("core_hard", .int(Int(clamping: h.coreHard))), ("umask", .int(Int(h.umask))),
-                                   ("fds", .array(fds.map { .int($0) })), ("environment", .array(names.sorted().map { .string($0) }))]).text)
+        Output.stdout(
+            JSON.object([
+                ("dumpable", .int(Int(h.dumpable))), ("core_soft", .int(Int(clamping: h.coreSoft))),
+                ("core_hard", .int(Int(clamping: h.coreHard))), ("umask", .int(Int(h.umask))),
+                ("fds", .array(fds.map { .int($0) })), ("environment", .array(names.sorted().map { .string($0) })),
+            ]).text)
     }
 }

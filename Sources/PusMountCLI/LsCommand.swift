@@ -5,7 +5,8 @@ import SystemSupport
 
 /// `pus-mount ls <user> [PATH]`: list a directory of the user's share over REST, every page.
 struct LsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List a directory of the user's share over REST (no mount).")
+    static let configuration = CommandConfiguration(
+        commandName: "ls", abstract: "List a directory of the user's share over REST (no mount).")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Login name.") var user: String
@@ -16,15 +17,29 @@ struct LsCommand: ParsableCommand {
             let u = try rt.resolve(user)
             let p = try RemotePaths.check(path, what: "PATH", allowRoot: true)
             let l = try rt.node().list(u.name, path: p)
-            let share = l.share, entries = l.entries, pages = l.pages
-            let rows = entries.map { e in [e.isDirectory ? "dir" : "file", e.isDirectory ? "-" : String(e.size ?? 0), e.name] }
-            rt.emit(human: Output.table(rows),
-                    json: [("user", .string(u.name)), ("share", .string(share)), ("path", .string("/" + p)), ("count", .int(entries.count)),
-                           ("pages", .int(pages)),
-                           ("entries", .array(entries.map { e in
-                               .object([("name", .string(e.name)), ("type", .string(e.isDirectory ? "directory" : "file")),
-                                        ("size", e.size.map { .int(Int($0)) } ?? .null)])
-                           }))])
+            let share = l.share
+            let entries = l.entries
+            let pages = l.pages
+            let rows = entries.map { e in
+                [e.isDirectory ? "dir" : "file", e.isDirectory ? "-" : String(e.size ?? 0), e.name]
+            }
+            rt.emit(
+                human: Output.table(rows),
+                json: [
+                    ("user", .string(u.name)), ("share", .string(share)), ("path", .string("/" + p)),
+                    ("count", .int(entries.count)),
+                    ("pages", .int(pages)),
+                    (
+                        "entries",
+                        .array(
+                            entries.map { e in
+                                .object([
+                                    ("name", .string(e.name)), ("type", .string(e.isDirectory ? "directory" : "file")),
+                                    ("size", e.size.map { .int(Int($0)) } ?? .null),
+                                ])
+                            })
+                    ),
+                ])
         }
     }
 }

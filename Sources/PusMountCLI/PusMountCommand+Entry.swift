@@ -1,6 +1,6 @@
-import SystemSupport
 import ArgumentParser
 import Glibc
+import SystemSupport
 
 extension PusMountCommand {
     /// The entry point: ArgumentParser's own errors (usage, validation, help) become a JSON document on stdout
@@ -18,8 +18,16 @@ extension PusMountCommand {
             let wantsJSON = args.prefix(while: { $0 != "--" }).contains("--json")
             if wantsJSON && code != 0 && !(error is ExitCode) {
                 let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "usage error"
-                Output.stdout(JSON.document([("error", .object([("code", .string("usage")), ("message", .string(message)),
-                                                                   ("exit_status", .int(Int(code)))]))]).text)
+                Output.stdout(
+                    JSON.document([
+                        (
+                            "error",
+                            .object([
+                                ("code", .string("usage")), ("message", .string(message)),
+                                ("exit_status", .int(Int(code))),
+                            ])
+                        )
+                    ]).text)
                 Glibc.exit(code)
             }
             exit(withError: error)
@@ -38,9 +46,15 @@ extension PusMountCommand {
         var i = 0
         while i < args.count {
             let a = args[i]
-            if a == "--json" || a == "--verbose" || a.hasPrefix("--config=") { globals.append(a); i += 1 }
-            else if a == "--config", i + 1 < args.count { globals += [a, args[i + 1]]; i += 2 }
-            else { break }
+            if a == "--json" || a == "--verbose" || a.hasPrefix("--config=") {
+                globals.append(a)
+                i += 1
+            } else if a == "--config", i + 1 < args.count {
+                globals += [a, args[i + 1]]
+                i += 2
+            } else {
+                break
+            }
         }
         guard i < args.count else { return nil }
         let rest = Array(args[(i + 1)...])

@@ -6,7 +6,8 @@ import SystemSupport
 
 /// `pus-mount put <user> LOCAL [REMOTE]`: upload over REST in 4 MiB ranges (memory stays flat).
 struct PutCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "put", abstract: "Upload a local file into the user's share over REST.")
+    static let configuration = CommandConfiguration(
+        commandName: "put", abstract: "Upload a local file into the user's share over REST.")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Login name.") var user: String
@@ -26,9 +27,15 @@ struct PutCommand: ParsableCommand {
             let (share, _, n) = try rt.node().upload(u.name, from: local, to: dest) { progress.bytes($0, $1) }
             progress.finish()
             let secs = Clock.monotonicSeconds() - t0
-            rt.emit(human: ["\(dryRun ? "would upload" : "uploaded") \(n) bytes to \(u.name):/\(dest)\(dryRun ? "" : " in \(Int(secs * 1000)) ms")"],
-                    json: [("user", .string(u.name)), ("share", .string(share)), ("remote", .string("/" + dest)), ("bytes", .int(Int(n))),
-                           ("rest_requests", .int(rt.requestsSent))])
+            rt.emit(
+                human: [
+                    "\(dryRun ? "would upload" : "uploaded") \(n) bytes to \(u.name):/\(dest)\(dryRun ? "" : " in \(Int(secs * 1000)) ms")"
+                ],
+                json: [
+                    ("user", .string(u.name)), ("share", .string(share)), ("remote", .string("/" + dest)),
+                    ("bytes", .int(Int(n))),
+                    ("rest_requests", .int(rt.requestsSent)),
+                ])
         }
     }
 }

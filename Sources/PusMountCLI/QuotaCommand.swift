@@ -5,7 +5,8 @@ import SystemSupport
 
 /// `pus-mount quota <user> [--set GiB]`
 struct QuotaCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "quota", abstract: "Show the share's quota and usage, or set the quota.")
+    static let configuration = CommandConfiguration(
+        commandName: "quota", abstract: "Show the share's quota and usage, or set the quota.")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Login name.") var user: String
@@ -18,11 +19,19 @@ struct QuotaCommand: ParsableCommand {
             let q = try rt.node().quota(u.name, set: set)
             let gib = Double(q.usedBytes) / 1_073_741_824
             let usage = (gib * 100).rounded() / 100
-            let share = q.share, quota = q.quotaGiB, used = q.usedBytes
-            rt.emit(human: Output.table([["share", share], ["quota", quota.map { "\($0) GiB" } ?? "unknown"],
-                                         ["used", "\(used) bytes (\(usage) GiB)"]]),
-                    json: [("user", .string(u.name)), ("share", .string(share)), ("quota_gib", quota.map { .int($0) } ?? .null),
-                           ("used_bytes", .int(Int(used)))])
+            let share = q.share
+            let quota = q.quotaGiB
+            let used = q.usedBytes
+            rt.emit(
+                human: Output.table([
+                    ["share", share], ["quota", quota.map { "\($0) GiB" } ?? "unknown"],
+                    ["used", "\(used) bytes (\(usage) GiB)"],
+                ]),
+                json: [
+                    ("user", .string(u.name)), ("share", .string(share)),
+                    ("quota_gib", quota.map { .int($0) } ?? .null),
+                    ("used_bytes", .int(Int(used))),
+                ])
         }
     }
 }

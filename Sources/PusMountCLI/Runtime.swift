@@ -52,10 +52,12 @@ final class Runtime {
 
     /// The audit line's subject and cost: user, share, account, duration and the service's request ids.
     func auditSubject() -> [(String, JSON)] {
-        [("user", auditUser.map(JSON.string) ?? .null), ("share", auditShare.map(JSON.string) ?? .null),
-         ("account", auditAccount.map(JSON.string) ?? .null),
-         ("duration_ms", .int(Int((Clock.monotonicSeconds() - started) * 1000))),
-         ("request_ids", .array((cachedNode?.requestIDs ?? []).map(JSON.string)))]
+        [
+            ("user", auditUser.map(JSON.string) ?? .null), ("share", auditShare.map(JSON.string) ?? .null),
+            ("account", auditAccount.map(JSON.string) ?? .null),
+            ("duration_ms", .int(Int((Clock.monotonicSeconds() - started) * 1000))),
+            ("request_ids", .array((cachedNode?.requestIDs ?? []).map(JSON.string))),
+        ]
             + (auditOrigin.isEmpty ? [] : [("pam", .object(auditOrigin))])
     }
 
@@ -65,8 +67,13 @@ final class Runtime {
         let subject = auditSubject()
         // The result's own fields, minus what the subject says and what must not or need not be kept: a SAS
         // URL (its signature is a credential), listings and plans.
-        let dropped: Set<String> = Set(subject.map(\.0)).union(["url", "entries", "plan", "planned_requests", "actions"])
-        AuditLog.record(path: config.auditLog, command: cmd, outcome: outcome, fields: subject + fields.filter { !dropped.contains($0.0) }) {
+        let dropped: Set<String> = Set(subject.map(\.0)).union([
+            "url", "entries", "plan", "planned_requests", "actions",
+        ])
+        AuditLog.record(
+            path: config.auditLog, command: cmd, outcome: outcome,
+            fields: subject + fields.filter { !dropped.contains($0.0) }
+        ) {
             [logger] in logger.warning("\($0)")
         }
     }
@@ -102,26 +109,32 @@ final class Runtime {
     }
 
     static func describe(_ r: HTTPRequest) -> JSON {
-        .object([("method", .string(r.method)), ("url", .string(Redaction.redact(r.url))),
-                 ("headers", .object(r.headers.map { ($0.0, .string($0.1)) })), ("body_bytes", .int(r.body.count))])
+        .object([
+            ("method", .string(r.method)), ("url", .string(Redaction.redact(r.url))),
+            ("headers", .object(r.headers.map { ($0.0, .string($0.1)) })), ("body_bytes", .int(r.body.count)),
+        ])
     }
 }
 
 /// Runs a command body with the shared error handling: config loading, root check, error mapping,
 /// one line on stderr (or a JSON error on stdout), and the documented exit status.
 enum CommandRunner {
-    static func run(_ global: GlobalOptions, requireRoot: Bool = true, dryRun: Bool = false, audit: String? = nil,
-                    _ body: (Runtime) throws -> Void) throws {
+    static func run(
+        _ global: GlobalOptions, requireRoot: Bool = true, dryRun: Bool = false, audit: String? = nil,
+        _ body: (Runtime) throws -> Void
+    ) throws {
         var runtime: Runtime?
         do {
             if requireRoot && geteuid() != 0 {
-                throw PusError(.permission, "pus-mount must run as root (it reads account keys and mounts file systems)",
-                               hint: "run it through sudo, a systemd unit or the session launcher's privileged hook")
+                throw PusError(
+                    .permission, "pus-mount must run as root (it reads account keys and mounts file systems)",
+                    hint: "run it through sudo, a systemd unit or the session launcher's privileged hook")
             }
             if let message = global.notConfiguredMessage {
                 // Logins and timers on a node that has the package but no configuration yet: no storage, no
                 // silent fallback to local disk, one line where the administrator looks.
-                Syslog.log(message, facility: audit == "attach" || audit == "detach" ? .authpriv : .daemon, level: .notice)
+                Syslog.log(
+                    message, facility: audit == "attach" || audit == "detach" ? .authpriv : .daemon, level: .notice)
                 if global.json {
                     Output.stdout(JSON.document([("configured", .bool(false)), ("message", .string(message))]).text)
                 } else {
@@ -139,16 +152,24 @@ enum CommandRunner {
             throw exit
         } catch {
             let e = ErrorMapping.pusError(error)
-            runtime?.audit(outcome: "failed", [("exit_status", .int(Int(e.kind.exitCode))), ("error_code", .string(e.kind.code)),
-                                               ("error", .string(Redaction.redact(e.message)))])
+            runtime?.audit(
+                outcome: "failed",
+                [
+                    ("exit_status", .int(Int(e.kind.exitCode))), ("error_code", .string(e.kind.code)),
+                    ("error", .string(Redaction.redact(e.message))),
+                ])
             if global.json {
-                var fields: [(String, JSON)] = [("code", .string(e.kind.code)), ("message", .string(Redaction.redact(e.message))),
-                                                     ("exit_status", .int(Int(e.kind.exitCode)))]
+                var fields: [(String, JSON)] = [
+                    ("code", .string(e.kind.code)), ("message", .string(Redaction.redact(e.message))),
+                    ("exit_status", .int(Int(e.kind.exitCode))),
+                ]
                 if let h = e.hint { fields.append(("hint", .string(h))) }
                 Output.stdout(JSON.document([("error", .object(fields))]).text)
             } else {
                 // One line: what was wrong, then what to do.
-                Output.stderr("pus-mount: error: \(Redaction.redact(e.message).escapingControls())" + (e.hint.map { "; hint: \($0.escapingControls())" } ?? ""))
+                Output.stderr(
+                    "pus-mount: error: \(Redaction.redact(e.message).escapingControls())"
+                        + (e.hint.map { "; hint: \($0.escapingControls())" } ?? ""))
             }
             throw ExitCode(e.kind.exitCode)
         }

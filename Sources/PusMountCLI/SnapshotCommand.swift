@@ -4,7 +4,8 @@ import SystemSupport
 
 /// `pus-mount snapshot <user>`
 struct SnapshotCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "snapshot", abstract: "Create a snapshot of the user's share.")
+    static let configuration = CommandConfiguration(
+        commandName: "snapshot", abstract: "Create a snapshot of the user's share.")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Login name.") var user: String
@@ -14,8 +15,9 @@ struct SnapshotCommand: ParsableCommand {
         try CommandRunner.run(global, dryRun: dryRun, audit: "snapshot") { rt in
             let u = try rt.resolve(user)
             let (share, _, ts) = try rt.node().snapshot(u.name)
-            rt.emit(human: [dryRun ? "would snapshot \(share)" : "snapshot \(share) at \(ts)"],
-                    json: [("user", .string(u.name)), ("share", .string(share)), ("snapshot", .string(ts))])
+            rt.emit(
+                human: [dryRun ? "would snapshot \(share)" : "snapshot \(share) at \(ts)"],
+                json: [("user", .string(u.name)), ("share", .string(share)), ("snapshot", .string(ts))])
         }
     }
 }

@@ -11,7 +11,9 @@ public struct AccountSpec: Sendable {
     public let weight: Int
     public let smbHost: String
 
-    public init(name: String, keys: KeyFile, weight: Int, endpointSuffix: String, fileEndpoint: String?, smbHost: String?) throws {
+    public init(
+        name: String, keys: KeyFile, weight: Int, endpointSuffix: String, fileEndpoint: String?, smbHost: String?
+    ) throws {
         guard let sk = SharedKey(account: name, key: keys.key1) else {
             throw StorageError(.badKey, "the key for account \(name) is not valid base64")
         }
@@ -39,8 +41,10 @@ public final class AzureStorage {
 
     /// `makeTransport` is called once per account that sends a request: pass `{ LazyCurlTransport() }` so
     /// commands that send no REST request (a warm attach) never load libcurl.
-    public init(accounts: [AccountSpec], prefix: String, makeTransport: @escaping () -> any HTTPTransport, retry: RetryPolicy,
-                logger: Logger, requestTimeout: Double = 30) {
+    public init(
+        accounts: [AccountSpec], prefix: String, makeTransport: @escaping () -> any HTTPTransport, retry: RetryPolicy,
+        logger: Logger, requestTimeout: Double = 30
+    ) {
         self.accounts = accounts
         self.prefix = prefix
         self.makeTransport = makeTransport
@@ -77,8 +81,9 @@ public final class AzureStorage {
         guard let sk = SharedKey(account: account.name, key: key) else {
             throw StorageError(.badKey, "a key of account \(account.name) is not valid base64")
         }
-        let c = FilesClient(endpoint: AccountEndpoint(account: account.name, key: sk, override: account.endpoint.baseURL),
-                            transport: makeTransport(), retry: retry, logger: logger)
+        let c = FilesClient(
+            endpoint: AccountEndpoint(account: account.name, key: sk, override: account.endpoint.baseURL),
+            transport: makeTransport(), retry: retry, logger: logger)
         c.requestTimeout = requestTimeout
         defer { verifyRequests += c.requestsSent }
         return try c.probe().date
@@ -119,7 +124,9 @@ public final class AzureStorage {
     /// Ensures the user's share exists, wherever it is: the locator first (``mustLocateFirst(recordedAccount:)``);
     /// only when no configured account has it, Create Share in the placement winner (quota and owner metadata
     /// in the same request). An explicit quota is converged on the share found.
-    public func provision(user: String, uid: UInt32, quotaGiB: Int, explicitQuota: Bool, recordedAccount: String? = nil) throws -> Provisioned {
+    public func provision(user: String, uid: UInt32, quotaGiB: Int, explicitQuota: Bool, recordedAccount: String? = nil)
+        throws -> Provisioned
+    {
         var found: LocatedShare?
         // A dry run looks first too (reads are sent), so its plan says what would really happen.
         if mustLocateFirst(recordedAccount: recordedAccount) || dryRunRecorder != nil {
@@ -133,8 +140,9 @@ public final class AzureStorage {
             let (live, deleted) = try deletedShares(user: user)
             if let (account, item) = live.first {
                 try checkOwner(item.metadata, user: user, share: item.name, account: account.name)
-                found = LocatedShare(account: account, share: item.name,
-                                     properties: FilesClient.ShareProperties(quotaGiB: item.quotaGiB, metadata: item.metadata))
+                found = LocatedShare(
+                    account: account, share: item.name,
+                    properties: FilesClient.ShareProperties(quotaGiB: item.quotaGiB, metadata: item.metadata))
             } else if let newest = deleted.first(where: { !$0.abandoned }) {
                 throw Self.buried(user: user, newest: newest, versions: deleted.filter { !$0.abandoned }.count)
             }
@@ -147,18 +155,23 @@ public final class AzureStorage {
             }
         }
         guard let found else {
-            return Provisioned(share: shareName(for: user), account: placement(for: user).name, created: created, quotaGiB: quotaGiB, quotaChanged: false)
+            return Provisioned(
+                share: shareName(for: user), account: placement(for: user).name, created: created, quotaGiB: quotaGiB,
+                quotaChanged: false)
         }
         let change = explicitQuota && found.properties.quotaGiB != quotaGiB
         if change { try client(found.account).setShareQuota(found.share, quotaGiB: quotaGiB) }
-        return Provisioned(share: found.share, account: found.account.name, created: false,
-                           quotaGiB: change ? quotaGiB : found.properties.quotaGiB, quotaChanged: change)
+        return Provisioned(
+            share: found.share, account: found.account.name, created: false,
+            quotaGiB: change ? quotaGiB : found.properties.quotaGiB, quotaChanged: change)
     }
 
     /// Create Share in `account` (the placement winner) for a user no account was found to hold. nil when this
     /// call created it; on 409 (it existed, or another node created it meanwhile) its properties, owner-checked.
     @discardableResult
-    public func create(user: String, uid: UInt32, quotaGiB: Int, in account: AccountSpec) throws -> FilesClient.ShareProperties? {
+    public func create(user: String, uid: UInt32, quotaGiB: Int, in account: AccountSpec) throws -> FilesClient
+        .ShareProperties?
+    {
         let share = shareName(for: user)
         let c = client(account)
         let metadata = [("pus_user", user), ("pus_uid", String(uid)), ("pus_created_by", "pus-mount")]
@@ -177,8 +190,10 @@ public final class AzureStorage {
     public func checkOwner(_ metadata: [String: String], user: String, share: String, account: String? = nil) throws {
         let owner = metadata["pus_user"]
         guard owner == user else {
-            throw StorageError(.foreignOwner, "share \(share)\(account.map { " in account \($0)" } ?? "") belongs to \(owner.map { "user \($0)" } ?? "no pus-mount user (no pus_user metadata)"), not \(user)",
-                           hint: "pick another shares.prefix or fix the share's pus_user metadata by hand")
+            throw StorageError(
+                .foreignOwner,
+                "share \(share)\(account.map { " in account \($0)" } ?? "") belongs to \(owner.map { "user \($0)" } ?? "no pus-mount user (no pus_user metadata)"), not \(user)",
+                hint: "pick another shares.prefix or fix the share's pus_user metadata by hand")
         }
     }
 
@@ -186,13 +201,15 @@ public final class AzureStorage {
     public func existingShare(user: String, recordedAccount: String? = nil) throws -> LocatedShare {
         guard let found = try locate(user: user, recordedAccount: recordedAccount) else {
             let deleted = ((try? deletedShares(user: user))?.deleted ?? []).filter { !$0.abandoned }
-            let hint = deleted.first.map { d in
-                "its share was deleted: `pus-mount undelete \(user)` restores it (\(deleted.count) version(s), the newest for \(Self.daysLeft(d.remainingDays)))"
-            } ?? "run `pus-mount provision \(user)` first"
-            throw StorageError(.noShare, "user \(user) has no share (\(shareName(for: user)) is in none of the configured accounts: \(accounts.map(\.name).joined(separator: ", ")))",
-                           hint: hint)
+            let hint =
+                deleted.first.map { d in
+                    "its share was deleted: `pus-mount undelete \(user)` restores it (\(deleted.count) version(s), the newest for \(Self.daysLeft(d.remainingDays)))"
+                } ?? "run `pus-mount provision \(user)` first"
+            throw StorageError(
+                .noShare,
+                "user \(user) has no share (\(shareName(for: user)) is in none of the configured accounts: \(accounts.map(\.name).joined(separator: ", ")))",
+                hint: hint)
         }
         return found
     }
 }
-

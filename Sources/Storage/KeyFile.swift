@@ -17,8 +17,9 @@ public struct KeyFile: Sendable {
     /// Reads and checks `path`.
     public static func read(_ path: String) throws -> KeyFile {
         guard let st = try? Syscalls.linkStatus(path) else {
-            throw StorageError(.badKey, "key file \(path) does not exist or cannot be read",
-                           hint: "write the account key to it (line 1 key1, optional line 2 key2), chown root:root, chmod 0600")
+            throw StorageError(
+                .badKey, "key file \(path) does not exist or cannot be read",
+                hint: "write the account key to it (line 1 key1, optional line 2 key2), chown root:root, chmod 0600")
         }
         if (st.st_mode & S_IFMT) == S_IFLNK {
             throw StorageError(.badKey, "key file \(path) is a symbolic link", hint: "point key_file at the real file")
@@ -28,15 +29,21 @@ public struct KeyFile: Sendable {
         do { bytes = try Syscalls.readFile(path) } catch {
             throw StorageError(.keyUnreadable, "cannot read key file \(path): \(error)", hint: "run pus-mount as root")
         }
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map { String($0).trimmingWhitespace() }
-            .filter { !$0.isEmpty }
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n").map {
+            String($0).trimmingWhitespace()
+        }
+        .filter { !$0.isEmpty }
         guard let first = lines.first else {
             throw StorageError(.badKey, "key file \(path) is empty", hint: "write the account key (base64) on line 1")
         }
-        guard lines.count <= 2 else { throw StorageError(.badKey, "key file \(path) has more than two lines", hint: "line 1 key1, optional line 2 key2") }
+        guard lines.count <= 2 else {
+            throw StorageError(
+                .badKey, "key file \(path) has more than two lines", hint: "line 1 key1, optional line 2 key2")
+        }
         for (i, line) in lines.enumerated() where Crypto.base64Decode(line) == nil {
-            throw StorageError(.badKey, "key file \(path) line \(i + 1) is not valid base64",
-                           hint: "copy the key exactly as the Azure portal shows it (88 characters ending in '==')")
+            throw StorageError(
+                .badKey, "key file \(path) line \(i + 1) is not valid base64",
+                hint: "copy the key exactly as the Azure portal shows it (88 characters ending in '==')")
         }
         return KeyFile(key1: Secret(first), key2: lines.count > 1 ? Secret(lines[1]) : nil)
     }

@@ -12,16 +12,20 @@ public struct LocalStore: Sendable {
     public func path(for user: String) -> String { "\(root)/\(user)" }
 
     /// Creates `<root>/<user>` (0700, owned by uid:gid) when missing; refuses a symlink or another owner.
-    public func ensure(user: String, uid: UInt32, gid: UInt32, dryRun: Bool = false) throws -> (path: String, created: Bool) {
+    public func ensure(user: String, uid: UInt32, gid: UInt32, dryRun: Bool = false) throws -> (
+        path: String, created: Bool
+    ) {
         let p = path(for: user)
         if let st = try Syscalls.linkStatus(p) {
             guard (st.st_mode & S_IFMT) == S_IFDIR else {
-                throw StorageError(.untrustedDirectory, "\(p) exists and is not a directory (a symlink or file planted there?)",
-                               hint: "move it away; pus-mount will create the directory")
+                throw StorageError(
+                    .untrustedDirectory, "\(p) exists and is not a directory (a symlink or file planted there?)",
+                    hint: "move it away; pus-mount will create the directory")
             }
             guard st.st_uid == uid else {
-                throw StorageError(.untrustedDirectory, "\(p) is owned by uid \(st.st_uid), not \(user) (uid \(uid))",
-                               hint: "chown \(uid):\(gid) \(p) if it really is this user's data")
+                throw StorageError(
+                    .untrustedDirectory, "\(p) is owned by uid \(st.st_uid), not \(user) (uid \(uid))",
+                    hint: "chown \(uid):\(gid) \(p) if it really is this user's data")
             }
             return (p, false)
         }

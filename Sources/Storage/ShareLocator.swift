@@ -47,8 +47,10 @@ extension AzureStorage {
             }
         }
         if found.count > 1 {
-            throw StorageError(.ambiguous, "\(user) has a share \(share) in more than one account (\(found.map(\.account.name).joined(separator: ", "))); pus-mount will not pick one",
-                           hint: "keep the share that holds the user's data and delete or rename the others, then try again")
+            throw StorageError(
+                .ambiguous,
+                "\(user) has a share \(share) in more than one account (\(found.map(\.account.name).joined(separator: ", "))); pus-mount will not pick one",
+                hint: "keep the share that holds the user's data and delete or rename the others, then try again")
         }
         if let one = found.first { return one }
         if let (acct, e) = failures.first {
@@ -73,7 +75,9 @@ extension AzureStorage {
 
     static func ask(_ c: FilesClient, _ share: String) -> Result<FilesClient.ShareProperties?, any Error> {
         Result {
-            do { return try c.getShareProperties(share) } catch let e as AzureError where e.code == .shareNotFound { return nil }
+            do { return try c.getShareProperties(share) } catch let e as AzureError where e.code == .shareNotFound {
+                return nil
+            }
         }
     }
 }
@@ -95,19 +99,25 @@ extension AzureStorage {
     /// their quota and metadata): List Shares with the share name as prefix and `include=deleted,metadata` (one
     /// request per account). A deleted share whose `pus_user` names someone else is not the user's and is left
     /// out; a live one is returned as it is (the caller checks its owner).
-    public func deletedShares(user: String) throws -> (live: [(account: AccountSpec, item: FilesClient.ShareItem)], deleted: [DeletedShare]) {
+    public func deletedShares(user: String) throws -> (
+        live: [(account: AccountSpec, item: FilesClient.ShareItem)], deleted: [DeletedShare]
+    ) {
         let share = shareName(for: user)
         var out: [DeletedShare] = []
         var live: [(account: AccountSpec, item: FilesClient.ShareItem)] = []
         for a in accounts {
-            for item in try client(a).listAllShares(prefix: share, include: [.deleted, .metadata]) where item.name == share && item.snapshot == nil {
+            for item in try client(a).listAllShares(prefix: share, include: [.deleted, .metadata])
+            where item.name == share && item.snapshot == nil {
                 guard item.deleted else {
                     live.append((a, item))
                     continue
                 }
                 guard let v = item.version, item.metadata["pus_user"] == user else { continue }
-                out.append(DeletedShare(account: a, share: share, version: v, deletedTime: item.deletedTime, remainingDays: item.remainingRetentionDays,
-                                        abandoned: item.metadata["pus_abandoned"] != nil))
+                out.append(
+                    DeletedShare(
+                        account: a, share: share, version: v, deletedTime: item.deletedTime,
+                        remainingDays: item.remainingRetentionDays,
+                        abandoned: item.metadata["pus_abandoned"] != nil))
             }
         }
         return (live, out.sorted { $0.version > $1.version })
@@ -125,9 +135,13 @@ extension AzureStorage {
 
     /// The refusal to create a share over a restorable deleted one (67).
     static func buried(user: String, newest: DeletedShare, versions: Int) -> StorageError {
-        StorageError(.deletedRestorable, "\(user)'s share \(newest.share) was deleted and can be restored (\(versions) version(s); the newest in account "
-                 + "\(newest.account.name), for \(Self.daysLeft(newest.remainingDays))); refusing to create a new, empty share in its place",
-                 hint: "restore it with `pus-mount undelete \(user)` (--version picks another), or give it up with `pus-mount deprovision \(user) --purge-deleted`")
+        StorageError(
+            .deletedRestorable,
+            "\(user)'s share \(newest.share) was deleted and can be restored (\(versions) version(s); the newest in account "
+                + "\(newest.account.name), for \(Self.daysLeft(newest.remainingDays))); refusing to create a new, empty share in its place",
+            hint:
+                "restore it with `pus-mount undelete \(user)` (--version picks another), or give it up with `pus-mount deprovision \(user) --purge-deleted`"
+        )
     }
 
     /// "7 more day(s)" for a retention count.

@@ -10,9 +10,12 @@ public enum AtomicFile {
     ///
     /// With `durable: false` neither the file nor the directory is fsynced (a second copy whose loss in a
     /// crash costs nothing while the first one is durable).
-    public static func write(_ bytes: [UInt8], to path: String, mode: mode_t, owner: (uid_t, gid_t)? = nil, durable: Bool = true,
-                             beforeRename: () throws -> Void = {}) throws {
-        try writeStreaming(to: path, mode: mode, owner: owner, durable: durable, beforeRename: beforeRename) { fd, tmp in
+    public static func write(
+        _ bytes: [UInt8], to path: String, mode: mode_t, owner: (uid_t, gid_t)? = nil, durable: Bool = true,
+        beforeRename: () throws -> Void = {}
+    ) throws {
+        try writeStreaming(to: path, mode: mode, owner: owner, durable: durable, beforeRename: beforeRename) {
+            fd, tmp in
             try bytes.withUnsafeBytes { try Syscalls.writeAll(fd, $0, path: tmp) }
         }
     }
@@ -20,8 +23,10 @@ public enum AtomicFile {
     /// The one temp-then-rename: `body` writes the new content to a temp file beside `path` (created O_EXCL with
     /// exactly `mode` and, when given, `owner`), which is then fsynced and renamed over `path`, and the directory
     /// fsynced (unless `durable` is false). A failure anywhere removes the temp file and leaves `path` as it was.
-    public static func writeStreaming(to path: String, mode: mode_t, owner: (uid_t, gid_t)? = nil, durable: Bool = true,
-                                      beforeRename: () throws -> Void = {}, _ body: (Int32, String) throws -> Void) throws {
+    public static func writeStreaming(
+        to path: String, mode: mode_t, owner: (uid_t, gid_t)? = nil, durable: Bool = true,
+        beforeRename: () throws -> Void = {}, _ body: (Int32, String) throws -> Void
+    ) throws {
         let dir = directory(of: path)
         let tmp = "\(dir)/.\(basename(of: path)).tmp.\(getpid())"
         _ = try? Syscalls.unlink(tmp)

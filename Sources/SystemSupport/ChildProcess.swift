@@ -21,9 +21,12 @@ public enum ChildProcess {
     /// stdin is /dev/null and (when `quiet`) stdout/stderr go to /dev/null. ETXTBSY (an executable just
     /// written by a process that forked meanwhile) is retried for up to a second.
     /// `inherit` descriptors reach the child as 3, 4, ... (a lock it must keep held); nothing else above 2 does.
-    public static func spawn(_ executable: String, _ args: [String], pipeStdin: Bool = false, pipeStdout: Bool = false,
-                             quiet: Bool = true, environment: [String] = minimalEnvironment, inherit: [Int32] = []) throws -> Spawned {
-        var inPipe: [Int32] = [-1, -1], outPipe: [Int32] = [-1, -1]
+    public static func spawn(
+        _ executable: String, _ args: [String], pipeStdin: Bool = false, pipeStdout: Bool = false,
+        quiet: Bool = true, environment: [String] = minimalEnvironment, inherit: [Int32] = []
+    ) throws -> Spawned {
+        var inPipe: [Int32] = [-1, -1]
+        var outPipe: [Int32] = [-1, -1]
         // pipe2 is not imported (a GNU extension): pipe, then FD_CLOEXEC on both ends at once.
         if pipeStdin, !Self.cloexecPipe(&inPipe) { throw SystemError("pipe") }
         if pipeStdout, !Self.cloexecPipe(&outPipe) {
@@ -34,10 +37,16 @@ public enum ChildProcess {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        if pipeStdin { posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0) }
-        else { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
-        if pipeStdout { posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1) }
-        else if quiet { posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0) }
+        if pipeStdin {
+            posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
+        if pipeStdout {
+            posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        } else if quiet {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
         if quiet { posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0) }
         for (k, fd) in inherit.enumerated() { posix_spawn_file_actions_adddup2(&actions, fd, Int32(3 + k)) }
         // Nothing else reaches the child, whoever forgot O_CLOEXEC (libcurl's sockets among them).
@@ -45,7 +54,8 @@ public enum ChildProcess {
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
-        var empty = sigset_t(), all = sigset_t()
+        var empty = sigset_t()
+        var all = sigset_t()
         sigemptyset(&empty)
         sigfillset(&all)
         posix_spawnattr_setsigmask(&attr, &empty)
@@ -53,7 +63,7 @@ public enum ChildProcess {
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + args).map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
+        defer { for p in argv + envp { free(p) } }
         var pid: pid_t = 0
         var rc: Int32 = 0
         for attempt in 0..<50 {
@@ -74,7 +84,9 @@ public enum ChildProcess {
     /// Reads a child's output from `fd` until it closes it, `onData` says to stop (given everything read so
     /// far), or the monotonic clock passes `end`: one poll-with-deadline loop for every child whose output
     /// matters (mount, unmount and remount children, the probe). Keeps at most `limit` bytes. Closes `fd`.
-    public static func collectOutput(_ fd: Int32, until end: Double, limit: Int = 65536, onData: ((inout [UInt8]) -> Bool)? = nil) -> [UInt8] {
+    public static func collectOutput(
+        _ fd: Int32, until end: Double, limit: Int = 65536, onData: ((inout [UInt8]) -> Bool)? = nil
+    ) -> [UInt8] {
         defer { close(fd) }
         var output: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 65536)
@@ -123,7 +135,9 @@ public enum ChildProcess {
 
     /// Runs a child to completion with a deadline. The exit status, or nil when it could not start, overran
     /// the deadline or died from a signal.
-    public static func run(_ executable: String, _ args: [String], deadline seconds: Double, quiet: Bool = true) -> Int32? {
+    public static func run(_ executable: String, _ args: [String], deadline seconds: Double, quiet: Bool = true)
+        -> Int32?
+    {
         guard let child = try? spawn(executable, args, quiet: quiet) else { return nil }
         return wait(child.pid, until: Clock.monotonicSeconds() + seconds)
     }

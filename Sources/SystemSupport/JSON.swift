@@ -13,12 +13,13 @@ public indirect enum JSON: Sendable, Equatable {
     public static func == (a: JSON, b: JSON) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
-        case let (.bool(x), .bool(y)): return x == y
-        case let (.int(x), .int(y)): return x == y
-        case let (.double(x), .double(y)): return x == y
-        case let (.string(x), .string(y)): return x == y
-        case let (.array(x), .array(y)): return x == y
-        case let (.object(x), .object(y)): return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.int(let x), .int(let y)): return x == y
+        case (.double(let x), .double(let y)): return x == y
+        case (.string(let x), .string(let y)): return x == y
+        case (.array(let x), .array(let y)): return x == y
+        case (.object(let x), .object(let y)):
+            return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         default: return false
         }
     }
@@ -42,7 +43,8 @@ public struct JSONParser {
     /// Pull-style reading without building a tree (the ledger's hot path): `body` walks the document with
     /// ``beginObject()``/``nextKey()``, ``beginArray()``/``nextElement()`` and the typed readers; the whole
     /// input must be consumed.
-    public static func read<T>(_ bytes: [UInt8], maxDepth: Int = 64, _ body: (inout JSONParser) throws -> T) throws -> T {
+    public static func read<T>(_ bytes: [UInt8], maxDepth: Int = 64, _ body: (inout JSONParser) throws -> T) throws -> T
+    {
         try bytes.withUnsafeBufferPointer { buf in
             var p = JSONParser(b: buf, maxDepth: maxDepth)
             p.skipWS()
@@ -144,8 +146,14 @@ public struct JSONParser {
     public mutating func readBool() throws -> Bool {
         skipWS()
         guard i < b.count else { throw fail("unexpected end") }
-        if b[i] == UInt8(ascii: "t") { try literal("true"); return true }
-        if b[i] == UInt8(ascii: "f") { try literal("false"); return false }
+        if b[i] == UInt8(ascii: "t") {
+            try literal("true")
+            return true
+        }
+        if b[i] == UInt8(ascii: "f") {
+            try literal("false")
+            return false
+        }
         throw fail("expected true or false")
     }
 
@@ -180,7 +188,10 @@ public struct JSONParser {
     }
 
     @inline(__always) mutating func skipWS() {
-        while i < b.count { let c = b[i]; if c == 32 || c == 10 || c == 13 || c == 9 { i += 1 } else { break } }
+        while i < b.count {
+            let c = b[i]
+            if c == 32 || c == 10 || c == 13 || c == 9 { i += 1 } else { break }
+        }
     }
 
     func fail(_ r: String) -> JSONParseError { JSONParseError(offset: i, reason: r) }
@@ -189,12 +200,16 @@ public struct JSONParser {
         guard i < b.count else { throw fail("unexpected end") }
         switch b[i] {
         case UInt8(ascii: "{"):
-            depth += 1; guard depth <= maxDepth else { throw fail("nested too deeply") }
+            depth += 1
+            guard depth <= maxDepth else { throw fail("nested too deeply") }
             defer { depth -= 1 }
             i += 1
             var out: [(String, JSON)] = []
             skipWS()
-            if i < b.count && b[i] == UInt8(ascii: "}") { i += 1; return .object(out) }
+            if i < b.count && b[i] == UInt8(ascii: "}") {
+                i += 1
+                return .object(out)
+            }
             while true {
                 skipWS()
                 guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a key") }
@@ -206,30 +221,52 @@ public struct JSONParser {
                 out.append((k, try value()))
                 skipWS()
                 guard i < b.count else { throw fail("unexpected end") }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "}") { i += 1; return .object(out) }
+                if b[i] == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
+                if b[i] == UInt8(ascii: "}") {
+                    i += 1
+                    return .object(out)
+                }
                 throw fail("expected ',' or '}'")
             }
         case UInt8(ascii: "["):
-            depth += 1; guard depth <= maxDepth else { throw fail("nested too deeply") }
+            depth += 1
+            guard depth <= maxDepth else { throw fail("nested too deeply") }
             defer { depth -= 1 }
             i += 1
             var out: [JSON] = []
             skipWS()
-            if i < b.count && b[i] == UInt8(ascii: "]") { i += 1; return .array(out) }
+            if i < b.count && b[i] == UInt8(ascii: "]") {
+                i += 1
+                return .array(out)
+            }
             while true {
                 skipWS()
                 out.append(try value())
                 skipWS()
                 guard i < b.count else { throw fail("unexpected end") }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "]") { i += 1; return .array(out) }
+                if b[i] == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
+                if b[i] == UInt8(ascii: "]") {
+                    i += 1
+                    return .array(out)
+                }
                 throw fail("expected ',' or ']'")
             }
         case UInt8(ascii: "\""): return .string(try string())
-        case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-        case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-        case UInt8(ascii: "n"): try literal("null"); return .null
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
         default: return try number()
         }
     }
@@ -261,13 +298,15 @@ public struct JSONParser {
         guard i > digitsStart else { throw fail("expected a value") }
         if b[digitsStart] == 48 && i - digitsStart > 1 { throw fail("leading zero") }
         if i < b.count && b[i] == UInt8(ascii: ".") {
-            isInt = false; i += 1
+            isInt = false
+            i += 1
             let f = i
             while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
             guard i > f else { throw fail("bad fraction") }
         }
         if i < b.count && (b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E")) {
-            isInt = false; i += 1
+            isInt = false
+            i += 1
             if i < b.count && (b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-")) { i += 1 }
             let f = i
             while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
@@ -287,7 +326,9 @@ public struct JSONParser {
             let c = b[i]
             if c == UInt8(ascii: "\"") {
                 // Invalid UTF-8 is an error, as in Python's json: never replaced silently (issue 15, item 10).
-                guard let s = String(validating: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
+                guard let s = String(validating: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self) else {
+                    throw fail("invalid UTF-8 in a string")
+                }
                 i += 1
                 return s
             }
@@ -304,10 +345,15 @@ public struct JSONParser {
                 return s
             }
             if c < 0x20 { throw fail("control character in string") }
-            if c != UInt8(ascii: "\\") { out.append(c); i += 1; continue }
+            if c != UInt8(ascii: "\\") {
+                out.append(c)
+                i += 1
+                continue
+            }
             i += 1
             guard i < b.count else { break }
-            let e = b[i]; i += 1
+            let e = b[i]
+            i += 1
             switch e {
             case UInt8(ascii: "\""): out.append(0x22)
             case UInt8(ascii: "\\"): out.append(0x5c)
@@ -320,12 +366,16 @@ public struct JSONParser {
             case UInt8(ascii: "u"):
                 var cp = try hex4()
                 if (0xD800...0xDBFF).contains(cp) {
-                    guard i + 1 < b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") else { throw fail("lone surrogate") }
+                    guard i + 1 < b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") else {
+                        throw fail("lone surrogate")
+                    }
                     i += 2
                     let lo = try hex4()
                     guard (0xDC00...0xDFFF).contains(lo) else { throw fail("bad surrogate pair") }
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
-                } else if (0xDC00...0xDFFF).contains(cp) { throw fail("lone surrogate") }
+                } else if (0xDC00...0xDFFF).contains(cp) {
+                    throw fail("lone surrogate")
+                }
                 guard let sc = Unicode.Scalar(cp) else { throw fail("bad escape") }
                 out.append(contentsOf: Array(String(sc).utf8))
             default: throw fail("bad escape")
@@ -338,7 +388,8 @@ public struct JSONParser {
         guard i + 4 <= b.count else { throw fail("bad \\u escape") }
         var v: UInt32 = 0
         for _ in 0..<4 {
-            let c = b[i]; i += 1
+            let c = b[i]
+            i += 1
             let d: UInt32
             switch c {
             case 48...57: d = UInt32(c - 48)
@@ -369,7 +420,10 @@ extension JSON {
         case .double(let v): out += (v.isFinite ? String(v) : "null").utf8
         case .string(let s): JSON.quote(s, into: &out)
         case .array(let a):
-            if a.isEmpty { out += "[]".utf8; return }
+            if a.isEmpty {
+                out += "[]".utf8
+                return
+            }
             out.append(UInt8(ascii: "["))
             for (k, v) in a.enumerated() {
                 if k > 0 { out.append(UInt8(ascii: ",")) }
@@ -379,7 +433,10 @@ extension JSON {
             if pretty { newline(&out, indent) }
             out.append(UInt8(ascii: "]"))
         case .object(let o):
-            if o.isEmpty { out += "{}".utf8; return }
+            if o.isEmpty {
+                out += "{}".utf8
+                return
+            }
             out.append(UInt8(ascii: "{"))
             for (k, kv) in o.enumerated() {
                 if k > 0 { out.append(UInt8(ascii: ",")) }
@@ -395,7 +452,10 @@ extension JSON {
 
     func newline(_ out: inout [UInt8], _ indent: Int) {
         out.append(10)
-        for _ in 0..<indent { out.append(32); out.append(32) }
+        for _ in 0..<indent {
+            out.append(32)
+            out.append(32)
+        }
     }
 
     static let hex = Array("0123456789abcdef".utf8)

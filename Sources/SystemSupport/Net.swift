@@ -24,14 +24,26 @@ public enum Net {
         while let ai = p {
             p = ai.pointee.ai_next
             let text = numeric(ai.pointee.ai_addr, ai.pointee.ai_addrlen)
-            let fd = socket(ai.pointee.ai_family, ai.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), ai.pointee.ai_protocol)
-            guard fd >= 0 else { lastError = String(cString: strerror(errno)); continue }
+            let fd = socket(
+                ai.pointee.ai_family,
+                ai.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue),
+                ai.pointee.ai_protocol)
+            guard fd >= 0 else {
+                lastError = String(cString: strerror(errno))
+                continue
+            }
             defer { close(fd) }
             if Glibc.connect(fd, ai.pointee.ai_addr, ai.pointee.ai_addrlen) == 0 { return .success(text) }
-            guard errno == EINPROGRESS else { lastError = "\(text): \(String(cString: strerror(errno)))"; continue }
+            guard errno == EINPROGRESS else {
+                lastError = "\(text): \(String(cString: strerror(errno)))"
+                continue
+            }
             var pfd = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
             let r = poll(&pfd, 1, Int32(timeout * 1000))
-            if r == 0 { lastError = "\(text): no answer within \(Int(timeout)) s"; continue }
+            if r == 0 {
+                lastError = "\(text): no answer within \(Int(timeout)) s"
+                continue
+            }
             var err: Int32 = 0
             var len = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)

@@ -25,11 +25,15 @@ public enum Passwd {
         while true {
             var buffer = [CChar](repeating: 0, count: size)
             let rc = getpwnam_r(name, &pwd, &buffer, size, &result)
-            if rc == ERANGE && size < 1 << 20 { size *= 4; continue }
+            if rc == ERANGE && size < 1 << 20 {
+                size *= 4
+                continue
+            }
             if rc != 0 && rc != ENOENT && rc != ESRCH { throw SystemError("getpwnam_r", errno: rc, path: name) }
             guard let r = result else { return nil }
-            return PasswdEntry(name: String(cString: r.pointee.pw_name), uid: r.pointee.pw_uid, gid: r.pointee.pw_gid,
-                               home: String(cString: r.pointee.pw_dir))
+            return PasswdEntry(
+                name: String(cString: r.pointee.pw_name), uid: r.pointee.pw_uid, gid: r.pointee.pw_gid,
+                home: String(cString: r.pointee.pw_dir))
         }
     }
 }

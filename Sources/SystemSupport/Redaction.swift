@@ -27,7 +27,10 @@ public enum Redaction {
                 }
                 out.append(contentsOf: bytes[i..<j])
                 var k = j
-                while k < bytes.count, bytes[k] == UInt8(ascii: " "), !m.wordOnly { out.append(bytes[k]); k += 1 }
+                while k < bytes.count, bytes[k] == UInt8(ascii: " "), !m.wordOnly {
+                    out.append(bytes[k])
+                    k += 1
+                }
                 let start = k
                 while k < bytes.count, !m.stops.contains(bytes[k]) { k += 1 }
                 if k > start { out.append(contentsOf: Array("REDACTED".utf8)) }

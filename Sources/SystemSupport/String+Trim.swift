@@ -16,7 +16,10 @@ extension String {
         var out = ""
         var n = 0
         for u in unicodeScalars {
-            if n >= limit { out += "..."; break }
+            if n >= limit {
+                out += "..."
+                break
+            }
             if u.value < 0x20 || u.value == 0x7f || (0x80..<0xa0).contains(u.value) {
                 let hex = String(u.value, radix: 16)
                 out += "\\x" + (hex.count < 2 ? "0" + hex : hex)

@@ -26,7 +26,8 @@ public enum Syscalls {
     /// without following a symlink; nil where the file system records none. Unlike an inode number, it is not
     /// reused when a file is deleted and another created.
     public static func birthTime(_ fd: Int32, _ name: String? = nil) -> Int? {
-        let t = pus_birth_time(fd, name ?? "", name == nil ? 0x1000 /* AT_EMPTY_PATH */ : AT_SYMLINK_NOFOLLOW)
+        let atEmptyPath: Int32 = 0x1000  // AT_EMPTY_PATH (a GNU extension the importer leaves out)
+        let t = pus_birth_time(fd, name ?? "", name == nil ? atEmptyPath : AT_SYMLINK_NOFOLLOW)
         return t < 0 ? nil : Int(t)
     }
 
@@ -36,8 +37,11 @@ public enum Syscalls {
 
     /// openat2(2) confined to `directory`: `path` (relative) may not climb out, be absolute, or cross a symlink
     /// anywhere on the way (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS). O_CLOEXEC is always added.
-    public static func openBeneath(_ directory: Int32, _ path: String, _ flags: Int32, mode: mode_t = 0) throws -> Int32 {
-        let fd = retryingInterrupts(alsoAgain: true) { pus_openat_beneath(directory, path.isEmpty ? "." : path, flags | O_CLOEXEC, UInt32(mode)) }
+    public static func openBeneath(_ directory: Int32, _ path: String, _ flags: Int32, mode: mode_t = 0) throws -> Int32
+    {
+        let fd = retryingInterrupts(alsoAgain: true) {
+            pus_openat_beneath(directory, path.isEmpty ? "." : path, flags | O_CLOEXEC, UInt32(mode))
+        }
         if fd < 0 { throw SystemError("openat2", path: path) }
         return fd
     }
@@ -51,7 +55,9 @@ public enum Syscalls {
         var done: Int64 = 0
         while done < length {
             let k = Int(min(Int64(zeros.count), length - done))
-            try zeros.withUnsafeBytes { try pwriteAll(fd, UnsafeRawBufferPointer(rebasing: $0[..<k]), at: offset + done) }
+            try zeros.withUnsafeBytes {
+                try pwriteAll(fd, UnsafeRawBufferPointer(rebasing: $0[..<k]), at: offset + done)
+            }
             done += Int64(k)
         }
     }
@@ -67,7 +73,9 @@ public enum Syscalls {
     }
 
     /// Writes all of `bytes` to `fd` at `offset` (pwrite(2) in a loop; a repeat of the same range is harmless).
-    public static func pwriteAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String? = nil) throws {
+    public static func pwriteAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: String? = nil)
+        throws
+    {
         var k = 0
         while k < bytes.count {
             let n = retryingInterrupts { pwrite(fd, bytes.baseAddress! + k, bytes.count - k, off_t(offset) + off_t(k)) }
@@ -88,7 +96,8 @@ public enum Syscalls {
     }
 
     /// Reads up to `count` bytes (read(2), EINTR retried). Returns 0 at end of file.
-    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String? = nil) throws -> Int {
+    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String? = nil) throws -> Int
+    {
         let n = retryingInterrupts { Glibc.read(fd, buffer.baseAddress, buffer.count) }
         if n < 0 { throw SystemError("read", path: path) }
         return n
@@ -107,7 +116,9 @@ public enum Syscalls {
                 let size = fstat(fd, &st) == 0 ? Int(st.st_size) + 1 : 0
                 out.append(contentsOf: repeatElement(0, count: max(out.count, size - used)))
             }
-            let n = try out.withUnsafeMutableBytes { try read(fd, into: UnsafeMutableRawBufferPointer(rebasing: $0[used...]), path: path) }
+            let n = try out.withUnsafeMutableBytes {
+                try read(fd, into: UnsafeMutableRawBufferPointer(rebasing: $0[used...]), path: path)
+            }
             if n == 0 { break }
             used += n
         }
@@ -209,7 +220,9 @@ public enum Syscalls {
         defer { closedir(d) }
         var names: [String] = []
         while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            let name = withUnsafeBytes(of: e.pointee.d_name) {
+                String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
             if name != "." && name != ".." { names.append(name) }
         }
         return names

@@ -19,11 +19,13 @@ public enum Threads {
         pthread_attr_setstacksize(&attr, stackSize)
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         var tid = pthread_t()
-        let rc = pthread_create(&tid, &attr, { raw in
-            let b = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-            b.body()
-            return nil
-        }, box)
+        let rc = pthread_create(
+            &tid, &attr,
+            { raw in
+                let b = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+                b.body()
+                return nil
+            }, box)
         if rc != 0 { Unmanaged<Box>.fromOpaque(box).release() }
         return rc == 0
     }

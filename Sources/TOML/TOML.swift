@@ -19,12 +19,18 @@ public enum TOML {
         scalars.reserveCapacity(bytes.count)
         var it = bytes.makeIterator()
         var decoder = UTF8()
-        var line = 1, column = 1
+        var line = 1
+        var column = 1
         loop: while true {
             switch decoder.decode(&it) {
             case .scalarValue(let s):
                 scalars.append(s)
-                if s == "\n" { line += 1; column = 1 } else { column += 1 }
+                if s == "\n" {
+                    line += 1
+                    column = 1
+                } else {
+                    column += 1
+                }
             case .emptyInput: break loop
             case .error: throw TOMLError(line: line, column: column, message: "the file is not valid UTF-8")
             }
@@ -45,12 +51,12 @@ public indirect enum TOMLValue: Sendable, Equatable {
 
     public static func == (a: TOMLValue, b: TOMLValue) -> Bool {
         switch (a, b) {
-        case let (.string(x), .string(y)): return x == y
-        case let (.integer(x), .integer(y)): return x == y
-        case let (.float(x), .float(y)): return x == y || (x.isNaN && y.isNaN)
-        case let (.boolean(x), .boolean(y)): return x == y
-        case let (.array(x), .array(y)): return x == y
-        case let (.table(x), .table(y)): return x == y
+        case (.string(let x), .string(let y)): return x == y
+        case (.integer(let x), .integer(let y)): return x == y
+        case (.float(let x), .float(let y)): return x == y || (x.isNaN && y.isNaN)
+        case (.boolean(let x), .boolean(let y)): return x == y
+        case (.array(let x), .array(let y)): return x == y
+        case (.table(let x), .table(let y)): return x == y
         default: return false
         }
     }

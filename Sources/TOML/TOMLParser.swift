@@ -19,7 +19,10 @@ struct TOMLParser {
         s.reserveCapacity(scalars.count)
         var i = 0
         while i < scalars.count {
-            if scalars[i] == "\r", i + 1 < scalars.count, scalars[i + 1] == "\n" { i += 1; continue }
+            if scalars[i] == "\r", i + 1 < scalars.count, scalars[i + 1] == "\n" {
+                i += 1
+                continue
+            }
             s.append(scalars[i])
             i += 1
         }
@@ -50,12 +53,16 @@ struct TOMLParser {
 
     func error(_ message: String, at i: Int? = nil) -> TOMLError {
         let p = min(i ?? pos, src.count)
-        var line = 1, lineStart = 0
+        var line = 1
+        var lineStart = 0
         for k in 0..<p where src[k] == "\n" {
             line += 1
             lineStart = k + 1
         }
-        return TOMLError(line: line, column: p - lineStart + 1, message: p >= src.count && i == nil && pos >= src.count ? message + " (at the end of the document)" : message)
+        return TOMLError(
+            line: line, column: p - lineStart + 1,
+            message: p >= src.count && i == nil && pos >= src.count
+                ? message + " (at the end of the document)" : message)
     }
 
     mutating func skipWS() { while let c = char, Self.isWS(c) { pos += 1 } }
@@ -64,7 +71,9 @@ struct TOMLParser {
         guard char == "#" else { return }
         pos += 1
         while let c = char, c != "\n" {
-            if Self.isControl(c) && c != "\t" { throw error("a control character (U+\(String(c.value, radix: 16, uppercase: true))) in a comment") }
+            if Self.isControl(c) && c != "\t" {
+                throw error("a control character (U+\(String(c.value, radix: 16, uppercase: true))) in a comment")
+            }
             pos += 1
         }
     }
@@ -87,16 +96,26 @@ struct TOMLParser {
         while true {
             skipWS()
             guard let c = char else { break }
-            if c == "\n" { pos += 1; continue }
+            if c == "\n" {
+                pos += 1
+                continue
+            }
             if Self.isBare(c) || c == "\"" || c == "'" {
                 try keyValueRule(root, flags, header)
                 skipWS()
             } else if c == "[" {
                 flags.finalizePending()
-                if at(pos + 1) == "[" { header = try arrayTableRule(root, flags) } else { header = try tableRule(root, flags) }
+                if at(pos + 1) == "[" {
+                    header = try arrayTableRule(root, flags)
+                } else {
+                    header = try tableRule(root, flags)
+                }
                 skipWS()
             } else if c != "#" {
-                throw error(Self.isControl(c) ? "a control character (U+\(String(c.value, radix: 16, uppercase: true))) where TOML allows none" : "invalid statement")
+                throw error(
+                    Self.isControl(c)
+                        ? "a control character (U+\(String(c.value, radix: 16, uppercase: true))) where TOML allows none"
+                        : "invalid statement")
             }
             try skipComment()
             guard let end = char else { break }
@@ -110,9 +129,13 @@ struct TOMLParser {
         pos += 1
         skipWS()
         let key = try parseKey()
-        if flags.has(key, .explicitNest) || flags.has(key, .frozen) { throw error("table [\(Self.show(key))] is defined twice") }
+        if flags.has(key, .explicitNest) || flags.has(key, .frozen) {
+            throw error("table [\(Self.show(key))] is defined twice")
+        }
         flags.set(key, .explicitNest, recursive: false)
-        guard root.nest(key, accessLists: true) != nil else { throw error("[\(Self.show(key))] would overwrite a value") }
+        guard root.nest(key, accessLists: true) != nil else {
+            throw error("[\(Self.show(key))] would overwrite a value")
+        }
         guard char == "]" else { throw error("expected ']' at the end of a table header") }
         pos += 1
         return key
@@ -125,7 +148,8 @@ struct TOMLParser {
         if flags.has(key, .frozen) { throw error("[[\(Self.show(key))]] would change an inline array or table") }
         flags.unsetAll(key)
         flags.set(key, .explicitNest, recursive: false)
-        guard let parent = root.nest(Array(key.dropLast()), accessLists: true), parent.appendTableToArray(key.last!) else {
+        guard let parent = root.nest(Array(key.dropLast()), accessLists: true), parent.appendTableToArray(key.last!)
+        else {
             throw error("[[\(Self.show(key))]] would overwrite a value")
         }
         guard starts("]]") else { throw error("expected ']]' at the end of an array-of-tables header") }
@@ -138,11 +162,15 @@ struct TOMLParser {
         let parentKey = header + key.dropLast()
         for i in 1..<max(1, key.count) {
             let cont = header + key.prefix(i)
-            if flags.has(cont, .explicitNest) { throw error("dotted key \(Self.show(key)) would redefine table \(Self.show(cont))") }
+            if flags.has(cont, .explicitNest) {
+                throw error("dotted key \(Self.show(key)) would redefine table \(Self.show(cont))")
+            }
             flags.addPending(cont, .explicitNest)
         }
         if flags.has(parentKey, .frozen) { throw error("\(Self.show(key)) would change an inline table or array") }
-        guard let nest = root.nest(parentKey, accessLists: true) else { throw error("\(Self.show(key)) would overwrite a value") }
+        guard let nest = root.nest(parentKey, accessLists: true) else {
+            throw error("\(Self.show(key)) would overwrite a value")
+        }
         if nest.items[key.last!] != nil { throw error("\(Self.show(key)) is defined twice") }
         if case .array = value { flags.set(header + key, .frozen, recursive: true) }
         if case .table = value { flags.set(header + key, .frozen, recursive: true) }
@@ -161,7 +189,9 @@ struct TOMLParser {
         var key = [try parseKeyPart()]
         skipWS()
         while char == "." {
-            guard key.count < Self.maxKeyParts else { throw error("a key of more than \(Self.maxKeyParts) dotted parts; pus-mount's configuration has none") }
+            guard key.count < Self.maxKeyParts else {
+                throw error("a key of more than \(Self.maxKeyParts) dotted parts; pus-mount's configuration has none")
+            }
             pos += 1
             skipWS()
             key.append(try parseKeyPart())
@@ -172,7 +202,9 @@ struct TOMLParser {
 
     mutating func enterNesting() throws {
         guard depth < Self.maxNesting else {
-            throw error("arrays and inline tables nested more than \(Self.maxNesting) deep; pus-mount's configuration nests two levels")
+            throw error(
+                "arrays and inline tables nested more than \(Self.maxNesting) deep; pus-mount's configuration nests two levels"
+            )
         }
         depth += 1
     }
@@ -219,14 +251,22 @@ struct TOMLParser {
         default: break
         }
         if let end = dateTimeEnd() ?? localTimeEnd() {
-            throw error("date-times are not supported in pus-mount's configuration (\(String(String.UnicodeScalarView(src[pos..<end]))))")
+            throw error(
+                "date-times are not supported in pus-mount's configuration (\(String(String.UnicodeScalarView(src[pos..<end]))))"
+            )
         }
         if let v = try number() { return v }
-        for (s, v) in [("inf", Double.infinity), ("nan", Double.nan), ("+inf", .infinity), ("-inf", -.infinity), ("+nan", .nan), ("-nan", -.nan)] where starts(s) {
+        for (s, v) in [
+            ("inf", Double.infinity), ("nan", Double.nan), ("+inf", .infinity), ("-inf", -.infinity), ("+nan", .nan),
+            ("-nan", -.nan),
+        ] where starts(s) {
             pos += s.unicodeScalars.count
             return .float(v)
         }
-        throw error(Self.isControl(c) ? "a control character (U+\(String(c.value, radix: 16, uppercase: true))) where a value belongs" : "invalid value")
+        throw error(
+            Self.isControl(c)
+                ? "a control character (U+\(String(c.value, radix: 16, uppercase: true))) where a value belongs"
+                : "invalid value")
     }
 
     mutating func parseArray() throws -> TOMLValue {
@@ -235,15 +275,24 @@ struct TOMLParser {
         pos += 1
         var items: [TOMLValue] = []
         try skipCommentsAndArrayWS()
-        if char == "]" { pos += 1; return .array(items) }
+        if char == "]" {
+            pos += 1
+            return .array(items)
+        }
         while true {
             items.append(try parseValue())
             try skipCommentsAndArrayWS()
-            if char == "]" { pos += 1; return .array(items) }
+            if char == "]" {
+                pos += 1
+                return .array(items)
+            }
             guard char == "," else { throw error("an array is not closed (expected ',' or ']')") }
             pos += 1
             try skipCommentsAndArrayWS()
-            if char == "]" { pos += 1; return .array(items) }
+            if char == "]" {
+                pos += 1
+                return .array(items)
+            }
         }
     }
 
@@ -254,15 +303,23 @@ struct TOMLParser {
         let node = Node()
         let flags = Flags()
         skipWS()
-        if char == "}" { pos += 1; return .table(node.table) }
+        if char == "}" {
+            pos += 1
+            return .table(node.table)
+        }
         while true {
             let (key, value) = try keyValuePair()
             if flags.has(key, .frozen) { throw error("\(Self.show(key)) would change an inline table or array") }
-            guard let nest = node.nest(Array(key.dropLast()), accessLists: false) else { throw error("\(Self.show(key)) would overwrite a value") }
+            guard let nest = node.nest(Array(key.dropLast()), accessLists: false) else {
+                throw error("\(Self.show(key)) would overwrite a value")
+            }
             if nest.items[key.last!] != nil { throw error("\(Self.show(key)) is defined twice in an inline table") }
             nest.set(key.last!, .value(value))
             skipWS()
-            if char == "}" { pos += 1; return .table(node.table) }
+            if char == "}" {
+                pos += 1
+                return .table(node.table)
+            }
             guard char == "," else { throw error("an inline table is not closed (expected ',' or '}')") }
             switch value {
             case .array, .table: flags.set(key, .frozen, recursive: true)
@@ -281,7 +338,9 @@ struct TOMLParser {
         while true {
             guard let c = char else { throw error("a literal string is not closed (expected ')") }
             if c == "'" { break }
-            if Self.isControl(c) && c != "\t" { throw error("a control character (U+\(String(c.value, radix: 16, uppercase: true))) in a string") }
+            if Self.isControl(c) && c != "\t" {
+                throw error("a control character (U+\(String(c.value, radix: 16, uppercase: true))) in a string")
+            }
             pos += 1
         }
         defer { pos += 1 }
@@ -297,7 +356,9 @@ struct TOMLParser {
             let start = pos
             while !starts("'''") {
                 guard let c = char else { throw error("a multi-line literal string is not closed (expected ''')") }
-                if Self.isControl(c) && c != "\t" && c != "\n" { throw error("a control character (U+\(String(c.value, radix: 16, uppercase: true))) in a string") }
+                if Self.isControl(c) && c != "\t" && c != "\n" {
+                    throw error("a control character (U+\(String(c.value, radix: 16, uppercase: true))) in a string")
+                }
                 pos += 1
             }
             result = String(String.UnicodeScalarView(src[start..<pos]))
@@ -323,8 +384,14 @@ struct TOMLParser {
         while true {
             guard let c = char else { throw error("a string is not closed") }
             if c == "\"" {
-                if !multiline { pos += 1; return String(out) }
-                if starts("\"\"\"") { pos += 3; return String(out) }
+                if !multiline {
+                    pos += 1
+                    return String(out)
+                }
+                if starts("\"\"\"") {
+                    pos += 3
+                    return String(out)
+                }
                 out.append(c)
                 pos += 1
                 continue
@@ -411,7 +478,9 @@ struct TOMLParser {
     func timeEnd(from start: Int) -> Int? {
         var i = start
         func two(_ max: Int) -> Bool {
-            guard let a = at(i), let b = at(i + 1), Self.isDigit(a), Self.isDigit(b), Int(a.value - 48) * 10 + Int(b.value - 48) <= max else { return false }
+            guard let a = at(i), let b = at(i + 1), Self.isDigit(a), Self.isDigit(b),
+                Int(a.value - 48) * 10 + Int(b.value - 48) <= max
+            else { return false }
             i += 2
             return true
         }
@@ -446,8 +515,14 @@ struct TOMLParser {
             guard let c = at(i), ok(c) else { return false }
             i += 1
             while true {
-                if let c = at(i), ok(c) { i += 1; continue }
-                if at(i) == "_", let c = at(i + 1), ok(c) { i += 2; continue }
+                if let c = at(i), ok(c) {
+                    i += 1
+                    continue
+                }
+                if at(i) == "_", let c = at(i + 1), ok(c) {
+                    i += 2
+                    continue
+                }
                 return true
             }
         }
@@ -463,7 +538,9 @@ struct TOMLParser {
             if run(ok) {
                 let text = String(String.UnicodeScalarView(src[digitsStart..<i])).filter { $0 != "_" }
                 let radix = p == "x" ? 16 : (p == "o" ? 8 : 2)
-                guard let v = Int(text, radix: radix) else { throw error("an integer out of range (TOML integers are 64-bit)") }
+                guard let v = Int(text, radix: radix) else {
+                    throw error("an integer out of range (TOML integers are 64-bit)")
+                }
                 pos = i
                 return .integer(v)
             }

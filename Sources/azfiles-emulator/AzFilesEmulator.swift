@@ -10,7 +10,9 @@ import SystemSupport
 struct AzFilesEmulator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "azfiles-emulator",
-        abstract: "A loopback emulator of the Azure Files REST API (Shared Key and SAS verified, shares stored as directories).")
+        abstract:
+            "A loopback emulator of the Azure Files REST API (Shared Key and SAS verified, shares stored as directories)."
+    )
 
     @Option(help: "Address to listen on, HOST:PORT (PORT 0 picks a free port).")
     var listen = "127.0.0.1:0"
@@ -18,13 +20,18 @@ struct AzFilesEmulator: AsyncParsableCommand {
     @Option(help: "Directory holding the shares: DIR/<account>/<share>/...")
     var data: String
 
-    @Option(help: "An account and its key (NAME=BASE64KEY); repeat for more accounts, or for a second key of the same account.")
+    @Option(
+        help:
+            "An account and its key (NAME=BASE64KEY); repeat for more accounts, or for a second key of the same account."
+    )
     var account: [String] = []
 
     @Option(help: "Read NAME=BASE64KEY lines from this file instead of the command line (keeps keys out of argv).")
     var accountsFile: String?
 
-    @Option(help: "Inject faults: STATUS:PROB[:retry-after=S|:no-retry-after] (e.g. 503:0.3), latency:MS[:PROB], drop:PROB.")
+    @Option(
+        help: "Inject faults: STATUS:PROB[:retry-after=S|:no-retry-after] (e.g. 503:0.3), latency:MS[:PROB], drop:PROB."
+    )
     var fault: [String] = []
 
     @Option(help: "Largest page a listing returns (the service's is 5000).")
@@ -36,23 +43,35 @@ struct AzFilesEmulator: AsyncParsableCommand {
     @Flag(help: "Log one line per request to stderr (signatures redacted).")
     var log = false
 
-    @Option(help: "Run this executable after a share is created or deleted, with arguments ACCOUNT SHARE created|deleted.")
+    @Option(
+        help: "Run this executable after a share is created or deleted, with arguments ACCOUNT SHARE created|deleted.")
     var onShareChange: String?
 
-    @Option(help: "Share soft delete: deleted shares (data, metadata, snapshots) stay restorable for DAYS (1-365). Off by default.")
+    @Option(
+        help:
+            "Share soft delete: deleted shares (data, metadata, snapshots) stay restorable for DAYS (1-365). Off by default."
+    )
     var softDeleteDays: Int?
 
-    @Option(help: "List Handles asks this executable (arguments ACCOUNT SHARE) for the share's open SMB handles: one per line, PATH<TAB>CLIENT_IP<TAB>CLIENT_NAME.")
+    @Option(
+        help:
+            "List Handles asks this executable (arguments ACCOUNT SHARE) for the share's open SMB handles: one per line, PATH<TAB>CLIENT_IP<TAB>CLIENT_NAME."
+    )
     var handlesHook: String?
 
-    @Option(help: "Copy File answers pending, and the copy stays pending for SECONDS (then success): for testing a client's polling and Abort Copy File. By default copies finish before the answer.")
+    @Option(
+        help:
+            "Copy File answers pending, and the copy stays pending for SECONDS (then success): for testing a client's polling and Abort Copy File. By default copies finish before the answer."
+    )
     var copyPending: Int?
 
     func run() async throws {
         var entries = account
         if let accountsFile {
             let text = try String(contentsOfFile: accountsFile, encoding: .utf8)
-            entries += text.split(separator: "\n").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            entries += text.split(separator: "\n").map { String($0).trimmingWhitespace() }.filter {
+                !$0.isEmpty && !$0.hasPrefix("#")
+            }
         }
         var accounts: [String: [SharedKey]] = [:]
         for entry in entries {
@@ -72,7 +91,9 @@ struct AzFilesEmulator: AsyncParsableCommand {
         let host = String(listen[..<colon])
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         if let d = softDeleteDays, !(1...365).contains(d) { throw ValidationError("--soft-delete-days takes 1 to 365") }
-        if let c = copyPending, !(0...86_400).contains(c) { throw ValidationError("--copy-pending takes 0 to 86400 seconds") }
+        if let c = copyPending, !(0...86_400).contains(c) {
+            throw ValidationError("--copy-pending takes 0 to 86400 seconds")
+        }
         let handles = handlesHook.map { exe in
             { @Sendable (account: String, share: String) -> [OpenHandle] in
                 let p = Process()
@@ -87,16 +108,22 @@ struct AzFilesEmulator: AsyncParsableCommand {
             }
         }
         let hook = onShareChange
-        let core = EmulatorCore(dataDir: data, accounts: accounts, faults: plan, pageSize: pageSize, onShareChange: hook.map { exe in
-            { @Sendable account, share, created in
-                let p = Process()
-                p.executableURL = URL(fileURLWithPath: exe)
-                p.arguments = [account, share, created ? "created" : "deleted"]
-                try? p.run()
-                p.waitUntilExit()
-            }
-        }, settings: EmulatorSettings(softDeleteDays: softDeleteDays, handles: handles, copyPendingSeconds: copyPending))
-        let app = EmulatorServer.application(core: core, host: host, port: port, treatHTTPAsHTTPS: treatHttpAsHttps, log: log) { p in
+        let core = EmulatorCore(
+            dataDir: data, accounts: accounts, faults: plan, pageSize: pageSize,
+            onShareChange: hook.map { exe in
+                { @Sendable account, share, created in
+                    let p = Process()
+                    p.executableURL = URL(fileURLWithPath: exe)
+                    p.arguments = [account, share, created ? "created" : "deleted"]
+                    try? p.run()
+                    p.waitUntilExit()
+                }
+            },
+            settings: EmulatorSettings(
+                softDeleteDays: softDeleteDays, handles: handles, copyPendingSeconds: copyPending))
+        let app = EmulatorServer.application(
+            core: core, host: host, port: port, treatHTTPAsHTTPS: treatHttpAsHttps, log: log
+        ) { p in
             FileHandle.standardOutput.write(Data("listening on http://\(host):\(p)\n".utf8))
         }
         try await app.runService()

@@ -1,7 +1,7 @@
 import AzureFilesEmulator
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import Logging
 import NIOCore
 import SystemSupport
@@ -47,23 +47,29 @@ struct EmulatorResponder: HTTPResponder {
         // HTTPTypes keeps Host as the authority, not a header: the core reads host-style accounts from it.
         if let host { headers.append(("Host", host)) }
         let body = try await request.body.collect(upTo: 5 * 1024 * 1024)
-        let r = EmulatorRequest(method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headers,
-                                body: Array(buffer: body), remoteIP: context.remoteIP,
-                                isHTTPS: treatHTTPAsHTTPS)
+        let r = EmulatorRequest(
+            method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headers,
+            body: Array(buffer: body), remoteIP: context.remoteIP,
+            isHTTPS: treatHTTPAsHTTPS)
         let latency = core.injectedLatencyMs()
         if latency > 0 { try await Task.sleep(nanoseconds: UInt64(latency) * 1_000_000) }
         let out = core.handle(r)
         if log {
             let code = out.headers.first { $0.0 == "x-ms-error-code" }.map { " " + $0.1 } ?? ""
-            FileHandle.standardError.write(Data("\(EmulatorCore.operationName(r)) \(r.method) \(Redaction.redact(rawPath + "?" + rawQuery)) -> \(out.status)\(code)\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "\(EmulatorCore.operationName(r)) \(r.method) \(Redaction.redact(rawPath + "?" + rawQuery)) -> \(out.status)\(code)\n"
+                        .utf8))
         }
         var fields = HTTPFields()
         for (k, v) in out.headers { if let name = HTTPField.Name(k) { fields.append(HTTPField(name: name, value: v)) } }
         if out.dropConnection {
             // Promise a body and break off: the client sees a connection reset mid-response.
-            return Response(status: .ok, headers: fields, body: ResponseBody(contentLength: 64) { _ in
-                throw CancellationError()
-            })
+            return Response(
+                status: .ok, headers: fields,
+                body: ResponseBody(contentLength: 64) { _ in
+                    throw CancellationError()
+                })
         }
         if request.method == .head {
             if case .descriptor(let fd, _, _) = out.body { close(fd) }
@@ -76,35 +82,41 @@ struct EmulatorResponder: HTTPResponder {
             return Response(status: .init(code: out.status), headers: fields, body: ResponseBody(byteBuffer: buf))
         case .descriptor(let fd, let offset, let length):
             let file = OwnedDescriptor(fd)
-            return Response(status: .init(code: out.status), headers: fields,
-                            body: ResponseBody(contentLength: Int(length)) { writer in
-                var done: Int64 = 0
-                var buf = [UInt8](repeating: 0, count: 1 << 20)
-                while done < length {
-                    let want = Int(min(Int64(buf.count), length - done))
-                    let n = buf.withUnsafeMutableBytes { b in Syscalls.retryingInterrupts { pread(file.fd, b.baseAddress, want, off_t(offset + done)) } }
-                    guard n > 0 else { throw CancellationError() }
-                    var out = ByteBuffer()
-                    out.writeBytes(buf[0..<n])
-                    try await writer.write(out)
-                    done += Int64(n)
-                }
-                try await writer.finish(nil)
-            })
+            return Response(
+                status: .init(code: out.status), headers: fields,
+                body: ResponseBody(contentLength: Int(length)) { writer in
+                    var done: Int64 = 0
+                    var buf = [UInt8](repeating: 0, count: 1 << 20)
+                    while done < length {
+                        let want = Int(min(Int64(buf.count), length - done))
+                        let n = buf.withUnsafeMutableBytes { b in
+                            Syscalls.retryingInterrupts { pread(file.fd, b.baseAddress, want, off_t(offset + done)) }
+                        }
+                        guard n > 0 else { throw CancellationError() }
+                        var out = ByteBuffer()
+                        out.writeBytes(buf[0..<n])
+                        try await writer.write(out)
+                        done += Int64(n)
+                    }
+                    try await writer.finish(nil)
+                })
         }
     }
 }
 
 /// Builds the Hummingbird application serving ``EmulatorCore`` on `host:port`.
 enum EmulatorServer {
-    public static func application(core: EmulatorCore, host: String, port: Int, treatHTTPAsHTTPS: Bool, log: Bool,
-                                   onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+    public static func application(
+        core: EmulatorCore, host: String, port: Int, treatHTTPAsHTTPS: Bool, log: Bool,
+        onRunning: @escaping @Sendable (Int) async -> Void
+    ) -> some ApplicationProtocol {
         var logger = Logger(label: "azfiles-emulator")
         logger.logLevel = .warning
-        return Application(responder: EmulatorResponder(core: core, treatHTTPAsHTTPS: treatHTTPAsHTTPS, log: log),
-                           configuration: .init(address: .hostname(host, port: port), serverName: "azfiles-emulator"),
-                           onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
-                           logger: logger)
+        return Application(
+            responder: EmulatorResponder(core: core, treatHTTPAsHTTPS: treatHTTPAsHTTPS, log: log),
+            configuration: .init(address: .hostname(host, port: port), serverName: "azfiles-emulator"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
     }
 }
 

@@ -13,7 +13,8 @@ import TOML
 /// trap, whatever the input; where it accepts, the result must survive a round trip.
 enum FuzzTargets {
     static let all: [String: @Sendable ([UInt8]) -> Void] = [
-        "xml": xml, "mountinfo": mountinfo, "config": config, "names": names, "sas": sas, "json": json, "ledger": ledger, "emulator": emulator,
+        "xml": xml, "mountinfo": mountinfo, "config": config, "names": names, "sas": sas, "json": json,
+        "ledger": ledger, "emulator": emulator,
     ]
 
     /// Error and listing bodies from an endpoint.
@@ -43,7 +44,9 @@ enum FuzzTargets {
         if UserPolicy.problem(with: n) == nil {
             let share = ShareName.forUser(n, prefix: "pus")
             precondition(ShareName.isValid(share), "share name \(share) for \(n.debugDescription)")
-            _ = try? CIFSOptions.build(vers: "3.0", credentialsPath: "/c/\(share).cred", uid: 1, gid: 1, fileMode: "0600", dirMode: "0700", extra: [n])
+            _ = try? CIFSOptions.build(
+                vers: "3.0", credentialsPath: "/c/\(share).cred", uid: 1, gid: 1, fileMode: "0600", dirMode: "0700",
+                extra: [n])
         }
         _ = UserPolicy.quoted(n)
         _ = Redaction.redact(n)
@@ -60,7 +63,9 @@ enum FuzzTargets {
         let decoded = PercentEncoding.decode(s)
         precondition(PercentEncoding.decode(PercentEncoding.encode(decoded)) == decoded)
         // An x-ms-date (the emulator reads it from every request): whatever parses formats back to itself.
-        if let t = CivilTime.parseRFC1123(s) { precondition(CivilTime.parseRFC1123(CivilTime(unixSeconds: t).rfc1123) == t) }
+        if let t = CivilTime.parseRFC1123(s) {
+            precondition(CivilTime.parseRFC1123(CivilTime(unixSeconds: t).rfc1123) == t)
+        }
         _ = FilePathRules.problem(with: FilePathRules.normalize(s))
     }
 
@@ -81,20 +86,25 @@ enum FuzzTargets {
         guard let flags = b.first else { return }
         let env = EmulatorFuzzEnvironment.shared
         env.reset()
-        for chunk in String(decoding: b.dropFirst(), as: UTF8.self).split(separator: "\n---\n", omittingEmptySubsequences: false).prefix(8) {
+        for chunk in String(decoding: b.dropFirst(), as: UTF8.self).split(
+            separator: "\n---\n", omittingEmptySubsequences: false
+        ).prefix(8) {
             emulatorRequest(String(chunk), flags: flags, env)
         }
     }
 
     static func emulatorRequest(_ text: String, flags: UInt8, _ env: EmulatorFuzzEnvironment) {
-        let (head, body) = text.firstRange(of: "\n\n").map { (String(text[..<$0.lowerBound]), Array(text[$0.upperBound...].utf8)) } ?? (text, [])
+        let (head, body) =
+            text.firstRange(of: "\n\n").map { (String(text[..<$0.lowerBound]), Array(text[$0.upperBound...].utf8)) }
+            ?? (text, [])
         var lines = head.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let first = lines.isEmpty ? "" : lines.removeFirst()
         let space = first.firstIndex(of: " ") ?? first.endIndex
         let method = String(first[..<space])
         let target = space < first.endIndex ? String(first[first.index(after: space)...]) : "/"
         let q = target.firstIndex(of: "?")
-        let path = String(target[..<(q ?? target.endIndex)]), query = q.map { String(target[target.index(after: $0)...]) } ?? ""
+        let path = String(target[..<(q ?? target.endIndex)])
+        let query = q.map { String(target[target.index(after: $0)...]) } ?? ""
         var headers: [(String, String)] = lines.compactMap { l in
             guard let c = l.firstIndex(of: ":") else { return nil }
             return (String(l[..<c]), String(l[l.index(after: c)...].drop { $0 == " " }))
@@ -103,14 +113,22 @@ enum FuzzTargets {
         if flags & 1 != 0 {
             headers.append(("x-ms-date", CivilTime(unixSeconds: env.now).rfc1123))
             if !body.isEmpty { headers.append(("Content-Length", String(body.count))) }
-            headers.append(("Authorization", env.key.authorization(method: method, path: path, query: query, headers: headers)))
+            headers.append(
+                ("Authorization", env.key.authorization(method: method, path: path, query: query, headers: headers)))
         }
-        let r = EmulatorRequest(method: method, rawPath: path, rawQuery: query, headers: headers, body: body, remoteIP: "127.0.0.1", isHTTPS: true)
+        let r = EmulatorRequest(
+            method: method, rawPath: path, rawQuery: query, headers: headers, body: body, remoteIP: "127.0.0.1",
+            isHTTPS: true)
         let out = (flags & 2 != 0 ? env.pendingCore : env.core).handle(r)
         if case .descriptor(let fd, _, _) = out.body { close(fd) }
-        if env.verbose { print(EmulatorCore.operationName(r), method, path, query, "->", out.status, out.headers.first { $0.0 == "x-ms-error-code" }?.1 ?? "") }
+        if env.verbose {
+            print(
+                EmulatorCore.operationName(r), method, path, query, "->", out.status,
+                out.headers.first { $0.0 == "x-ms-error-code" }?.1 ?? "")
+        }
         precondition((200..<500).contains(out.status), "status \(out.status) for \(method) \(path)?\(query)")
-        precondition(env.onlyDataBesideIt(), "something was written next to the data directory by \(method) \(path)?\(query)")
+        precondition(
+            env.onlyDataBesideIt(), "something was written next to the data directory by \(method) \(path)?\(query)")
     }
 
     /// The ledger reader: whatever it accepts, it writes back and reads back equal.
@@ -125,7 +143,9 @@ enum FuzzTargets {
 /// soft delete on and open handles on every share so those operations are reached too.
 final class EmulatorFuzzEnvironment: Sendable {
     static let shared = EmulatorFuzzEnvironment()
-    let key = SharedKey(account: "acct", key: Secret("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="))!
+    let key = SharedKey(
+        account: "acct",
+        key: Secret("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="))!
     let now = 1_796_126_400
     let parent: String
     /// PUS_FUZZ_VERBOSE=1: one line per request (operation, status, error code), to see what a corpus reaches.
@@ -134,20 +154,25 @@ final class EmulatorFuzzEnvironment: Sendable {
     let pendingCore: EmulatorCore
 
     init() {
-        var template = Array(((getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp") + "/pus-fuzz-emulator.XXXXXX").utf8CString)
+        var template = Array(
+            ((getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp") + "/pus-fuzz-emulator.XXXXXX").utf8CString)
         parent = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
         let data = parent + "/data"
         let handles: @Sendable (String, String) -> [OpenHandle] = { _, _ in
-            [OpenHandle(path: "d/f", clientIP: "10.0.0.1", clientName: "node1", openTime: 1_796_000_000),
-             OpenHandle(path: "f", clientIP: "10.0.0.2", clientName: "node2", openTime: 1_796_000_000)]
+            [
+                OpenHandle(path: "d/f", clientIP: "10.0.0.1", clientName: "node1", openTime: 1_796_000_000),
+                OpenHandle(path: "f", clientIP: "10.0.0.2", clientName: "node2", openTime: 1_796_000_000),
+            ]
         }
         // Gone with the process (libFuzzer ends with exit()), wherever TMPDIR points.
         atexit { try? FileManager.default.removeItem(atPath: EmulatorFuzzEnvironment.shared.parent) }
         let fixed = now
-        core = EmulatorCore(dataDir: data, accounts: ["acct": [key]], pageSize: 3, now: { fixed },
-                            settings: EmulatorSettings(softDeleteDays: 7, handles: handles))
-        pendingCore = EmulatorCore(dataDir: data, accounts: ["acct": [key]], pageSize: 3, now: { fixed },
-                                   settings: EmulatorSettings(softDeleteDays: 7, handles: handles, copyPendingSeconds: 5))
+        core = EmulatorCore(
+            dataDir: data, accounts: ["acct": [key]], pageSize: 3, now: { fixed },
+            settings: EmulatorSettings(softDeleteDays: 7, handles: handles))
+        pendingCore = EmulatorCore(
+            dataDir: data, accounts: ["acct": [key]], pageSize: 3, now: { fixed },
+            settings: EmulatorSettings(softDeleteDays: 7, handles: handles, copyPendingSeconds: 5))
     }
 
     /// Every input starts with an empty data directory (so a crash reproduces from its input alone).

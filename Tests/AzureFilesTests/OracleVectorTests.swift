@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import AzureFiles
 import SystemSupport
+import Testing
+
+@testable import AzureFiles
 
 /// Byte-for-byte comparison with vectors the official Azure SDK produced (Tests/Oracle/make_vectors.py).
 /// CI regenerates them from the SDK and points PUS_ORACLE_VECTORS at the fresh file; without it the
@@ -12,6 +13,8 @@ struct OracleVectors: Decodable {
         let method: String
         let url: String
         let headers: [String: String]
+        // swift-format-ignore: AlwaysUseLowerCamelCase
+        // (the vector files' key, decoded as is)
         let string_to_sign: String
         let authorization: String
     }
@@ -19,6 +22,8 @@ struct OracleVectors: Decodable {
         let name: String
         let kind: String
         let inputs: [String: String]
+        // swift-format-ignore: AlwaysUseLowerCamelCase
+        // (the vector files' key, decoded as is)
         let string_to_sign: String
         let token: String
     }
@@ -34,7 +39,8 @@ struct OracleVectors: Decodable {
         if let path = ProcessInfo.processInfo.environment["PUS_ORACLE_VECTORS"] {
             url = URL(fileURLWithPath: path)
         } else {
-            url = try #require(Bundle.module.url(forResource: "vectors", withExtension: "json", subdirectory: "Vectors"))
+            url = try #require(
+                Bundle.module.url(forResource: "vectors", withExtension: "json", subdirectory: "Vectors"))
         }
         return try JSONDecoder().decode(OracleVectors.self, from: Data(contentsOf: url))
     }
@@ -67,9 +73,12 @@ func pathAndQuery(_ url: String) -> (String, String) {
         for v in vectors.raw + vectors.sdk {
             let (path, query) = pathAndQuery(v.url)
             let headers = v.headers.filter { $0.key != "Authorization" }.map { ($0.key, $0.value) }
-            let sts = SharedKey.stringToSign(account: vectors.account, method: v.method, path: path, query: query, headers: headers)
+            let sts = SharedKey.stringToSign(
+                account: vectors.account, method: v.method, path: path, query: query, headers: headers)
             #expect(sts == v.string_to_sign, "\(v.name): string-to-sign differs")
-            #expect(key.authorization(method: v.method, path: path, query: query, headers: headers) == v.authorization, "\(v.name)")
+            #expect(
+                key.authorization(method: v.method, path: path, query: query, headers: headers) == v.authorization,
+                "\(v.name)")
         }
     }
 
@@ -79,14 +88,20 @@ func pathAndQuery(_ url: String) -> (String, String) {
             let i = v.inputs
             switch v.kind {
             case "account":
-                let f = SAS.AccountFields(permissions: i["permissions"]!, services: i["services"]!, resourceTypes: i["resource_types"]!,
-                                          start: i["start"], expiry: i["expiry"]!, ip: i["ip"], protocolName: i["protocol"])
+                let f = SAS.AccountFields(
+                    permissions: i["permissions"]!, services: i["services"]!, resourceTypes: i["resource_types"]!,
+                    start: i["start"], expiry: i["expiry"]!, ip: i["ip"], protocolName: i["protocol"])
                 #expect(SAS.accountStringToSign(account: vectors.account, fields: f) == v.string_to_sign, "\(v.name)")
                 #expect(SAS.accountToken(key: key, fields: f) == v.token, "\(v.name)")
             default:
-                let resource: SAS.Resource = v.kind == "share" ? .share(i["share"]!) : .file(share: i["share"]!, path: i["path"]!)
-                let f = SAS.ServiceFields(permissions: i["permissions"]!, start: i["start"], expiry: i["expiry"], ip: i["ip"], protocolName: i["protocol"])
-                #expect(SAS.serviceStringToSign(account: vectors.account, resource: resource, fields: f) == v.string_to_sign, "\(v.name)")
+                let resource: SAS.Resource =
+                    v.kind == "share" ? .share(i["share"]!) : .file(share: i["share"]!, path: i["path"]!)
+                let f = SAS.ServiceFields(
+                    permissions: i["permissions"]!, start: i["start"], expiry: i["expiry"], ip: i["ip"],
+                    protocolName: i["protocol"])
+                #expect(
+                    SAS.serviceStringToSign(account: vectors.account, resource: resource, fields: f)
+                        == v.string_to_sign, "\(v.name)")
                 #expect(SAS.serviceToken(key: key, resource: resource, fields: f) == v.token, "\(v.name)")
             }
         }
@@ -95,7 +110,10 @@ func pathAndQuery(_ url: String) -> (String, String) {
     @Test func collationPutsUnderscoreBeforeDigits() {
         let names = ["x-ms-meta-i0", "x-ms-meta-i_", "x-ms-meta-i1", "x-ms-meta-a_b", "x-ms-meta-ab", "x-ms-meta-zeta"]
         let sorted = HeaderCollation.sorted(names.map { ($0, "") }).map(\.0)
-        #expect(sorted == ["x-ms-meta-a_b", "x-ms-meta-ab", "x-ms-meta-i_", "x-ms-meta-i0", "x-ms-meta-i1", "x-ms-meta-zeta"])
+        #expect(
+            sorted == [
+                "x-ms-meta-a_b", "x-ms-meta-ab", "x-ms-meta-i_", "x-ms-meta-i0", "x-ms-meta-i1", "x-ms-meta-zeta",
+            ])
         #expect(sorted != names.sorted())
     }
 }

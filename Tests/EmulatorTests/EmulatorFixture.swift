@@ -14,7 +14,9 @@ protocol EmulatorFixture {
 }
 
 enum Fixture {
-    static let key = SharedKey(account: "acct", key: Secret("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="))!
+    static let key = SharedKey(
+        account: "acct",
+        key: Secret("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw=="))!
 
     /// A core on `dir` whose clock reads `now`.
     static func core(_ dir: TempDir, now: Int) -> EmulatorCore {
@@ -24,16 +26,22 @@ enum Fixture {
 
 extension EmulatorFixture {
     /// A Shared Key request signed like the client does (`version: nil` sends no x-ms-version).
-    func signed(_ method: String, _ path: String, _ query: String = "", headers: [(String, String)] = [], body: [UInt8] = [],
-                version: String? = FilesAPI.version) -> EmulatorRequest {
+    func signed(
+        _ method: String, _ path: String, _ query: String = "", headers: [(String, String)] = [], body: [UInt8] = [],
+        version: String? = FilesAPI.version
+    ) -> EmulatorRequest {
         var h = headers + [("x-ms-date", CivilTime(unixSeconds: now).rfc1123)]
         if let version { h.append(("x-ms-version", version)) }
         if !body.isEmpty { h.append(("Content-Length", String(body.count))) }
         h.append(("Authorization", key.authorization(method: method, path: path, query: query, headers: h)))
-        return EmulatorRequest(method: method, rawPath: path, rawQuery: query, headers: h, body: body, remoteIP: "127.0.0.1", isHTTPS: false)
+        return EmulatorRequest(
+            method: method, rawPath: path, rawQuery: query, headers: h, body: body, remoteIP: "127.0.0.1",
+            isHTTPS: false)
     }
 
-    func header(_ r: EmulatorResponse, _ name: String) -> String? { r.headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+    func header(_ r: EmulatorResponse, _ name: String) -> String? {
+        r.headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
 
     func code(_ r: EmulatorResponse) -> String { header(r, "x-ms-error-code") ?? "" }
 

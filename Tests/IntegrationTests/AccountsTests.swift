@@ -1,15 +1,20 @@
 import AzureFiles
 import Foundation
-import Storage
 import Logging
+import Storage
 import SystemSupport
-import Testing
 import TestSupport
+import Testing
 
 /// One share per user across nodes and accounts: every command finds the user's share where it is (the ledger
 /// record, else every account at once, owner-checked) and creates one only when no account has it.
 @Suite(.serialized) struct AccountsTests {
-    struct Account { var name: String; var key: String; var weight: Int; var endpoint: String? = nil }
+    struct Account {
+        var name: String
+        var key: String
+        var weight: Int
+        var endpoint: String? = nil
+    }
 
     /// A node: its own config, ledger, credentials and mountpoints under `dir/<name>`, the given accounts.
     struct Node {
@@ -22,28 +27,28 @@ import TestSupport
             for a in accounts {
                 let keyFile = dir.write("\(name)-\(a.name).key", a.key + "\n", mode: 0o600)
                 text += """
-                [[azure.accounts]]
-                name = "\(a.name)"
-                key_file = "\(keyFile)"
-                weight = \(a.weight)
-                file_endpoint = "\(a.endpoint ?? emulator.endpoint(of: a.name))"
-                smb_host = "127.0.0.1"
+                    [[azure.accounts]]
+                    name = "\(a.name)"
+                    key_file = "\(keyFile)"
+                    weight = \(a.weight)
+                    file_endpoint = "\(a.endpoint ?? emulator.endpoint(of: a.name))"
+                    smb_host = "127.0.0.1"
 
-                """
+                    """
             }
             text += """
-            [mount]
-            root = "\(root)/mnt"
-            [paths]
-            state_dir = "\(root)/state"
-            credentials_dir = "\(root)/creds"
-            audit_log = "\(root)/audit.jsonl"
-            [retry]
-            max_attempts = 2
-            initial_delay_ms = 20
-            total_seconds = 5
+                [mount]
+                root = "\(root)/mnt"
+                [paths]
+                state_dir = "\(root)/state"
+                credentials_dir = "\(root)/creds"
+                audit_log = "\(root)/audit.jsonl"
+                [retry]
+                max_attempts = 2
+                initial_delay_ms = 20
+                total_seconds = 5
 
-            """
+                """
             config = dir.write("\(name).toml", text, mode: 0o644)
         }
 
@@ -54,7 +59,8 @@ import TestSupport
     static let b = Account(name: "actb", key: EmulatorProcess.otherKey(1), weight: 1000)
 
     func emulator(_ dir: TempDir, more: [Account] = [b]) throws -> EmulatorProcess {
-        try EmulatorProcess(dir: dir, account: Self.a.name, key: Self.a.key, moreAccounts: more.map { ($0.name, $0.key) })
+        try EmulatorProcess(
+            dir: dir, account: Self.a.name, key: Self.a.key, moreAccounts: more.map { ($0.name, $0.key) })
     }
 
     func json(_ text: String) throws -> [String: Any] {
@@ -68,7 +74,8 @@ import TestSupport
     @Test func anExistingUserKeepsItsShareWhenAHeavierAccountIsAdded() throws {
         let dir = TempDir()
         let emu = try emulator(dir)
-        let user = TestUsers.name(31), newcomer = TestUsers.name(32)
+        let user = TestUsers.name(31)
+        let newcomer = TestUsers.name(32)
         let share = ShareName.forUser(user, prefix: "pus")
         // Provisioned while only account A existed.
         let before = Node("before", dir: dir, emulator: emu, accounts: [Self.a])
@@ -89,7 +96,9 @@ import TestSupport
             return r
         }
         let ls = try step("ls", ["--json", "ls", user])
-        #expect((try json(ls.stdout)["entries"] as? [[String: Any]])?.contains { $0["name"] as? String == "hello.txt" } == true)
+        #expect(
+            (try json(ls.stdout)["entries"] as? [[String: Any]])?.contains { $0["name"] as? String == "hello.txt" }
+                == true)
         let back = dir.file("back.txt")
         _ = try step("get", ["get", user, "hello.txt", back])
         #expect((try? String(contentsOfFile: back, encoding: .utf8)) == "hello from node A\n")
@@ -107,16 +116,23 @@ import TestSupport
         #expect(mount?["source"] == "//127.0.0.1/\(share)")
         #expect(try json(att.stdout)["mounted_now"] as? Bool == true)
         let ledger = try json(String(contentsOfFile: "\(node.root)/state/ledger.json", encoding: .utf8))
-        #expect(((ledger["entries"] as? [String: Any])?[user] as? [String: Any])?["account"] as? String == "acta", "the ledger records account A")
+        #expect(
+            ((ledger["entries"] as? [String: Any])?[user] as? [String: Any])?["account"] as? String == "acta",
+            "the ledger records account A")
         // After attach the ledger knows the account: one request for the owner check, in A only.
         _ = try step("ls after attach", ["ls", user])
 
         let log = Array(emu.requestLog[mark...])
-        #expect(!log.contains { $0.hasPrefix("PUT /actb/") }, "B received a write: \(log.filter { $0.hasPrefix("PUT /actb/") })")
-        #expect(log.filter { $0.contains("/actb/") }.allSatisfy { $0.hasPrefix("GET /actb/\(share)?restype=share -> 404") })
+        #expect(
+            !log.contains { $0.hasPrefix("PUT /actb/") },
+            "B received a write: \(log.filter { $0.hasPrefix("PUT /actb/") })")
+        #expect(
+            log.filter { $0.contains("/actb/") }.allSatisfy { $0.hasPrefix("GET /actb/\(share)?restype=share -> 404") })
         #expect(!shareExists(emu, "actb", share), "no second share in B")
         #expect(perCommand["ls after attach"] == 2, "a recorded user: 1 owner check + 1 listing; got \(perCommand)")
-        print("requests per command on a node with an empty ledger (2 accounts): \(perCommand.sorted { $0.key < $1.key })")
+        print(
+            "requests per command on a node with an empty ledger (2 accounts): \(perCommand.sorted { $0.key < $1.key })"
+        )
 
         // A brand-new user lands in B.
         let np = try node.run(["--json", "provision", newcomer])
@@ -132,9 +148,11 @@ import TestSupport
         let user = TestUsers.name(33)
         let share = ShareName.forUser(user, prefix: "pus")
         // A share with the user's name but another owner, in account B.
-        let client = FilesClient(endpoint: AccountEndpoint(account: "actb", key: SharedKey(account: "actb", key: Secret(Self.b.key))!,
-                                                           endpointSuffix: "core.windows.net", override: emu.endpoint(of: "actb")),
-                                 transport: try CurlTransport(), retry: .none, logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+        let client = FilesClient(
+            endpoint: AccountEndpoint(
+                account: "actb", key: SharedKey(account: "actb", key: Secret(Self.b.key))!,
+                endpointSuffix: "core.windows.net", override: emu.endpoint(of: "actb")),
+            transport: try CurlTransport(), retry: .none, logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
         #expect(try client.createShare(share, quotaGiB: 5, metadata: [("pus_user", "mallory")]) == .created)
         #expect(try client.createDirectory(share: share, path: "secret"))
         let node = Node("n", dir: dir, emulator: emu, accounts: [Self.a, Self.b])
@@ -150,13 +168,19 @@ import TestSupport
             #expect(r.status == 77, "\(args): exit \(r.status), \(r.stderr)")
             #expect(r.stderr.contains("belongs to user mallory, not \(user)"), "\(args): \(r.stderr)")
             let sent = emu.requestLog[n0...]
-            #expect(sent.allSatisfy { $0.hasPrefix("GET /acta/\(share)?restype=share -> 404") || $0.hasPrefix("GET /actb/\(share)?restype=share -> 200") },
-                    "\(args) went past the owner check: \(Array(sent))")
+            #expect(
+                sent.allSatisfy {
+                    $0.hasPrefix("GET /acta/\(share)?restype=share -> 404")
+                        || $0.hasPrefix("GET /actb/\(share)?restype=share -> 200")
+                },
+                "\(args) went past the owner check: \(Array(sent))")
         }
         let ns = try MountNamespace()
         let r = try ns.run(Binaries.pusMount, ["--config", node.config, "attach", user, "--fake-mount"])
         #expect(r.status == 77, "attach: \(r.stderr)")
-        #expect(!FileManager.default.fileExists(atPath: "\(node.root)/creds/\(share).cred"), "no credentials file for someone else's share")
+        #expect(
+            !FileManager.default.fileExists(atPath: "\(node.root)/creds/\(share).cred"),
+            "no credentials file for someone else's share")
         #expect(!FileManager.default.fileExists(atPath: dir.file("got")))
         #expect(!FileManager.default.fileExists(atPath: "\(emu.dataDir)/actb/\(share)/up.txt"))
     }
@@ -171,7 +195,8 @@ import TestSupport
         let node = Node("n", dir: dir, emulator: emu, accounts: [Self.a, down])
         let r = try node.run(["provision", user])
         #expect(r.status == 69, "\(r.stderr)")
-        #expect(r.stderr.contains("could not ask account actb") && r.stderr.contains("nothing was created"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains("could not ask account actb") && r.stderr.contains("nothing was created"), "\(r.stderr)")
         #expect(!emu.requestLog.contains { $0.hasPrefix("PUT ") }, "nothing may be created")
         let ns = try MountNamespace()
         let at = try ns.run(Binaries.pusMount, ["--config", node.config, "attach", user, "--fake-mount"])
@@ -199,9 +224,15 @@ import TestSupport
     @Test func lookupsInSeveralAccountsRunSideBySide() throws {
         let dir = TempDir()
         let names = ["acta", "actb", "actc", "actd"]
-        let accounts = names.enumerated().map { Account(name: $0.element, key: $0.offset == 0 ? EmulatorProcess.testKey : EmulatorProcess.otherKey($0.offset), weight: 1) }
-        let emu = try EmulatorProcess(dir: dir, account: "acta", key: accounts[0].key, moreAccounts: accounts.dropFirst().map { ($0.name, $0.key) },
-                                      extraArgs: ["--fault", "latency:1000"])
+        let accounts = names.enumerated().map {
+            Account(
+                name: $0.element, key: $0.offset == 0 ? EmulatorProcess.testKey : EmulatorProcess.otherKey($0.offset),
+                weight: 1)
+        }
+        let emu = try EmulatorProcess(
+            dir: dir, account: "acta", key: accounts[0].key,
+            moreAccounts: accounts.dropFirst().map { ($0.name, $0.key) },
+            extraArgs: ["--fault", "latency:1000"])
         let user = TestUsers.name(36)
         let home = accounts.first { _ in true }!
         #expect(try Node("one", dir: dir, emulator: emu, accounts: [home]).run(["provision", user]).status == 0)
@@ -213,7 +244,9 @@ import TestSupport
         #expect(r.status == 0, "\(r.stderr)")
         // Lookups (1 s each, side by side) then Get Share Stats (1 s): about 2 s; one after the other would be 5 s.
         #expect(took < 3.5, "quota took \(took) s: the four lookups did not run side by side")
-        print("quota of a user unknown to the node, 4 accounts, 1 s latency per request: \(String(format: "%.2f", took)) s")
+        print(
+            "quota of a user unknown to the node, 4 accounts, 1 s latency per request: \(String(format: "%.2f", took)) s"
+        )
     }
 }
 
@@ -221,11 +254,14 @@ import TestSupport
 @Suite struct PlacementTests {
     func storage(_ weights: [(String, Int)]) throws -> AzureStorage {
         let specs = try weights.map { w in
-            try AccountSpec(name: w.0, keys: KeyFile(key1: Secret(EmulatorProcess.testKey)), weight: w.1, endpointSuffix: "core.windows.net",
-                            fileEndpoint: nil, smbHost: nil)
+            try AccountSpec(
+                name: w.0, keys: KeyFile(key1: Secret(EmulatorProcess.testKey)), weight: w.1,
+                endpointSuffix: "core.windows.net",
+                fileEndpoint: nil, smbHost: nil)
         }
-        return AzureStorage(accounts: specs, prefix: "pus", makeTransport: { fatalError("no requests") }, retry: .none,
-                            logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+        return AzureStorage(
+            accounts: specs, prefix: "pus", makeTransport: { fatalError("no requests") }, retry: .none,
+            logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
     }
 
     @Test func tenThousandUsersSplitByWeightAndAFourthAccountMovesOnlyWhatItWins() throws {
@@ -250,7 +286,9 @@ import TestSupport
         // The new account wins about weight share 1/5 of the users: those, and only those, would be placed there
         // if they were new; existing users keep their shares (the locator finds them).
         #expect(abs(Double(moved) / 100 - 20) <= 1.5, "a4 wins \(Double(moved) / 100)%")
-        print("placement 1:1:2 over 10,000 users: \(count.sorted { $0.key < $1.key }); a fourth account (weight 1) wins \(moved)")
+        print(
+            "placement 1:1:2 over 10,000 users: \(count.sorted { $0.key < $1.key }); a fourth account (weight 1) wins \(moved)"
+        )
     }
 
     @Test func weightZeroTakesNoNewUsers() throws {

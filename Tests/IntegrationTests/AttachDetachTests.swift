@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// attach / detach / status on real bind mounts, each test in its own private mount namespace.
 @Suite(.serialized) struct AttachDetachTests {
@@ -9,7 +9,9 @@ import TestSupport
     }
 
     /// status --json's view of one user: (ledger leases, live mount present).
-    func status(_ ns: MountNamespace, _ cfg: TestConfig, _ user: String) throws -> (leases: Int, live: Bool, mountpoint: String) {
+    func status(_ ns: MountNamespace, _ cfg: TestConfig, _ user: String) throws -> (
+        leases: Int, live: Bool, mountpoint: String
+    ) {
         let r = try ns.run(Binaries.pusMount, ["--config", cfg.path, "--json", "status", user])
         #expect(r.status == 0, "\(r.stderr)")
         let users = try #require(try json(r.stdout)["users"] as? [[String: Any]])
@@ -62,7 +64,8 @@ import TestSupport
         #expect(ns.mounts(at: mp).isEmpty, "the last detach unmounts")
         #expect(try status(ns, cfg, user) == (0, false, mp))
         #expect(!FileManager.default.fileExists(atPath: mp), "the empty mountpoint is removed")
-        #expect(FileManager.default.fileExists(atPath: dir.file("local/\(user)/notes.txt")), "detach never deletes data")
+        #expect(
+            FileManager.default.fileExists(atPath: dir.file("local/\(user)/notes.txt")), "detach never deletes data")
 
         // A second attach sees the data again.
         #expect(try pus(["attach", user]).status == 0)
@@ -79,7 +82,8 @@ import TestSupport
         let ns = try MountNamespace()
         let user = TestUsers.name(13)
         let p = "\(Binaries.pusMount) --config \(cfg.path)"
-        let r = try ns.sh("""
+        let r = try ns.sh(
+            """
             sleep 600 & short=$!
             \(p) attach \(user) --session short --pid $short >/dev/null || exit 1
             \(p) attach \(user) --session long --pid $$ >/dev/null || exit 1
@@ -89,7 +93,8 @@ import TestSupport
         #expect(r.status == 0, "\(r.stderr)")
         let users = try #require(try json(r.stdout)["users"] as? [[String: Any]])
         let leases = try #require((users.first?["ledger"] as? [String: Any])?["leases"] as? [[String: Any]])
-        let alive = Dictionary(uniqueKeysWithValues: leases.map { ($0["session"] as! String, $0["holder_alive"] as? Bool) })
+        let alive = Dictionary(
+            uniqueKeysWithValues: leases.map { ($0["session"] as! String, $0["holder_alive"] as? Bool) })
         #expect(alive["short"] == false)
         #expect(alive["long"] == true)
         let bad = try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user, "--pid", "999999"])
@@ -128,10 +133,16 @@ import TestSupport
         func holder() throws -> Int32 {
             let r = try ns.sh("(cd \(mp) && exec sleep 600 3>\(mp)/nohup.out) </dev/null >/dev/null 2>&1 & echo $!")
             let pid = try #require(Int32(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(r.stderr)")
-            for _ in 0..<200 where (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd")) != mp { usleep(5000) }
+            for _ in 0..<200
+            where (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd")) != mp {
+                usleep(5000)
+            }
             return pid
         }
-        func kill9(_ pid: Int32) { kill(pid, SIGKILL); for _ in 0..<200 where Foundation.kill(pid, 0) == 0 { usleep(5000) } }
+        func kill9(_ pid: Int32) {
+            kill(pid, SIGKILL)
+            for _ in 0..<200 where Foundation.kill(pid, 0) == 0 { usleep(5000) }
+        }
 
         #expect(try pus(["attach", user, "--session", "ssh"]).status == 0)
         let job = try holder()
@@ -141,7 +152,9 @@ import TestSupport
         #expect(d.stderr.contains("stays mounted: busy, held by pid \(job) (sleep)"), "\(d.stderr)")
         #expect(d.stdout.contains("still mounted: busy, no lease"))
         #expect(ns.mounts(at: mp).count == 1, "the mount stays while a process uses it")
-        #expect(try ns.sh("cat /proc/\(job)/cwd/nohup.out >/dev/null && touch \(mp)/still-here").status == 0, "the job still reaches its files")
+        #expect(
+            try ns.sh("cat /proc/\(job)/cwd/nohup.out >/dev/null && touch \(mp)/still-here").status == 0,
+            "the job still reaches its files")
 
         let st = try pus(["--json", "status", user])
         let u = try #require((try json(st.stdout)["users"] as? [[String: Any]])?.first)
@@ -195,7 +208,8 @@ import TestSupport
         let cfg = TestConfig(dir: dir, emulator: emu)
         let ns = try MountNamespace()
         let hostile: [(String, Int32)] = [
-            ("a,uid=0", 65), ("../x", 65), ("x/y", 65), ("-x", 65), ("a\nb", 65), (String(repeating: "a", count: 300), 65),
+            ("a,uid=0", 65), ("../x", 65), ("x/y", 65), ("-x", 65), ("a\nb", 65),
+            (String(repeating: "a", count: 300), 65),
             ("ünïcode", 65), ("a=b", 65), (" alice", 65), (".hidden", 65), ("", 65),
             ("nosuchuser-pus", 67), ("root", 67), (TestUsers.lowUID, 67),
         ]

@@ -1,7 +1,7 @@
 import AzureFiles
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The audit log: one JSON line per audited command, done or failed, with who, what, how long and the
 /// service's request ids, and never a key, signature or password.
@@ -14,7 +14,8 @@ import TestSupport
 
     @Test func sasGetPutAndFailuresAreAuditedWithoutSecrets() throws {
         let dir = TempDir()
-        let emu = try EmulatorProcess(dir: dir, key: Data((0..<64).map { _ in UInt8.random(in: 0...255) }).base64EncodedString())
+        let emu = try EmulatorProcess(
+            dir: dir, key: Data((0..<64).map { _ in UInt8.random(in: 0...255) }).base64EncodedString())
         let cfg = TestConfig(dir: dir, emulator: emu)
         let user = TestUsers.name(37)
         let audit = dir.file("audit.jsonl")
@@ -23,7 +24,9 @@ import TestSupport
         #expect(put.status == 0, "\(put.stderr)")
         let sas = try cfg.run(["--json", "sas", user, "--permissions", "rl"])
         #expect(sas.status == 0, "\(sas.stderr)")
-        let signature = try #require(sas.stdout.range(of: "sig=").map { String(sas.stdout[$0.upperBound...].prefix { $0 != "\"" && $0 != "&" }) })
+        let signature = try #require(
+            sas.stdout.range(of: "sig=").map { String(sas.stdout[$0.upperBound...].prefix { $0 != "\"" && $0 != "&" }) }
+        )
         #expect(signature.count > 20)
         #expect(try cfg.run(["get", user, "a.txt", dir.file("back.txt")]).status == 0)
         let missing = try cfg.run(["get", user, "nope.txt", dir.file("nope.txt")])
@@ -41,11 +44,17 @@ import TestSupport
             #expect(r["duration_ms"] is Int)
         }
         let prov = try #require(byCommand["provision"]?.first)
-        #expect(prov["share"] as? String == ShareName.forUser(user, prefix: "pus") && prov["account"] as? String == emu.account,
-                "provision's audit line names the share it made: \(prov)")
+        #expect(
+            prov["share"] as? String == ShareName.forUser(user, prefix: "pus")
+                && prov["account"] as? String == emu.account,
+            "provision's audit line names the share it made: \(prov)")
         let put1 = try #require(byCommand["put"]?.first)
-        #expect(put1["outcome"] as? String == "ok" && put1["bytes"] as? Int == 8 && put1["account"] as? String == emu.account)
-        #expect((put1["request_ids"] as? [String])?.count == put1["rest_requests"] as? Int, "one request id per request: \(put1)")
+        #expect(
+            put1["outcome"] as? String == "ok" && put1["bytes"] as? Int == 8
+                && put1["account"] as? String == emu.account)
+        #expect(
+            (put1["request_ids"] as? [String])?.count == put1["rest_requests"] as? Int,
+            "one request id per request: \(put1)")
         let sas1 = try #require(byCommand["sas"]?.first)
         #expect(sas1["permissions"] as? String == "rl" && sas1["expiry"] is String && sas1["url"] == nil, "\(sas1)")
         let failed = try #require(byCommand["get"]?.first { $0["outcome"] as? String == "failed" })

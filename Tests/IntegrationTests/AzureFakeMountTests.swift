@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The azure backend through libmount's fake mode against the emulator: mount.cifs really runs (with -f:
 /// it resolves the host, reads the credentials file and enters the target, then mounts nothing), behind a
@@ -10,7 +10,8 @@ import TestSupport
     func cifsSourceTypeAndOptionsAreExactAndNoArgvHoldsTheKey() throws {
         let dir = TempDir()
         // A key of its own, so no other test's processes can match it.
-        let emu = try EmulatorProcess(dir: dir, key: Data((0..<64).map { _ in UInt8.random(in: 0...255) }).base64EncodedString())
+        let emu = try EmulatorProcess(
+            dir: dir, key: Data((0..<64).map { _ in UInt8.random(in: 0...255) }).base64EncodedString())
         let cfg = TestConfig(dir: dir, emulator: emu)
         let ns = try MountNamespace()
         let user = TestUsers.name(21)
@@ -18,7 +19,9 @@ import TestSupport
         let argvLog = dir.file("helper-argv.log")
         // The wrapper: log argv and environment, then run the real helper.
         #expect(try ns.sh("cp /sbin/mount.cifs \(dir.file("real-mount.cifs"))").status == 0)
-        dir.write("wrapper.sh", """
+        dir.write(
+            "wrapper.sh",
+            """
             #!/bin/sh
             printf '%s\\n' "ARGV $*" >> \(argvLog)
             env | sed 's/^/ENV /' >> \(argvLog)
@@ -30,13 +33,15 @@ import TestSupport
         // Sample every process's argv while attach runs.
         let sampler = Sampler(key: emu.key)
         sampler.start()
-        let r = try ns.run(Binaries.pusMount, ["--config", cfg.path, "--verbose", "--json", "attach", user, "--fake-mount"])
+        let r = try ns.run(
+            Binaries.pusMount, ["--config", cfg.path, "--verbose", "--json", "attach", user, "--fake-mount"])
         sampler.stop()
         #expect(r.status == 0, "\(r.stderr)")
         let mp = dir.file("mnt/\(user)")
         let log = try String(contentsOfFile: argvLog, encoding: .utf8)
         let cred = dir.file("creds/\(share).cred")
-        let expected = "vers=3.0,sec=ntlmssp,credentials=\(cred),uid=42021,gid=100,file_mode=0600,dir_mode=0700,serverino,nosharesock,actimeo=30,mfsymlinks,nosuid,nodev"
+        let expected =
+            "vers=3.0,sec=ntlmssp,credentials=\(cred),uid=42021,gid=100,file_mode=0600,dir_mode=0700,serverino,nosharesock,actimeo=30,mfsymlinks,nosuid,nodev"
         // The option string pus-mount hands to libmount is exactly SPEC.md's.
         let out = try #require(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let mount = try #require((out["plan"] as? [String: Any])?["mount"] as? [String: String])
@@ -51,14 +56,22 @@ import TestSupport
         #expect(!log.contains(emu.key), "the key must not be in the helper's argv or environment")
         // The helper gets a minimal environment and no descriptor but 0-2 and the user's lock (held while it
         // mounts): no REST socket, no stderr capture file, no saved stderr.
-        let env = log.split(separator: "\n").filter { $0.hasPrefix("ENV ") }.map { String($0.dropFirst(4).prefix { $0 != "=" }) }
+        let env = log.split(separator: "\n").filter { $0.hasPrefix("ENV ") }.map {
+            String($0.dropFirst(4).prefix { $0 != "=" })
+        }
         #expect(Set(env).isSubset(of: ["PATH", "LC_ALL", "PWD", "SHLVL", "_", "OLDPWD"]), "helper environment: \(env)")
-        let fds = log.split(separator: "\n").filter { $0.hasPrefix("FD ") }.map { $0.split(separator: " ", maxSplits: 2).map(String.init) }
+        let fds = log.split(separator: "\n").filter { $0.hasPrefix("FD ") }.map {
+            $0.split(separator: " ", maxSplits: 2).map(String.init)
+        }
         for fd in fds where fd.count == 3 && Int(fd[1])! > 2 {
             // (The shell reading this wrapper holds it open too: it shows as the helper's own path.)
-            #expect(fd[2].hasSuffix("/state/locks/\(user).lock") || fd[2].hasSuffix("mount.cifs"), "helper inherited fd \(fd[1]) -> \(fd[2])")
+            #expect(
+                fd[2].hasSuffix("/state/locks/\(user).lock") || fd[2].hasSuffix("mount.cifs"),
+                "helper inherited fd \(fd[1]) -> \(fd[2])")
         }
-        #expect(fds.contains { $0.count == 3 && $0[2].hasSuffix("/state/locks/\(user).lock") }, "the lock is held by whatever mounts")
+        #expect(
+            fds.contains { $0.count == 3 && $0[2].hasSuffix("/state/locks/\(user).lock") },
+            "the lock is held by whatever mounts")
         #expect(sampler.sampled > 0)
         #expect(sampler.leaks.isEmpty, "key seen in /proc/*/cmdline of: \(sampler.leaks)")
         #expect(!r.stdout.contains(emu.key) && !r.stderr.contains(emu.key))
@@ -122,7 +135,9 @@ extension AzureFakeMountTests {
         #expect(r.stderr.contains("error 13"))
         let ledger = (try? String(contentsOfFile: dir.file("state/ledger.json"), encoding: .utf8)) ?? ""
         #expect(!ledger.contains("\"session\""), "no lease")
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir.file("creds"))) ?? []).isEmpty, "no credentials file")
+        #expect(
+            ((try? FileManager.default.contentsOfDirectory(atPath: dir.file("creds"))) ?? []).isEmpty,
+            "no credentials file")
         #expect(!FileManager.default.fileExists(atPath: dir.file("mnt/\(user)")), "no mountpoint")
     }
 

@@ -4,11 +4,12 @@ import Ledger
 import Logging
 import Mounting
 import Orchestrator
-@testable import PusMountCLI
 import Storage
 import SystemSupport
-import Testing
 import TestSupport
+import Testing
+
+@testable import PusMountCLI
 
 /// Behaviours that no test pinned down before the mutation check (issue 16), at the level where they live:
 /// the locator against the emulator, deprovision's refusals, the audit log, the SAS cap, the volume options
@@ -23,16 +24,20 @@ import TestSupport
 
     func storage(_ emu: EmulatorProcess, _ accounts: [(String, String)]) throws -> AzureStorage {
         let specs = try accounts.map { name, key in
-            try AccountSpec(name: name, keys: KeyFile(key1: Secret(key)), weight: 1, endpointSuffix: "core.windows.net",
-                            fileEndpoint: emu.endpoint(of: name), smbHost: "127.0.0.1")
+            try AccountSpec(
+                name: name, keys: KeyFile(key1: Secret(key)), weight: 1, endpointSuffix: "core.windows.net",
+                fileEndpoint: emu.endpoint(of: name), smbHost: "127.0.0.1")
         }
-        return AzureStorage(accounts: specs, prefix: "pus", makeTransport: { LazyCurlTransport() }, retry: .none, logger: Self.quiet)
+        return AzureStorage(
+            accounts: specs, prefix: "pus", makeTransport: { LazyCurlTransport() }, retry: .none, logger: Self.quiet)
     }
 
     func client(_ emu: EmulatorProcess, _ account: String, _ key: String) throws -> FilesClient {
-        FilesClient(endpoint: AccountEndpoint(account: account, key: SharedKey(account: account, key: Secret(key))!,
-                                              endpointSuffix: "core.windows.net", override: emu.endpoint(of: account)),
-                    transport: try CurlTransport(), retry: .none, logger: Self.quiet)
+        FilesClient(
+            endpoint: AccountEndpoint(
+                account: account, key: SharedKey(account: account, key: Secret(key))!,
+                endpointSuffix: "core.windows.net", override: emu.endpoint(of: account)),
+            transport: try CurlTransport(), retry: .none, logger: Self.quiet)
     }
 
     /// M07. The locator refuses (77) a share in the ledger-recorded account whose pus_user names someone else.
@@ -40,8 +45,11 @@ import TestSupport
         let dir = TempDir()
         let b = EmulatorProcess.otherKey(1)
         let emu = try EmulatorProcess(dir: dir, account: "acta", moreAccounts: [("actb", b)])
-        let user = TestUsers.name(11), share = ShareName.forUser(user, prefix: "pus")
-        #expect(try client(emu, "acta", EmulatorProcess.testKey).createShare(share, quotaGiB: 1, metadata: [("pus_user", "mallory")]) == .created)
+        let user = TestUsers.name(11)
+        let share = ShareName.forUser(user, prefix: "pus")
+        #expect(
+            try client(emu, "acta", EmulatorProcess.testKey).createShare(
+                share, quotaGiB: 1, metadata: [("pus_user", "mallory")]) == .created)
         let az = try storage(emu, [("acta", EmulatorProcess.testKey), ("actb", b)])
         do {
             _ = try az.locate(user: user, recordedAccount: "acta")
@@ -57,7 +65,8 @@ import TestSupport
         let dir = TempDir()
         let b = EmulatorProcess.otherKey(1)
         let emu = try EmulatorProcess(dir: dir, account: "acta", moreAccounts: [("actb", b)])
-        let user = TestUsers.name(12), share = ShareName.forUser(user, prefix: "pus")
+        let user = TestUsers.name(12)
+        let share = ShareName.forUser(user, prefix: "pus")
         #expect(try client(emu, "actb", b).createShare(share, quotaGiB: 1, metadata: [("pus_user", user)]) == .created)
         let az = try storage(emu, [("acta", EmulatorProcess.testKey), ("actb", b)])
         let mark = emu.requestLog.count
@@ -73,10 +82,11 @@ import TestSupport
     func ledgerWithALease(_ cfg: TestConfig, _ user: String, mounted: Bool = false) throws {
         let share = ShareName.forUser(user, prefix: "pus")
         try LedgerStore(path: cfg.dir.file("state/ledger.json")).update { l in
-            l.entries[user] = Ledger.Entry(user: user, uid: 42013, gid: 100, backend: .azure, account: "pusacct", share: share,
-                                           source: "//127.0.0.1/\(share)", mountpoint: cfg.dir.file("mnt/\(user)"), optionsDigest: "x",
-                                           credentialsPath: cfg.dir.file("creds/\(share).cred"), mounted: mounted,
-                                           leases: [Ledger.Lease(session: "s1", createdAt: 1)], now: 1)
+            l.entries[user] = Ledger.Entry(
+                user: user, uid: 42013, gid: 100, backend: .azure, account: "pusacct", share: share,
+                source: "//127.0.0.1/\(share)", mountpoint: cfg.dir.file("mnt/\(user)"), optionsDigest: "x",
+                credentialsPath: cfg.dir.file("creds/\(share).cred"), mounted: mounted,
+                leases: [Ledger.Lease(session: "s1", createdAt: 1)], now: 1)
         }
     }
 
@@ -86,26 +96,34 @@ import TestSupport
         let dir = TempDir()
         let emu = try EmulatorProcess(dir: dir)
         let cfg = TestConfig(dir: dir, emulator: emu)
-        let user = TestUsers.name(13), share = ShareName.forUser(user, prefix: "pus")
+        let user = TestUsers.name(13)
+        let share = ShareName.forUser(user, prefix: "pus")
         #expect(try cfg.run(["provision", user]).status == 0)
         try FileManager.default.createDirectory(atPath: dir.file("state"), withIntermediateDirectories: true)
         try ledgerWithALease(cfg, user)
         let refused = try cfg.run(["deprovision", user, "--yes"])
-        #expect(refused.status == 1 && refused.stderr.contains("still has 1 lease(s) on this node"), "\(refused.stderr)")
-        #expect(FileManager.default.fileExists(atPath: "\(emu.dataDir)/pusacct/\(share)") && !emu.requestLog.contains { $0.hasPrefix("DELETE ") })
+        #expect(
+            refused.status == 1 && refused.stderr.contains("still has 1 lease(s) on this node"), "\(refused.stderr)")
+        #expect(
+            FileManager.default.fileExists(atPath: "\(emu.dataDir)/pusacct/\(share)")
+                && !emu.requestLog.contains { $0.hasPrefix("DELETE ") })
 
         let forced = try cfg.run(["--json", "deprovision", user, "--yes", "--force"])
         #expect(forced.status == 0, "\(forced.stderr)")
         let j = try json(forced.stdout)
         #expect(j["ledger_record_removed"] as? Bool == false, "\(j)")
-        #expect(try LedgerStore(path: dir.file("state/ledger.json")).read().entries[user]?.leases.count == 1, "the record stays with its lease")
+        #expect(
+            try LedgerStore(path: dir.file("state/ledger.json")).read().entries[user]?.leases.count == 1,
+            "the record stays with its lease")
         // The control: without a lease the record goes.
         let other = TestUsers.name(14)
         #expect(try cfg.run(["provision", other]).status == 0)
         try LedgerStore(path: dir.file("state/ledger.json")).update { l in
-            l.entries[other] = Ledger.Entry(user: other, uid: 42014, gid: 100, backend: .azure, account: "pusacct",
-                                            share: ShareName.forUser(other, prefix: "pus"), source: "//127.0.0.1/x", mountpoint: dir.file("mnt/\(other)"),
-                                            optionsDigest: "x", credentialsPath: nil, mounted: false, leases: [], now: 1)
+            l.entries[other] = Ledger.Entry(
+                user: other, uid: 42014, gid: 100, backend: .azure, account: "pusacct",
+                share: ShareName.forUser(other, prefix: "pus"), source: "//127.0.0.1/x",
+                mountpoint: dir.file("mnt/\(other)"),
+                optionsDigest: "x", credentialsPath: nil, mounted: false, leases: [], now: 1)
         }
         let plain = try cfg.run(["--json", "deprovision", other, "--yes"])
         let removed = (try? json(plain.stdout))?["ledger_record_removed"] as? Bool
@@ -117,9 +135,13 @@ import TestSupport
     @Test func aSecretInAnAuditedFieldIsRedacted() throws {
         let dir = TempDir()
         let path = dir.file("audit.jsonl")
-        AuditLog.record(path: path, command: "get", outcome: "failed",
-                        fields: [("error", .string("GET https://a.file.core.windows.net/s/f?sv=2025&sig=SECRETSIG123 failed")),
-                                 ("detail", .string("mount.cifs said password=SECRETPW456, retrying"))]) { Issue.record("\($0)") }
+        AuditLog.record(
+            path: path, command: "get", outcome: "failed",
+            fields: [
+                ("error", .string("GET https://a.file.core.windows.net/s/f?sv=2025&sig=SECRETSIG123 failed")),
+                ("detail", .string("mount.cifs said password=SECRETPW456, retrying")),
+            ]
+        ) { Issue.record("\($0)") }
         let line = try String(contentsOfFile: path, encoding: .utf8)
         #expect(!line.contains("SECRETSIG123") && !line.contains("SECRETPW456"), "\(line)")
         #expect(line.contains("sig=") && line.contains("password="), "the keys stay, the values go: \(line)")
@@ -134,9 +156,11 @@ import TestSupport
         let user = TestUsers.name(15)
         #expect(try cfg.run(["provision", user]).status == 0)
         let now = Int(Date().timeIntervalSince1970)
-        let start = SAS.timestamp(now + 20 * 3600), expiry = SAS.timestamp(now + 25 * 3600)
+        let start = SAS.timestamp(now + 20 * 3600)
+        let expiry = SAS.timestamp(now + 25 * 3600)
         let far = try cfg.run(["sas", user, "--start", start, "--expiry", expiry])
-        #expect(far.status == 65 && far.stderr.contains("more than sas.max_expiry_hours"), "\(far.status) \(far.stderr)")
+        #expect(
+            far.status == 65 && far.stderr.contains("more than sas.max_expiry_hours"), "\(far.status) \(far.stderr)")
         let day = try cfg.run(["--json", "sas", user, "--expiry", "24h"])
         #expect(day.status == 0, "\(day.stderr)")
         #expect((try? json(day.stdout))?["url"] is String)
@@ -146,7 +170,8 @@ import TestSupport
     /// dir_mode 0555 in the options handed to mount(2).
     @Test func aVolumeWithTheDefaultReadOnlyIsMountedRo() throws {
         let dir = TempDir()
-        var config = try ConfigLoader.parse("""
+        var config = try ConfigLoader.parse(
+            """
             [[azure.accounts]]
             name = "acct"
             key_file = "/nonexistent.key"
@@ -161,31 +186,53 @@ import TestSupport
         config.mountRoot = dir.file("mnt")
         config.auditLog = dir.file("audit.jsonl")
         let mounter = FakeMounter()
-        let spec = try AccountSpec(name: "acct", keys: KeyFile(key1: Secret(EmulatorProcess.testKey)), weight: 1, endpointSuffix: "core.windows.net",
-                                   fileEndpoint: "http://127.0.0.1:9/acct", smbHost: "smb.example")
-        let az = AzureStorage(accounts: [spec], prefix: "pus", makeTransport: { ScriptedTransport { r in
-            Issue.record("no REST request expected: \(r.method) \(r.url)"); return HTTPResponse(status: 500, headers: [:], body: []) } },
-                              retry: .none, logger: Self.quiet)
-        let node = Node(config: config, ports: Node.Ports(mounter: mounter, mountTable: mounter, probe: HealthProbe(executable: "/bin/true"),
-                                                           processes: FakeProcesses(), sameDirectory: mounter.sameDirectory, clock: { 1_800_000_000 }),
-                        azure: { az }, logger: Self.quiet)
+        let spec = try AccountSpec(
+            name: "acct", keys: KeyFile(key1: Secret(EmulatorProcess.testKey)), weight: 1,
+            endpointSuffix: "core.windows.net",
+            fileEndpoint: "http://127.0.0.1:9/acct", smbHost: "smb.example")
+        let az = AzureStorage(
+            accounts: [spec], prefix: "pus",
+            makeTransport: {
+                ScriptedTransport { r in
+                    Issue.record("no REST request expected: \(r.method) \(r.url)")
+                    return HTTPResponse(status: 500, headers: [:], body: [])
+                }
+            },
+            retry: .none, logger: Self.quiet)
+        let node = Node(
+            config: config,
+            ports: Node.Ports(
+                mounter: mounter, mountTable: mounter, probe: HealthProbe(executable: "/bin/true"),
+                processes: FakeProcesses(), sameDirectory: mounter.sameDirectory, clock: { 1_800_000_000 }),
+            azure: { az }, logger: Self.quiet)
         let r = try node.reconcile(ReconcileOptions())
         #expect(r.actions.contains { $0.result == .done }, "\(r.actions.map(\.finding.what))")
-        let options = try #require(mounter.specs.first { $0.target == dir.file("datasets/data") }?.options).split(separator: ",").map(String.init)
-        #expect(options.contains("ro") && options.contains("file_mode=0444") && options.contains("dir_mode=0555"), "\(options)")
+        let options = try #require(mounter.specs.first { $0.target == dir.file("datasets/data") }?.options).split(
+            separator: ","
+        ).map(String.init)
+        #expect(
+            options.contains("ro") && options.contains("file_mode=0444") && options.contains("dir_mode=0555"),
+            "\(options)")
         #expect(!options.contains("rw"))
     }
 
     /// M15. A 503 with `Retry-After: N` makes the client wait N seconds (within the budget), not the jittered
     /// backoff (here at most 20 ms).
     @Test func aRetryAfterIsHonoured() throws {
-        var answers = [HTTPResponse(status: 503, headers: ["retry-after": "1", "x-ms-error-code": "ServerBusy"], body: []),
-                       HTTPResponse(status: 200, headers: ["x-ms-meta-pus_user": "alice", "etag": "\"1\"", "x-ms-share-quota": "5"], body: [])]
+        var answers = [
+            HTTPResponse(status: 503, headers: ["retry-after": "1", "x-ms-error-code": "ServerBusy"], body: []),
+            HTTPResponse(
+                status: 200, headers: ["x-ms-meta-pus_user": "alice", "etag": "\"1\"", "x-ms-share-quota": "5"],
+                body: []),
+        ]
         let transport = ScriptedTransport { _ in answers.removeFirst() }
-        let c = FilesClient(endpoint: AccountEndpoint(account: "acct", key: SharedKey(account: "acct", key: Secret(EmulatorProcess.testKey))!,
-                                                      endpointSuffix: "core.windows.net", override: "http://127.0.0.1:9/acct"),
-                            transport: transport, retry: RetryPolicy(maxAttempts: 3, initialDelay: 0.01, maxDelay: 0.02, totalBudget: 10),
-                            logger: Self.quiet)
+        let c = FilesClient(
+            endpoint: AccountEndpoint(
+                account: "acct", key: SharedKey(account: "acct", key: Secret(EmulatorProcess.testKey))!,
+                endpointSuffix: "core.windows.net", override: "http://127.0.0.1:9/acct"),
+            transport: transport,
+            retry: RetryPolicy(maxAttempts: 3, initialDelay: 0.01, maxDelay: 0.02, totalBudget: 10),
+            logger: Self.quiet)
         let t0 = Clock.monotonicSeconds()
         _ = try c.getShareProperties("pus-alice-1")
         let waited = Clock.monotonicSeconds() - t0
@@ -207,13 +254,18 @@ import TestSupport
         let user = TestUsers.name(16)
         let ns = try MountNamespace()
         let sleeper = dir.write("mount.cifs", "#!/bin/sh\nexec sleep 600\n", mode: 0o755)
-        let helper = FileManager.default.fileExists(atPath: "/sbin/mount.cifs") ? "/sbin/mount.cifs" : "/usr/sbin/mount.cifs"
-        let r = try ns.sh("mount --bind \(sleeper) \(helper) && exec timeout 60 \(Binaries.pusMount) --config \(cfg.path) attach \(user)")
+        let helper =
+            FileManager.default.fileExists(atPath: "/sbin/mount.cifs") ? "/sbin/mount.cifs" : "/usr/sbin/mount.cifs"
+        let r = try ns.sh(
+            "mount --bind \(sleeper) \(helper) && exec timeout 60 \(Binaries.pusMount) --config \(cfg.path) attach \(user)"
+        )
         #expect(r.status == 75, "\(r.status) \(r.stderr)")
         #expect(r.stderr.contains("did not complete within mount.timeout_seconds = 2 s"), "\(r.stderr)")
         let ledger = try? LedgerStore(path: dir.file("state/ledger.json")).read()
         #expect(ledger?.entries[user]?.leases.isEmpty ?? true, "no lease")
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: dir.file("creds"))) ?? []).isEmpty, "no credentials file")
+        #expect(
+            ((try? FileManager.default.contentsOfDirectory(atPath: dir.file("creds"))) ?? []).isEmpty,
+            "no credentials file")
         #expect(ns.mounts(at: dir.file("mnt/\(user)")).isEmpty)
     }
 
@@ -226,22 +278,33 @@ import TestSupport
     /// M18. rotate-key with several accounts rewrites every account's credentials files.
     @Test func rotateKeyRewritesEveryAccountsCredentialsFiles() throws {
         let dir = TempDir()
-        let ka = EmulatorProcess.testKey, kb = EmulatorProcess.otherKey(1), ka2 = EmulatorProcess.otherKey(2), kb2 = EmulatorProcess.otherKey(3)
-        let emu = try EmulatorProcess(dir: dir, account: "acta", key: ka, moreAccounts: [("actb", kb), ("acta", ka2), ("actb", kb2)])
+        let ka = EmulatorProcess.testKey
+        let kb = EmulatorProcess.otherKey(1)
+        let ka2 = EmulatorProcess.otherKey(2)
+        let kb2 = EmulatorProcess.otherKey(3)
+        let emu = try EmulatorProcess(
+            dir: dir, account: "acta", key: ka, moreAccounts: [("actb", kb), ("acta", ka2), ("actb", kb2)])
         func config(_ keys: [String: String]) -> String {
             var text = "backend = \"azure\"\n"
             for name in ["acta", "actb"] {
                 let kf = dir.write("\(name).key", keys[name]! + "\n", mode: 0o600)
-                text += "[[azure.accounts]]\nname = \"\(name)\"\nkey_file = \"\(kf)\"\nfile_endpoint = \"\(emu.endpoint(of: name))\"\nsmb_host = \"127.0.0.1\"\n"
+                text +=
+                    "[[azure.accounts]]\nname = \"\(name)\"\nkey_file = \"\(kf)\"\nfile_endpoint = \"\(emu.endpoint(of: name))\"\nsmb_host = \"127.0.0.1\"\n"
             }
-            text += "[mount]\nroot = \"\(dir.file("mnt"))\"\n[paths]\nstate_dir = \"\(dir.file("state"))\"\ncredentials_dir = \"\(dir.file("creds"))\"\naudit_log = \"\(dir.file("audit.jsonl"))\"\n"
+            text +=
+                "[mount]\nroot = \"\(dir.file("mnt"))\"\n[paths]\nstate_dir = \"\(dir.file("state"))\"\ncredentials_dir = \"\(dir.file("creds"))\"\naudit_log = \"\(dir.file("audit.jsonl"))\"\n"
             return dir.write("c.toml", text, mode: 0o644)
         }
         let cfg = config(["acta": ka, "actb": kb])
-        let ua = TestUsers.name(17), ub = TestUsers.name(18)
+        let ua = TestUsers.name(17)
+        let ub = TestUsers.name(18)
         // One user's share in each account (made by hand, owned by the user), then attached.
-        #expect(try client(emu, "acta", ka).createShare(ShareName.forUser(ua, prefix: "pus"), quotaGiB: 1, metadata: [("pus_user", ua)]) == .created)
-        #expect(try client(emu, "actb", kb).createShare(ShareName.forUser(ub, prefix: "pus"), quotaGiB: 1, metadata: [("pus_user", ub)]) == .created)
+        #expect(
+            try client(emu, "acta", ka).createShare(
+                ShareName.forUser(ua, prefix: "pus"), quotaGiB: 1, metadata: [("pus_user", ua)]) == .created)
+        #expect(
+            try client(emu, "actb", kb).createShare(
+                ShareName.forUser(ub, prefix: "pus"), quotaGiB: 1, metadata: [("pus_user", ub)]) == .created)
         let ns = try MountNamespace()
         for u in [ua, ub] {
             let r = try ns.run(Binaries.pusMount, ["--config", cfg, "attach", u, "--fake-mount"])
@@ -252,7 +315,9 @@ import TestSupport
         _ = config(["acta": "\(ka)\n\(ka2)", "actb": "\(kb)\n\(kb2)"])
         let r = try Run.run(Binaries.pusMount, ["--config", cfg, "--json", "rotate-key"])
         #expect(r.status == 0, "\(r.stderr)")
-        for (file, user, k1, k2) in [(ShareName.forUser(ua, prefix: "pus"), ua, ka, ka2), (ShareName.forUser(ub, prefix: "pus"), ub, kb, kb2)] {
+        for (file, user, k1, k2) in [
+            (ShareName.forUser(ua, prefix: "pus"), ua, ka, ka2), (ShareName.forUser(ub, prefix: "pus"), ub, kb, kb2),
+        ] {
             let text = try String(contentsOfFile: dir.file("creds/\(file).cred"), encoding: .utf8)
             let account = user == ua ? "acta" : "actb"
             #expect(text == "username=\(account)\npassword2=\(k2)\npassword=\(k1)\n", "\(file) was not rewritten")
@@ -266,7 +331,8 @@ import TestSupport
         let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
         let ns = try MountNamespace()
         let uid = 42019
-        let owned = dir.file("userdir"), protected = dir.file("rootonly")
+        let owned = dir.file("userdir")
+        let protected = dir.file("rootonly")
         try FileManager.default.createDirectory(atPath: owned, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: protected, withIntermediateDirectories: true)
         chmod(protected, 0o700)
@@ -279,18 +345,28 @@ import TestSupport
         try FileManager.default.createDirectory(atPath: rootDir, withIntermediateDirectories: true)
         #expect(symlink(protected, "\(rootDir)/ulink") == 0 && lchown("\(rootDir)/ulink", uid_t(uid), 100) == 0)
         #expect(symlink(owned, "\(rootDir)/rlink") == 0)
-        for (target, why) in [("\(owned)/link/pus.prom", "lies in \(owned), owned by uid \(uid)"), ("\(owned)/pus.prom", "lies in \(owned), owned by uid \(uid)"),
-                              ("\(rootDir)/ulink/pus.prom", "passes through the symlink \(rootDir)/ulink, owned by uid \(uid)"),
-                              ("\(rootDir)/rlink/pus.prom", "lies in \(owned), owned by uid \(uid)")] {
+        for (target, why) in [
+            ("\(owned)/link/pus.prom", "lies in \(owned), owned by uid \(uid)"),
+            ("\(owned)/pus.prom", "lies in \(owned), owned by uid \(uid)"),
+            ("\(rootDir)/ulink/pus.prom", "passes through the symlink \(rootDir)/ulink, owned by uid \(uid)"),
+            ("\(rootDir)/rlink/pus.prom", "lies in \(owned), owned by uid \(uid)"),
+        ] {
             let r = try ns.run(Binaries.pusMount, ["--config", cfg.path, "reconcile", "--metrics-file", target])
-            #expect(r.stderr.contains("could not write the metrics file") && r.stderr.contains(why), "\(target): \(r.stderr)")
+            #expect(
+                r.stderr.contains("could not write the metrics file") && r.stderr.contains(why),
+                "\(target): \(r.stderr)")
         }
-        #expect(((try? FileManager.default.contentsOfDirectory(atPath: protected)) ?? ["?"]).isEmpty, "nothing written behind the link")
+        #expect(
+            ((try? FileManager.default.contentsOfDirectory(atPath: protected)) ?? ["?"]).isEmpty,
+            "nothing written behind the link")
         #expect(!FileManager.default.fileExists(atPath: "\(owned)/pus.prom"))
         // The control: a root-owned directory works, also through root's own link to it.
         #expect(symlink(protected, "\(rootDir)/ok") == 0)
-        let ok = try ns.run(Binaries.pusMount, ["--config", cfg.path, "reconcile", "--metrics-file", "\(rootDir)/ok/pus.prom"])
-        #expect(ok.status == 0 && FileManager.default.fileExists(atPath: "\(protected)/pus.prom") && !ok.stderr.contains("metrics"), "\(ok.stderr)")
+        let ok = try ns.run(
+            Binaries.pusMount, ["--config", cfg.path, "reconcile", "--metrics-file", "\(rootDir)/ok/pus.prom"])
+        #expect(
+            ok.status == 0 && FileManager.default.fileExists(atPath: "\(protected)/pus.prom")
+                && !ok.stderr.contains("metrics"), "\(ok.stderr)")
     }
 
     /// Issue 15, item 9. An existing audit log that a user owns (mode 0666), or that is group-writable, is
@@ -304,7 +380,9 @@ import TestSupport
         let ns = try MountNamespace()
         let r = try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", TestUsers.name(19)])
         #expect(r.status == 0, "the attach itself succeeds: \(r.stderr)")
-        #expect(r.stderr.contains("could not append to the audit log") && r.stderr.contains("will not write to it"), "\(r.stderr)")
+        #expect(
+            r.stderr.contains("could not append to the audit log") && r.stderr.contains("will not write to it"),
+            "\(r.stderr)")
         #expect(try String(contentsOfFile: log, encoding: .utf8) == "forged\n")
         _ = try ns.run(Binaries.pusMount, ["--config", cfg.path, "detach", TestUsers.name(19)])
         let doctor = try ns.run(Binaries.pusMount, ["--config", cfg.path, "doctor"])
@@ -319,25 +397,34 @@ import TestSupport
         let dir = TempDir()
         let emu = try EmulatorProcess(dir: dir, extraArgs: ["--fault", "latency:400"])
         let cfg = TestConfig(dir: dir, emulator: emu)
-        let user = TestUsers.name(20), share = ShareName.forUser(user, prefix: "pus")
+        let user = TestUsers.name(20)
+        let share = ShareName.forUser(user, prefix: "pus")
         #expect(try cfg.run(["provision", user]).status == 0)
         let ns = try MountNamespace()
         let p = "\(Binaries.pusMount) --config \(cfg.path)"
-        let r = try ns.sh("""
+        let r = try ns.sh(
+            """
             n0=$(wc -l < \(emu.logPath))
             \(p) deprovision \(user) --yes > \(dir.file("dep.out")) 2>&1 & dep=$!
             for i in $(seq 600); do [ "$(wc -l < \(emu.logPath))" -gt "$n0" ] && break; sleep 0.02; done
             \(p) attach \(user) --session live --fake-mount > \(dir.file("att.out")) 2>&1; echo "attach=$?"
             wait $dep; echo "deprovision=$?"
             """)
-        #expect(r.stdout.contains("attach=0") && r.stdout.contains("deprovision=0"),
-                "\(r.stdout) \((try? String(contentsOfFile: dir.file("dep.out"), encoding: .utf8)) ?? "") \((try? String(contentsOfFile: dir.file("att.out"), encoding: .utf8)) ?? "")")
+        #expect(
+            r.stdout.contains("attach=0") && r.stdout.contains("deprovision=0"),
+            "\(r.stdout) \((try? String(contentsOfFile: dir.file("dep.out"), encoding: .utf8)) ?? "") \((try? String(contentsOfFile: dir.file("att.out"), encoding: .utf8)) ?? "")"
+        )
         let log = emu.requestLog
-        let delete = try #require(log.firstIndex { $0.hasPrefix("DELETE /\(emu.account)/\(share)?restype=share") }, "\(log)")
-        let lastCreate = try #require(log.lastIndex { $0.hasPrefix("PUT /\(emu.account)/\(share)?restype=share -> 201") })
+        let delete = try #require(
+            log.firstIndex { $0.hasPrefix("DELETE /\(emu.account)/\(share)?restype=share") }, "\(log)")
+        let lastCreate = try #require(
+            log.lastIndex { $0.hasPrefix("PUT /\(emu.account)/\(share)?restype=share -> 201") })
         #expect(lastCreate > delete, "attach ran after the delete and made the share anew: \(log)")
-        let entry = try #require(try LedgerStore(path: dir.file("state/ledger.json")).read().entries[user], "the attach is recorded")
+        let entry = try #require(
+            try LedgerStore(path: dir.file("state/ledger.json")).read().entries[user], "the attach is recorded")
         #expect(entry.leases.map(\.session) == ["live"])
-        #expect(FileManager.default.fileExists(atPath: "\(emu.dataDir)/\(emu.account)/\(share)"), "the share the mount names exists")
+        #expect(
+            FileManager.default.fileExists(atPath: "\(emu.dataDir)/\(emu.account)/\(share)"),
+            "the share the mount names exists")
     }
 }

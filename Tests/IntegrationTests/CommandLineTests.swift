@@ -1,5 +1,6 @@
-@testable import PusMountCLI
 import Testing
+
+@testable import PusMountCLI
 
 /// The attach/detach fast path (PusMountCommand.hotPath) parses exactly what the root parser parses, and
 /// hands everything else (help, errors, other commands) back to it.
@@ -32,7 +33,10 @@ import Testing
     }
 
     @Test func globalOptionsBeforeTheCommandReachIt() throws {
-        let c = try #require(PusMountCommand.hotPath(["--config", "/c.toml", "--json", "attach", "--", "bob"]) as? AttachCommand)
-        #expect(c.global.config == "/c.toml" && c.global.json && !c.global.verbose && c.user == "bob" && c.session == "default")
+        let c = try #require(
+            PusMountCommand.hotPath(["--config", "/c.toml", "--json", "attach", "--", "bob"]) as? AttachCommand)
+        #expect(
+            c.global.config == "/c.toml" && c.global.json && !c.global.verbose && c.user == "bob"
+                && c.session == "default")
     }
 }

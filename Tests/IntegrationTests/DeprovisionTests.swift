@@ -1,8 +1,8 @@
 import AzureFiles
 import Foundation
 import Ledger
-import Testing
 import TestSupport
+import Testing
 
 /// deprovision that cannot surprise, and undelete: open handles refuse it, it says what goes (the share and
 /// every snapshot), and afterwards whether soft delete keeps it and for how long.
@@ -15,8 +15,11 @@ import TestSupport
     /// the guest).
     func emulator(_ dir: TempDir, softDeleteDays: Int?) throws -> EmulatorProcess {
         try FileManager.default.createDirectory(atPath: dir.file("handles"), withIntermediateDirectories: true)
-        let hook = dir.write("handles-hook", "#!/bin/sh\ncat \(dir.file("handles"))/\"$2\" 2>/dev/null\nexit 0\n", mode: 0o755)
-        return try EmulatorProcess(dir: dir, extraArgs: ["--handles-hook", hook] + (softDeleteDays.map { ["--soft-delete-days", String($0)] } ?? []))
+        let hook = dir.write(
+            "handles-hook", "#!/bin/sh\ncat \(dir.file("handles"))/\"$2\" 2>/dev/null\nexit 0\n", mode: 0o755)
+        return try EmulatorProcess(
+            dir: dir,
+            extraArgs: ["--handles-hook", hook] + (softDeleteDays.map { ["--soft-delete-days", String($0)] } ?? []))
     }
 
     @Test func openHandlesRefuseItThenSoftDeleteKeepsItAndUndeleteBringsItBack() throws {
@@ -34,8 +37,12 @@ import TestSupport
         dir.write("handles/\(share)", "work/notes.txt\t10.1.2.3\tnode-b\n")
         let busy = try cfg.run(["deprovision", user, "--yes"])
         #expect(busy.status == 1, "\(busy.stderr)")
-        #expect(busy.stderr.contains("1 open handle(s) (/work/notes.txt from 10.1.2.3 (node-b))") && busy.stderr.contains("--force"), "\(busy.stderr)")
-        #expect(FileManager.default.fileExists(atPath: "\(emu.dataDir)/\(emu.account)/\(share)/work/notes.txt"), "nothing deleted")
+        #expect(
+            busy.stderr.contains("1 open handle(s) (/work/notes.txt from 10.1.2.3 (node-b))")
+                && busy.stderr.contains("--force"), "\(busy.stderr)")
+        #expect(
+            FileManager.default.fileExists(atPath: "\(emu.dataDir)/\(emu.account)/\(share)/work/notes.txt"),
+            "nothing deleted")
         #expect(!emu.requestLog.contains { $0.hasPrefix("DELETE ") })
 
         try FileManager.default.removeItem(atPath: dir.file("handles/\(share)"))
@@ -75,15 +82,22 @@ import TestSupport
         #expect(try cfg.run(["deprovision", user, "--yes"]).status == 0)
 
         let ls = try cfg.run(["ls", user])
-        #expect(ls.status == 1 && ls.stderr.contains("pus-mount undelete \(user)") && !ls.stderr.contains("provision"), "\(ls.stderr)")
+        #expect(
+            ls.status == 1 && ls.stderr.contains("pus-mount undelete \(user)") && !ls.stderr.contains("provision"),
+            "\(ls.stderr)")
         let before = emu.requestLog.count
         let attach = try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user, "--fake-mount"])
         #expect(attach.status == 67, "\(attach.stderr)")
-        #expect(attach.stderr.contains("was deleted and can be restored") && attach.stderr.contains("--purge-deleted"), "\(attach.stderr)")
+        #expect(
+            attach.stderr.contains("was deleted and can be restored") && attach.stderr.contains("--purge-deleted"),
+            "\(attach.stderr)")
         let prov = try cfg.run(["provision", user])
         #expect(prov.status == 67 && prov.stderr.contains("pus-mount undelete \(user)"), "\(prov.stderr)")
         #expect(!FileManager.default.fileExists(atPath: live), "no new share was created")
-        #expect(!emu.requestLog[before...].contains { $0.hasPrefix("PUT /\(share)?restype=share") && !$0.contains("comp=") }, "no Create Share sent")
+        #expect(
+            !emu.requestLog[before...].contains {
+                $0.hasPrefix("PUT /\(share)?restype=share") && !$0.contains("comp=")
+            }, "no Create Share sent")
         let record = (try? LedgerStore(path: dir.file("state/ledger.json")).read())?.entries[user]
         #expect(record == nil && ns.mountpoints(under: dir.file("mnt")).isEmpty, "no lease, no record, no mount")
 
@@ -102,8 +116,12 @@ import TestSupport
         let plan = try cfg.run(["--json", "undelete", user, "--dry-run"])
         let planned = try json(plan.stdout)
         let versions: [[String: Any]] = planned["versions"] as? [[String: Any]] ?? []
-        let givenUp: [String] = versions.filter { $0["given_up"] as? Bool == true }.compactMap { $0["version"] as? String }
-        let kept: [String] = versions.filter { $0["given_up"] as? Bool == false }.compactMap { $0["version"] as? String }
+        let givenUp: [String] = versions.filter { $0["given_up"] as? Bool == true }.compactMap {
+            $0["version"] as? String
+        }
+        let kept: [String] = versions.filter { $0["given_up"] as? Bool == false }.compactMap {
+            $0["version"] as? String
+        }
         #expect(versions.count == 2 && givenUp.count == 1 && kept.count == 1, "\(plan.stdout)")
         #expect(planned["version_restored"] as? String == kept.first, "the default is the newest not given up")
         let old = try #require(givenUp.first)
@@ -112,7 +130,9 @@ import TestSupport
         #expect((try json(u.stdout)["snapshots"] as? [String])?.count == 1, "its snapshot came back: \(u.stdout)")
         #expect(try cfg.run(["get", user, "one.txt", dir.file("back.txt")]).status == 0)
         #expect((try? String(contentsOfFile: dir.file("back.txt"), encoding: .utf8)) == "one\n")
-        #expect(try cfg.run(["get", user, "two.txt", dir.file("two-back.txt")]).status != 0, "the older version, not the newer")
+        #expect(
+            try cfg.run(["get", user, "two.txt", dir.file("two-back.txt")]).status != 0,
+            "the older version, not the newer")
     }
 
     @Test func withoutSoftDeleteItSaysNothingIsKeptAndAConfiguredAccountRefuses() throws {
@@ -127,9 +147,12 @@ import TestSupport
             .replacingOccurrences(of: "smb_host = \"127.0.0.1\"", with: "smb_host = \"127.0.0.1\"\nsoft_delete = false")
         let off = dir.write("off.toml", text, mode: 0o644)
         let refused = try Run.run(Binaries.pusMount, ["--config", off, "deprovision", user, "--yes"])
-        #expect(refused.status == 1 && refused.stderr.contains("soft_delete = false") && refused.stderr.contains("--no-soft-delete"), "\(refused.stderr)")
+        #expect(
+            refused.status == 1 && refused.stderr.contains("soft_delete = false")
+                && refused.stderr.contains("--no-soft-delete"), "\(refused.stderr)")
         #expect(!emu.requestLog.contains { $0.hasPrefix("DELETE ") })
-        let gone = try Run.run(Binaries.pusMount, ["--config", off, "--json", "deprovision", user, "--yes", "--no-soft-delete"])
+        let gone = try Run.run(
+            Binaries.pusMount, ["--config", off, "--json", "deprovision", user, "--yes", "--no-soft-delete"])
         #expect(gone.status == 0, "\(gone.stderr)")
         #expect(try json(gone.stdout)["recoverable"] as? Bool == false)
         let u = try plain.run(["undelete", user])
@@ -146,6 +169,8 @@ import TestSupport
         dir.write("handles/\(share)", "a\t10.0.0.1\tx\nb\t10.0.0.2\ty\n")
         let r = try cfg.run(["deprovision", user, "--yes", "--force"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("2 open handle(s) were cut off") && r.stdout.contains("recoverable for 1 more day(s)"), "\(r.stdout)")
+        #expect(
+            r.stdout.contains("2 open handle(s) were cut off") && r.stdout.contains("recoverable for 1 more day(s)"),
+            "\(r.stdout)")
     }
 }

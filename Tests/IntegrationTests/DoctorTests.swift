@@ -1,7 +1,8 @@
 import Foundation
-@testable import Orchestrator
-import Testing
 import TestSupport
+import Testing
+
+@testable import Orchestrator
 
 /// doctor: every check one line with a verdict and, when not ok, the fix; exit 1 when one failed.
 @Suite(.serialized) struct DoctorTests {
@@ -19,7 +20,8 @@ import TestSupport
 
     @Test func onThisMachineItNamesWhatIsMissingWithTheFix() throws {
         let dir = TempDir()
-        let emu = try EmulatorProcess(dir: dir, key: Data((0..<64).map { _ in UInt8.random(in: 0...255) }).base64EncodedString())
+        let emu = try EmulatorProcess(
+            dir: dir, key: Data((0..<64).map { _ in UInt8.random(in: 0...255) }).base64EncodedString())
         let cfg = TestConfig(dir: dir, emulator: emu)
         let r = try cfg.run(["--json", "doctor"])
         let j = try json(r.stdout)
@@ -35,10 +37,14 @@ import TestSupport
         }
         #expect(check("account pusacct: REST key1")?["status"] as? String == "ok", "\(checks)")
         #expect(check("account pusacct: clock")?["status"] as? String == "ok")
-        #expect(check("mount.cifs")?["status"] as? String == (FileManager.default.isExecutableFile(atPath: "/sbin/mount.cifs") ? "ok" : "fail"))
+        #expect(
+            check("mount.cifs")?["status"] as? String
+                == (FileManager.default.isExecutableFile(atPath: "/sbin/mount.cifs") ? "ok" : "fail"))
         // Nothing listens on 127.0.0.1:445 here.
         let smb = try #require(check("account pusacct: SMB"))
-        #expect(smb["status"] as? String == "fail" && (smb["detail"] as? String)?.contains("Connection refused") == true, "\(smb)")
+        #expect(
+            smb["status"] as? String == "fail" && (smb["detail"] as? String)?.contains("Connection refused") == true,
+            "\(smb)")
         #expect((smb["fix"] as? String)?.contains("TCP 445") == true)
         #expect(r.status == 1, "a failed check exits 1")
         #expect(j["ok"] as? Bool == false)
@@ -46,7 +52,10 @@ import TestSupport
 
         // The human form: one line per check, the verdict first.
         let human = try cfg.run(["doctor"])
-        #expect(human.stdout.split(separator: "\n").contains { $0.hasPrefix("fail account pusacct: SMB: 127.0.0.1") && $0.contains("; fix: ") })
+        #expect(
+            human.stdout.split(separator: "\n").contains {
+                $0.hasPrefix("fail account pusacct: SMB: 127.0.0.1") && $0.contains("; fix: ")
+            })
         #expect(human.stdout.split(separator: "\n").contains { $0.hasPrefix("ok   account pusacct: REST key1") })
     }
 
@@ -80,7 +89,8 @@ import TestSupport
         env.procFilesystems = dir.write("fs-without", "nodev\tproc\n\text4\n")
         env.modulesDirectory = dir.file("modules")
         #expect(Node.kernelCifsCheck(env).status == .fail)
-        try FileManager.default.createDirectory(atPath: dir.file("modules/6.1.0-test/kernel/fs/smb/client"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: dir.file("modules/6.1.0-test/kernel/fs/smb/client"), withIntermediateDirectories: true)
         dir.write("modules/6.1.0-test/kernel/fs/smb/client/cifs.ko.xz", "x")
         #expect(Node.kernelCifsCheck(env).status == .ok)
         env.modulesDirectory = dir.file("none")

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// What pus-mount sets up for itself before it does anything: no core dumps, a fixed umask; and what the
 /// directories it creates look like whatever umask it was started with.
@@ -19,7 +19,10 @@ import TestSupport
     @Test(.enabled(if: !FileManager.default.fileExists(atPath: "/etc/pus-mount/pus-mount.toml")))
     func embeddedDefaultsAreAnnounced() throws {
         let r = try Run.sh("unset PUS_MOUNT_CONFIG; \(Binaries.pusMount) status")
-        #expect(r.stderr.contains("notice: no /etc/pus-mount/pus-mount.toml; running on the embedded defaults (backend = \"local\""), "\(r.stderr)")
+        #expect(
+            r.stderr.contains(
+                "notice: no /etc/pus-mount/pus-mount.toml; running on the embedded defaults (backend = \"local\""),
+            "\(r.stderr)")
         let j = try Run.sh("unset PUS_MOUNT_CONFIG; \(Binaries.pusMount) --json status")
         #expect(!j.stderr.contains("notice"))
         // doctor: a warning, not a pass: logins and units do nothing on such a node.
@@ -39,7 +42,8 @@ import TestSupport
         let ns = try MountNamespace()
         let user = TestUsers.name(15)
         #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user, "--session", "cold"]).status == 0)
-        let warm = try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user, "--session", "warm"], env: ["LD_DEBUG": "files"])
+        let warm = try ns.run(
+            Binaries.pusMount, ["--config", cfg.path, "attach", user, "--session", "warm"], env: ["LD_DEBUG": "files"])
         #expect(warm.status == 0, "\(warm.stderr.suffix(500))")
         #expect(warm.stderr.contains("file=libc.so.6"), "LD_DEBUG listed what the loader mapped")
         // What the loader mapped for pus-mount (nsenter, which execs it in the namespace, has its own libraries).
@@ -53,9 +57,11 @@ import TestSupport
         let v = try Run.run(Binaries.pusMount, ["version"], env: ["LD_DEBUG": "files"])
         #expect(v.stderr.contains("libcurl.so.4"), "pus-mount version prints libcurl's version, so it opens it")
         // And the mount child opens libmount when it makes its first context (a bind mount, done).
-        let src = dir.file("bind-src"), dst = dir.file("bind-dst")
+        let src = dir.file("bind-src")
+        let dst = dir.file("bind-dst")
         for d in [src, dst] { try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true) }
-        let child = try ns.run(Binaries.pusMount, ["__mount", "--", src, dst, "none", "bind"], env: ["LD_DEBUG": "files"])
+        let child = try ns.run(
+            Binaries.pusMount, ["__mount", "--", src, dst, "none", "bind"], env: ["LD_DEBUG": "files"])
         #expect(child.status == 0, "\(child.stdout) \(child.stderr.suffix(300))")
         #expect(child.stderr.contains("libmount.so.1"), "the mount child opened libmount")
     }
@@ -67,9 +73,13 @@ import TestSupport
         let user = TestUsers.name(25)
         let r = try ns.sh("umask 077; \(Binaries.pusMount) --config \(cfg.path) attach \(user)")
         #expect(r.status == 0, "\(r.stderr)")
-        let modes = try ns.sh("stat -c '%a %U' \(dir.file("mnt")) \(dir.file("local")) \(dir.file("state")) \(dir.file("state/locks")) \(dir.file("mnt/\(user)"))")
+        let modes = try ns.sh(
+            "stat -c '%a %U' \(dir.file("mnt")) \(dir.file("local")) \(dir.file("state")) \(dir.file("state/locks")) \(dir.file("mnt/\(user)"))"
+        )
         #expect(modes.stdout == "755 root\n755 root\n700 root\n700 root\n700 \(user)\n", "\(modes.stdout)")
-        let reach = try ns.sh("setpriv --reuid=42025 --regid=100 --clear-groups sh -c 'echo ok > \(dir.file("mnt/\(user)"))/f && cat \(dir.file("mnt/\(user)"))/f'")
+        let reach = try ns.sh(
+            "setpriv --reuid=42025 --regid=100 --clear-groups sh -c 'echo ok > \(dir.file("mnt/\(user)"))/f && cat \(dir.file("mnt/\(user)"))/f'"
+        )
         #expect(reach.stdout == "ok\n", "\(reach.stderr)")
         #expect(try String(contentsOfFile: dir.file("state/ledger.json"), encoding: .utf8).isEmpty == false)
         #expect(try Run.sh("stat -c %a \(dir.file("state/ledger.json"))").stdout == "600\n")
@@ -83,8 +93,12 @@ import TestSupport
         let missing = dir.file("absent.toml")
         let r = try Run.run(Binaries.pusMount, ["--if-configured", "--config", missing, "reconcile"])
         #expect(r.status == 0 && r.stdout.isEmpty, "\(r.stderr)")
-        #expect(r.stderr == "pus-mount: notice: pus-mount is not configured: \(missing) is missing; nothing was done (see pus-mount(8), INSTALLATION)\n", "\(r.stderr)")
-        let j = try Run.run(Binaries.pusMount, ["--if-configured", "--config", missing, "--json", "attach", TestUsers.name(26)])
+        #expect(
+            r.stderr
+                == "pus-mount: notice: pus-mount is not configured: \(missing) is missing; nothing was done (see pus-mount(8), INSTALLATION)\n",
+            "\(r.stderr)")
+        let j = try Run.run(
+            Binaries.pusMount, ["--if-configured", "--config", missing, "--json", "attach", TestUsers.name(26)])
         #expect(j.status == 0 && j.stdout.contains("\"configured\":false"), "\(j.stdout)")
         #expect(!FileManager.default.fileExists(atPath: dir.file("state")))
         #expect(try Run.run(Binaries.pusMount, ["--config", missing, "reconcile"]).status == 78)

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// reconcile, bootstrap and the PAM hook on real bind mounts, each test in its own private mount namespace,
 /// through the built binary as an operator (or cron, or systemd) runs it.
@@ -27,9 +27,11 @@ import TestSupport
         let dir = TempDir()
         let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
         let ns = try MountNamespace()
-        let user = TestUsers.name(41), mp = dir.file("mnt/\(user)")
+        let user = TestUsers.name(41)
+        let mp = dir.file("mnt/\(user)")
         let p = "\(Binaries.pusMount) --config \(cfg.path)"
-        let r = try ns.sh("""
+        let r = try ns.sh(
+            """
             sleep 60 >/dev/null 2>&1 & a=$!; sleep 60 >/dev/null 2>&1 & b=$!
             \(p) attach \(user) --session pam-sshd-$a --pid $a >/dev/null || exit 1
             \(p) attach \(user) --session pam-sshd-$b --pid $b >/dev/null || exit 1
@@ -53,7 +55,8 @@ import TestSupport
         let dir = TempDir()
         let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
         let ns = try MountNamespace()
-        let user = TestUsers.name(42), mp = dir.file("mnt/\(user)")
+        let user = TestUsers.name(42)
+        let mp = dir.file("mnt/\(user)")
         #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user]).status == 0)
         #expect(try ns.sh("echo kept > \(mp)/f && umount \(mp)").status == 0)
         #expect(ns.mounts(at: mp).isEmpty)
@@ -72,7 +75,9 @@ import TestSupport
         #expect(try ns.sh("mkdir -p \(orphan) && mount -t tmpfs stray \(orphan)").status == 0)
         let human = try ns.run(Binaries.pusMount, ["--config", cfg.path, "reconcile"])
         #expect(human.status == 1)
-        #expect(human.stdout.contains("! \(orphan):") && human.stdout.contains("[orphan]") && human.stdout.contains("not converged (exit 1)"))
+        #expect(
+            human.stdout.contains("! \(orphan):") && human.stdout.contains("[orphan]")
+                && human.stdout.contains("not converged (exit 1)"))
         #expect(ns.mounts(at: orphan).count == 1, "reported only")
         let dry = try reconcile(ns, cfg, ["--prune", "--dry-run"])
         #expect(dry.results == ["planned"] && ns.mounts(at: orphan).count == 1)
@@ -90,7 +95,8 @@ import TestSupport
         let dir = TempDir()
         let cfg = TestConfig(dir: dir, emulator: nil, backend: "local", mount: "linger_seconds = 2")
         let ns = try MountNamespace()
-        let user = TestUsers.name(43), mp = dir.file("mnt/\(user)")
+        let user = TestUsers.name(43)
+        let mp = dir.file("mnt/\(user)")
         #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user]).status == 0)
         let d = try ns.run(Binaries.pusMount, ["--config", cfg.path, "detach", user])
         #expect(d.status == 0 && d.stdout.contains("lingers"), "\(d.stdout)")
@@ -107,9 +113,11 @@ import TestSupport
         let dir = TempDir()
         let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
         let ns = try MountNamespace()
-        let user = TestUsers.name(44), mp = dir.file("mnt/\(user)")
+        let user = TestUsers.name(44)
+        let mp = dir.file("mnt/\(user)")
         #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user, "--session", "a"]).status == 0)
-        let text = try String(contentsOfFile: cfg.path, encoding: .utf8).replacingOccurrences(of: dir.file("local"), with: dir.file("local2"))
+        let text = try String(contentsOfFile: cfg.path, encoding: .utf8).replacingOccurrences(
+            of: dir.file("local"), with: dir.file("local2"))
         let moved = dir.write("moved.toml", text, mode: 0o644)
         let again = try ns.run(Binaries.pusMount, ["--config", moved, "attach", user, "--session", "b"])
         #expect(again.status == 0, "\(again.stderr)")
@@ -134,12 +142,14 @@ import TestSupport
         let dir = TempDir()
         let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
         let ns = try MountNamespace()
-        let users = [TestUsers.name(45), TestUsers.name(44)], third = TestUsers.name(43)
+        let users = [TestUsers.name(45), TestUsers.name(44)]
+        let third = TestUsers.name(43)
         let p = "\(Binaries.pusMount) --config \(cfg.path)"
         let ledger = dir.file("state/ledger.json")
         var holders: [String: [String]] = [:]
         for u in users {
-            let r = try ns.sh("""
+            let r = try ns.sh(
+                """
                 sleep 600 </dev/null >/dev/null 2>&1 & a=$!; sleep 600 </dev/null >/dev/null 2>&1 & b=$!; sleep 600 </dev/null >/dev/null 2>&1 & c=$!
                 for s in $a $b $c; do \(p) attach \(u) --session pam-sshd-$s --pid $s >/dev/null || exit 1; done
                 kill -9 $c
@@ -152,29 +162,41 @@ import TestSupport
         switch damage {
         case .truncated: #expect(truncate(ledger, 0) == 0)
         case .deleted: try FileManager.default.removeItem(atPath: ledger)
-        case .garbled: dir.write("state/ledger.json", "{\"version\": 2, \"entries\": {\"\(users[0])\": \u{1b}[2J tru", mode: 0o600)
+        case .garbled:
+            dir.write("state/ledger.json", "{\"version\": 2, \"entries\": {\"\(users[0])\": \u{1b}[2J tru", mode: 0o600)
         }
         let status = try ns.run(Binaries.pusMount, ["--config", cfg.path, "--json", "status"])
         #expect(status.status == 0, "status still works: \(status.stderr)")
 
         let first = try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", third])
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(first.stderr.contains("rebuilt the unusable ledger") && first.stderr.contains("4 lease(s) kept, 2 dead one(s) dropped"), "\(first.stderr)")
+        #expect(
+            first.stderr.contains("rebuilt the unusable ledger")
+                && first.stderr.contains("4 lease(s) kept, 2 dead one(s) dropped"), "\(first.stderr)")
         let audit = try String(contentsOfFile: dir.file("audit.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(audit.filter { $0.contains("\"command\":\"ledger-rebuild\"") }.count == 1)
-        let corrupt = try FileManager.default.contentsOfDirectory(atPath: dir.file("state")).filter { $0.hasPrefix("ledger.json.corrupt-") }
+        let corrupt = try FileManager.default.contentsOfDirectory(atPath: dir.file("state")).filter {
+            $0.hasPrefix("ledger.json.corrupt-")
+        }
         #expect(corrupt.count == (damage == .deleted ? 0 : 1), "the bad copy is kept: \(corrupt)")
 
         let pass = try reconcile(ns, cfg)
         #expect(pass.status == 0 && pass.nothingToDo && pass.drift["orphan"] == 0, "\(pass.doc)")
         for u in users {
-            let mp = dir.file("mnt/\(u)"), pids = holders[u]!
-            #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "detach", u, "--session", "pam-sshd-\(pids[0])"]).status == 0)
+            let mp = dir.file("mnt/\(u)")
+            let pids = holders[u]!
+            #expect(
+                try ns.run(Binaries.pusMount, ["--config", cfg.path, "detach", u, "--session", "pam-sshd-\(pids[0])"])
+                    .status == 0)
             #expect(ns.mounts(at: mp).count == 1, "\(damage): one session of \(u) left, the mount stays")
-            #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "detach", u, "--session", "pam-sshd-\(pids[1])"]).status == 0)
+            #expect(
+                try ns.run(Binaries.pusMount, ["--config", cfg.path, "detach", u, "--session", "pam-sshd-\(pids[1])"])
+                    .status == 0)
             #expect(ns.mounts(at: mp).isEmpty, "\(damage): the last session's close unmounts \(u)")
         }
-        #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", third]).stderr.isEmpty, "healed once, not again")
+        #expect(
+            try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", third]).stderr.isEmpty,
+            "healed once, not again")
     }
 
     @Test func busyUsersAreSkippedWith75AndMetricsAreWritten() throws {
@@ -184,7 +206,8 @@ import TestSupport
         let user = TestUsers.name(46)
         let metrics = dir.file("node-exporter/pus-mount.prom")
         try FileManager.default.createDirectory(atPath: dir.file("node-exporter"), withIntermediateDirectories: true)
-        let r = try ns.sh("""
+        let r = try ns.sh(
+            """
             sleep 60 >/dev/null 2>&1 & a=$!
             \(Binaries.pusMount) --config \(cfg.path) attach \(user) --pid $a >/dev/null || exit 9
             kill -9 $a; wait $a 2>/dev/null

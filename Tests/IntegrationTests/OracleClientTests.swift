@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The official Azure SDK (Tests/Oracle/sdk_client.py) as a second client against our emulator.
 @Suite struct OracleClientTests {

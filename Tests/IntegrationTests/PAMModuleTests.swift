@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// pam_pus_mount.so (pam/) driven by pamtester through real PAM stacks, each test in its own private mount
 /// namespace: /etc/pam.d, the test user's home and /dev (for a /dev/log that records syslog) are replaced
@@ -13,9 +13,11 @@ import TestSupport
 @Suite(.serialized) struct PAMModuleTests {
     static let user = "pusupam"
     static let uid = 42099
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
     static var ready: Bool {
-        FileManager.default.isExecutableFile(atPath: "/usr/bin/pamtester") && FileManager.default.fileExists(atPath: "/home/\(user)")
+        FileManager.default.isExecutableFile(atPath: "/usr/bin/pamtester")
+            && FileManager.default.fileExists(atPath: "/home/\(user)")
             && FileManager.default.fileExists(atPath: "/usr/include/security/pam_modules.h")
     }
 
@@ -30,12 +32,14 @@ import TestSupport
         init(binary: String = Binaries.pusMount) throws {
             cfg = TestConfig(dir: dir, emulator: nil, backend: "local")
             module = dir.file("pam_pus_mount.so")
-            let make = try Run.run("/usr/bin/make", ["-s", "-C", "\(PAMModuleTests.repo)/pam", "OUT=\(module)", "PUS_MOUNT_BIN=\(binary)"])
+            let make = try Run.run(
+                "/usr/bin/make", ["-s", "-C", "\(PAMModuleTests.repo)/pam", "OUT=\(module)", "PUS_MOUNT_BIN=\(binary)"])
             guard make.status == 0 else { throw Failure("building the module failed: \(make.stderr)") }
             ns = try MountNamespace()
             try plant()
             let t = dir.path
-            let r = try ns.sh("""
+            let r = try ns.sh(
+                """
                 set -e
                 mkdir -p \(t)/pam.d \(t)/olddev
                 printf 'auth required pam_deny.so\\naccount required pam_deny.so\\nsession required pam_deny.so\\n' > \(t)/pam.d/other
@@ -62,19 +66,30 @@ import TestSupport
             let t = dir.path
             try FileManager.default.createDirectory(atPath: dir.file("plant"), withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: dir.file("home"), withIntermediateDirectories: true)
-            let cc = try Run.run("/usr/bin/cc", ["-shared", "-fPIC", "-DMARKER=\"\(t)/marker\"", "-o", dir.file("plant/evil.so"),
-                                                 "\(PAMModuleTests.repo)/Tests/PAM/evil.c"])
+            let cc = try Run.run(
+                "/usr/bin/cc",
+                [
+                    "-shared", "-fPIC", "-DMARKER=\"\(t)/marker\"", "-o", dir.file("plant/evil.so"),
+                    "\(PAMModuleTests.repo)/Tests/PAM/evil.c",
+                ])
             guard cc.status == 0 else { throw Failure("cc: \(cc.stderr)") }
             for tool in ["tr", "env", "timeout", "logger", "sh"] {
-                dir.write("plant/\(tool)", "#!/bin/sh\necho \"planted \(tool) ran with euid $(id -u)\" >> \(t)/marker\n", mode: 0o755)
+                dir.write(
+                    "plant/\(tool)", "#!/bin/sh\necho \"planted \(tool) ran with euid $(id -u)\" >> \(t)/marker\n",
+                    mode: 0o755)
             }
-            dir.write("home/.pam_environment", "PATH DEFAULT=\(t)/plant:/usr/bin:/bin\nLD_PRELOAD DEFAULT=\(t)/plant/evil.so\n")
-            _ = try Run.sh("chown -R \(PAMModuleTests.uid):100 \(dir.file("home")) && chmod 0755 \(dir.file("plant")) \(t)")
+            dir.write(
+                "home/.pam_environment",
+                "PATH DEFAULT=\(t)/plant:/usr/bin:/bin\nLD_PRELOAD DEFAULT=\(t)/plant/evil.so\n")
+            _ = try Run.sh(
+                "chown -R \(PAMModuleTests.uid):100 \(dir.file("home")) && chmod 0755 \(dir.file("plant")) \(t)")
         }
 
         /// Writes /etc/pam.d/NAME (inside the namespace): pam_env with user_readenv=1, then `session`.
         func service(_ name: String, _ session: String) {
-            dir.write("pam.d/\(name)", """
+            dir.write(
+                "pam.d/\(name)",
+                """
                 auth     required pam_permit.so
                 account  required pam_permit.so
                 session  required pam_env.so user_readenv=1
@@ -84,7 +99,9 @@ import TestSupport
         }
 
         /// pamtester in the namespace; `prefix` runs before it (setpriv for an su-like caller).
-        func pamtester(_ service: String, _ ops: String = "open_session close_session", prefix: String = "") throws -> RunResult {
+        func pamtester(_ service: String, _ ops: String = "open_session close_session", prefix: String = "") throws
+            -> RunResult
+        {
             try ns.sh("\(prefix) /usr/bin/pamtester -v \(service) \(PAMModuleTests.user) \(ops)")
         }
 
@@ -101,17 +118,23 @@ import TestSupport
                 if text.contains(token) { break }
                 usleep(10_000)
             }
-            return text.split(separator: "\n").map(String.init).filter { $0.contains("pam_pus_mount(") || $0.contains(" pus-mount[") }
+            return text.split(separator: "\n").map(String.init).filter {
+                $0.contains("pam_pus_mount(") || $0.contains(" pus-mount[")
+            }
         }
         func audit() throws -> [[String: Any]] {
             let text = (try? String(contentsOfFile: dir.file("audit.jsonl"), encoding: .utf8)) ?? ""
-            return try text.split(separator: "\n").map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+            return try text.split(separator: "\n").map {
+                try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
         }
         var mountpoint: String { dir.file("mnt/\(PAMModuleTests.user)") }
 
         deinit {
-            if let pid = try? String(contentsOfFile: dir.file("listener.pid"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
-               let p = Int32(pid) {
+            if let pid = try? String(contentsOfFile: dir.file("listener.pid"), encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines),
+                let p = Int32(pid)
+            {
                 kill(p, SIGKILL)
             }
         }
@@ -149,7 +172,9 @@ import TestSupport
         #expect(r.status == 0, "\(r.stderr)")
         let lines = try b.audit()
         #expect(lines.map { $0["command"] as? String } == ["attach", "detach"], "\(lines) \(b.syslog)")
-        #expect(lines.allSatisfy { $0["outcome"] as? String == "ok" && $0["uid"] as? Int == 0 }, "real uid 0 in pus-mount: \(lines)")
+        #expect(
+            lines.allSatisfy { $0["outcome"] as? String == "ok" && $0["uid"] as? Int == 0 },
+            "real uid 0 in pus-mount: \(lines)")
         #expect(b.marker.isEmpty, "\(b.marker)")
     }
 
@@ -159,12 +184,15 @@ import TestSupport
     @Test(.enabled(if: ready)) func theProgramGetsAFixedEnvironmentAndNothingElse() throws {
         let dir = TempDir("pus-pam-probe")
         let probe = dir.file("probe")
-        let cc = try Run.run("/usr/bin/cc", ["-O1", "-DPROBE_OUT=\"\(dir.file("probe.out"))\"", "-o", probe, "\(Self.repo)/Tests/PAM/probe.c"])
+        let cc = try Run.run(
+            "/usr/bin/cc",
+            ["-O1", "-DPROBE_OUT=\"\(dir.file("probe.out"))\"", "-o", probe, "\(Self.repo)/Tests/PAM/probe.c"])
         #expect(cc.status == 0, "\(cc.stderr)")
         let b = try Bench(binary: probe)
         // su-like and with a descriptor and a blocked, ignored signal of the caller's own.
         b.service("pustest", "session  optional \(b.module) config=/etc/pus-test.toml")
-        let r = try b.ns.sh("""
+        let r = try b.ns.sh(
+            """
             exec 7</etc/hostname
             trap '' USR1
             /usr/bin/setpriv --ruid=\(Self.uid) --rgid=100 --groups=100 -- /usr/bin/pamtester -v pustest \(Self.user) open_session close_session
@@ -175,22 +203,28 @@ import TestSupport
         #expect(args.count == 2, "\(out)")
         let open = String(args.first ?? "").split(separator: " ").map(String.init)
         let close = String(args.last ?? "").split(separator: " ").map(String.init)
-        #expect(open.count > 2 && open[1] == "--if-configured" && open[2] == "--config=/etc/pus-test.toml" && open[3] == "attach", "\(open)")
+        #expect(
+            open.count > 2 && open[1] == "--if-configured" && open[2] == "--config=/etc/pus-test.toml"
+                && open[3] == "attach", "\(open)")
         #expect(open.suffix(2) == ["--", Self.user], "the user after --: \(open)")
         #expect(open.contains("--pam-service=pustest"))
         let sessionArg = try #require(open.first { $0.hasPrefix("--session=pam-pustest-") })
         let pidArg = try #require(open.first { $0.hasPrefix("--pid=") })
         #expect(sessionArg == "--session=pam-pustest-" + pidArg.dropFirst(6), "the session id names the session's pid")
-        #expect(close[3] == "detach" && close.contains(sessionArg) && !close.contains { $0.hasPrefix("--pid") }, "\(close)")
+        #expect(
+            close[3] == "detach" && close.contains(sessionArg) && !close.contains { $0.hasPrefix("--pid") }, "\(close)")
         let env = out.split(separator: "\n").filter { $0.hasPrefix("ENV ") }
-        #expect(env == ["ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin", "ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin"], "only PATH, at open and at close: \(env)")
+        #expect(
+            env == ["ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin", "ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+            "only PATH, at open and at close: \(env)")
         #expect(!out.contains("LD_PRELOAD"))
         #expect(out.contains("STDIN /dev/null"))
         for line in out.split(separator: "\n") where line.hasPrefix("FDS ") {
             #expect(line == "FDS 0 1 2", "only stdin, stdout and stderr: \(line)")
         }
         for line in out.split(separator: "\n") where line.hasPrefix("Uid:") || line.hasPrefix("Gid:") {
-            #expect(line.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().allSatisfy { $0 == "0" }, "\(line)")
+            #expect(
+                line.split(whereSeparator: { $0 == "\t" || $0 == " " }).dropFirst().allSatisfy { $0 == "0" }, "\(line)")
         }
         for line in out.split(separator: "\n") where line.hasPrefix("Groups:") {
             #expect(line.trimmingCharacters(in: .whitespaces) == "Groups:", "no supplementary groups: \(line)")
@@ -211,7 +245,8 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: b.mountpoint) && b.ns.mounts(at: b.mountpoint).isEmpty)
         #expect(!FileManager.default.fileExists(atPath: b.dir.file("state/ledger.json")), "no ledger written")
         let lines = b.syslog
-        #expect(lines.count == 1 && lines[0].contains("pus-mount is not configured: \(missing) is missing"), "\(b.syslog)")
+        #expect(
+            lines.count == 1 && lines[0].contains("pus-mount is not configured: \(missing) is missing"), "\(b.syslog)")
         #expect(lines.first?.hasPrefix("<85>") == true, "authpriv.notice (10 << 3 | 5): \(lines)")
     }
 
@@ -220,8 +255,11 @@ import TestSupport
     /// failure is one error line with the exit status, and "required" then refuses the session.
     @Test(.enabled(if: ready)) func badArgumentsAndFailuresAreOneLineAndTheLoginGoesOn() throws {
         let b = try Bench()
-        let cases = ["timout=5": "unknown module argument \"timout=5\"", "config=relative.toml": "config= takes an absolute path",
-                     "timeout=0": "timeout= takes whole seconds", "timeout=9x": "timeout= takes whole seconds"]
+        let cases = [
+            "timout=5": "unknown module argument \"timout=5\"",
+            "config=relative.toml": "config= takes an absolute path",
+            "timeout=0": "timeout= takes whole seconds", "timeout=9x": "timeout= takes whole seconds",
+        ]
         for (arg, said) in cases.sorted(by: { $0.key < $1.key }) {
             let before = b.syslog.count
             b.service("pustest", "session  optional \(b.module) \(arg)")
@@ -239,8 +277,10 @@ import TestSupport
         let low = try b.ns.sh("/usr/bin/pamtester pustest \(TestUsers.lowUID) open_session")
         #expect(low.status == 0, "required, but not a user pus-mount serves: \(low.stderr)")
         var new = Array(b.syslog.dropFirst(before))
-        #expect(new.count == 1 && new[0].hasPrefix("<86>") && new[0].contains("attach \(TestUsers.lowUID): no storage for this user (pus-mount exit status 67"),
-                "authpriv.info: \(new)")
+        #expect(
+            new.count == 1 && new[0].hasPrefix("<86>")
+                && new[0].contains("attach \(TestUsers.lowUID): no storage for this user (pus-mount exit status 67"),
+            "authpriv.info: \(new)")
         // A real failure (the configuration does not parse: 78) is one error line; "optional" goes on,
         // "required" refuses the session.
         let broken = b.dir.write("broken.toml", "backend = \n", mode: 0o644)
@@ -248,8 +288,9 @@ import TestSupport
         b.service("pustest", "session  optional \(b.module) config=\(broken)")
         #expect(try b.pamtester("pustest", "open_session").status == 0, "optional: the login goes on")
         new = Array(b.syslog.dropFirst(before))
-        #expect(new.count == 1 && new[0].hasPrefix("<83>") && new[0].contains("attach \(Self.user) (session pam-pustest-")
-                    && new[0].contains("failed with exit status 78: pus-mount: error: \(broken): line 1"), "\(new)")
+        #expect(
+            new.count == 1 && new[0].hasPrefix("<83>") && new[0].contains("attach \(Self.user) (session pam-pustest-")
+                && new[0].contains("failed with exit status 78: pus-mount: error: \(broken): line 1"), "\(new)")
         b.service("pustest", "session  required \(b.module) config=\(broken)")
         #expect(try b.pamtester("pustest", "open_session").status != 0, "required: the session is refused")
 
@@ -257,14 +298,18 @@ import TestSupport
         gone.service("pustest", "session  optional \(gone.module)")
         #expect(try gone.pamtester("pustest", "open_session").status == 0)
         let lines = gone.syslog
-        #expect(lines.count == 1 && lines[0].contains("cannot run /nonexistent/pus-mount: No such file or directory"), "\(lines)")
+        #expect(
+            lines.count == 1 && lines[0].contains("cannot run /nonexistent/pus-mount: No such file or directory"),
+            "\(lines)")
     }
 
     /// A pus-mount that never answers is stopped at the module's deadline (its whole process group), the
     /// session goes on, and one line says so.
     @Test(.enabled(if: ready)) func aHungProgramIsStoppedAtTheDeadline() throws {
         let dir = TempDir("pus-pam-hang")
-        let hang = dir.write("hang", "#!/bin/sh\necho $$ > \(dir.file("pid"))\nsleep 600 &\necho $! > \(dir.file("child"))\nwait\n", mode: 0o755)
+        let hang = dir.write(
+            "hang", "#!/bin/sh\necho $$ > \(dir.file("pid"))\nsleep 600 &\necho $! > \(dir.file("child"))\nwait\n",
+            mode: 0o755)
         let b = try Bench(binary: hang)
         b.service("pustest", "session  optional \(b.module) timeout=1")
         let r = try b.pamtester("pustest", "open_session")
@@ -272,11 +317,15 @@ import TestSupport
         let lines = b.syslog
         #expect(lines.count == 1 && lines[0].contains("no answer within 1 s"), "\(lines)")
         for f in ["pid", "child"] {
-            let pid = try String(contentsOfFile: dir.file(f), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            let pid = try String(contentsOfFile: dir.file(f), encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines)
             var gone = false
             for _ in 0..<200 {
                 let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-                if stat.isEmpty || stat.contains(") Z ") { gone = true; break }
+                if stat.isEmpty || stat.contains(") Z ") {
+                    gone = true
+                    break
+                }
                 usleep(10_000)
             }
             #expect(gone, "\(f) \(pid) was killed with its group")
@@ -292,9 +341,11 @@ import TestSupport
         let cc = try Run.run("/usr/bin/cc", ["-o", driver, "\(Self.repo)/Tests/PAM/session.c", "-lpam"])
         #expect(cc.status == 0, "\(cc.stderr)")
         b.service("pustest", "session  optional \(b.module) config=\(b.cfg.path)")
-        let t = b.dir.path, mp = b.mountpoint
+        let t = b.dir.path
+        let mp = b.mountpoint
         let p = "\(Binaries.pusMount) --config \(b.cfg.path)"
-        let r = try b.ns.sh("""
+        let r = try b.ns.sh(
+            """
             mkfifo \(t)/one.in \(t)/two.in
             \(driver) pustest \(Self.user) < \(t)/one.in > \(t)/one.out 2>&1 & one=$!
             \(driver) pustest \(Self.user) < \(t)/two.in > \(t)/two.out 2>&1 & two=$!
@@ -311,8 +362,12 @@ import TestSupport
             """)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("open 0\nclose 0"), "\(r.stdout)")
-        let doc = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: b.dir.file("status1")))) as? [String: Any])
-        let leases = try #require(((doc["users"] as? [[String: Any]])?.first?["ledger"] as? [String: Any])?["leases"] as? [[String: Any]], "\(doc)")
+        let doc = try #require(
+            JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: b.dir.file("status1"))))
+                as? [String: Any])
+        let leases = try #require(
+            ((doc["users"] as? [[String: Any]])?.first?["ledger"] as? [String: Any])?["leases"] as? [[String: Any]],
+            "\(doc)")
         #expect(leases.count == 2, "two logins, two leases")
         #expect(Set(leases.compactMap { $0["session"] as? String }).count == 2)
         #expect(leases.allSatisfy { ($0["session"] as? String)?.hasPrefix("pam-pustest-") == true && $0["pid"] is Int })

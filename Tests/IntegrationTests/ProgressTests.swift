@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// put/get progress: bytes, rate and ETA on stderr at a terminal only; nothing in pipes or under --json.
 @Suite(.serialized) struct ProgressTests {
@@ -16,7 +16,8 @@ import TestSupport
         // script(1) gives the command a pseudo-terminal; its transcript is what the terminal showed.
         func onTTY(_ args: String) throws -> String {
             let log = dir.file("tty-\(UUID().uuidString).log")
-            let r = try Run.sh("script -qec '\(Binaries.pusMount) --config \(cfg.path) \(args)' \(log) >/dev/null 2>&1; cat \(log)")
+            let r = try Run.sh(
+                "script -qec '\(Binaries.pusMount) --config \(cfg.path) \(args)' \(log) >/dev/null 2>&1; cat \(log)")
             return r.stdout
         }
         let put = try onTTY("put \(user) \(src) big.bin")

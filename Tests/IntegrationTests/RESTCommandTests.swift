@@ -2,8 +2,8 @@ import AzureFiles
 import Foundation
 import Logging
 import SystemSupport
-import Testing
 import TestSupport
+import Testing
 
 /// The REST commands against a running emulator, as a person would run them.
 @Suite(.serialized) struct RESTCommandTests {
@@ -12,7 +12,9 @@ import TestSupport
     }
 
     func shareDirs(_ emu: EmulatorProcess) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: "\(emu.dataDir)/\(emu.account)")) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: "\(emu.dataDir)/\(emu.account)")) ?? []).filter {
+            !$0.hasPrefix(".")
+        }.sorted()
     }
 
     /// A new user's share: one listing (a deleted share of the user must not be buried under a new one, issue
@@ -30,11 +32,14 @@ import TestSupport
         #expect(j1["created"] as? Bool == true)
         #expect(j1["rest_requests"] as? Int == 2)
         #expect(emu.requestLog.count == 2)
-        #expect(emu.requestLog.first?.hasPrefix("GET /\(emu.account)/?") == true && emu.requestLog.first?.contains("include=deleted") == true,
-                "\(emu.requestLog)")
+        #expect(
+            emu.requestLog.first?.hasPrefix("GET /\(emu.account)/?") == true
+                && emu.requestLog.first?.contains("include=deleted") == true,
+            "\(emu.requestLog)")
         #expect(emu.requestLog.last?.hasPrefix("PUT /\(emu.account)/\(share)?restype=share -> 201") == true)
         // Quota and metadata landed with that one request.
-        let meta = try String(contentsOfFile: "\(emu.dataDir)/\(emu.account)/.emulator/shares/\(share).json", encoding: .utf8)
+        let meta = try String(
+            contentsOfFile: "\(emu.dataDir)/\(emu.account)/.emulator/shares/\(share).json", encoding: .utf8)
         #expect(meta.contains("\"quota\":100"))
         #expect(meta.contains("\"pus_user\",\"\(user)\""))
         #expect(meta.contains("\"pus_uid\",\"42001\""))
@@ -43,7 +48,9 @@ import TestSupport
         #expect(second.status == 0)
         let j2 = try json(second.stdout)
         #expect(j2["created"] as? Bool == false)
-        #expect(j2["rest_requests"] as? Int == 1, "an existing share: the one listing finds it (owner-checked), nothing is created")
+        #expect(
+            j2["rest_requests"] as? Int == 1,
+            "an existing share: the one listing finds it (owner-checked), nothing is created")
         #expect(emu.requestLog.filter { $0.contains("-> 201") }.count == 1, "a second provision must create nothing")
 
         // The human form says the same in one line.
@@ -61,14 +68,20 @@ import TestSupport
         let user = TestUsers.name(3)
         let a = try cfg.run(["attach", user, "--dry-run"])
         #expect(a.status == 0, "\(a.stderr)")
-        #expect(a.stdout.contains("REST requests sent to plan it (reads only): 1") && a.stdout.contains("Create Share pus-") && !a.stdout.contains("(none)"),
-                "\(a.stdout)")
+        #expect(
+            a.stdout.contains("REST requests sent to plan it (reads only): 1") && a.stdout.contains("Create Share pus-")
+                && !a.stdout.contains("(none)"),
+            "\(a.stdout)")
         let j = try json(try cfg.run(["--json", "attach", user, "--dry-run"]).stdout)
-        #expect((j["planned_operations"] as? [String])?.first?.hasPrefix("Create Share") == true && j["requests_sent"] as? Int == 1, "\(j)")
+        #expect(
+            (j["planned_operations"] as? [String])?.first?.hasPrefix("Create Share") == true
+                && j["requests_sent"] as? Int == 1, "\(j)")
         #expect(!emu.requestLog.contains { $0.hasPrefix("PUT") }, "nothing was created")
         let r = try cfg.run(["rotate-key", "--dry-run"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.contains("REST requests sent to plan it (reads only): ") && !r.stdout.contains("reads only): 0."), "\(r.stdout)")
+        #expect(
+            r.stdout.contains("REST requests sent to plan it (reads only): ") && !r.stdout.contains("reads only): 0."),
+            "\(r.stdout)")
     }
 
     @Test func putGetRoundTrip100MiBWithFlatMemory() throws {
@@ -84,7 +97,8 @@ import TestSupport
         // Linux carries over at exec from the memory the spawned child shared with it.
         func peak(_ args: [String]) throws -> (RunResult, Int) {
             let out = dir.file("rss-\(args[1])")
-            let r = try Run.run("/usr/bin/time", ["-f", "%M", "-o", out, Binaries.pusMount, "--config", cfg.path] + args)
+            let r = try Run.run(
+                "/usr/bin/time", ["-f", "%M", "-o", out, Binaries.pusMount, "--config", cfg.path] + args)
             let kib = Int((try String(contentsOfFile: out, encoding: .utf8)).split(separator: "\n").last ?? "") ?? -1
             return (r, kib)
         }
@@ -114,7 +128,9 @@ import TestSupport
         let share = ShareName.forUser(user, prefix: "pus")
         let many = "\(emu.dataDir)/\(emu.account)/\(share)/many"
         try FileManager.default.createDirectory(atPath: many, withIntermediateDirectories: true)
-        for i in 0..<5000 { FileManager.default.createFile(atPath: "\(many)/f\(i).txt", contents: Data(repeating: 1, count: i % 7)) }
+        for i in 0..<5000 {
+            FileManager.default.createFile(atPath: "\(many)/f\(i).txt", contents: Data(repeating: 1, count: i % 7))
+        }
         let ls = try cfg.run(["--json", "ls", user, "many"])
         #expect(ls.status == 0, "\(ls.stderr)")
         let j = try json(ls.stdout)
@@ -122,7 +138,9 @@ import TestSupport
         #expect(j["pages"] as? Int == 5)
         let names = Set(((j["entries"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String })
         #expect(names.count == 5000 && names.contains("f4999.txt"))
-        #expect(emu.requestLog.filter { $0.contains("restype=directory&comp=list") }.count == 5, "\(emu.requestLog.filter { $0.contains("comp=list") })")
+        #expect(
+            emu.requestLog.filter { $0.contains("restype=directory&comp=list") }.count == 5,
+            "\(emu.requestLog.filter { $0.contains("comp=list") })")
     }
 
     @Test func sasURLGrantsExactlyWhatItSays() throws {
@@ -141,20 +159,28 @@ import TestSupport
         let base = String(url[..<url.firstIndex(of: "?")!])
         let token = String(url[url.index(after: url.firstIndex(of: "?")!)...])
         let t = try CurlTransport()
-        let read = try t.send(HTTPRequest(method: "GET", url: "\(base)/docs/hello.txt?\(token)",
-                                          headers: [("x-ms-version", FilesAPI.version)]), sink: nil)
+        let read = try t.send(
+            HTTPRequest(
+                method: "GET", url: "\(base)/docs/hello.txt?\(token)",
+                headers: [("x-ms-version", FilesAPI.version)]), sink: nil)
         #expect(read.status == 200)
         #expect(String(decoding: read.body, as: UTF8.self) == "hello over SAS\n")
-        let list = try t.send(HTTPRequest(method: "GET", url: "\(base)/docs?restype=directory&comp=list&\(token)"), sink: nil)
+        let list = try t.send(
+            HTTPRequest(method: "GET", url: "\(base)/docs?restype=directory&comp=list&\(token)"), sink: nil)
         #expect(list.status == 200)
-        let write = try t.send(HTTPRequest(method: "PUT", url: "\(base)/docs/new.txt?\(token)",
-                                           headers: [("x-ms-type", "file"), ("x-ms-content-length", "1")]), sink: nil)
+        let write = try t.send(
+            HTTPRequest(
+                method: "PUT", url: "\(base)/docs/new.txt?\(token)",
+                headers: [("x-ms-type", "file"), ("x-ms-content-length", "1")]), sink: nil)
         #expect(write.status == 403)
         #expect(write.headers["x-ms-error-code"] == "AuthorizationPermissionMismatch")
         let delete = try t.send(HTTPRequest(method: "DELETE", url: "\(base)/docs/hello.txt?\(token)"), sink: nil)
         #expect(delete.status == 403)
         // A tampered signature fails authentication.
-        let forged = try t.send(HTTPRequest(method: "GET", url: "\(base)/docs/hello.txt?\(token.replacingOccurrences(of: "sp=rl", with: "sp=rwdl"))"), sink: nil)
+        let forged = try t.send(
+            HTTPRequest(
+                method: "GET", url: "\(base)/docs/hello.txt?\(token.replacingOccurrences(of: "sp=rl", with: "sp=rwdl"))"
+            ), sink: nil)
         #expect(forged.status == 403 && forged.headers["x-ms-error-code"] == "AuthenticationFailed")
         sleep(4)
         let expired = try t.send(HTTPRequest(method: "GET", url: "\(base)/docs/hello.txt?\(token)"), sink: nil)
@@ -176,7 +202,8 @@ import TestSupport
         let dir = TempDir()
         let emu = try EmulatorProcess(dir: dir, extraArgs: ["--fault", "503:0.3", "--treat-http-as-https"])
         // 10 attempts: a request fails for good with probability 0.3^10.
-        let cfg = TestConfig(dir: dir, emulator: emu, retry: "max_attempts = 10\ninitial_delay_ms = 20\ntotal_seconds = 60")
+        let cfg = TestConfig(
+            dir: dir, emulator: emu, retry: "max_attempts = 10\ninitial_delay_ms = 20\ntotal_seconds = 60")
         let user = TestUsers.name(5)
         let prov = try cfg.run(["--verbose", "provision", user])
         #expect(prov.status == 0, "\(prov.stderr)")
@@ -204,7 +231,9 @@ import TestSupport
         let dir = TempDir()
         let emu = try EmulatorProcess(dir: dir)
         let cfg = TestConfig(dir: dir, emulator: emu)
-        func expectRefused(_ r: RunResult, _ status: Int32, _ needle: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        func expectRefused(
+            _ r: RunResult, _ status: Int32, _ needle: String, sourceLocation: SourceLocation = #_sourceLocation
+        ) {
             #expect(r.status == status, "want \(status), got \(r.status): \(r.stderr)", sourceLocation: sourceLocation)
             #expect(r.stderr.contains(needle), "\(r.stderr)", sourceLocation: sourceLocation)
             #expect(r.stderr.split(separator: "\n").count == 1, "one line: \(r.stderr)", sourceLocation: sourceLocation)
@@ -224,7 +253,8 @@ import TestSupport
         let notBase64 = TestConfig(dir: TempDir(), emulator: emu, key: "not base64 at all!")
         expectRefused(try notBase64.run(["provision", TestUsers.name(6)]), 78, "not valid base64")
 
-        let wrongKey = TestConfig(dir: TempDir(), emulator: emu, key: Data(repeating: 9, count: 64).base64EncodedString())
+        let wrongKey = TestConfig(
+            dir: TempDir(), emulator: emu, key: Data(repeating: 9, count: 64).base64EncodedString())
         let wk = try wrongKey.run(["provision", TestUsers.name(6)])
         expectRefused(wk, 77, "AuthenticationFailed")
         #expect(wk.stderr.contains("hint: the account key was rejected"))
@@ -233,8 +263,9 @@ import TestSupport
         let err = try #require(try json(wkJSON.stdout)["error"] as? [String: Any])
         #expect(err["code"] as? String == "permission")
 
-        let unreachable = TestConfig(dir: TempDir(), emulator: emu, endpoint: "http://127.0.0.1:9/\(emu.account)",
-                                     retry: "max_attempts = 2\ninitial_delay_ms = 10\ntotal_seconds = 2")
+        let unreachable = TestConfig(
+            dir: TempDir(), emulator: emu, endpoint: "http://127.0.0.1:9/\(emu.account)",
+            retry: "max_attempts = 2\ninitial_delay_ms = 10\ntotal_seconds = 2")
         expectRefused(try unreachable.run(["provision", TestUsers.name(6)]), 69, "cannot reach")
 
         // ArgumentParser's own usage errors are JSON too under --json.
@@ -249,8 +280,9 @@ import TestSupport
         let user = TestUsers.name(7)
         let share = ShareName.forUser(user, prefix: "pus")
         let key = try #require(SharedKey(account: emu.account, key: Secret(emu.key)))
-        let client = FilesClient(endpoint: AccountEndpoint(account: emu.account, key: key, override: emu.endpoint),
-                                 transport: try CurlTransport(), logger: Logger(label: "test"))
+        let client = FilesClient(
+            endpoint: AccountEndpoint(account: emu.account, key: key, override: emu.endpoint),
+            transport: try CurlTransport(), logger: Logger(label: "test"))
         #expect(try client.createShare(share, quotaGiB: 1, metadata: [("pus_user", "mallory")]) == .created)
         expectRefused(try cfg.run(["provision", user]), 77, "belongs to user mallory")
 
@@ -273,7 +305,9 @@ import TestSupport
 
         // A lease in the ledger blocks it.
         try FileManager.default.createDirectory(atPath: dir.file("state"), withIntermediateDirectories: true)
-        dir.write("state/ledger.json", """
+        dir.write(
+            "state/ledger.json",
+            """
             {"version": 1, "entries": {"\(user)": {"user": "\(user)", "uid": 42008, "gid": 100, "backend": "azure", "source": "//h/\(share)",
              "mountpoint": "/mnt/x", "optionsDigest": "x", "mounted": true, "createdAt": 1, "updatedAt": 1,
              "leases": [{"session": "s", "createdAt": 1}]}}}
@@ -288,12 +322,15 @@ import TestSupport
         #expect(shareDirs(emu).isEmpty)
         // No snapshot is taken on the way (it would go with the share); without soft delete nothing is kept.
         #expect(!emu.requestLog.contains { $0.contains("comp=snapshot") })
-        #expect(gone.stdout.contains("deleted share \(share) in account \(emu.account) and its 0 snapshot(s)"), "\(gone.stdout)")
+        #expect(
+            gone.stdout.contains("deleted share \(share) in account \(emu.account) and its 0 snapshot(s)"),
+            "\(gone.stdout)")
         #expect(gone.stdout.contains("not recoverable"), "\(gone.stdout)")
     }
 
     @Test func theShippedExampleConfigParses() throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
             .appendingPathComponent("etc/pus-mount.toml.example").path
         let dir = TempDir()
         let copy = dir.write("example.toml", try String(contentsOfFile: path, encoding: .utf8), mode: 0o644)

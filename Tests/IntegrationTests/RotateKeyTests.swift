@@ -1,7 +1,7 @@
-import Mounting
 import Foundation
-import Testing
+import Mounting
 import TestSupport
+import Testing
 
 /// rotate-key against the emulator (which accepts both of the account's keys, like Azure): only keys the
 /// service accepts are written; credentials files get password2 and password; nothing secret is printed.
@@ -12,7 +12,9 @@ import TestSupport
 
     @Test func rewritesCredentialsWithBothKeysOnlyAfterTheServiceAcceptsThem() throws {
         let dir = TempDir()
-        let k1 = EmulatorProcess.testKey, k2 = EmulatorProcess.otherKey(2), wrong = EmulatorProcess.otherKey(3)
+        let k1 = EmulatorProcess.testKey
+        let k2 = EmulatorProcess.otherKey(2)
+        let wrong = EmulatorProcess.otherKey(3)
         let emu = try EmulatorProcess(dir: dir, key: k1, moreAccounts: [("pusacct", k2)])
         let cfg = TestConfig(dir: dir, emulator: emu)
         let user = TestUsers.name(41)
@@ -27,7 +29,9 @@ import TestSupport
         dir.write("account.key", "\(k1)\n\(wrong)\n", mode: 0o600)
         let bad = try cfg.run(["rotate-key"])
         #expect(bad.status == 77, "\(bad.stderr)")
-        #expect(bad.stderr.contains("key2 of account pusacct is not accepted") && bad.stderr.contains("nothing was rewritten"), "\(bad.stderr)")
+        #expect(
+            bad.stderr.contains("key2 of account pusacct is not accepted")
+                && bad.stderr.contains("nothing was rewritten"), "\(bad.stderr)")
         #expect(try String(contentsOfFile: cred, encoding: .utf8) == "username=pusacct\npassword=\(k1)\n")
 
         // Step 1: the new key as key2.
@@ -36,14 +40,16 @@ import TestSupport
         #expect(step1.status == 0, "\(step1.stderr)")
         let acct = try #require((try json(step1.stdout)["accounts"] as? [[String: Any]])?.first)
         #expect((acct["credentials_rewritten"] as? [String]) == [cred])
-        #expect(try String(contentsOfFile: cred, encoding: .utf8) == "username=pusacct\npassword2=\(k2)\npassword=\(k1)\n")
+        #expect(
+            try String(contentsOfFile: cred, encoding: .utf8) == "username=pusacct\npassword2=\(k2)\npassword=\(k1)\n")
         var st = stat()
         #expect(stat(cred, &st) == 0 && st.st_mode & 0o777 == 0o600 && st.st_uid == 0)
 
         // Step 2: swapped.
         dir.write("account.key", "\(k2)\n\(k1)\n", mode: 0o600)
         #expect(try cfg.run(["rotate-key", "--account", "pusacct"]).status == 0)
-        #expect(try String(contentsOfFile: cred, encoding: .utf8) == "username=pusacct\npassword2=\(k1)\npassword=\(k2)\n")
+        #expect(
+            try String(contentsOfFile: cred, encoding: .utf8) == "username=pusacct\npassword2=\(k1)\npassword=\(k2)\n")
 
         let unknown = try cfg.run(["rotate-key", "--account", "nosuch"])
         #expect(unknown.status == 65 && unknown.stderr.contains("not in [[azure.accounts]]"), "\(unknown.stderr)")
@@ -60,16 +66,19 @@ import TestSupport
     /// detach holds it, rotate-key waits, and what it writes lands after the holder let go.
     @Test func rotateKeyWaitsForTheUsersLock() throws {
         let dir = TempDir()
-        let k1 = EmulatorProcess.testKey, k2 = EmulatorProcess.otherKey(2)
+        let k1 = EmulatorProcess.testKey
+        let k2 = EmulatorProcess.otherKey(2)
         let emu = try EmulatorProcess(dir: dir, key: k1, moreAccounts: [("pusacct", k2)])
         let cfg = TestConfig(dir: dir, emulator: emu)
         let user = TestUsers.name(42)
         let ns = try MountNamespace()
         #expect(try ns.run(Binaries.pusMount, ["--config", cfg.path, "attach", user, "--fake-mount"]).status == 0)
-        let cred = dir.file("creds/\(try #require(try FileManager.default.contentsOfDirectory(atPath: dir.file("creds")).first))")
+        let cred = dir.file(
+            "creds/\(try #require(try FileManager.default.contentsOfDirectory(atPath: dir.file("creds")).first))")
         dir.write("account.key", "\(k1)\n\(k2)\n", mode: 0o600)
         let lock = dir.file("state/locks/\(user).lock")
-        let r = try ns.sh("""
+        let r = try ns.sh(
+            """
             flock -o \(lock) sh -c 'touch \(dir.file("held")); sleep 1; date +%s%N > \(dir.file("released"))' & holder=$!
             while [ ! -e \(dir.file("held")) ]; do sleep 0.01; done
             \(Binaries.pusMount) --config \(cfg.path) rotate-key >/dev/null; rc=$?
@@ -77,7 +86,10 @@ import TestSupport
             exit $rc
             """)
         #expect(r.status == 0, "\(r.stderr)")
-        let released = try #require(Int64(try String(contentsOfFile: dir.file("released"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let released = try #require(
+            Int64(
+                try String(contentsOfFile: dir.file("released"), encoding: .utf8).trimmingCharacters(
+                    in: .whitespacesAndNewlines)))
         var st = stat()
         #expect(stat(cred, &st) == 0)
         let written = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
@@ -93,7 +105,10 @@ import TestSupport
         #expect(Mounting.KeyRefresh.kernelHasPassword2(release: "6.12.95+bpo-amd64"))
         #expect(Mounting.KeyRefresh.kernelHasPassword2(release: "7.0.1"))
         #expect(!Mounting.KeyRefresh.kernelHasPassword2(release: "garbage"))
-        #expect(Mounting.KeyRefresh.remountFlags(vfsOptions: "ro,nosuid,nodev,relatime") & UInt(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_REMOUNT) == UInt(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_REMOUNT))
+        #expect(
+            Mounting.KeyRefresh.remountFlags(vfsOptions: "ro,nosuid,nodev,relatime")
+                & UInt(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_REMOUNT)
+                == UInt(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_REMOUNT))
         #expect(Mounting.KeyRefresh.remountFlags(vfsOptions: "rw") & UInt(MS_RDONLY) == 0)
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Many processes at once, and processes killed at random moments, on real bind mounts.
 @Suite(.serialized) struct StormAndCrashTests {
@@ -32,7 +32,8 @@ import TestSupport
             let p = "\(Binaries.pusMount) --config \(cfg.path)"
             if i < 100 {
                 let u = TestUsers.name(i % 50 + 1)
-                script += "( \(p) attach \(u) --session cyc\(i) >/dev/null && \(p) detach \(u) --session cyc\(i) >/dev/null || echo FAIL \(i) ) &\n"
+                script +=
+                    "( \(p) attach \(u) --session cyc\(i) >/dev/null && \(p) detach \(u) --session cyc\(i) >/dev/null || echo FAIL \(i) ) &\n"
             } else {
                 let u = TestUsers.name(i % 25 + 1)
                 script += "( \(p) attach \(u) --session keep\(i) >/dev/null || echo FAIL \(i) ) &\n"
@@ -72,7 +73,8 @@ import TestSupport
             let verb = Bool.random(using: &rng) ? "attach" : "detach"
             let delayUs = Int.random(in: 0...40_000, using: &rng)
             // Start the victim inside the namespace, kill it after a random delay (it may already be done).
-            let k = try ns.sh("""
+            let k = try ns.sh(
+                """
                 \(Binaries.pusMount) --config \(cfg.path) \(verb) \(u) --session v\(i) >/dev/null 2>&1 &
                 victim=$!
                 usleep() { sleep "$(printf '0.%06d' "$1")"; }
@@ -96,7 +98,9 @@ import TestSupport
             #expect(try readLedger(ledgerPath)?.entries[u]?.leases.isEmpty == true)
         }
         #expect(ns.mountpoints(under: dir.file("mnt")).isEmpty)
-        let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: dir.file("state"))) ?? []).filter { $0.contains(".tmp.") }
+        let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: dir.file("state"))) ?? []).filter {
+            $0.contains(".tmp.")
+        }
         #expect(leftovers.isEmpty, "temp files of killed writers are swept: \(leftovers)")
         print("crash: \(killedMidway) of 100 victims were killed before they finished")
         #expect(killedMidway >= 20, "the kills must land mid-run often enough to mean something")

@@ -1,8 +1,8 @@
 import Foundation
 import Ledger
 import SystemSupport
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct LedgerStoreTests {
     func lease(_ s: String) -> Ledger.Lease { Ledger.Lease(session: s, createdAt: 1_800_000_000) }
@@ -11,9 +11,10 @@ import TestSupport
         let dir = TempDir()
         let store = LedgerStore(path: dir.file("state/ledger.json"))
         try store.update { l in
-            l.entries["alice"] = Ledger.Entry(user: "alice", uid: 1001, gid: 1001, backend: .local, account: nil, share: nil, source: "/srv/a",
-                                              mountpoint: "/mnt/pus/alice", optionsDigest: "d", credentialsPath: nil, mounted: true,
-                                              leases: [lease("s1")], now: 1)
+            l.entries["alice"] = Ledger.Entry(
+                user: "alice", uid: 1001, gid: 1001, backend: .local, account: nil, share: nil, source: "/srv/a",
+                mountpoint: "/mnt/pus/alice", optionsDigest: "d", credentialsPath: nil, mounted: true,
+                leases: [lease("s1")], now: 1)
         }
         let first = try String(contentsOfFile: store.path, encoding: .utf8)
         #expect(first.contains("\"version\" : 2"))
@@ -21,7 +22,9 @@ import TestSupport
         try store.update { l in l.entries["alice"]?.leases.append(lease("s2")) }
         // The backup is a second copy of the newest ledger, on its own inode: a ledger truncated or garbled
         // in place leaves it whole, with both sessions.
-        #expect(try String(contentsOfFile: store.backupPath, encoding: .utf8) == String(contentsOfFile: store.path, encoding: .utf8))
+        #expect(
+            try String(contentsOfFile: store.backupPath, encoding: .utf8)
+                == String(contentsOfFile: store.path, encoding: .utf8))
         #expect(try Syscalls.linkStatus(store.backupPath)?.st_ino != Syscalls.linkStatus(store.path)?.st_ino)
         #expect(store.readBackup()?.entries["alice"]?.leases.map(\.session) == ["s1", "s2"])
         #expect(try store.read().entries["alice"]?.leases.map(\.session) == ["s1", "s2"])
@@ -47,7 +50,8 @@ import TestSupport
 
     @Test func futureVersionIsRefusedUntouched() throws {
         let dir = TempDir()
-        let url = try #require(Bundle.module.url(forResource: "ledger-v99", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "ledger-v99", withExtension: "json", subdirectory: "Fixtures"))
         let text = try String(contentsOf: url, encoding: .utf8)
         dir.write("ledger.json", text, mode: 0o600)
         let store = LedgerStore(path: dir.file("ledger.json"))
@@ -62,7 +66,8 @@ import TestSupport
     }
 
     @Test func version1FixtureLoadsAndMigratesToVersion2OnTheNextWrite() throws {
-        let url = try #require(Bundle.module.url(forResource: "ledger-v1", withExtension: "json", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "ledger-v1", withExtension: "json", subdirectory: "Fixtures"))
         let l = try LedgerStore(path: url.path).read()
         #expect(l.version == 2)
         #expect(l.entries["alice"]?.leases.first?.pid == 4242)
@@ -89,7 +94,8 @@ import TestSupport
 
     @Test func malformedEntriesNameTheKey() throws {
         let dir = TempDir()
-        dir.write("ledger.json", "{\"version\": 2, \"entries\": {\"bob\": {\"user\": \"bob\", \"uid\": \"x\"}}}", mode: 0o600)
+        dir.write(
+            "ledger.json", "{\"version\": 2, \"entries\": {\"bob\": {\"user\": \"bob\", \"uid\": \"x\"}}}", mode: 0o600)
         do {
             _ = try LedgerStore(path: dir.file("ledger.json")).read()
             Issue.record("must fail")

@@ -1,13 +1,14 @@
 import Foundation
-import TestSupport
 import Mounting
+import TestSupport
 import Testing
 
 @Suite struct MountTableTests {
     let entries: [MountEntry]
 
     init() throws {
-        let url = try #require(Bundle.module.url(forResource: "mountinfo", withExtension: "txt", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "mountinfo", withExtension: "txt", subdirectory: "Fixtures"))
         entries = try MountTable.read(path: url.path)
     }
 
@@ -37,7 +38,8 @@ import Testing
     /// The direct parser against libmount's (the oracle): the fixture, this process's live table, and lines
     /// with every kind of escape, odd optional fields and damage.
     @Test func directParserAgreesWithLibMount() throws {
-        let url = try #require(Bundle.module.url(forResource: "mountinfo", withExtension: "txt", subdirectory: "Fixtures"))
+        let url = try #require(
+            Bundle.module.url(forResource: "mountinfo", withExtension: "txt", subdirectory: "Fixtures"))
         #expect(try MountTable.read(path: url.path) == MountTable.readWithLibMount(path: url.path))
         let live = try MountTable.read(path: "/proc/self/mountinfo")
         #expect(!live.isEmpty)
@@ -45,23 +47,35 @@ import Testing
         let dir = TempDir()
         var lines: [String] = []
         var rng = SystemRandomNumberGenerator()
-        let names = ["plain", "with\\040space", "tab\\011in", "back\\134slash", "nl\\012x", "oct\\101al", "bad\\9escape", "trail\\04",
-                     "ünï", "a,b=c", "x\\"]
+        let names = [
+            "plain", "with\\040space", "tab\\011in", "back\\134slash", "nl\\012x", "oct\\101al", "bad\\9escape",
+            "trail\\04",
+            "ünï", "a,b=c", "x\\",
+        ]
         for i in 0..<400 {
-            let n1 = names.randomElement(using: &rng)!, n2 = names.randomElement(using: &rng)!
-            let optional = ["", " shared:\(i)", " master:3 propagate_from:2", " shared:1 unbindable"].randomElement(using: &rng)!
-            let major = Int.random(in: 0...5000, using: &rng), minor = Int.random(in: 0...3_000_000, using: &rng)
-            lines.append("\(i + 10) \(i + 1) \(major):\(minor) /r/\(n1) /m/\(n2)\(i) rw,relatime\(optional) - fs\(i % 3) src/\(n2) opt=\(n1)")
+            let n1 = names.randomElement(using: &rng)!
+            let n2 = names.randomElement(using: &rng)!
+            let optional = ["", " shared:\(i)", " master:3 propagate_from:2", " shared:1 unbindable"].randomElement(
+                using: &rng)!
+            let major = Int.random(in: 0...5000, using: &rng)
+            let minor = Int.random(in: 0...3_000_000, using: &rng)
+            lines.append(
+                "\(i + 10) \(i + 1) \(major):\(minor) /r/\(n1) /m/\(n2)\(i) rw,relatime\(optional) - fs\(i % 3) src/\(n2) opt=\(n1)"
+            )
             if i % 37 == 0 { lines.append("garbage without enough fields") }
             if i % 53 == 0 { lines.append("\(i) 1 8:1 / /nodash rw shared:1 ext4 /dev/x rw") }
         }
         let path = dir.write("mountinfo", lines.joined(separator: "\n") + "\n")
-        let mine = try MountTable.read(path: path), theirs = try MountTable.readWithLibMount(path: path)
+        let mine = try MountTable.read(path: path)
+        let theirs = try MountTable.readWithLibMount(path: path)
         #expect(mine.count == theirs.count)
         for (a, b) in zip(mine, theirs) { #expect(a == b) }
         // Found by the fuzzer: a device number that overflows. The line is skipped (libmount keeps it with
         // whatever its sscanf made of the number); it used to trap.
-        let bad = dir.write("overflow", "7 1 99999999999999999999999:1 / /overflow rw - ext4 /dev/x rw\n8 1 4294967296:1 / /toolarge rw - ext4 /dev/x rw\n")
+        let bad = dir.write(
+            "overflow",
+            "7 1 99999999999999999999999:1 / /overflow rw - ext4 /dev/x rw\n8 1 4294967296:1 / /toolarge rw - ext4 /dev/x rw\n"
+        )
         #expect(try MountTable.read(path: bad).isEmpty)
     }
 
@@ -72,11 +86,23 @@ import Testing
 
 @Suite struct CIFSOptionsTests {
     static let cases: [(String, [String], String?)] = [
-        ("3.0", ["serverino", "nosuid", "nodev"], "vers=3.0,sec=ntlmssp,credentials=/etc/c/s.cred,uid=1001,gid=100,file_mode=0600,dir_mode=0700,serverino,nosuid,nodev"),
+        (
+            "3.0", ["serverino", "nosuid", "nodev"],
+            "vers=3.0,sec=ntlmssp,credentials=/etc/c/s.cred,uid=1001,gid=100,file_mode=0600,dir_mode=0700,serverino,nosuid,nodev"
+        ),
         // nosuid and nodev are always there, whatever mount.options says.
-        ("3.1.1", ["actimeo=30"], "vers=3.1.1,sec=ntlmssp,credentials=/etc/c/s.cred,uid=1001,gid=100,file_mode=0600,dir_mode=0700,actimeo=30,nosuid,nodev"),
-        ("3.0", [], "vers=3.0,sec=ntlmssp,credentials=/etc/c/s.cred,uid=1001,gid=100,file_mode=0600,dir_mode=0700,nosuid,nodev"),
-        ("3.0", ["nodev"], "vers=3.0,sec=ntlmssp,credentials=/etc/c/s.cred,uid=1001,gid=100,file_mode=0600,dir_mode=0700,nodev,nosuid"),
+        (
+            "3.1.1", ["actimeo=30"],
+            "vers=3.1.1,sec=ntlmssp,credentials=/etc/c/s.cred,uid=1001,gid=100,file_mode=0600,dir_mode=0700,actimeo=30,nosuid,nodev"
+        ),
+        (
+            "3.0", [],
+            "vers=3.0,sec=ntlmssp,credentials=/etc/c/s.cred,uid=1001,gid=100,file_mode=0600,dir_mode=0700,nosuid,nodev"
+        ),
+        (
+            "3.0", ["nodev"],
+            "vers=3.0,sec=ntlmssp,credentials=/etc/c/s.cred,uid=1001,gid=100,file_mode=0600,dir_mode=0700,nodev,nosuid"
+        ),
         ("3.0,uid=0", [], nil),
         ("3.0", ["actimeo=30,uid=0"], nil),
         ("3.0", ["x=a=b"], nil),
@@ -85,7 +111,8 @@ import Testing
         ("3.0", ["uid=0"], nil),
         // Reserved whatever the case, and what would weaken the isolation between users.
         ("3.0", ["sec=krb5"], nil), ("3.0", ["SEC=krb5"], nil), ("3.0", ["noperm"], nil), ("3.0", ["multiuser"], nil),
-        ("3.0", ["suid"], nil), ("3.0", ["dev"], nil), ("3.0", ["cred=/x"], nil), ("3.0", ["user=x"], nil), ("3.0", ["vers=2.0"], nil),
+        ("3.0", ["suid"], nil), ("3.0", ["dev"], nil), ("3.0", ["cred=/x"], nil), ("3.0", ["user=x"], nil),
+        ("3.0", ["vers=2.0"], nil),
         ("3.0", [""], nil),
         ("3.0", ["a b"], nil),
         ("", [], nil),
@@ -93,14 +120,17 @@ import Testing
 
     @Test(arguments: cases)
     func optionString(_ c: (String, [String], String?)) {
-        let built = try? CIFSOptions.build(vers: c.0, credentialsPath: "/etc/c/s.cred", uid: 1001, gid: 100, fileMode: "0600",
-                                           dirMode: "0700", extra: c.1)
+        let built = try? CIFSOptions.build(
+            vers: c.0, credentialsPath: "/etc/c/s.cred", uid: 1001, gid: 100, fileMode: "0600",
+            dirMode: "0700", extra: c.1)
         #expect(built == c.2)
     }
 
     @Test func credentialsPathWithACommaIsRefused() {
         #expect(throws: CIFSOptions.Invalid.self) {
-            try CIFSOptions.build(vers: "3.0", credentialsPath: "/etc/c,uid=0/s.cred", uid: 1, gid: 1, fileMode: "0600", dirMode: "0700", extra: [])
+            try CIFSOptions.build(
+                vers: "3.0", credentialsPath: "/etc/c,uid=0/s.cred", uid: 1, gid: 1, fileMode: "0600", dirMode: "0700",
+                extra: [])
         }
     }
 }
@@ -108,8 +138,9 @@ import Testing
 @Suite struct MountErrorTests {
     @Test(arguments: [(13, "key"), (2, "share"), (112, "host"), (115, "445")])
     func hintsNameTheFix(_ c: (Int32, String)) {
-        let e = MountError(operation: "mount", target: "/mnt/pus/a", exitCode: 32, syscallErrno: nil, helperStatus: 32,
-                           helperErrno: MountError.parseHelperErrno("mount error(\(c.0)): whatever"), detail: "x")
+        let e = MountError(
+            operation: "mount", target: "/mnt/pus/a", exitCode: 32, syscallErrno: nil, helperStatus: 32,
+            helperErrno: MountError.parseHelperErrno("mount error(\(c.0)): whatever"), detail: "x")
         #expect(e.helperErrno == c.0)
         #expect(e.hint?.contains(c.1) == true)
     }
@@ -145,7 +176,8 @@ import Testing
     /// Many paths, one child: a path whose probe never returns is `hung` at the deadline, and it holds none of
     /// the others (they are reported as they complete).
     @Test func oneHungPathDoesNotHoldTheOthers() throws {
-        let (dir, p) = try script("""
+        let (dir, p) = try script(
+            """
             i=0
             tr '\\0' '\\n' | while IFS= read -r path; do
               case "$path" in *hang*) ;; *gone*) echo "$i 2" ;; *) echo "$i 0" ;; esac
@@ -178,7 +210,9 @@ import Testing
         }
     }
 
-    static let cases: [(Int32, Health)] = [(0, .ok), (107, .stale), (116, .stale), (5, .stale), (112, .stale), (13, .auth), (2, .missing), (22, .error)]
+    static let cases: [(Int32, Health)] = [
+        (0, .ok), (107, .stale), (116, .stale), (5, .stale), (112, .stale), (13, .auth), (2, .missing), (22, .error),
+    ]
 
     @Test(arguments: HealthProbeTests.cases)
     func exitStatusesAreClassified(_ c: (Int32, Health)) throws {

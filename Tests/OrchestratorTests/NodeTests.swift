@@ -7,8 +7,8 @@ import Mounting
 import Orchestrator
 import Storage
 import SystemSupport
-import Testing
 import TestSupport
+import Testing
 
 /// The node's attach, detach and reconcile in process, over scripted ports (FakeMounter for mounts and the
 /// mount table, FakeProcesses for lease liveness, a settable clock) and real files in a temp dir (ledger,
@@ -33,12 +33,15 @@ final class Bench: @unchecked Sendable {
     }
 
     func node() -> Node {
-        let ports = Node.Ports(mounter: mounter, mountTable: mounter, probe: probe, processes: processes,
-                               sameDirectory: mounter.sameDirectory, clock: { [unowned self] in self.now })
-        return Node(config: config, ports: ports, azure: { [unowned self] in
-            guard let a = self.azure else { throw OrchestratorError(.notConfigured, "no azure in this test") }
-            return a
-        }, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let ports = Node.Ports(
+            mounter: mounter, mountTable: mounter, probe: probe, processes: processes,
+            sameDirectory: mounter.sameDirectory, clock: { [unowned self] in self.now })
+        return Node(
+            config: config, ports: ports,
+            azure: { [unowned self] in
+                guard let a = self.azure else { throw OrchestratorError(.notConfigured, "no azure in this test") }
+                return a
+            }, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
     }
 
     var ledger: Ledger { (try? LedgerStore(path: config.ledgerPath).read()) ?? Ledger() }
@@ -48,10 +51,16 @@ final class Bench: @unchecked Sendable {
     /// An azure setup whose REST side must not be called (the share is known to the ledger).
     func useAzure(key: String = EmulatorProcess.testKey) throws {
         config.backend = .azure
-        let spec = try AccountSpec(name: "acct", keys: KeyFile(key1: Secret(key)), weight: 1, endpointSuffix: "core.windows.net",
-                                   fileEndpoint: "http://127.0.0.1:9/acct", smbHost: "smb.example")
-        let transport = ScriptedTransport { r in Issue.record("unexpected REST request \(r.method) \(r.url)"); return HTTPResponse(status: 500, headers: [:], body: []) }
-        azure = AzureStorage(accounts: [spec], prefix: "pus", makeTransport: { transport }, retry: .none, logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+        let spec = try AccountSpec(
+            name: "acct", keys: KeyFile(key1: Secret(key)), weight: 1, endpointSuffix: "core.windows.net",
+            fileEndpoint: "http://127.0.0.1:9/acct", smbHost: "smb.example")
+        let transport = ScriptedTransport { r in
+            Issue.record("unexpected REST request \(r.method) \(r.url)")
+            return HTTPResponse(status: 500, headers: [:], body: [])
+        }
+        azure = AzureStorage(
+            accounts: [spec], prefix: "pus", makeTransport: { transport }, retry: .none,
+            logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
     }
 
     func reconcile(_ o: ReconcileOptions = ReconcileOptions()) throws -> ReconcileReport { try node().reconcile(o) }
@@ -78,10 +87,13 @@ extension ReconcileReport {
 
     @Test func aFailureAfterMountIsUndoneCompletely() throws {
         let b = Bench()
-        b.mounter.mountThenFail = MountError(operation: "mount", target: b.mp, exitCode: 32, syscallErrno: nil, helperStatus: nil,
-                                             helperErrno: nil, detail: "post-mount check failed")
+        b.mounter.mountThenFail = MountError(
+            operation: "mount", target: b.mp, exitCode: 32, syscallErrno: nil, helperStatus: nil,
+            helperErrno: nil, detail: "post-mount check failed")
         #expect(throws: OrchestratorError.self) { try b.node().attach(b.user, session: "s1", pid: nil, dryRun: false) }
-        #expect(b.mounter.entries.isEmpty, "the executor's undo unmounts what it mounted, even when the mount call itself failed")
+        #expect(
+            b.mounter.entries.isEmpty,
+            "the executor's undo unmounts what it mounted, even when the mount call itself failed")
         #expect(b.mounter.calls.contains("unmount \(b.mp)"))
         #expect(b.ledger.entries["alice"] == nil, "the intent record is undone: no ledger change")
         #expect(!FileManager.default.fileExists(atPath: b.mp), "the mountpoint it created is gone")
@@ -212,24 +224,32 @@ extension ReconcileReport {
         try b.useAzure()
         let probeDir = TempDir("pus-probe")
         // The probe child says ESTALE for every path (cifs mounts are probed in a child, never in-process).
-        b.probe = HealthProbe(executable: probeDir.write("probe", "#!/bin/sh\n[ \"$1\" = __probe ] && exit 116\nwhile IFS= read -r -d '' p 2>/dev/null; do :; done; cat >/dev/null; echo '0 116'\n", mode: 0o755), deadline: 5)
+        b.probe = HealthProbe(
+            executable: probeDir.write(
+                "probe",
+                "#!/bin/sh\n[ \"$1\" = __probe ] && exit 116\nwhile IFS= read -r -d '' p 2>/dev/null; do :; done; cat >/dev/null; echo '0 116'\n",
+                mode: 0o755), deadline: 5)
         let share = ShareName.forUser("alice", prefix: "pus")
         try LedgerStore(path: b.config.ledgerPath).update { l in
-            var e = Ledger.Entry(user: "alice", uid: 42001, gid: 100, backend: .azure, account: "acct", share: share, source: "//smb.example/\(share)",
-                                 mountpoint: b.mp, optionsDigest: "x", credentialsPath: b.dir.file("creds/\(share).cred"), mounted: true,
-                                 leases: [Ledger.Lease(session: "s", bootID: "boot-1", createdAt: b.now)], now: b.now)
+            var e = Ledger.Entry(
+                user: "alice", uid: 42001, gid: 100, backend: .azure, account: "acct", share: share,
+                source: "//smb.example/\(share)",
+                mountpoint: b.mp, optionsDigest: "x", credentialsPath: b.dir.file("creds/\(share).cred"), mounted: true,
+                leases: [Ledger.Lease(session: "s", bootID: "boot-1", createdAt: b.now)], now: b.now)
             e.keyID = KeyFile.id(of: Secret(EmulatorProcess.testKey))
             l.entries["alice"] = e
         }
         try FileManager.default.createDirectory(atPath: b.mp, withIntermediateDirectories: true)
         b.mounter.add(source: "//smb.example/\(share)", target: b.mp, fstype: "cifs")
         let r = try b.reconcile()
-        #expect(r.count(.stale) == 1 && r.actions.first { $0.finding.kind == .stale }?.result == .reported && !r.converged)
+        #expect(
+            r.count(.stale) == 1 && r.actions.first { $0.finding.kind == .stale }?.result == .reported && !r.converged)
         #expect(r.count(.credentialDrift) == 1, "the missing credentials file is rewritten")
         let cred = b.dir.file("creds/\(share).cred")
         let st = try #require(try Syscalls.linkStatus(cred))
         #expect(st.st_mode & 0o777 == 0o600 && st.st_uid == 0)
-        #expect(try String(contentsOfFile: cred, encoding: .utf8) == "username=acct\npassword=\(EmulatorProcess.testKey)\n")
+        #expect(
+            try String(contentsOfFile: cred, encoding: .utf8) == "username=acct\npassword=\(EmulatorProcess.testKey)\n")
         let p = try b.reconcile(ReconcileOptions(prune: true))
         #expect(p.actions.first { $0.finding.kind == .stale }?.result == .done)
         #expect(b.mounter.calls.contains("lazy-unmount \(b.mp)") && b.mounts(at: b.mp) == 1)
@@ -244,9 +264,10 @@ extension ReconcileReport {
         b.mounter.add(source: "//smb.example/pus-mallory-12345678", target: b.mp, fstype: "cifs")
         let share = ShareName.forUser("alice", prefix: "pus")
         try LedgerStore(path: b.config.ledgerPath).update { l in
-            l.entries["alice"] = Ledger.Entry(user: "alice", uid: 42001, gid: 100, backend: .azure, account: "acct", share: share,
-                                              source: "//smb.example/\(share)", mountpoint: b.mp, optionsDigest: "x",
-                                              credentialsPath: b.dir.file("creds/\(share).cred"), mounted: false, leases: [], now: b.now)
+            l.entries["alice"] = Ledger.Entry(
+                user: "alice", uid: 42001, gid: 100, backend: .azure, account: "acct", share: share,
+                source: "//smb.example/\(share)", mountpoint: b.mp, optionsDigest: "x",
+                credentialsPath: b.dir.file("creds/\(share).cred"), mounted: false, leases: [], now: b.now)
         }
         do {
             _ = try b.node().attach(b.user, session: "s", pid: nil, dryRun: false)
@@ -267,14 +288,18 @@ extension ReconcileReport {
         let r = try b.reconcile()
         let rebuild = try #require(r.rebuild, "reconcile rebuilt it by itself")
         let moved = try #require(rebuild.movedTo)
-        #expect(try String(contentsOfFile: moved, encoding: .utf8) == "{\"version\": 2, \"entr", "the corrupt copy is kept")
-        #expect(rebuild.knownFrom == b.config.ledgerPath + ".bak" && rebuild.leasesKept == 2 && rebuild.recovered.isEmpty)
+        #expect(
+            try String(contentsOfFile: moved, encoding: .utf8) == "{\"version\": 2, \"entr", "the corrupt copy is kept")
+        #expect(
+            rebuild.knownFrom == b.config.ledgerPath + ".bak" && rebuild.leasesKept == 2 && rebuild.recovered.isEmpty)
         let e = try #require(b.ledger.entries["alice"])
         #expect(e.source == b.dir.file("local/alice") && e.mounted && e.leases.map(\.session) == ["s", "t"])
         #expect(r.converged && r.actions.isEmpty, "the rebuilt ledger matches the node")
         // Forced on a ledger that parses: the same rebuild, keeping what the ledger knows.
         let forced = try b.reconcile(ReconcileOptions(rebuildLedger: true))
-        #expect(forced.rebuild?.knownFrom == b.config.ledgerPath && b.ledger.entries["alice"]?.leases.map(\.session) == ["s", "t"])
+        #expect(
+            forced.rebuild?.knownFrom == b.config.ledgerPath
+                && b.ledger.entries["alice"]?.leases.map(\.session) == ["s", "t"])
         _ = try b.node().detach(b.user, sessions: ["s"], all: false, dryRun: false)
         #expect(b.mounter.entries.count == 1, "one session left: the mount stays")
         _ = try b.node().detach(b.user, sessions: ["t"], all: false, dryRun: false)
@@ -300,9 +325,13 @@ extension ReconcileReport {
     @Test func unusedCredentialsFilesGoWhenNothingElseDrifted() throws {
         let b = Bench()
         _ = try b.node().attach(b.user, session: "s", pid: nil, dryRun: false)
-        let kept = b.dir.file("creds/kept.cred"), stale = b.dir.file("creds/stale.cred"), young = b.dir.file("creds/young.cred")
+        let kept = b.dir.file("creds/kept.cred")
+        let stale = b.dir.file("creds/stale.cred")
+        let young = b.dir.file("creds/young.cred")
         try FileManager.default.createDirectory(atPath: b.dir.file("creds"), withIntermediateDirectories: true)
-        for f in [kept, stale, young] { b.dir.write(String(f.dropFirst(b.dir.path.count + 1)), "username=x\n", mode: 0o600) }
+        for f in [kept, stale, young] {
+            b.dir.write(String(f.dropFirst(b.dir.path.count + 1)), "username=x\n", mode: 0o600)
+        }
         var times = [timespec(tv_sec: b.now - 1, tv_nsec: 0), timespec(tv_sec: b.now - 1, tv_nsec: 0)]
         #expect(utimensat(AT_FDCWD, young, &times, 0) == 0)
         try LedgerStore(path: b.config.ledgerPath).update { l in l.entries["alice"]?.credentialsPath = kept }

@@ -6,8 +6,8 @@ import Logging
 import Orchestrator
 import Storage
 import SystemSupport
-import Testing
 import TestSupport
+import Testing
 
 /// Issue 17, item 4: deprovision, undelete and giving deleted versions up are plans the executor runs under
 /// the user's lock with its undo journal. The REST side is the real emulator over loopback HTTP, reached
@@ -35,7 +35,9 @@ import TestSupport
         }
 
         /// The requests sent, as "METHOD query" (the share's path left out).
-        var operations: [String] { sent.map { "\($0.method) \($0.url.split(separator: "?", maxSplits: 1).last.map(String.init) ?? "")" } }
+        var operations: [String] {
+            sent.map { "\($0.method) \($0.url.split(separator: "?", maxSplits: 1).last.map(String.init) ?? "")" }
+        }
     }
 
     struct Setup {
@@ -48,11 +50,13 @@ import TestSupport
 
         init() throws {
             emu = try EmulatorProcess(dir: dir, account: "acct", extraArgs: ["--soft-delete-days", "7"])
-            let spec = try AccountSpec(name: "acct", keys: KeyFile(key1: Secret(EmulatorProcess.testKey)), weight: 1,
-                                       endpointSuffix: "core.windows.net", fileEndpoint: emu.endpoint, smbHost: "smb.example")
+            let spec = try AccountSpec(
+                name: "acct", keys: KeyFile(key1: Secret(EmulatorProcess.testKey)), weight: 1,
+                endpointSuffix: "core.windows.net", fileEndpoint: emu.endpoint, smbHost: "smb.example")
             let relay = relay
-            az = AzureStorage(accounts: [spec], prefix: "pus", makeTransport: { relay.transport() }, retry: .none,
-                              logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+            az = AzureStorage(
+                accounts: [spec], prefix: "pus", makeTransport: { relay.transport() }, retry: .none,
+                logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
             b.config.backend = .azure
             b.azure = az
         }
@@ -60,11 +64,14 @@ import TestSupport
         var client: FilesClient { az.client(az.accounts[0]) }
         /// A client that does not pass through the relay (the test's own look at the account).
         var direct: FilesClient {
-            let plain = AzureStorage(accounts: az.accounts, prefix: "pus", makeTransport: { LazyCurlTransport() }, retry: .none,
-                                     logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+            let plain = AzureStorage(
+                accounts: az.accounts, prefix: "pus", makeTransport: { LazyCurlTransport() }, retry: .none,
+                logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
             return plain.client(plain.accounts[0])
         }
-        var isLive: Bool { ((try? direct.listAllShares(prefix: share)) ?? []).contains { $0.name == share && !$0.deleted } }
+        var isLive: Bool {
+            ((try? direct.listAllShares(prefix: share)) ?? []).contains { $0.name == share && !$0.deleted }
+        }
         var deletedVersions: [DeletedShare] { (try? az.deletedShares(user: "alice").deleted) ?? [] }
         var lockPath: String { b.config.stateDir + "/locks/alice.lock" }
     }
@@ -93,7 +100,9 @@ import TestSupport
         #expect(s.deletedVersions.count >= 1, "the deleted version is still there to restore")
         let ops = s.relay.operations
         let undelete = try #require(ops.firstIndex { $0.hasPrefix("PUT") && $0.contains("comp=undelete") }, "\(ops)")
-        #expect(ops[(undelete + 1)...].contains { $0.hasPrefix("DELETE") && $0.contains("restype=share") }, "the undo deletes it again: \(ops)")
+        #expect(
+            ops[(undelete + 1)...].contains { $0.hasPrefix("DELETE") && $0.contains("restype=share") },
+            "the undo deletes it again: \(ops)")
         // Without the lie it is restored.
         _ = try s.b.node().undelete(s.b.user, dryRun: false)
         #expect(s.isLive)
@@ -105,9 +114,10 @@ import TestSupport
         let s = try Setup()
         _ = try s.b.node().provision(s.b.user, quotaGiB: nil, dryRun: false)
         try LedgerStore(path: s.b.config.ledgerPath).update { l in
-            l.entries["alice"] = Ledger.Entry(user: "alice", uid: 42001, gid: 100, backend: .azure, account: "acct", share: s.share,
-                                              source: "//smb.example/\(s.share)", mountpoint: s.b.mp, optionsDigest: "x",
-                                              credentialsPath: nil, mounted: false, leases: [], now: 1)
+            l.entries["alice"] = Ledger.Entry(
+                user: "alice", uid: 42001, gid: 100, backend: .azure, account: "acct", share: s.share,
+                source: "//smb.example/\(s.share)", mountpoint: s.b.mp, optionsDigest: "x",
+                credentialsPath: nil, mounted: false, leases: [], now: 1)
         }
         let ledgerPath = s.b.config.ledgerPath
         let aside = ledgerPath + ".test-aside"
@@ -116,7 +126,9 @@ import TestSupport
             guard r.method == "DELETE", answer.status == 202, rename(ledgerPath, aside) == 0 else { return }
             mkdir(ledgerPath, 0o700)
         }
-        #expect(throws: (any Error).self) { try s.b.node().deprovision(s.b.user, force: false, allowUnrecoverable: false, dryRun: false) }
+        #expect(throws: (any Error).self) {
+            try s.b.node().deprovision(s.b.user, force: false, allowUnrecoverable: false, dryRun: false)
+        }
         s.relay.after = { _, _ in }
         #expect(s.isLive, "the deleted share was not restored: \(s.relay.operations)")
         let props = try s.direct.getShareProperties(s.share)
@@ -124,7 +136,9 @@ import TestSupport
         rmdir(ledgerPath)
         #expect(rename(aside, ledgerPath) == 0)
         #expect(s.b.ledger.entries["alice"] != nil, "the record stays with the share")
-        #expect(s.relay.operations.contains { $0.hasPrefix("PUT") && $0.contains("comp=undelete") }, "\(s.relay.operations)")
+        #expect(
+            s.relay.operations.contains { $0.hasPrefix("PUT") && $0.contains("comp=undelete") }, "\(s.relay.operations)"
+        )
     }
 
     /// Giving a deleted version up (`deprovision --purge-deleted`) is restore, owner check, mark, delete: when
@@ -137,20 +151,25 @@ import TestSupport
         var failed = false
         s.relay.before = { r in
             // The plan's own Delete Share (after Set Share Metadata) fails once; the undo's is let through.
-            guard r.method == "DELETE", !failed, s.relay.operations.contains(where: { $0.contains("comp=metadata") }) else { return nil }
+            guard r.method == "DELETE", !failed, s.relay.operations.contains(where: { $0.contains("comp=metadata") })
+            else { return nil }
             failed = true
             return HTTPResponse(status: 500, headers: ["x-ms-error-code": "InternalError"], body: [])
         }
         #expect(throws: (any Error).self) {
-            try s.b.node().deprovision(s.b.user, force: false, allowUnrecoverable: false, purgeDeleted: true, dryRun: false)
+            try s.b.node().deprovision(
+                s.b.user, force: false, allowUnrecoverable: false, purgeDeleted: true, dryRun: false)
         }
         s.relay.before = { _ in nil }
         #expect(failed)
         #expect(!s.isLive, "the version was left restored: \(s.relay.operations)")
         let versions = s.deletedVersions
-        #expect(versions.count >= 1 && versions.allSatisfy { !$0.abandoned }, "the version must not stay marked as given up")
+        #expect(
+            versions.count >= 1 && versions.allSatisfy { !$0.abandoned }, "the version must not stay marked as given up"
+        )
         // Without the failure the same command gives it up.
-        _ = try s.b.node().deprovision(s.b.user, force: false, allowUnrecoverable: false, purgeDeleted: true, dryRun: false)
+        _ = try s.b.node().deprovision(
+            s.b.user, force: false, allowUnrecoverable: false, purgeDeleted: true, dryRun: false)
         #expect(s.deletedVersions.contains { $0.abandoned })
     }
 
@@ -178,7 +197,9 @@ import TestSupport
                 _ = try s.b.node().undelete(s.b.user, dryRun: false)
             }
             let first = try #require(s.relay.sent[start...].first { $0.method != "GET" && $0.method != "HEAD" })
-            #expect(h.released > 0 && first.at > h.released, "\(run) sent \(first.method) \(first.url) while the user's lock was held")
+            #expect(
+                h.released > 0 && first.at > h.released,
+                "\(run) sent \(first.method) \(first.url) while the user's lock was held")
         }
     }
 }
@@ -190,26 +211,33 @@ extension PlannedMutationTests {
     @Test func aRotateKeyThatFailsHalfWayPutsTheEarlierFilesBack() throws {
         let b = Bench()
         let dir = TempDir()
-        let k1 = EmulatorProcess.testKey, k2 = EmulatorProcess.otherKey(2)
+        let k1 = EmulatorProcess.testKey
+        let k2 = EmulatorProcess.otherKey(2)
         let emu = try EmulatorProcess(dir: dir, account: "acct", key: k1, moreAccounts: [("acct", k2)])
         b.config.backend = .azure
-        let spec = try AccountSpec(name: "acct", keys: KeyFile(key1: Secret(k1), key2: Secret(k2)), weight: 1, endpointSuffix: "core.windows.net",
-                                   fileEndpoint: emu.endpoint, smbHost: "smb.example")
-        b.azure = AzureStorage(accounts: [spec], prefix: "pus", makeTransport: { LazyCurlTransport() }, retry: .none,
-                               logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+        let spec = try AccountSpec(
+            name: "acct", keys: KeyFile(key1: Secret(k1), key2: Secret(k2)), weight: 1,
+            endpointSuffix: "core.windows.net",
+            fileEndpoint: emu.endpoint, smbHost: "smb.example")
+        b.azure = AzureStorage(
+            accounts: [spec], prefix: "pus", makeTransport: { LazyCurlTransport() }, retry: .none,
+            logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
         let creds = CredentialsStore(directory: b.config.credentialsDir)
         let old = CredentialsFile(username: "acct", password: Secret(k1))
         let alice = try creds.write(old, share: "pus-alice-1")
         let bob = creds.path(for: "pus-bob-1")
         try LedgerStore(path: b.config.ledgerPath).update { l in
             for (user, path) in [("alice", alice), ("bob", bob)] {
-                l.entries[user] = Ledger.Entry(user: user, uid: 42001, gid: 100, backend: .azure, account: "acct", share: "pus-\(user)-1",
-                                               source: "//smb.example/pus-\(user)-1", mountpoint: b.dir.file("mnt/\(user)"), optionsDigest: "x",
-                                               credentialsPath: path, mounted: true, leases: [], now: 1)
+                l.entries[user] = Ledger.Entry(
+                    user: user, uid: 42001, gid: 100, backend: .azure, account: "acct", share: "pus-\(user)-1",
+                    source: "//smb.example/pus-\(user)-1", mountpoint: b.dir.file("mnt/\(user)"), optionsDigest: "x",
+                    credentialsPath: path, mounted: true, leases: [], now: 1)
             }
         }
         try FileManager.default.createDirectory(atPath: bob, withIntermediateDirectories: false)
-        #expect(throws: CredentialsError.self) { try b.node().rotateKey(account: nil, dryRun: false, executable: "/bin/false") }
+        #expect(throws: CredentialsError.self) {
+            try b.node().rotateKey(account: nil, dryRun: false, executable: "/bin/false")
+        }
         #expect(try creds.read(path: alice) == old, "alice's file must be back on the old keys")
         try FileManager.default.removeItem(atPath: bob)
         let r = try b.node().rotateKey(account: nil, dryRun: false, executable: "/bin/false")
@@ -229,14 +257,18 @@ extension PlannedMutationTests {
         b.dir.write("state/ledger.json", "{\"version\": 2, \"entries\": {\"alice\": tru", mode: 0o600)
         try FileManager.default.createDirectory(atPath: path + ".bak", withIntermediateDirectories: false)
         #expect(throws: (any Error).self) { try b.node().attach(b.user, session: "s", pid: nil, dryRun: false) }
-        #expect(try String(contentsOfFile: path, encoding: .utf8).hasSuffix("tru"), "the unusable ledger is back in place")
-        let left = try FileManager.default.contentsOfDirectory(atPath: b.config.stateDir).filter { $0.contains("corrupt") }
+        #expect(
+            try String(contentsOfFile: path, encoding: .utf8).hasSuffix("tru"), "the unusable ledger is back in place")
+        let left = try FileManager.default.contentsOfDirectory(atPath: b.config.stateDir).filter {
+            $0.contains("corrupt")
+        }
         #expect(left.isEmpty, "\(left)")
         #expect(b.mounter.entries.isEmpty)
         // With the obstacle gone the same command heals it and attaches.
         try FileManager.default.removeItem(atPath: path + ".bak")
         _ = try b.node().attach(b.user, session: "s", pid: nil, dryRun: false)
         #expect(b.ledger.entries["alice"]?.leases.count == 1)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: b.config.stateDir).contains { $0.contains("corrupt") })
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: b.config.stateDir).contains { $0.contains("corrupt") })
     }
 }

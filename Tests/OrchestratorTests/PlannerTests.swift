@@ -5,22 +5,29 @@ import SystemSupport
 import Testing
 
 @Suite struct PlannerTests {
-    let local = MountTarget(backend: .local, account: nil, share: nil, localDirectory: "/srv/pus-mount/alice", credentialsPath: nil,
-                            spec: MountSpec(source: "/srv/pus-mount/alice", target: "/mnt/pus/alice", fstype: "none", options: "bind"),
-                            optionsDigest: "d1")
+    let local = MountTarget(
+        backend: .local, account: nil, share: nil, localDirectory: "/srv/pus-mount/alice", credentialsPath: nil,
+        spec: MountSpec(source: "/srv/pus-mount/alice", target: "/mnt/pus/alice", fstype: "none", options: "bind"),
+        optionsDigest: "d1")
     let azure: MountTarget = {
-        var t = MountTarget(backend: .azure, account: "acct", share: "pus-alice-1", localDirectory: nil, credentialsPath: "/c/pus-alice-1.cred",
-                            spec: MountSpec(source: "//h/pus-alice-1", target: "/mnt/pus/alice", fstype: "cifs", options: "vers=3.0"),
-                            optionsDigest: "d2")
-        t.readiness = MountTarget.Readiness(what: "provision share pus-alice-1", restOperation: "Create Share", everyAttach: false)
+        var t = MountTarget(
+            backend: .azure, account: "acct", share: "pus-alice-1", localDirectory: nil,
+            credentialsPath: "/c/pus-alice-1.cred",
+            spec: MountSpec(source: "//h/pus-alice-1", target: "/mnt/pus/alice", fstype: "cifs", options: "vers=3.0"),
+            optionsDigest: "d2")
+        t.readiness = MountTarget.Readiness(
+            what: "provision share pus-alice-1", restOperation: "Create Share", everyAttach: false)
         return t
     }()
     let lease = Ledger.Lease(session: "s", createdAt: 1)
 
-    func entry(_ sessions: [String], mountpoint: String = "/mnt/pus/alice", source: String = "//h/pus-alice-1") -> Ledger.Entry {
-        Ledger.Entry(user: "alice", uid: 1001, gid: 1001, backend: .azure, account: "acct", share: "pus-alice-1", source: source,
-                     mountpoint: mountpoint, optionsDigest: "d2", credentialsPath: "/c/pus-alice-1.cred", mounted: true,
-                     leases: sessions.map { Ledger.Lease(session: $0, createdAt: 1) }, now: 1)
+    func entry(_ sessions: [String], mountpoint: String = "/mnt/pus/alice", source: String = "//h/pus-alice-1")
+        -> Ledger.Entry
+    {
+        Ledger.Entry(
+            user: "alice", uid: 1001, gid: 1001, backend: .azure, account: "acct", share: "pus-alice-1", source: source,
+            mountpoint: mountpoint, optionsDigest: "d2", credentialsPath: "/c/pus-alice-1.cred", mounted: true,
+            leases: sessions.map { Ledger.Lease(session: $0, createdAt: 1) }, now: 1)
     }
 
     func attach(_ t: MountTarget, _ e: Ledger.Entry?, _ s: MountState, dead: [String] = []) throws -> Plan {
@@ -29,15 +36,21 @@ import Testing
 
     @Test func coldAzureAttachProvisionsWritesCredentialsRecordsTheIntentMountsAndLeases() throws {
         let p = try attach(azure, nil, .absent)
-        #expect(p.steps == [.ensureStorage(azure), .writeCredentials(path: "/c/pus-alice-1.cred", account: "acct"),
-                            .prepareMountpoint("/mnt/pus/alice"), .recordIntent(azure), .mount(azure),
-                            .addLease(lease, dropping: [], mounted: azure)])
+        #expect(
+            p.steps == [
+                .ensureStorage(azure), .writeCredentials(path: "/c/pus-alice-1.cred", account: "acct"),
+                .prepareMountpoint("/mnt/pus/alice"), .recordIntent(azure), .mount(azure),
+                .addLease(lease, dropping: [], mounted: azure),
+            ])
     }
 
     @Test func reattachOfAKnownShareSkipsProvisioning() throws {
         let p = try attach(azure, entry([]), .absent)
-        #expect(p.steps == [.writeCredentials(path: "/c/pus-alice-1.cred", account: "acct"), .prepareMountpoint("/mnt/pus/alice"),
-                            .recordIntent(azure), .mount(azure), .addLease(lease, dropping: [], mounted: azure)])
+        #expect(
+            p.steps == [
+                .writeCredentials(path: "/c/pus-alice-1.cred", account: "acct"), .prepareMountpoint("/mnt/pus/alice"),
+                .recordIntent(azure), .mount(azure), .addLease(lease, dropping: [], mounted: azure),
+            ])
     }
 
     @Test func warmAttachOnlyAddsALeaseAndDropsDeadOnes() throws {
@@ -49,7 +62,8 @@ import Testing
     @Test func aHealthyRecordedMountIsKeptWhenTheConfigurationChanged() throws {
         // local.root / smb_host / mount.root changed since: the recorded mount is still ours and is kept.
         let old = entry(["a"], mountpoint: "/old/alice", source: "//oldhost/pus-alice-1")
-        let p = try Planner.attach(target: azure, entry: old, recorded: .ours(.ok), atTarget: .absent, lease: lease, dead: [])
+        let p = try Planner.attach(
+            target: azure, entry: old, recorded: .ours(.ok), atTarget: .absent, lease: lease, dead: [])
         #expect(p.steps == [.addLease(lease, dropping: [], mounted: nil)])
         #expect(p.mountpoint == "/old/alice")
         #expect(p.notes.contains { $0.contains("differs from the configuration") })
@@ -75,10 +89,14 @@ import Testing
         } catch { Issue.record("\(error)") }
     }
 
-    func detach(_ e: Ledger.Entry?, _ sessions: [String], all: Bool = false, dead: [String] = [], _ s: MountState, linger: Int = 0,
-                force: Bool = false) -> Plan {
-        Planner.detach(entry: e, sessions: sessions, all: all, dead: dead, state: s, mountpoint: "/mnt/pus/alice",
-                       credentialsPath: e?.credentialsPath, lingerSeconds: linger, force: force)
+    func detach(
+        _ e: Ledger.Entry?, _ sessions: [String], all: Bool = false, dead: [String] = [], _ s: MountState,
+        linger: Int = 0,
+        force: Bool = false
+    ) -> Plan {
+        Planner.detach(
+            entry: e, sessions: sessions, all: all, dead: dead, state: s, mountpoint: "/mnt/pus/alice",
+            credentialsPath: e?.credentialsPath, lingerSeconds: linger, force: force)
     }
 
     /// Only `detach --force` plans a lazy unmount of a healthy mount (a busy one otherwise stays), and it
@@ -86,10 +104,21 @@ import Testing
     @Test func forceDetachesLazilyWithoutLinger() {
         let p = detach(entry(["a"]), ["a"], .ours(.ok), linger: 60, force: true)
         #expect(p.steps.first == .dropLeases(sessions: ["a"], reason: "detach"))
-        #expect(p.steps.contains { if case .unmountLazily("/mnt/pus/alice", _) = $0 { return true }; return false })
+        #expect(
+            p.steps.contains {
+                if case .unmountLazily("/mnt/pus/alice", _) = $0 { return true }
+                return false
+            })
         #expect(!p.steps.contains(.markIdle))
-        #expect(detach(entry(["a", "b"]), ["a"], .ours(.ok), force: true).steps == [.dropLeases(sessions: ["a"], reason: "detach")])
-        #expect(!detach(entry(["a"]), ["a"], .ours(.ok)).steps.contains { if case .unmountLazily = $0 { return true }; return false })
+        #expect(
+            detach(entry(["a", "b"]), ["a"], .ours(.ok), force: true).steps == [
+                .dropLeases(sessions: ["a"], reason: "detach")
+            ])
+        #expect(
+            !detach(entry(["a"]), ["a"], .ours(.ok)).steps.contains {
+                if case .unmountLazily = $0 { return true }
+                return false
+            })
     }
 
     @Test func detachKeepsTheMountWhileLeasesRemain() {
@@ -101,14 +130,21 @@ import Testing
     @Test func theLastLiveSessionsDetachUnmountsDespiteDeadLeases() {
         // Two ssh logins: one session's process died without a close; the other's logout must still unmount.
         let p = detach(entry(["a", "dead"]), ["a"], dead: ["dead"], .ours(.ok))
-        #expect(p.steps == [.dropLeases(sessions: ["a", "dead"], reason: "detach"), .unmount("/mnt/pus/alice", reason: "last lease gone"),
-                            .removeCredentials("/c/pus-alice-1.cred"), .removeMountpoint("/mnt/pus/alice"), .markUnmounted])
+        #expect(
+            p.steps == [
+                .dropLeases(sessions: ["a", "dead"], reason: "detach"),
+                .unmount("/mnt/pus/alice", reason: "last lease gone"),
+                .removeCredentials("/c/pus-alice-1.cred"), .removeMountpoint("/mnt/pus/alice"), .markUnmounted,
+            ])
     }
 
     @Test func lastDetachUnmountsAndNeverDeletesData() {
         let p = detach(entry(["a"]), ["a"], .ours(.ok))
-        #expect(p.steps == [.dropLeases(sessions: ["a"], reason: "detach"), .unmount("/mnt/pus/alice", reason: "last lease gone"),
-                            .removeCredentials("/c/pus-alice-1.cred"), .removeMountpoint("/mnt/pus/alice"), .markUnmounted])
+        #expect(
+            p.steps == [
+                .dropLeases(sessions: ["a"], reason: "detach"), .unmount("/mnt/pus/alice", reason: "last lease gone"),
+                .removeCredentials("/c/pus-alice-1.cred"), .removeMountpoint("/mnt/pus/alice"), .markUnmounted,
+            ])
     }
 
     @Test func lingerLeavesTheMountForReconcileAndStartsTheClock() {
@@ -124,13 +160,21 @@ import Testing
 
     @Test func foreignMountIsNeverUnmountedByDetach() {
         let p = detach(entry(["a"]), ["a"], .foreign(source: "x", fstype: "nfs"))
-        #expect(!p.steps.contains { if case .unmount = $0 { return true }; if case .unmountLazily = $0 { return true }; return false })
+        #expect(
+            !p.steps.contains {
+                if case .unmount = $0 { return true }
+                if case .unmountLazily = $0 { return true }
+                return false
+            })
         #expect(!p.steps.contains(.removeMountpoint("/mnt/pus/alice")))
     }
 }
 
 @Suite struct UserPolicyTests {
-    @Test(arguments: ["a,uid=0", "../x", "x/y", "-x", "a\nb", String(repeating: "a", count: 300), "ünïcode", "a=b", " a", ".a", "", "a b", "a\u{7f}"])
+    @Test(arguments: [
+        "a,uid=0", "../x", "x/y", "-x", "a\nb", String(repeating: "a", count: 300), "ünïcode", "a=b", " a", ".a", "",
+        "a b", "a\u{7f}",
+    ])
     func hostileNamesHaveAProblem(_ name: String) {
         #expect(UserPolicy.problem(with: name) != nil)
     }
@@ -154,11 +198,17 @@ import Testing
             }
         }
         #expect(try UserPolicy.resolve("ALICE", config: c, lookup: nss).name == "alice")
-        #expect(try UserPolicy.resolve("Alice", config: c, lookup: nss) == UserPolicy.resolve("alice", config: c, lookup: nss))
+        #expect(
+            try UserPolicy.resolve("Alice", config: c, lookup: nss)
+                == UserPolicy.resolve("alice", config: c, lookup: nss))
         for n in ["MALLORY", "Mallory"] {
-            #expect(throws: OrchestratorError.self, "\(n) slips past users.deny") { try UserPolicy.resolve(n, config: c, lookup: nss) }
+            #expect(throws: OrchestratorError.self, "\(n) slips past users.deny") {
+                try UserPolicy.resolve(n, config: c, lookup: nss)
+            }
         }
-        #expect(throws: OrchestratorError.self, "a name NSS returns must pass the same checks") { try UserPolicy.resolve("weird", config: c, lookup: nss) }
+        #expect(throws: OrchestratorError.self, "a name NSS returns must pass the same checks") {
+            try UserPolicy.resolve("weird", config: c, lookup: nss)
+        }
     }
 
     @Test func policyOrderAndCodes() throws {
@@ -166,10 +216,14 @@ import Testing
         c.minUID = 1000
         c.denyUsers = ["blocked"]
         let db: (String) -> PasswdEntry? = { n in
-            ["alice": PasswdEntry(name: "alice", uid: 1001, gid: 100, home: "/"), "blocked": PasswdEntry(name: "blocked", uid: 2000, gid: 100, home: "/"),
-             "daemon": PasswdEntry(name: "daemon", uid: 2, gid: 2, home: "/")][n]
+            [
+                "alice": PasswdEntry(name: "alice", uid: 1001, gid: 100, home: "/"),
+                "blocked": PasswdEntry(name: "blocked", uid: 2000, gid: 100, home: "/"),
+                "daemon": PasswdEntry(name: "daemon", uid: 2, gid: 2, home: "/"),
+            ][n]
         }
-        #expect(try UserPolicy.resolve("alice", config: c, lookup: db) == ResolvedUser(name: "alice", uid: 1001, gid: 100))
+        #expect(
+            try UserPolicy.resolve("alice", config: c, lookup: db) == ResolvedUser(name: "alice", uid: 1001, gid: 100))
         for (name, code) in [("ghost", Int32(67)), ("blocked", 67), ("daemon", 67), ("a,b", 65)] {
             do {
                 _ = try UserPolicy.resolve(name, config: c, lookup: db)

@@ -1,8 +1,8 @@
 import Foundation
 import Glibc
 import SystemSupport
-import Testing
 import TestSupport
+import Testing
 
 /// The system-call layer on its own: the one EINTR loop, the one temp-then-rename, the one child-output
 /// reader, the holders scan, the escaping of outside text.
@@ -11,7 +11,10 @@ import TestSupport
         var calls = 0
         let r: Int32 = Syscalls.retryingInterrupts {
             calls += 1
-            if calls < 3 { errno = EINTR; return -1 }
+            if calls < 3 {
+                errno = EINTR
+                return -1
+            }
             return 5
         }
         #expect(r == 5 && calls == 3)
@@ -25,7 +28,10 @@ import TestSupport
         calls = 0
         let again: Int32 = Syscalls.retryingInterrupts(alsoAgain: true) {
             calls += 1
-            if calls < 2 { errno = EAGAIN; return -1 }
+            if calls < 2 {
+                errno = EAGAIN
+                return -1
+            }
             return 0
         }
         #expect(again == 0 && calls == 2)
@@ -73,7 +79,9 @@ import TestSupport
         let got = Syscalls.readToEnd(child.stdoutFD, limit: 1000)
         close(child.stdoutFD)
         #expect(got.count == 1000)
-        #expect(ChildProcess.wait(child.pid, until: Clock.monotonicSeconds() + 5) == 0, "the rest was read, so the writer finished")
+        #expect(
+            ChildProcess.wait(child.pid, until: Clock.monotonicSeconds() + 5) == 0,
+            "the rest was read, so the writer finished")
     }
 
     /// A process whose working directory is on a mount is found as its holder (fuser -m), by mount id.
@@ -81,8 +89,14 @@ import TestSupport
         let dir = TempDir()
         let id = try #require(MountHolders.mountID(of: dir.path))
         let child = try ChildProcess.spawn("/bin/sh", ["-c", "cd \(dir.path) && exec sleep 30"])
-        defer { kill(child.pid, SIGKILL); _ = ChildProcess.wait(child.pid, until: Clock.monotonicSeconds() + 5) }
-        for _ in 0..<200 where (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(child.pid)/cwd")) != dir.path { usleep(5000) }
+        defer {
+            kill(child.pid, SIGKILL)
+            _ = ChildProcess.wait(child.pid, until: Clock.monotonicSeconds() + 5)
+        }
+        for _ in 0..<200
+        where (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(child.pid)/cwd")) != dir.path {
+            usleep(5000)
+        }
         let holders = MountHolders.scan([id: dir.path])[id] ?? []
         #expect(holders.contains(MountHolder(pid: child.pid, command: "sleep")), "\(holders.prefix(5))")
         #expect(MountHolders.scan([:]).isEmpty)
@@ -91,7 +105,8 @@ import TestSupport
     @Test(arguments: ["a\u{1b}[2Jb", "x\ny\r", "bell\u{07}", "c1\u{9b}31m"])
     func controlCharactersAreEscaped(_ text: String) {
         let out = text.escapingControls()
-        #expect(!out.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f || (0x80..<0xa0).contains($0.value) })
+        #expect(
+            !out.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f || (0x80..<0xa0).contains($0.value) })
         #expect(out.contains("\\x"))
         #expect("plain text".escapingControls() == "plain text")
         #expect(String(repeating: "a", count: 10).escapingControls(limit: 4) == "aaaa...")

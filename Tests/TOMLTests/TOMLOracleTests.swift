@@ -1,8 +1,8 @@
 import Foundation
 import SystemSupport
-import Testing
-import TestSupport
 import TOML
+import TestSupport
+import Testing
 
 /// pus-mount's TOML parser against Python's tomllib (an independent implementation) on the compliance corpus
 /// in Corpus/ (valid, invalid, and valid-but-refused documents) and on randomised configurations.
@@ -15,7 +15,8 @@ import TOML
         #expect(r.status == 0, "oracle: \(r.stderr)")
         var out: [String: JSON] = [:]
         for line in r.stdout.split(separator: "\n") {
-            let doc = try JSONParser.parse(Array(line.utf8), maxDepth: 1024)  // tagged values: two levels per TOML level
+            // Tagged values: two levels per TOML level.
+            let doc = try JSONParser.parse(Array(line.utf8), maxDepth: 1024)
             out[doc["file"]?.stringValue ?? ""] = doc
         }
         return out
@@ -42,11 +43,16 @@ import TOML
         return nil
     }
 
-    enum Verdict: Equatable { case same, bothRefused, refusedAsDocumented, disagree(String) }
+    enum Verdict: Equatable {
+        case same, bothRefused, refusedAsDocumented
+        case disagree(String)
+    }
 
     func compare(_ path: String, _ o: JSON) -> Verdict {
         let ours: Result<TOMLTable, TOMLError>
-        do { ours = .success(try TOML.parse(bytes: try Syscalls.readFile(path))) } catch let e as TOMLError { ours = .failure(e) } catch {
+        do { ours = .success(try TOML.parse(bytes: try Syscalls.readFile(path))) } catch let e as TOMLError {
+            ours = .failure(e)
+        } catch {
             return .disagree("unexpected error \(error)")
         }
         let theirsOK = o["ok"]?.boolValue == true
@@ -58,13 +64,16 @@ import TOML
         case (true, let r):
             guard let expected = value(o["value"]!) else {
                 // Date-times and big integers: refused on purpose, with a message that says so.
-                if case .failure(let e) = r, e.message.contains("date-times are not supported") || e.message.contains("out of range") {
+                if case .failure(let e) = r,
+                    e.message.contains("date-times are not supported") || e.message.contains("out of range")
+                {
                     return .refusedAsDocumented
                 }
                 return .disagree("should be refused as documented, got \(r)")
             }
             switch r {
-            case .success(let t): return .table(t) == expected ? .same : .disagree("different value: \(t) vs \(expected)")
+            case .success(let t):
+                return .table(t) == expected ? .same : .disagree("different value: \(t) vs \(expected)")
             case .failure(let e): return .disagree("refused: \(e)")
             }
         }
@@ -73,7 +82,8 @@ import TOML
     @Test func theComplianceCorpusAgreesWithTomllib() throws {
         var files: [String: [String]] = [:]
         for kind in ["valid", "invalid", "refused"] {
-            files[kind] = try FileManager.default.contentsOfDirectory(atPath: "\(Self.here)/Corpus/\(kind)").sorted().map { "\(Self.here)/Corpus/\(kind)/\($0)" }
+            files[kind] = try FileManager.default.contentsOfDirectory(atPath: "\(Self.here)/Corpus/\(kind)").sorted()
+                .map { "\(Self.here)/Corpus/\(kind)/\($0)" }
         }
         let verdicts = try oracle(["files"] + files.values.flatMap { $0 })
         var counts: [String: Int] = [:]
@@ -89,7 +99,9 @@ import TOML
                 counts[kind, default: 0] += 1
             }
         }
-        print("TOML corpus: \(counts["valid"] ?? 0) valid, \(counts["invalid"] ?? 0) invalid, \(counts["refused"] ?? 0) valid but refused on purpose; all agree with tomllib")
+        print(
+            "TOML corpus: \(counts["valid"] ?? 0) valid, \(counts["invalid"] ?? 0) invalid, \(counts["refused"] ?? 0) valid but refused on purpose; all agree with tomllib"
+        )
         #expect((counts["valid"] ?? 0) >= 70 && (counts["invalid"] ?? 0) >= 100)
     }
 
@@ -107,15 +119,21 @@ import TOML
             case .bothRefused: tally["both refused", default: 0] += 1
             case .refusedAsDocumented: tally["refused as documented", default: 0] += 1
             case .disagree(let why):
-                Issue.record("\(f) (seed \(seed)): \(why)\n\(String(decoding: (try? Syscalls.readFile(f)) ?? [], as: UTF8.self))")
+                Issue.record(
+                    "\(f) (seed \(seed)): \(why)\n\(String(decoding: (try? Syscalls.readFile(f)) ?? [], as: UTF8.self))"
+                )
             }
         }
-        print("TOML randomised (seed \(seed)): \(n) documents: \(tally.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))")
+        print(
+            "TOML randomised (seed \(seed)): \(n) documents: \(tally.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", "))"
+        )
         #expect((tally["same"] ?? 0) > n / 3 && (tally["both refused"] ?? 0) > n / 10)
     }
 
     @Test func errorsNameTheLineAndColumn() {
-        for (text, line, column) in [("a = 1\nb = \n", 2, 5), ("[a]\n[a]\n", 2, 3), ("x = \"abc\n", 1, 9), ("a = 1\n\n  b = 0x\n", 3, 8)] {
+        for (text, line, column) in [
+            ("a = 1\nb = \n", 2, 5), ("[a]\n[a]\n", 2, 3), ("x = \"abc\n", 1, 9), ("a = 1\n\n  b = 0x\n", 3, 8),
+        ] {
             do {
                 _ = try TOML.parse(text)
                 Issue.record("\(text.debugDescription) must be refused")
@@ -136,7 +154,8 @@ import TOML
         for d in [1, 10, 64, 65, 2_000] {
             let docs = [
                 "arrays": "a = " + String(repeating: "[", count: d) + "1" + String(repeating: "]", count: d) + "\n",
-                "inline": "a = " + String(repeating: "{ b = ", count: d) + "1" + String(repeating: " }", count: d) + "\n",
+                "inline": "a = " + String(repeating: "{ b = ", count: d) + "1" + String(repeating: " }", count: d)
+                    + "\n",
                 "dotted": Array(repeating: "k", count: d).joined(separator: ".") + " = 1\n",
                 "header": "[" + Array(repeating: "t", count: d).joined(separator: ".") + "]\nx = 1\n",
             ]
@@ -161,8 +180,12 @@ import TOML
             }
         }
         let t = try TOML.parse(bytes: try Syscalls.readFile(many))
-        guard case .array(let tables)? = t["x"] else { Issue.record("no array of tables"); return }
+        guard case .array(let tables)? = t["x"] else {
+            Issue.record("no array of tables")
+            return
+        }
         #expect(tables.count == 50_000)
-        #expect((verdicts[many]?["value"]?["t"]?["x"]?["a"]?.arrayValue?.count) == 50_000, "tomllib reads the same number")
+        #expect(
+            (verdicts[many]?["value"]?["t"]?["x"]?["a"]?.arrayValue?.count) == 50_000, "tomllib reads the same number")
     }
 }

@@ -6,7 +6,8 @@ import SystemSupport
 public enum Binaries {
     public static var directory: String {
         if let d = ProcessInfo.processInfo.environment["PUS_BIN_DIR"] { return d }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return (exe as NSString).deletingLastPathComponent
     }
     public static var pusMount: String { "\(directory)/pus-mount" }
@@ -32,14 +33,19 @@ public struct RunResult: Sendable {
 public enum Run {
     /// Runs `path args` with extra environment, waits, and returns status and output.
     @discardableResult
-    public static func run(_ path: String, _ args: [String], env: [String: String] = [:], stdin: String? = nil) throws -> RunResult {
+    public static func run(_ path: String, _ args: [String], env: [String: String] = [:], stdin: String? = nil) throws
+        -> RunResult
+    {
         var environment = ProcessInfo.processInfo.environment
         for (k, v) in env { environment[k] = v }
         // Close-on-exec pipes, and a child that inherits nothing but 0-2: tests run in parallel, and a
         // descriptor of one test leaking into another's child (a pipe, a file being written) made helpers see
         // strange descriptors and scripts fail to exec (ETXTBSY).
-        var outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0], inPipe: [Int32] = [0, 0]
-        guard ChildProcess.cloexecPipe(&outPipe), ChildProcess.cloexecPipe(&errPipe), ChildProcess.cloexecPipe(&inPipe) else {
+        var outPipe: [Int32] = [0, 0]
+        var errPipe: [Int32] = [0, 0]
+        var inPipe: [Int32] = [0, 0]
+        guard ChildProcess.cloexecPipe(&outPipe), ChildProcess.cloexecPipe(&errPipe), ChildProcess.cloexecPipe(&inPipe)
+        else {
             throw POSIXError(.EMFILE)
         }
         var actions = posix_spawn_file_actions_t()
@@ -52,7 +58,8 @@ public enum Run {
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
-        var empty = sigset_t(), all = sigset_t()
+        var empty = sigset_t()
+        var all = sigset_t()
         sigemptyset(&empty)
         sigfillset(&all)
         posix_spawnattr_setsigmask(&attr, &empty)
@@ -60,22 +67,34 @@ public enum Run {
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let argv: [UnsafeMutablePointer<CChar>?] = ([path] + args).map { strdup($0) } + [nil]
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
+        defer { for p in argv + envp { free(p) } }
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, path, &actions, &attr, argv, envp)
-        close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
-        if let stdin { _ = stdin.utf8CString.withUnsafeBufferPointer { write(inPipe[1], $0.baseAddress, $0.count - 1) } }
+        close(inPipe[0])
+        close(outPipe[1])
+        close(errPipe[1])
+        if let stdin {
+            _ = stdin.utf8CString.withUnsafeBufferPointer { write(inPipe[1], $0.baseAddress, $0.count - 1) }
+        }
         close(inPipe[1])
         guard rc == 0 else {
-            close(outPipe[0]); close(errPipe[0])
+            close(outPipe[0])
+            close(errPipe[0])
             throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .ENOENT)
         }
-        var out = Data(), err = Data()
-        var fds = [pollfd(fd: outPipe[0], events: Int16(POLLIN), revents: 0), pollfd(fd: errPipe[0], events: Int16(POLLIN), revents: 0)]
+        var out = Data()
+        var err = Data()
+        var fds = [
+            pollfd(fd: outPipe[0], events: Int16(POLLIN), revents: 0),
+            pollfd(fd: errPipe[0], events: Int16(POLLIN), revents: 0),
+        ]
         var open = 2
         var buf = [UInt8](repeating: 0, count: 65536)
         while open > 0 {
-            if poll(&fds, 2, -1) < 0 { if errno == EINTR { continue }; break }
+            if poll(&fds, 2, -1) < 0 {
+                if errno == EINTR { continue }
+                break
+            }
             for i in 0..<2 where fds[i].fd >= 0 && fds[i].revents != 0 {
                 let n = read(fds[i].fd, &buf, buf.count)
                 if n > 0 {
@@ -90,7 +109,8 @@ public enum Run {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return RunResult(status: code, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+        return RunResult(
+            status: code, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
     }
 
     /// Runs a shell command line.

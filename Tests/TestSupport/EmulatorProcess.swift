@@ -18,15 +18,20 @@ public final class EmulatorProcess: @unchecked Sendable {
     }
 
     /// `moreAccounts`: further accounts served by the same emulator (name and key).
-    public init(dir: TempDir, account: String = "pusacct", key: String = EmulatorProcess.testKey, moreAccounts: [(String, String)] = [],
-                extraArgs: [String] = []) throws {
+    public init(
+        dir: TempDir, account: String = "pusacct", key: String = EmulatorProcess.testKey,
+        moreAccounts: [(String, String)] = [],
+        extraArgs: [String] = []
+    ) throws {
         self.account = account
         self.key = key
         dataDir = dir.file("emulator-data")
         logPath = dir.file("emulator.log")
-        let accounts = dir.write("emulator-accounts", ([(account, key)] + moreAccounts).map { "\($0.0)=\($0.1)\n" }.joined(), mode: 0o600)
+        let accounts = dir.write(
+            "emulator-accounts", ([(account, key)] + moreAccounts).map { "\($0.0)=\($0.1)\n" }.joined(), mode: 0o600)
         process.executableURL = URL(fileURLWithPath: Binaries.emulator)
-        process.arguments = ["--listen", "127.0.0.1:0", "--data", dataDir, "--accounts-file", accounts, "--log"] + extraArgs
+        process.arguments =
+            ["--listen", "127.0.0.1:0", "--data", dataDir, "--accounts-file", accounts, "--log"] + extraArgs
         let out = Pipe()
         process.standardOutput = out
         FileManager.default.createFile(atPath: logPath, contents: nil)
@@ -41,9 +46,11 @@ public final class EmulatorProcess: @unchecked Sendable {
             line.append(c)
         }
         let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("listening on http://127.0.0.1:"), let p = Int(text.split(separator: ":").last ?? "") else {
+        guard text.hasPrefix("listening on http://127.0.0.1:"), let p = Int(text.split(separator: ":").last ?? "")
+        else {
             process.terminate()
-            throw NSError(domain: "emulator", code: 1, userInfo: [NSLocalizedDescriptionKey: "emulator did not start: \(text)"])
+            throw NSError(
+                domain: "emulator", code: 1, userInfo: [NSLocalizedDescriptionKey: "emulator did not start: \(text)"])
         }
         port = p
     }

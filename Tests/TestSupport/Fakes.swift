@@ -25,8 +25,11 @@ public final class FakeMounter: Mounter, MountTableReader, @unchecked Sendable {
     /// Puts a mount in the table directly (something mounted behind pus-mount's back).
     public func add(source: String, target: String, fstype: String, root: String = "/") {
         nextID += 1
-        entries.append(MountEntry(id: nextID, parentID: 1, source: source, target: target, fstype: fstype, vfsOptions: "rw", fsOptions: "",
-                                  root: root))
+        entries.append(
+            MountEntry(
+                id: nextID, parentID: 1, source: source, target: target, fstype: fstype, vfsOptions: "rw",
+                fsOptions: "",
+                root: root))
     }
 
     public func mount(_ spec: MountSpec, deadline: Double, holding: [Int32]) throws {
@@ -34,10 +37,14 @@ public final class FakeMounter: Mounter, MountTableReader, @unchecked Sendable {
         specs.append(spec)
         if let e = failMount { throw e }
         if timeOut {
-            throw MountError(operation: "mount", target: spec.target, exitCode: 32, syscallErrno: nil, helperStatus: nil, helperErrno: nil,
-                             detail: "did not complete", timedOut: true)
+            throw MountError(
+                operation: "mount", target: spec.target, exitCode: 32, syscallErrno: nil, helperStatus: nil,
+                helperErrno: nil,
+                detail: "did not complete", timedOut: true)
         }
-        add(source: spec.fstype == "none" ? "/dev/fake" : spec.source, target: spec.target, fstype: spec.fstype == "none" ? "ext4" : spec.fstype,
+        add(
+            source: spec.fstype == "none" ? "/dev/fake" : spec.source, target: spec.target,
+            fstype: spec.fstype == "none" ? "ext4" : spec.fstype,
             root: spec.fstype == "none" ? spec.source : "/")
         if let e = mountThenFail { throw e }
     }
@@ -45,12 +52,16 @@ public final class FakeMounter: Mounter, MountTableReader, @unchecked Sendable {
     public func unmount(_ target: String, lazy: Bool, deadline: Double, holding: [Int32]) throws {
         calls.append("\(lazy ? "lazy-unmount" : "unmount") \(target)")
         guard let i = entries.lastIndex(where: { $0.target == target }) else {
-            throw MountError(operation: "unmount", target: target, exitCode: 32, syscallErrno: EINVAL, helperStatus: nil, helperErrno: nil,
-                             detail: "not mounted")
+            throw MountError(
+                operation: "unmount", target: target, exitCode: 32, syscallErrno: EINVAL, helperStatus: nil,
+                helperErrno: nil,
+                detail: "not mounted")
         }
         if busyUnmount && !lazy {
-            throw MountError(operation: "unmount", target: target, exitCode: 32, syscallErrno: EBUSY, helperStatus: nil, helperErrno: nil,
-                             detail: "target is busy")
+            throw MountError(
+                operation: "unmount", target: target, exitCode: 32, syscallErrno: EBUSY, helperStatus: nil,
+                helperErrno: nil,
+                detail: "target is busy")
         }
         entries.remove(at: i)
     }

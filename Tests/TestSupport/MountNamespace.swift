@@ -16,7 +16,10 @@ public final class MountNamespace: @unchecked Sendable {
         let mine = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/mnt")
         for _ in 0..<500 {
             if let ns = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/ns/mnt"), ns != mine,
-               (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("sleep") == true { return }
+                (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.hasPrefix("sleep") == true
+            {
+                return
+            }
             usleep(2000)
         }
         throw NSError(domain: "MountNamespace", code: 1, userInfo: [NSLocalizedDescriptionKey: "unshare did not start"])
@@ -43,7 +46,9 @@ public final class MountNamespace: @unchecked Sendable {
 
     /// Mountinfo lines whose mount point (field 5) is `target`.
     public func mounts(at target: String) -> [[String]] {
-        mountinfo.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }.filter { $0.count > 4 && $0[4] == target }
+        mountinfo.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }.filter {
+            $0.count > 4 && $0[4] == target
+        }
     }
 
     /// Mount points under `root`.

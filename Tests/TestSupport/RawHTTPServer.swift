@@ -40,10 +40,19 @@ public final class RawHTTPServer: @unchecked Sendable {
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         addr.sin_port = 0
-        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(sock, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        guard bound == 0, listen(sock, 64) == 0 else { close(sock); throw POSIXError(.EADDRINUSE) }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(sock, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0, listen(sock, 64) == 0 else {
+            close(sock)
+            throw POSIXError(.EADDRINUSE)
+        }
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(sock, $0, &len) } }
+        _ = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(sock, $0, &len) }
+        }
         listener = sock
         port = Int(UInt16(bigEndian: addr.sin_port))
         let fd = sock
@@ -51,8 +60,14 @@ public final class RawHTTPServer: @unchecked Sendable {
             while true {
                 let c = accept(fd, nil, nil)
                 guard c >= 0 else { return }
-                guard let self else { close(c); return }
-                let n = self.lock.withLock { () -> Int in defer { self.count += 1 }; return self.count }
+                guard let self else {
+                    close(c)
+                    return
+                }
+                let n = self.lock.withLock { () -> Int in
+                    defer { self.count += 1 }
+                    return self.count
+                }
                 Threads.detach { [weak self] in self?.serve(c, n) }
             }
         }
@@ -73,7 +88,8 @@ public final class RawHTTPServer: @unchecked Sendable {
             if let need, got.count >= need { break }
             if need == nil, let end = find(got, [13, 10, 13, 10]) {
                 let head = String(decoding: got[..<end], as: UTF8.self).lowercased()
-                let cl = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                let cl =
+                    head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
                     .flatMap { Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) } ?? 0
                 need = end + 4 + cl
                 if got.count >= need! { break }
@@ -121,12 +137,15 @@ public final class RawHTTPServer: @unchecked Sendable {
 
     func find(_ hay: [UInt8], _ needle: [UInt8]) -> Int? {
         guard hay.count >= needle.count else { return nil }
-        for i in 0...(hay.count - needle.count) where hay[i] == needle[0] && Array(hay[i..<(i + needle.count)]) == needle { return i }
+        for i in 0...(hay.count - needle.count)
+        where hay[i] == needle[0] && Array(hay[i..<(i + needle.count)]) == needle { return i }
         return nil
     }
 
     /// A complete HTTP/1.1 response.
-    public static func response(_ status: Int, reason: String = "Status", headers: [(String, String)] = [], body: String = "") -> Reply {
+    public static func response(
+        _ status: Int, reason: String = "Status", headers: [(String, String)] = [], body: String = ""
+    ) -> Reply {
         var head = "HTTP/1.1 \(status) \(reason)\r\n"
         for (k, v) in headers { head += "\(k): \(v)\r\n" }
         head += "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
@@ -135,8 +154,11 @@ public final class RawHTTPServer: @unchecked Sendable {
 
     /// An Azure-style XML error response.
     public static func azureError(_ status: Int, _ code: String, headers: [(String, String)] = []) -> Reply {
-        response(status, headers: [("Content-Type", "application/xml"), ("x-ms-error-code", code)] + headers,
-                 body: "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>\(code)</Code><Message>hostile \(code)</Message></Error>")
+        response(
+            status, headers: [("Content-Type", "application/xml"), ("x-ms-error-code", code)] + headers,
+            body:
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>\(code)</Code><Message>hostile \(code)</Message></Error>"
+        )
     }
 
     deinit {

@@ -26,7 +26,10 @@ public final class TempDir: @unchecked Sendable {
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
             let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 { if errno == EINTR { continue }; preconditionFailure("TempDir.write \(p): \(String(cString: strerror(errno)))") }
+            if n < 0 {
+                if errno == EINTR { continue }
+                preconditionFailure("TempDir.write \(p): \(String(cString: strerror(errno)))")
+            }
             bytes = bytes.dropFirst(n)
         }
         close(fd)

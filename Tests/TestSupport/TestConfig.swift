@@ -7,36 +7,38 @@ public struct TestConfig {
     public let dir: TempDir
 
     /// An azure-backend config pointing at `emulator`, with state, credentials and mounts under `dir`.
-    public init(dir: TempDir, emulator: EmulatorProcess?, backend: String = "azure", key: String? = nil,
-                extra: String = "", keyMode: mode_t = 0o600, endpoint: String? = nil,
-                retry: String = "max_attempts = 4\ninitial_delay_ms = 50\ntotal_seconds = 10", mount: String = "") {
+    public init(
+        dir: TempDir, emulator: EmulatorProcess?, backend: String = "azure", key: String? = nil,
+        extra: String = "", keyMode: mode_t = 0o600, endpoint: String? = nil,
+        retry: String = "max_attempts = 4\ninitial_delay_ms = 50\ntotal_seconds = 10", mount: String = ""
+    ) {
         self.dir = dir
         keyFile = dir.write("account.key", (key ?? emulator?.key ?? EmulatorProcess.testKey) + "\n", mode: keyMode)
         var text = "backend = \"\(backend)\"\n"
         if let emulator {
             text += """
-            [[azure.accounts]]
-            name = "\(emulator.account)"
-            key_file = "\(keyFile)"
-            file_endpoint = "\(endpoint ?? emulator.endpoint)"
-            smb_host = "127.0.0.1"
+                [[azure.accounts]]
+                name = "\(emulator.account)"
+                key_file = "\(keyFile)"
+                file_endpoint = "\(endpoint ?? emulator.endpoint)"
+                smb_host = "127.0.0.1"
 
-            """
+                """
         }
         text += """
-        [local]
-        root = "\(dir.file("local"))"
-        [mount]
-        root = "\(dir.file("mnt"))"
-        \(mount)
-        [paths]
-        state_dir = "\(dir.file("state"))"
-        credentials_dir = "\(dir.file("creds"))"
-        audit_log = "\(dir.file("audit.jsonl"))"
-        [retry]
-        \(retry)
+            [local]
+            root = "\(dir.file("local"))"
+            [mount]
+            root = "\(dir.file("mnt"))"
+            \(mount)
+            [paths]
+            state_dir = "\(dir.file("state"))"
+            credentials_dir = "\(dir.file("creds"))"
+            audit_log = "\(dir.file("audit.jsonl"))"
+            [retry]
+            \(retry)
 
-        """
+            """
         text += extra
         path = dir.write("pus-mount.toml", text, mode: 0o644)
     }

@@ -38,11 +38,19 @@ extension Node {
     /// from (a path, or the embedded defaults); the config file itself was checked when it was loaded.
     /// `configured` is false when the commands run on the embedded defaults because no configuration file
     /// exists: an administrator's commands work, but the PAM module and the units do nothing (a warning).
-    public func doctor(configSource: String, configured: Bool = true, environment env: DoctorEnvironment = DoctorEnvironment()) -> [DoctorCheck] {
-        var out: [DoctorCheck] = [configured
-            ? DoctorCheck("config", .ok, configSource)
-            : DoctorCheck("config", .warn, "not configured: logins get no storage (the PAM module and the units do nothing); commands typed here run on the \(configSource)",
-                          fix: "write /etc/pus-mount/pus-mount.toml (example: /usr/share/doc/pus-mount/pus-mount.toml.example)")]
+    public func doctor(
+        configSource: String, configured: Bool = true, environment env: DoctorEnvironment = DoctorEnvironment()
+    ) -> [DoctorCheck] {
+        var out: [DoctorCheck] = [
+            configured
+                ? DoctorCheck("config", .ok, configSource)
+                : DoctorCheck(
+                    "config", .warn,
+                    "not configured: logins get no storage (the PAM module and the units do nothing); commands typed here run on the \(configSource)",
+                    fix:
+                        "write /etc/pus-mount/pus-mount.toml (example: /usr/share/doc/pus-mount/pus-mount.toml.example)"
+                )
+        ]
         out.append(Self.namespaceCheck(env))
         out.append(contentsOf: stateChecks())
         out.append(contentsOf: provider.checks(env))
@@ -54,21 +62,31 @@ extension Node {
             return DoctorCheck("mount namespace", .warn, "cannot read \(env.ownMountNamespace)")
         }
         guard let initial = Syscalls.readLink(env.initMountNamespace) else {
-            return DoctorCheck("mount namespace", .warn, "this process's is \(own); \(env.initMountNamespace) cannot be read here (\(String(cString: strerror(errno)))), so it cannot be compared with init's",
-                               fix: "make sure pus-mount's units have no PrivateMounts/PrivateTmp/ProtectSystem/ProtectHome and callers do not unshare -m")
+            return DoctorCheck(
+                "mount namespace", .warn,
+                "this process's is \(own); \(env.initMountNamespace) cannot be read here (\(String(cString: strerror(errno)))), so it cannot be compared with init's",
+                fix:
+                    "make sure pus-mount's units have no PrivateMounts/PrivateTmp/ProtectSystem/ProtectHome and callers do not unshare -m"
+            )
         }
         if own == initial { return DoctorCheck("mount namespace", .ok, "the host's (\(own))") }
-        return DoctorCheck("mount namespace", .fail, "a private one (\(own), init has \(initial)): mounts made here never reach users",
-                           fix: "run pus-mount in the host namespace: no PrivateMounts/PrivateTmp/ProtectSystem/ProtectHome in its unit, no unshare -m")
+        return DoctorCheck(
+            "mount namespace", .fail, "a private one (\(own), init has \(initial)): mounts made here never reach users",
+            fix:
+                "run pus-mount in the host namespace: no PrivateMounts/PrivateTmp/ProtectSystem/ProtectHome in its unit, no unshare -m"
+        )
     }
 
     func stateChecks() -> [DoctorCheck] {
         var out = [Self.directoryCheck("state directory", config.stateDir, wantMode: 0o700)]
         do {
             let l = try ledger.read()
-            out.append(DoctorCheck("ledger", .ok, "\(config.ledgerPath): \(l.entries.count) user(s), \(l.volumes.count) volume(s)"))
+            out.append(
+                DoctorCheck(
+                    "ledger", .ok, "\(config.ledgerPath): \(l.entries.count) user(s), \(l.volumes.count) volume(s)"))
         } catch {
-            out.append(DoctorCheck("ledger", .fail, ErrorText.short(error), fix: "pus-mount reconcile --rebuild-ledger"))
+            out.append(
+                DoctorCheck("ledger", .fail, ErrorText.short(error), fix: "pus-mount reconcile --rebuild-ledger"))
         }
         out.append(Self.auditLogCheck(config.auditLog))
         return out
@@ -84,7 +102,8 @@ extension Node {
             return DoctorCheck("audit log", .fail, "\(error)")
         }
         let exists = (try? Syscalls.linkStatus(path)) != nil
-        return DoctorCheck("audit log", .ok, exists ? "\(path): root-owned, not writable by others" : "\(path) (created on first use)")
+        return DoctorCheck(
+            "audit log", .ok, exists ? "\(path): root-owned, not writable by others" : "\(path) (created on first use)")
     }
 
     /// A directory pus-mount owns: root's, not writable by others (and exactly `wantMode` when given).
@@ -98,31 +117,42 @@ extension Node {
         }
         if st.st_uid != 0 || mode & 0o022 != 0 || (wantMode.map { mode != $0 } ?? false) {
             let want = String(wantMode ?? 0o755, radix: 8)
-            return DoctorCheck(name, .fail, "\(path) is owned by uid \(st.st_uid) with mode \(String(mode, radix: 8))",
-                               fix: "chown root:root \(path) && chmod \(want) \(path)")
+            return DoctorCheck(
+                name, .fail, "\(path) is owned by uid \(st.st_uid) with mode \(String(mode, radix: 8))",
+                fix: "chown root:root \(path) && chmod \(want) \(path)")
         }
         return DoctorCheck(name, .ok, "\(path) (root, \(String(mode, radix: 8)))")
     }
 
     static func helperCheck(_ env: DoctorEnvironment) -> DoctorCheck {
         if let p = env.helperPaths.first(where: { access($0, X_OK) == 0 }) { return DoctorCheck("mount.cifs", .ok, p) }
-        return DoctorCheck("mount.cifs", .fail, "not found (\(env.helperPaths.joined(separator: ", ")))", fix: "apt-get install cifs-utils")
+        return DoctorCheck(
+            "mount.cifs", .fail, "not found (\(env.helperPaths.joined(separator: ", ")))",
+            fix: "apt-get install cifs-utils")
     }
 
     /// cifs in /proc/filesystems (loaded or built in), else a module for the running kernel on disk.
     static func kernelCifsCheck(_ env: DoctorEnvironment) -> DoctorCheck {
         let release = env.kernelRelease
         let fs = (try? Syscalls.readFile(env.procFilesystems)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        if fs.split(separator: "\n").contains(where: { $0.split(whereSeparator: { $0 == "\t" || $0 == " " }).last == "cifs" }) {
+        if fs.split(separator: "\n").contains(where: {
+            $0.split(whereSeparator: { $0 == "\t" || $0 == " " }).last == "cifs"
+        }) {
             return DoctorCheck("kernel cifs", .ok, "cifs is registered in kernel \(release)")
         }
         let dir = "\(env.modulesDirectory)/\(release)"
-        let candidates = ["kernel/fs/smb/client/cifs.ko", "kernel/fs/cifs/cifs.ko"].flatMap { p in ["", ".xz", ".zst", ".gz"].map { "\(dir)/\(p)\($0)" } }
+        let candidates = ["kernel/fs/smb/client/cifs.ko", "kernel/fs/cifs/cifs.ko"].flatMap { p in
+            ["", ".xz", ".zst", ".gz"].map { "\(dir)/\(p)\($0)" }
+        }
         if let m = candidates.first(where: { access($0, R_OK) == 0 }) {
             return DoctorCheck("kernel cifs", .ok, "module \(m) (loaded on the first mount)")
         }
-        return DoctorCheck("kernel cifs", .fail, "kernel \(release) has no cifs: not in \(env.procFilesystems), no cifs.ko under \(dir)",
-                           fix: "boot a kernel with CIFS support (Debian: linux-image-amd64 ships cifs.ko); containers use the host's kernel")
+        return DoctorCheck(
+            "kernel cifs", .fail,
+            "kernel \(release) has no cifs: not in \(env.procFilesystems), no cifs.ko under \(dir)",
+            fix:
+                "boot a kernel with CIFS support (Debian: linux-image-amd64 ships cifs.ko); containers use the host's kernel"
+        )
     }
 
     func accountChecks(_ a: AccountSpec, _ az: AzureStorage, _ env: DoctorEnvironment) -> [DoctorCheck] {
@@ -133,9 +163,12 @@ extension Node {
         case .success(let address):
             out.append(DoctorCheck("\(name): SMB", .ok, "\(a.smbHost) (\(address)) answers on TCP 445"))
         case .failure(let why):
-            out.append(DoctorCheck("\(name): SMB", .fail, "\(a.smbHost): \(why.description)",
-                                   fix: why.isDNS ? "check smb_host and DNS (private endpoints need their private DNS zone)"
-                                                  : "allow outbound TCP 445 to \(a.smbHost) (many ISPs and firewalls block it)"))
+            out.append(
+                DoctorCheck(
+                    "\(name): SMB", .fail, "\(a.smbHost): \(why.description)",
+                    fix: why.isDNS
+                        ? "check smb_host and DNS (private endpoints need their private DNS zone)"
+                        : "allow outbound TCP 445 to \(a.smbHost) (many ISPs and firewalls block it)"))
         }
         // HTTPS with an authenticated call, per key; clock skew from the service's Date.
         for (which, key) in [("key1", a.keys.key1)] + (a.keys.key2.map { [("key2", $0)] } ?? []) {
@@ -143,14 +176,20 @@ extension Node {
             do {
                 let date = try az.verify(key: key, of: a)
                 let ms = Int((Clock.monotonicSeconds() - t0) * 1000)
-                out.append(DoctorCheck("\(name): REST \(which)", .ok, "\(a.endpoint.baseURL) accepted an authenticated request in \(ms) ms"))
+                out.append(
+                    DoctorCheck(
+                        "\(name): REST \(which)", .ok,
+                        "\(a.endpoint.baseURL) accepted an authenticated request in \(ms) ms"))
                 if which == "key1" { out.append(Self.skewCheck(name, serviceDate: date)) }
             } catch {
                 let e = ErrorText.short(error)
                 let auth = e.contains("403") || e.contains(AzureError.Code.authenticationFailed.rawValue)
-                out.append(DoctorCheck("\(name): REST \(which)", .fail, "\(a.endpoint.baseURL): \(e)",
-                                       fix: auth ? "copy the key exactly from the Azure portal (Access keys) into the key file"
-                                                 : "check file_endpoint / endpoint_suffix, DNS, proxy settings and outbound HTTPS (443)"))
+                out.append(
+                    DoctorCheck(
+                        "\(name): REST \(which)", .fail, "\(a.endpoint.baseURL): \(e)",
+                        fix: auth
+                            ? "copy the key exactly from the Azure portal (Access keys) into the key file"
+                            : "check file_endpoint / endpoint_suffix, DNS, proxy settings and outbound HTTPS (443)"))
             }
         }
         return out
@@ -162,8 +201,16 @@ extension Node {
         }
         let skew = Clock.unixSeconds() - service
         let text = "this node is \(abs(skew)) s \(skew >= 0 ? "ahead of" : "behind") the service"
-        if abs(skew) > 600 { return DoctorCheck("\(name): clock", .fail, text, fix: "synchronise the clock (systemd-timesyncd, chrony): Azure rejects requests more than 15 minutes off and SAS start times go wrong") }
-        if abs(skew) > 60 { return DoctorCheck("\(name): clock", .warn, text, fix: "synchronise the clock (systemd-timesyncd, chrony)") }
+        if abs(skew) > 600 {
+            return DoctorCheck(
+                "\(name): clock", .fail, text,
+                fix:
+                    "synchronise the clock (systemd-timesyncd, chrony): Azure rejects requests more than 15 minutes off and SAS start times go wrong"
+            )
+        }
+        if abs(skew) > 60 {
+            return DoctorCheck("\(name): clock", .warn, text, fix: "synchronise the clock (systemd-timesyncd, chrony)")
+        }
         return DoctorCheck("\(name): clock", .ok, text)
     }
 }

@@ -19,15 +19,21 @@ public final class Executor {
     let credentials: CredentialsStore
     let local: LocalStore
     /// The provider of a backend: the node hands in its own right after creating the executor.
-    var provider: (Backend) throws -> StorageProvider = { b in throw OrchestratorError(.notConfigured, "no provider for backend \(b)") }
+    var provider: (Backend) throws -> StorageProvider = { b in
+        throw OrchestratorError(.notConfigured, "no provider for backend \(b)")
+    }
     /// The REST side: the node hands in its own (built on first use) right after creating the executor.
-    var azure: () throws -> AzureStorage = { throw OrchestratorError(.notConfigured, "no REST side was given to the executor") }
+    var azure: () throws -> AzureStorage = {
+        throw OrchestratorError(.notConfigured, "no REST side was given to the executor")
+    }
     let logger: Logger
     let fakeMounts: Bool
     let clock: () -> Int
 
-    public init(config: Config, mounter: any Mounter, inspector: Inspector, ledger: LedgerStore, credentials: CredentialsStore,
-                local: LocalStore, logger: Logger, fakeMounts: Bool, clock: @escaping () -> Int) {
+    public init(
+        config: Config, mounter: any Mounter, inspector: Inspector, ledger: LedgerStore, credentials: CredentialsStore,
+        local: LocalStore, logger: Logger, fakeMounts: Bool, clock: @escaping () -> Int
+    ) {
         self.config = config
         self.mounter = mounter
         self.inspector = inspector
@@ -104,7 +110,9 @@ public final class Executor {
                     if let n = try perform(step, subject, &journal) { leases = n }
                 } catch let busy as MountBusy {
                     for u in journal.reversed() { undo(u) }
-                    if case .user = subject { try updateEntry(subject) { e, now in Self.applyLedgerOnly(.markIdle, to: &e, now: now) } }
+                    if case .user = subject {
+                        try updateEntry(subject) { e, now in Self.applyLedgerOnly(.markIdle, to: &e, now: now) }
+                    }
                     logger.info("\(subject.label): \(busy.target) stays mounted: \(busy.reason)")
                     return Outcome(leases: leases, busy: busy)
                 }
@@ -125,12 +133,19 @@ public final class Executor {
         case .writeCredentials(let path, let accountName):
             let az = try azure()
             guard let a = az.account(named: accountName) else {
-                throw OrchestratorError(.notConfigured, "account \(accountName) is not configured", hint: "add it back to [[azure.accounts]] or detach its users")
+                throw OrchestratorError(
+                    .notConfigured, "account \(accountName) is not configured",
+                    hint: "add it back to [[azure.accounts]] or detach its users")
             }
             let existed = (try? Syscalls.linkStatus(path)) != nil
             let previous = existed ? try credentials.read(path: path) : nil
-            try credentials.write(CredentialsFile(username: a.name, password: a.keys.key1, password2: a.keys.key2), to: path)
-            if let previous { journal.append(.restoreCredentials(path: path, previous)) } else if !existed { journal.append(.removeCredentials(path)) }
+            try credentials.write(
+                CredentialsFile(username: a.name, password: a.keys.key1, password2: a.keys.key2), to: path)
+            if let previous {
+                journal.append(.restoreCredentials(path: path, previous))
+            } else if !existed {
+                journal.append(.removeCredentials(path))
+            }
         case .prepareMountpoint(let path):
             if try prepareMountpoint(path) { journal.append(.removeDirectory(path)) }
         case .prepareVolumeMountpoint(let path):
@@ -158,7 +173,8 @@ public final class Executor {
             guard case .user(let u) = subject else { preconditionFailure("a lease needs a user") }
             return try ledger.update { l -> Int in
                 guard var e = l.entries[u.name] ?? mounted.map({ Self.newEntry(u, $0, now: lease.createdAt) }) else {
-                    throw OrchestratorError(.failed, "no ledger record for \(u.name) to add the lease to", hint: "attach again")
+                    throw OrchestratorError(
+                        .failed, "no ledger record for \(u.name) to add the lease to", hint: "attach again")
                 }
                 if let t = mounted {
                     Self.setRecord(&e, t)
@@ -202,15 +218,22 @@ public final class Executor {
             journal.append(.deleteAgain(share: share, account: account))
         case .checkShareOwner(let share, let account):
             guard case .user(let u) = subject else { preconditionFailure("an owner check needs a user") }
-            try azure().checkOwner(try client(account).getShareProperties(share).metadata, user: u.name, share: share, account: account)
+            try azure().checkOwner(
+                try client(account).getShareProperties(share).metadata, user: u.name, share: share, account: account)
         case .markAbandoned(let share, let account):
             let c = try client(account)
             let before = try c.getShareProperties(share).metadata.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-            try c.setShareMetadata(share, metadata: (before.filter { $0.0 != "pus_abandoned" } + [("pus_abandoned", String(clock()))]).sorted { $0.0 < $1.0 })
+            try c.setShareMetadata(
+                share,
+                metadata: (before.filter { $0.0 != "pus_abandoned" } + [("pus_abandoned", String(clock()))]).sorted {
+                    $0.0 < $1.0
+                })
             journal.append(.setMetadata(share: share, account: account, before))
         case .forgetUser:
             guard case .user(let u) = subject else { preconditionFailure("forgetting a record needs a user") }
-            if let old = try ledger.update({ l in l.entries.removeValue(forKey: u.name) }) { journal.append(.putEntry(user: u.name, old)) }
+            if let old = try ledger.update({ l in l.entries.removeValue(forKey: u.name) }) {
+                journal.append(.putEntry(user: u.name, old))
+            }
         case .setLedgerAside(let dest):
             try ledger.moveAside(to: dest)
             journal.append(.putLedgerBack(from: dest))
@@ -224,7 +247,8 @@ public final class Executor {
     func client(_ accountName: String) throws -> FilesClient {
         let az = try azure()
         guard let a = az.account(named: accountName) else {
-            throw OrchestratorError(.notConfigured, "account \(accountName) is not configured", hint: "add it back to [[azure.accounts]]")
+            throw OrchestratorError(
+                .notConfigured, "account \(accountName) is not configured", hint: "add it back to [[azure.accounts]]")
         }
         return az.client(a)
     }
@@ -234,30 +258,48 @@ public final class Executor {
         case .removeCredentials(let path):
             _ = try? credentials.remove(path: path)
         case .removeDirectory(let path):
-            if MountTable.mount(at: path, in: (try? inspector.table()) ?? []) == nil { _ = try? Syscalls.rmdirIfEmpty(path) }
+            if MountTable.mount(at: path, in: (try? inspector.table()) ?? []) == nil {
+                _ = try? Syscalls.rmdirIfEmpty(path)
+            }
         case .unmountIfNew(let target, let previous):
-            if fakeMounts { _ = try? mounter.unmount(target, lazy: false, deadline: 5, holding: held); return }
-            guard let now = MountTable.mount(at: target, in: (try? inspector.table()) ?? []), now.id != previous else { return }
+            if fakeMounts {
+                _ = try? mounter.unmount(target, lazy: false, deadline: 5, holding: held)
+                return
+            }
+            guard let now = MountTable.mount(at: target, in: (try? inspector.table()) ?? []), now.id != previous else {
+                return
+            }
             logger.warning("undoing the mount at \(target)")
-            do { try unmountEscalating(target) } catch { logger.error("could not undo the mount at \(target): \(error)") }
+            do { try unmountEscalating(target) } catch {
+                logger.error("could not undo the mount at \(target): \(error)")
+            }
         case .restoreEntry(let user, let entry, let mountpoint):
             // A mount that could not be undone keeps its intent record, so reconcile recognises and removes it.
             if !fakeMounts, MountTable.mount(at: mountpoint, in: (try? inspector.table()) ?? []) != nil { return }
             _ = try? ledger.update { l in l.entries[user] = entry }
         case .restoreCredentials(let path, let previous):
-            do { try credentials.write(previous, to: path) } catch { logger.error("could not put back the credentials file \(path): \(error)") }
+            do { try credentials.write(previous, to: path) } catch {
+                logger.error("could not put back the credentials file \(path): \(error)")
+            }
         case .undeleteNewest(let share, let account):
             do {
                 let c = try client(account)
-                let deleted = try c.listAllShares(prefix: share, include: [.deleted]).filter { $0.name == share && $0.deleted && $0.version != nil }
+                let deleted = try c.listAllShares(prefix: share, include: [.deleted]).filter {
+                    $0.name == share && $0.deleted && $0.version != nil
+                }
                 guard let newest = deleted.max(by: { ($0.version ?? "") < ($1.version ?? "") })?.version else {
-                    logger.error("share \(share) in account \(account) was deleted and the account keeps no deleted version to restore")
+                    logger.error(
+                        "share \(share) in account \(account) was deleted and the account keeps no deleted version to restore"
+                    )
                     return
                 }
-                logger.warning("undoing the deletion of share \(share) in account \(account) (Undelete Share, version \(newest))")
+                logger.warning(
+                    "undoing the deletion of share \(share) in account \(account) (Undelete Share, version \(newest))")
                 try c.undeleteShare(share, version: newest)
             } catch {
-                logger.error("could not undo the deletion of share \(share) in account \(account): \(error); `pus-mount undelete` restores it")
+                logger.error(
+                    "could not undo the deletion of share \(share) in account \(account): \(error); `pus-mount undelete` restores it"
+                )
             }
         case .deleteAgain(let share, let account):
             logger.warning("undoing the restore of share \(share) in account \(account) (Delete Share)")
@@ -291,9 +333,10 @@ public final class Executor {
     }
 
     static func newEntry(_ u: ResolvedUser, _ t: MountTarget, now: Int) -> Ledger.Entry {
-        var e = Ledger.Entry(user: u.name, uid: u.uid, gid: u.gid, backend: t.backend, account: t.account, share: t.share,
-                             source: t.spec.source, mountpoint: t.spec.target, optionsDigest: t.optionsDigest,
-                             credentialsPath: t.credentialsPath, mounted: false, leases: [], now: now)
+        var e = Ledger.Entry(
+            user: u.name, uid: u.uid, gid: u.gid, backend: t.backend, account: t.account, share: t.share,
+            source: t.spec.source, mountpoint: t.spec.target, optionsDigest: t.optionsDigest,
+            credentialsPath: t.credentialsPath, mounted: false, leases: [], now: now)
         e.keyID = t.keyID
         return e
     }
@@ -320,17 +363,25 @@ public final class Executor {
             try mounter.mount(spec, deadline: mountDeadline, holding: held)
         } catch let e as MountError {
             if e.timedOut {
-                throw OrchestratorError(.timedOut, "mount of \(spec.source) on \(spec.target) did not complete within mount.timeout_seconds = \(config.mountTimeoutSeconds) s",
-                               hint: e.hint)
+                throw OrchestratorError(
+                    .timedOut,
+                    "mount of \(spec.source) on \(spec.target) did not complete within mount.timeout_seconds = \(config.mountTimeoutSeconds) s",
+                    hint: e.hint)
             }
-            throw OrchestratorError(.mountFailed, "mount of \(spec.source) on \(spec.target) failed: \(e.detail)", hint: e.hint)
+            throw OrchestratorError(
+                .mountFailed, "mount of \(spec.source) on \(spec.target) failed: \(e.detail)", hint: e.hint)
         }
         guard !fakeMounts else { return }
         let record = MountRecord(backend: t.backend, source: spec.source, mountpoint: spec.target)
         switch inspector.presence(of: record, in: try inspector.table()) {
         case .ours: return
-        case .absent: throw OrchestratorError(.mountFailed, "mount of \(spec.source) on \(spec.target) reported success but is not in the mount table")
-        case .foreign(let m): throw OrchestratorError(.mountFailed, "after mounting, \(spec.target) shows \(Inspector.shownSource(m)) on top")
+        case .absent:
+            throw OrchestratorError(
+                .mountFailed, "mount of \(spec.source) on \(spec.target) reported success but is not in the mount table"
+            )
+        case .foreign(let m):
+            throw OrchestratorError(
+                .mountFailed, "after mounting, \(spec.target) shows \(Inspector.shownSource(m)) on top")
         }
     }
 
@@ -348,7 +399,9 @@ public final class Executor {
             if keepBusy && !e.timedOut && (e.syscallErrno == EBUSY || e.helperErrno == EBUSY) {
                 throw MountBusy(target: target, holders: holders(of: target))
             }
-            logger.warning("normal unmount of \(target) failed (\(e.timedOut ? "no answer within \(Int(deadline)) s" : e.detail)); detaching lazily")
+            logger.warning(
+                "normal unmount of \(target) failed (\(e.timedOut ? "no answer within \(Int(deadline)) s" : e.detail)); detaching lazily"
+            )
         }
         try unmountLazily(target)
     }
@@ -376,12 +429,14 @@ public final class Executor {
         if try Syscalls.linkStatus(parent) == nil { try Syscalls.mkdirs(parent, mode: 0o755) }
         if let st = try Syscalls.linkStatus(path) {
             guard (st.st_mode & S_IFMT) == S_IFDIR else {
-                throw OrchestratorError(.mountFailed, "mountpoint \(path) exists and is not a directory (a symlink or file planted there?)",
-                               hint: "move it away; pus-mount creates the mountpoint itself")
+                throw OrchestratorError(
+                    .mountFailed, "mountpoint \(path) exists and is not a directory (a symlink or file planted there?)",
+                    hint: "move it away; pus-mount creates the mountpoint itself")
             }
             if !(try Syscalls.directoryEntries(path).isEmpty) {
-                throw OrchestratorError(.mountFailed, "mountpoint \(path) is not empty and nothing is mounted there",
-                               hint: "move its contents away (they were written to the local disk), then attach again")
+                throw OrchestratorError(
+                    .mountFailed, "mountpoint \(path) is not empty and nothing is mounted there",
+                    hint: "move its contents away (they were written to the local disk), then attach again")
             }
             if st.st_uid != 0 || st.st_gid != 0 { try Syscalls.chown(path, uid: 0, gid: 0) }
             if st.st_mode & 0o7777 != 0 { try Syscalls.chmod(path, mode: 0) }
@@ -396,10 +451,13 @@ public final class Executor {
     func prepareVolumeMountpoint(_ path: String) throws -> Bool {
         if let st = try Syscalls.linkStatus(path) {
             guard (st.st_mode & S_IFMT) == S_IFDIR else {
-                throw OrchestratorError(.mountFailed, "volume mountpoint \(path) exists and is not a directory", hint: "move it away")
+                throw OrchestratorError(
+                    .mountFailed, "volume mountpoint \(path) exists and is not a directory", hint: "move it away")
             }
             if !(try Syscalls.directoryEntries(path).isEmpty) {
-                throw OrchestratorError(.mountFailed, "volume mountpoint \(path) is not empty and nothing is mounted there", hint: "move its contents away")
+                throw OrchestratorError(
+                    .mountFailed, "volume mountpoint \(path) is not empty and nothing is mounted there",
+                    hint: "move its contents away")
             }
             return false
         }
@@ -422,9 +480,12 @@ public struct MountBusy: Error, Sendable, CustomStringConvertible {
 
     /// "busy, held by pid 4242 (tmux)" or, when no process is found, what else may hold it.
     public var reason: String {
-        if holders.isEmpty { return "busy (no process was found using it: a mount below it, or a process in another mount namespace?)" }
+        if holders.isEmpty {
+            return "busy (no process was found using it: a mount below it, or a process in another mount namespace?)"
+        }
         let shown = holders.prefix(8).map { "\($0.pid) (\($0.command))" }.joined(separator: ", ")
-        return "busy, held by pid\(holders.count == 1 ? "" : "s") \(shown)\(holders.count > 8 ? " and \(holders.count - 8) more" : "")"
+        return
+            "busy, held by pid\(holders.count == 1 ? "" : "s") \(shown)\(holders.count > 8 ? " and \(holders.count - 8) more" : "")"
     }
 
     public var description: String { "\(target) is \(reason)" }

@@ -45,7 +45,8 @@ public struct Finding: Sendable, Equatable {
     public var disposition: Disposition
     public var steps: [Step]
 
-    public init(_ kind: DriftKind, subject: String, op: Op, what: String, disposition: Disposition, steps: [Step] = []) {
+    public init(_ kind: DriftKind, subject: String, op: Op, what: String, disposition: Disposition, steps: [Step] = [])
+    {
         self.kind = kind
         self.subject = subject
         self.op = op

@@ -36,8 +36,10 @@ public struct MountTarget: Sendable, Equatable {
         }
     }
 
-    public init(backend: Backend, account: String?, share: String?, localDirectory: String?, credentialsPath: String?,
-                spec: MountSpec, optionsDigest: String, keyID: String? = nil) {
+    public init(
+        backend: Backend, account: String?, share: String?, localDirectory: String?, credentialsPath: String?,
+        spec: MountSpec, optionsDigest: String, keyID: String? = nil
+    ) {
         self.backend = backend
         self.account = account
         self.share = share
@@ -53,7 +55,9 @@ public struct MountTarget: Sendable, Equatable {
 
     /// Whether a ledger entry records a mount other than this one (source, mountpoint, backend or options).
     public func differs(from e: Ledger.Entry) -> [String] {
-        if e.optionsDigest == optionsDigest && e.mountpoint == spec.target && e.backend == backend && e.source == spec.source {
+        if e.optionsDigest == optionsDigest && e.mountpoint == spec.target && e.backend == backend
+            && e.source == spec.source
+        {
             return []
         }
         var why: [String] = []
@@ -127,10 +131,13 @@ public enum Step: Sendable, Equatable, CustomStringConvertible {
         case .writeCredentials(let p, let a): return "write credentials file \(p) for account \(a) (root:root 0600)"
         case .prepareMountpoint(let p): return "prepare mountpoint \(p) (root:root 0000 while unmounted)"
         case .prepareVolumeMountpoint(let p): return "prepare volume mountpoint \(p) (0755)"
-        case .recordIntent(let t): return "record the mount of \(t.spec.source) on \(t.spec.target) in the ledger before making it"
-        case .mount(let t): return "mount \(t.spec.source) on \(t.spec.target) type \(t.spec.fstype) options \(t.spec.options)"
+        case .recordIntent(let t):
+            return "record the mount of \(t.spec.source) on \(t.spec.target) in the ledger before making it"
+        case .mount(let t):
+            return "mount \(t.spec.source) on \(t.spec.target) type \(t.spec.fstype) options \(t.spec.options)"
         case .addLease(let l, let d, _):
-            return "add lease session=\(l.session)\(l.pid.map { " pid=\($0)" } ?? "")" + (d.isEmpty ? "" : "; drop dead lease(s) \(d.joined(separator: ", "))")
+            return "add lease session=\(l.session)\(l.pid.map { " pid=\($0)" } ?? "")"
+                + (d.isEmpty ? "" : "; drop dead lease(s) \(d.joined(separator: ", "))")
         case .dropLeases(let s, let why): return "drop lease(s) \(s.joined(separator: ", ")) (\(why))"
         case .recordMounted(let t): return "record \(t.spec.source) on \(t.spec.target) as mounted in the ledger"
         case .markIdle: return "record that the last lease went (the mount lingers)"
@@ -142,12 +149,15 @@ public enum Step: Sendable, Equatable, CustomStringConvertible {
         case .recordVolume(let v): return "record volume \(v.name) (\(v.source) on \(v.mountpoint)) in the ledger"
         case .forgetVolume(let n): return "forget volume \(n) in the ledger"
         case .deleteShare(let s, let a): return "delete share \(s) in account \(a) with its snapshots (Delete Share)"
-        case .restoreShare(let s, let a, let v): return "restore share \(s) in account \(a), deleted version \(v) (Undelete Share)"
-        case .checkShareOwner(let s, let a): return "check that share \(s) in account \(a) is the user's (pus_user metadata)"
+        case .restoreShare(let s, let a, let v):
+            return "restore share \(s) in account \(a), deleted version \(v) (Undelete Share)"
+        case .checkShareOwner(let s, let a):
+            return "check that share \(s) in account \(a) is the user's (pus_user metadata)"
         case .markAbandoned(let s, let a): return "mark share \(s) in account \(a) as given up (pus_abandoned metadata)"
         case .forgetUser: return "remove the user's record from the ledger"
         case .setLedgerAside(let p): return "move the unusable ledger aside to \(p)"
-        case .writeLedger(let l): return "write the rebuilt ledger (\(l.entries.count) user(s), \(l.volumes.count) volume(s))"
+        case .writeLedger(let l):
+            return "write the rebuilt ledger (\(l.entries.count) user(s), \(l.volumes.count) volume(s))"
         }
     }
 
@@ -155,8 +165,10 @@ public enum Step: Sendable, Equatable, CustomStringConvertible {
     public var restOperation: String? {
         switch self {
         case .ensureStorage(let t): return t.readiness?.restOperation
-        case .deleteShare(let s, let a): return "Delete Share \(s) in account \(a) (DELETE ?restype=share, x-ms-delete-snapshots: include)"
-        case .restoreShare(let s, let a, let v): return "Undelete Share \(s) version \(v) in account \(a) (PUT ?restype=share&comp=undelete)"
+        case .deleteShare(let s, let a):
+            return "Delete Share \(s) in account \(a) (DELETE ?restype=share, x-ms-delete-snapshots: include)"
+        case .restoreShare(let s, let a, let v):
+            return "Undelete Share \(s) version \(v) in account \(a) (PUT ?restype=share&comp=undelete)"
         case .markAbandoned(let s, let a): return "Set Share Metadata on \(s) in account \(a) (pus_abandoned)"
         default: return nil
         }
@@ -190,7 +202,10 @@ public struct Plan: Sendable, Equatable {
     /// Where the user's storage is mounted once the plan has run.
     public var mountpoint: String?
 
-    public init(steps: [Step], target: MountTarget? = nil, notes: [String] = [], remainingLeases: Int? = nil, mountpoint: String? = nil) {
+    public init(
+        steps: [Step], target: MountTarget? = nil, notes: [String] = [], remainingLeases: Int? = nil,
+        mountpoint: String? = nil
+    ) {
         self.steps = steps
         self.target = target
         self.notes = notes

@@ -17,8 +17,10 @@ extension Planner {
     ///   - atTarget: the state at the target's mountpoint judged by the target's record; only consulted when the
     ///     recorded mount is not kept (pass the same value as `recorded` when the record is the target's).
     ///   - dead: sessions of the user's dead leases.
-    public static func attach(target t: MountTarget, entry e: Ledger.Entry?, recorded: MountState, atTarget: MountState,
-                              lease: Ledger.Lease, dead: [String]) throws -> Plan {
+    public static func attach(
+        target t: MountTarget, entry e: Ledger.Entry?, recorded: MountState, atTarget: MountState,
+        lease: Ledger.Lease, dead: [String]
+    ) throws -> Plan {
         var steps: [Step] = []
         var notes: [String] = []
         if !dead.isEmpty { notes.append("dropping \(dead.count) dead lease(s): \(dead.joined(separator: ", "))") }
@@ -29,16 +31,26 @@ extension Planner {
                 notes.append("already mounted and healthy: adding a lease only")
                 let why = t.differs(from: e)
                 if !why.isEmpty {
-                    notes.append("the mount differs from the configuration (\(why.joined(separator: "; "))); `pus-mount reconcile` remounts it once no session holds it")
+                    notes.append(
+                        "the mount differs from the configuration (\(why.joined(separator: "; "))); `pus-mount reconcile` remounts it once no session holds it"
+                    )
                 }
-                return Plan(steps: [.addLease(lease, dropping: dead, mounted: nil)], target: t, notes: notes, mountpoint: e.mountpoint)
+                return Plan(
+                    steps: [.addLease(lease, dropping: dead, mounted: nil)], target: t, notes: notes,
+                    mountpoint: e.mountpoint)
             case .ours(let health):
                 notes.append("mounted but \(health.rawValue): remounting")
                 steps.append(.unmountLazily(e.mountpoint, reason: "mount is \(health.rawValue)"))
-                if e.mountpoint != t.spec.target { steps.append(.removeMountpoint(e.mountpoint)) } else { targetState = .absent }
+                if e.mountpoint != t.spec.target {
+                    steps.append(.removeMountpoint(e.mountpoint))
+                } else {
+                    targetState = .absent
+                }
             case .foreign(let source, let fstype):
                 if e.mountpoint == t.spec.target { throw foreign(t, source, fstype) }
-                notes.append("the recorded mountpoint \(e.mountpoint) holds another mount (\(source)); mounting at \(t.spec.target)")
+                notes.append(
+                    "the recorded mountpoint \(e.mountpoint) holds another mount (\(source)); mounting at \(t.spec.target)"
+                )
             case .absent:
                 break
             }
@@ -61,8 +73,10 @@ extension Planner {
     }
 
     static func foreign(_ t: MountTarget, _ source: String, _ fstype: String) -> OrchestratorError {
-        OrchestratorError(.mountFailed, "\(t.spec.target) already has a mount of \(source) (\(fstype)) that pus-mount did not make; refusing to stack another",
-                 hint: "unmount it (umount \(t.spec.target)) or change mount.root")
+        OrchestratorError(
+            .mountFailed,
+            "\(t.spec.target) already has a mount of \(source) (\(fstype)) that pus-mount did not make; refusing to stack another",
+            hint: "unmount it (umount \(t.spec.target)) or change mount.root")
     }
 
     /// What mounting the target takes. Making the storage ready is skipped for storage this node's ledger
@@ -70,7 +84,8 @@ extension Planner {
     /// with error 2) and for storage the provider found, unless the provider wants it on every attach.
     static func mountSteps(_ t: MountTarget, entry: Ledger.Entry?) -> [Step] {
         var s: [Step] = []
-        let known = t.storageFound || (entry?.backend == t.backend && entry?.share == t.share && entry?.account == t.account)
+        let known =
+            t.storageFound || (entry?.backend == t.backend && entry?.share == t.share && entry?.account == t.account)
         if let r = t.readiness, r.everyAttach || !known { s.append(.ensureStorage(t)) }
         if let c = t.credentialsPath, let a = t.account { s.append(.writeCredentials(path: c, account: a)) }
         s.append(.prepareMountpoint(t.spec.target))

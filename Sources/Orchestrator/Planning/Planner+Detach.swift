@@ -10,14 +10,18 @@ extension Planner {
     ///     not know: judged by the configuration's target, so a mount left by an interrupted attach still goes).
     ///   - dead: sessions of the user's dead leases.
     ///   - force: unmount lazily (MNT_DETACH), even while processes use the mount; no linger.
-    public static func detach(entry e: Ledger.Entry?, sessions: [String], all: Bool, dead: [String], state: MountState,
-                              mountpoint: String, credentialsPath: String?, lingerSeconds: Int, force: Bool = false) -> Plan {
+    public static func detach(
+        entry e: Ledger.Entry?, sessions: [String], all: Bool, dead: [String], state: MountState,
+        mountpoint: String, credentialsPath: String?, lingerSeconds: Int, force: Bool = false
+    ) -> Plan {
         var steps: [Step] = []
         var notes: [String] = []
         let leases = e?.leases ?? []
         let named = all ? leases.map(\.session) : sessions.filter { s in leases.contains { $0.session == s } }
         let dropping = named + dead.filter { !named.contains($0) }
-        if named.isEmpty { notes.append(all ? "no leases to drop" : "no lease for session \(sessions.joined(separator: ", "))") }
+        if named.isEmpty {
+            notes.append(all ? "no leases to drop" : "no lease for session \(sessions.joined(separator: ", "))")
+        }
         if !dead.isEmpty { notes.append("dropping \(dead.count) dead lease(s): \(dead.joined(separator: ", "))") }
         if !dropping.isEmpty { steps.append(.dropLeases(sessions: dropping, reason: all ? "detach --all" : "detach")) }
         let remaining = leases.filter { !dropping.contains($0.session) }.count
@@ -26,13 +30,17 @@ extension Planner {
             return Plan(steps: steps, notes: notes, remainingLeases: remaining, mountpoint: mountpoint)
         }
         if lingerSeconds > 0 && !force, case .ours(.ok) = state {
-            notes.append("last lease gone; mount.linger_seconds = \(lingerSeconds): `pus-mount reconcile` unmounts after the linger")
+            notes.append(
+                "last lease gone; mount.linger_seconds = \(lingerSeconds): `pus-mount reconcile` unmounts after the linger"
+            )
             if e?.idleSince == nil && e != nil { steps.append(.markIdle) }
             return Plan(steps: steps, notes: notes, remainingLeases: 0, mountpoint: mountpoint)
         }
         switch state {
         case .ours where force:
-            steps.append(.unmountLazily(mountpoint, reason: "last lease gone; detach --force: lazily, even while processes use it"))
+            steps.append(
+                .unmountLazily(
+                    mountpoint, reason: "last lease gone; detach --force: lazily, even while processes use it"))
         case .ours(.ok):
             steps.append(.unmount(mountpoint, reason: "last lease gone"))
         case .ours(let health):

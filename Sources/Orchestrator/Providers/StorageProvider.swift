@@ -1,5 +1,5 @@
-import Glibc
 import AzureFiles
+import Glibc
 import Ledger
 import Mounting
 import Storage
@@ -17,8 +17,10 @@ public protocol StorageProvider: AnyObject {
 
     /// Whether `top`, the topmost mount at a record's mountpoint, is the mount the record describes (judged
     /// by what the ledger recorded, never by today's configuration).
-    static func presence(of record: MountRecord, top: MountEntry, index: MountIndex?, cache: inout [String: MountEntry?],
-                         sameDirectory: MountIdentity.SameDirectory) -> MountPresence
+    static func presence(
+        of record: MountRecord, top: MountEntry, index: MountIndex?, cache: inout [String: MountEntry?],
+        sameDirectory: MountIdentity.SameDirectory
+    ) -> MountPresence
 
     /// The mount `user` gets. For a user the ledger knows on this backend, the recorded location is kept.
     func target(for user: ResolvedUser, entry: Ledger.Entry?) throws -> MountTarget
@@ -34,7 +36,9 @@ public protocol StorageProvider: AnyObject {
     func provision(_ user: ResolvedUser, quotaGiB: Int?, dryRun: Bool) throws -> Node.Provisioned
     /// For a ledger rebuild: the record of `m`, a mount under mount.root no known record describes, when this
     /// kind made it. nil when the mount is not of this kind; a problem when it is but cannot be claimed.
-    func adopt(_ m: MountEntry, user name: String, passwd: PasswdEntry?, table: [MountEntry], now: Int) -> Result<Ledger.Entry, PlanningProblem>?
+    func adopt(_ m: MountEntry, user name: String, passwd: PasswdEntry?, table: [MountEntry], now: Int) -> Result<
+        Ledger.Entry, PlanningProblem
+    >?
 }
 
 extension StorageProvider {
@@ -52,7 +56,9 @@ public enum Providers {
 
     static func make(_ backend: Backend, node: Node) throws -> StorageProvider {
         guard let kind = kind(backend) else {
-            throw OrchestratorError(.notConfigured, "backend \(backend) is not known to this pus-mount", hint: "run the pus-mount that recorded it")
+            throw OrchestratorError(
+                .notConfigured, "backend \(backend) is not known to this pus-mount",
+                hint: "run the pus-mount that recorded it")
         }
         return kind.init(node: node)
     }
@@ -72,34 +78,45 @@ final class LocalDirectoryProvider: StorageProvider {
 
     /// A bind mount shows the device as its source: compare the directories themselves. Never stat a network
     /// mount here (it may hang); it cannot be our bind mount anyway.
-    static func presence(of record: MountRecord, top m: MountEntry, index: MountIndex?, cache: inout [String: MountEntry?],
-                         sameDirectory: MountIdentity.SameDirectory) -> MountPresence {
+    static func presence(
+        of record: MountRecord, top m: MountEntry, index: MountIndex?, cache: inout [String: MountEntry?],
+        sameDirectory: MountIdentity.SameDirectory
+    ) -> MountPresence {
         if MountIdentity.isNetwork(m.fstype) { return .foreign(m) }
-        if let index, MountIdentity.bindShows(m, directory: record.source, index: index, cache: &cache) { return .ours(m) }
+        if let index, MountIdentity.bindShows(m, directory: record.source, index: index, cache: &cache) {
+            return .ours(m)
+        }
         return sameDirectory(record.mountpoint, record.source) ? .ours(m) : .foreign(m)
     }
 
     /// A bind mount whose directory can be found (`local.root/<user>`, or wherever the same file system shows
     /// it), owned as the directory is when the user no longer resolves.
-    func adopt(_ m: MountEntry, user name: String, passwd pw: PasswdEntry?, table: [MountEntry], now: Int) -> Result<Ledger.Entry, PlanningProblem>? {
+    func adopt(_ m: MountEntry, user name: String, passwd pw: PasswdEntry?, table: [MountEntry], now: Int) -> Result<
+        Ledger.Entry, PlanningProblem
+    >? {
         guard !MountIdentity.isNetwork(m.fstype) else { return nil }
         guard let dir = node.bindSource(m, table: table, name: name) else {
             return .failure(PlanningProblem("\(m.fstype) mount whose bound directory cannot be found"))
         }
         var st = stat()
         let owner = stat(dir, &st) == 0 ? (st.st_uid, st.st_gid) : (0, 0)
-        return .success(Ledger.Entry(user: name, uid: pw?.uid ?? owner.0, gid: pw?.gid ?? owner.1, backend: .local, account: nil, share: nil,
-                                     source: dir, mountpoint: m.target, optionsDigest: "rebuilt", credentialsPath: nil, mounted: true,
-                                     leases: [], now: now))
+        return .success(
+            Ledger.Entry(
+                user: name, uid: pw?.uid ?? owner.0, gid: pw?.gid ?? owner.1, backend: .local, account: nil, share: nil,
+                source: dir, mountpoint: m.target, optionsDigest: "rebuilt", credentialsPath: nil, mounted: true,
+                leases: [], now: now))
     }
 
     func target(for user: ResolvedUser, entry: Ledger.Entry?) throws -> MountTarget {
         let dir = node.local.path(for: user.name)
-        var t = MountTarget(backend: .local, account: nil, share: nil, localDirectory: dir, credentialsPath: nil,
-                            spec: MountSpec(source: dir, target: node.config.mountpoint(for: user.name), fstype: "none", options: "bind"),
-                            optionsDigest: Node.bindDigest)
+        var t = MountTarget(
+            backend: .local, account: nil, share: nil, localDirectory: dir, credentialsPath: nil,
+            spec: MountSpec(
+                source: dir, target: node.config.mountpoint(for: user.name), fstype: "none", options: "bind"),
+            optionsDigest: Node.bindDigest)
         // Made sure of on every attach: cheap, and a directory removed behind our back comes back (empty).
-        t.readiness = MountTarget.Readiness(what: "ensure directory \(dir) (owned by the user, 0700)", restOperation: nil, everyAttach: true)
+        t.readiness = MountTarget.Readiness(
+            what: "ensure directory \(dir) (owned by the user, 0700)", restOperation: nil, everyAttach: true)
         return t
     }
 
@@ -128,8 +145,10 @@ final class AzureFilesProvider: StorageProvider {
     static var usesAzureAccounts: Bool { true }
 
     /// A cifs mount is ours when its source is the recorded `//host/share`.
-    static func presence(of record: MountRecord, top m: MountEntry, index: MountIndex?, cache: inout [String: MountEntry?],
-                         sameDirectory: MountIdentity.SameDirectory) -> MountPresence {
+    static func presence(
+        of record: MountRecord, top m: MountEntry, index: MountIndex?, cache: inout [String: MountEntry?],
+        sameDirectory: MountIdentity.SameDirectory
+    ) -> MountPresence {
         isCifs(m) && MountIdentity.sameSource(m.source, record.source) ? .ours(m) : .foreign(m)
     }
 
@@ -137,11 +156,14 @@ final class AzureFilesProvider: StorageProvider {
 
     /// A cifs mount of `//host/share` whose host a configured account serves and whose share's `pus_user`
     /// metadata names the user (one Get Share Properties per candidate account).
-    func adopt(_ m: MountEntry, user name: String, passwd pw: PasswdEntry?, table: [MountEntry], now: Int) -> Result<Ledger.Entry, PlanningProblem>? {
+    func adopt(_ m: MountEntry, user name: String, passwd pw: PasswdEntry?, table: [MountEntry], now: Int) -> Result<
+        Ledger.Entry, PlanningProblem
+    >? {
         guard Self.isCifs(m) else { return nil }
         let parts = m.source.replacingOccurrences(of: "\\", with: "/").split(separator: "/")
         guard parts.count == 2 else { return .failure(PlanningProblem("cifs source \(m.source) is not //host/share")) }
-        let host = String(parts[0]), share = String(parts[1])
+        let host = String(parts[0])
+        let share = String(parts[1])
         guard let az = try? node.azure() else {
             return .failure(PlanningProblem("a cifs mount, but the configuration has no usable [[azure.accounts]]"))
         }
@@ -152,11 +174,16 @@ final class AzureFilesProvider: StorageProvider {
                 if let u = props.metadata["pus_user"], u == name {
                     let uid = pw?.uid ?? m.fsOption("uid").flatMap { UInt32($0) } ?? 0
                     let gid = pw?.gid ?? m.fsOption("gid").flatMap { UInt32($0) } ?? 0
-                    return .success(Ledger.Entry(user: name, uid: uid, gid: gid, backend: .azure, account: a.name, share: share, source: m.source,
-                                                 mountpoint: m.target, optionsDigest: "rebuilt", credentialsPath: node.credentials.path(for: share),
-                                                 mounted: true, leases: [], now: now))
+                    return .success(
+                        Ledger.Entry(
+                            user: name, uid: uid, gid: gid, backend: .azure, account: a.name, share: share,
+                            source: m.source,
+                            mountpoint: m.target, optionsDigest: "rebuilt",
+                            credentialsPath: node.credentials.path(for: share),
+                            mounted: true, leases: [], now: now))
                 }
-                why = "share \(share) belongs to \(props.metadata["pus_user"].map { "user \($0)" } ?? "no pus-mount user"), not \(name)"
+                why =
+                    "share \(share) belongs to \(props.metadata["pus_user"].map { "user \($0)" } ?? "no pus-mount user"), not \(name)"
             } catch {
                 why = "Get Share Properties of \(share) in \(a.name) failed: \(error)"
             }
@@ -178,8 +205,10 @@ final class AzureFilesProvider: StorageProvider {
             account = located
         } else if let name = recorded?.account {
             guard let a = az.account(named: name) else {
-                throw OrchestratorError(.notConfigured, "\(user.name)'s share is recorded in account \(name), which is no longer in [[azure.accounts]]",
-                               hint: "add the account back (weight = 0 keeps new users off it)")
+                throw OrchestratorError(
+                    .notConfigured,
+                    "\(user.name)'s share is recorded in account \(name), which is no longer in [[azure.accounts]]",
+                    hint: "add the account back (weight = 0 keeps new users off it)")
             }
             account = a
         } else {
@@ -187,11 +216,14 @@ final class AzureFilesProvider: StorageProvider {
         }
         let share = recorded?.share ?? az.shareName(for: user.name)
         let c = node.config
-        var t = try node.cifsTarget(account: account, share: share, mountpoint: c.mountpoint(for: user.name), credentialsPath: node.credentials.path(for: share),
-                                    uid: user.uid, gid: user.gid, fileMode: c.fileMode, dirMode: c.dirMode, readOnly: false)
+        var t = try node.cifsTarget(
+            account: account, share: share, mountpoint: c.mountpoint(for: user.name),
+            credentialsPath: node.credentials.path(for: share),
+            uid: user.uid, gid: user.gid, fileMode: c.fileMode, dirMode: c.dirMode, readOnly: false)
         t.readiness = MountTarget.Readiness(
             what: "provision share \(share) in account \(account.name) (Create Share; 409 checks the owner)",
-            restOperation: "Create Share \(share) in account \(account.name) (PUT ?restype=share with quota and pus_user metadata; on 409 Get Share Properties checks the owner)",
+            restOperation:
+                "Create Share \(share) in account \(account.name) (PUT ?restype=share with quota and pus_user metadata; on 409 Get Share Properties checks the owner)",
             everyAttach: false)
         return t
     }
@@ -219,24 +251,32 @@ final class AzureFilesProvider: StorageProvider {
 
     func ensure(_ t: MountTarget, for user: ResolvedUser) throws {
         let az = try node.azure()
-        guard let name = t.account, let a = az.account(named: name) else { throw OrchestratorError(.notConfigured, "account \(t.account ?? "?") is not configured") }
+        guard let name = t.account, let a = az.account(named: name) else {
+            throw OrchestratorError(.notConfigured, "account \(t.account ?? "?") is not configured")
+        }
         try az.create(user: user.name, uid: user.uid, quotaGiB: node.config.quotaGiB, in: a)
     }
 
     func checks(_ env: DoctorEnvironment) -> [DoctorCheck] {
-        var out = [Node.helperCheck(env), Node.kernelCifsCheck(env),
-                   Node.directoryCheck("credentials directory", node.config.credentialsDir, wantMode: 0o700)]
+        var out = [
+            Node.helperCheck(env), Node.kernelCifsCheck(env),
+            Node.directoryCheck("credentials directory", node.config.credentialsDir, wantMode: 0o700),
+        ]
         do {
             let az = try node.azure()
             for a in az.accounts { out.append(contentsOf: node.accountChecks(a, az, env)) }
         } catch {
-            out.append(DoctorCheck("key files", .fail, ErrorText.short(error), fix: (error as? any ExplainedError)?.hint))
+            out.append(
+                DoctorCheck("key files", .fail, ErrorText.short(error), fix: (error as? any ExplainedError)?.hint))
         }
         return out
     }
 
     func provision(_ user: ResolvedUser, quotaGiB: Int?, dryRun: Bool) throws -> Node.Provisioned {
-        .share(try node.azure().provision(user: user.name, uid: user.uid, quotaGiB: quotaGiB ?? node.config.quotaGiB, explicitQuota: quotaGiB != nil,
-                                          recordedAccount: node.recordedAccount(of: user.name)))
+        .share(
+            try node.azure().provision(
+                user: user.name, uid: user.uid, quotaGiB: quotaGiB ?? node.config.quotaGiB,
+                explicitQuota: quotaGiB != nil,
+                recordedAccount: node.recordedAccount(of: user.name)))
     }
 }

@@ -11,8 +11,10 @@ public final class Inspector {
     let processes: any ProcessInspector
     let sameDirectory: MountIdentity.SameDirectory
 
-    public init(mountTable: any MountTableReader, probe: HealthProbe, processes: any ProcessInspector,
-                sameDirectory: @escaping MountIdentity.SameDirectory = MountIdentity.statBoth) {
+    public init(
+        mountTable: any MountTableReader, probe: HealthProbe, processes: any ProcessInspector,
+        sameDirectory: @escaping MountIdentity.SameDirectory = MountIdentity.statBoth
+    ) {
         self.mountTable = mountTable
         self.probe = probe
         self.processes = processes
@@ -32,12 +34,16 @@ public final class Inspector {
     /// What sits at the record's mountpoint (no probe).
     public func presence(of record: MountRecord, in table: [MountEntry]) -> MountPresence {
         var none: [String: MountEntry?] = [:]
-        return MountIdentity.presence(of: record, top: MountTable.mount(at: record.mountpoint, in: table), cache: &none, sameDirectory: sameDirectory)
+        return MountIdentity.presence(
+            of: record, top: MountTable.mount(at: record.mountpoint, in: table), cache: &none,
+            sameDirectory: sameDirectory)
     }
 
     /// The same with an indexed table (and a cache of where parent directories live, for one pass).
     func presence(of record: MountRecord, in index: MountIndex, cache: inout [String: MountEntry?]) -> MountPresence {
-        MountIdentity.presence(of: record, top: index.top(at: record.mountpoint), index: index, cache: &cache, sameDirectory: sameDirectory)
+        MountIdentity.presence(
+            of: record, top: index.top(at: record.mountpoint), index: index, cache: &cache, sameDirectory: sameDirectory
+        )
     }
 
     /// Presence plus a health probe of our own mount.
@@ -54,7 +60,11 @@ public final class Inspector {
         var out = [Health](repeating: .ok, count: mounts.count)
         var remote: [Int] = []
         for (i, m) in mounts.enumerated() {
-            if MountIdentity.isNetwork(m.fstype) { remote.append(i) } else { out[i] = HealthProbe.checkInProcess(m.target) }
+            if MountIdentity.isNetwork(m.fstype) {
+                remote.append(i)
+            } else {
+                out[i] = HealthProbe.checkInProcess(m.target)
+            }
         }
         if remote.count == 1 {
             out[remote[0]] = probe.check(mounts[remote[0]].target)
@@ -73,15 +83,21 @@ public final class Inspector {
     public var bootID: String { processes.bootID }
 
     /// A bind mount shows its device as the source; its root (the directory bound) says more.
-    public static func shownSource(_ m: MountEntry) -> String { m.root != "/" && m.fstype != "cifs" ? "\(m.source):\(m.root)" : m.source }
+    public static func shownSource(_ m: MountEntry) -> String {
+        m.root != "/" && m.fstype != "cifs" ? "\(m.source):\(m.root)" : m.source
+    }
 
     /// One volume's facts (health not yet probed: `.ours(.ok)`), and its mount when it is ours.
-    func volumeFacts(_ name: String, configured: Config.Volume?, record: Ledger.Volume?, index: MountIndex,
-                     cache: inout [String: MountEntry?]) -> (VolumeFacts, ours: MountEntry?) {
+    func volumeFacts(
+        _ name: String, configured: Config.Volume?, record: Ledger.Volume?, index: MountIndex,
+        cache: inout [String: MountEntry?]
+    ) -> (VolumeFacts, ours: MountEntry?) {
         var facts = VolumeFacts(name: name, configured: configured, record: record, state: .absent, live: nil)
         if let r = record {
             facts.live = index.top(at: r.mountpoint)
-            switch presence(of: MountRecord(backend: .azure, source: r.source, mountpoint: r.mountpoint), in: index, cache: &cache) {
+            switch presence(
+                of: MountRecord(backend: .azure, source: r.source, mountpoint: r.mountpoint), in: index, cache: &cache)
+            {
             case .absent: break
             case .foreign(let m): facts.state = .foreign(source: Self.shownSource(m), fstype: m.fstype)
             case .ours(let m):
@@ -100,15 +116,18 @@ public final class Inspector {
         let configured = config.volumes.first { $0.name == name }
         guard configured != nil || ledger.volumes[name] != nil else { return nil }
         var cache: [String: MountEntry?] = [:]
-        var (facts, ours) = volumeFacts(name, configured: configured, record: ledger.volumes[name], index: MountIndex(try table()), cache: &cache)
+        var (facts, ours) = volumeFacts(
+            name, configured: configured, record: ledger.volumes[name], index: MountIndex(try table()), cache: &cache)
         if let m = ours { facts.state = .ours(health(of: [m])[0]) }
         return facts
     }
 
     /// The whole node: every ledger user and volume, the configured volumes, and orphans under `mount.root`.
     /// `ledger` nil means unreadable (`ledgerError` says why): then only the table and orphans are known.
-    public func survey(ledger: Ledger?, ledgerError: LedgerError?, config: Config, now: Int, strictBoot: Bool = false,
-                       probeHealth: Bool = true, table given: [MountEntry]? = nil) throws -> NodeSurvey {
+    public func survey(
+        ledger: Ledger?, ledgerError: LedgerError?, config: Config, now: Int, strictBoot: Bool = false,
+        probeHealth: Bool = true, table given: [MountEntry]? = nil
+    ) throws -> NodeSurvey {
         let table = try given ?? self.table()
         let index = MountIndex(table)
         var cache: [String: MountEntry?] = [:]
@@ -116,15 +135,22 @@ public final class Inspector {
         var claimed = Set<String>()
         var toProbe: [MountEntry] = []
         /// Whose health each probed path reports, by index into users, volumes or orphans.
-        enum Probed { case user(Int), volume(Int), orphan(Int) }
+        enum Probed {
+            case user(Int)
+            case volume(Int)
+            case orphan(Int)
+        }
         var probeSlot: [Probed] = []
         let names = ledger?.entries.keys.sorted() ?? []
-        let liveness = LeaseLiveness.checkAll(names.map { ledger!.entries[$0]!.leases }, processes: processes, strictBoot: strictBoot)
+        let liveness = LeaseLiveness.checkAll(
+            names.map { ledger!.entries[$0]!.leases }, processes: processes, strictBoot: strictBoot)
         for (k, name) in names.enumerated() {
             let e = ledger!.entries[name]!
             let record = MountRecord(backend: e.backend, source: e.source, mountpoint: e.mountpoint)
-            var facts = UserFacts(name: name, entry: e, state: .absent, live: index.top(at: e.mountpoint), stacked: index.count(at: e.mountpoint),
-                                  leases: liveness[k])
+            var facts = UserFacts(
+                name: name, entry: e, state: .absent, live: index.top(at: e.mountpoint),
+                stacked: index.count(at: e.mountpoint),
+                leases: liveness[k])
             switch presence(of: record, in: index, cache: &cache) {
             case .absent: break
             case .foreign(let m): facts.state = .foreign(source: Self.shownSource(m), fstype: m.fstype)
@@ -140,8 +166,9 @@ public final class Inspector {
         var volumeNames = Set(config.volumes.map(\.name))
         for n in ledger.map({ Array($0.volumes.keys) }) ?? [] { volumeNames.insert(n) }
         for name in volumeNames.sorted() {
-            let (facts, ours) = volumeFacts(name, configured: config.volumes.first { $0.name == name }, record: ledger?.volumes[name],
-                                            index: index, cache: &cache)
+            let (facts, ours) = volumeFacts(
+                name, configured: config.volumes.first { $0.name == name }, record: ledger?.volumes[name],
+                index: index, cache: &cache)
             if let m = ours {
                 claimed.insert(m.target)
                 toProbe.append(m)
@@ -152,7 +179,8 @@ public final class Inspector {
         for v in config.volumes { claimed.insert(v.mountpoint) }
         var orphans: [MountEntry] = []
         var seen = Set<String>()
-        for m in MountTable.children(of: config.mountRoot, in: table).reversed() where !claimed.contains(m.target) && !seen.contains(m.target) {
+        for m in MountTable.children(of: config.mountRoot, in: table).reversed()
+        where !claimed.contains(m.target) && !seen.contains(m.target) {
             seen.insert(m.target)
             orphans.append(m)
         }
@@ -171,7 +199,9 @@ public final class Inspector {
                 }
             }
         }
-        return NodeSurvey(ledger: ledger, ledgerError: ledgerError, table: table, bootID: bootID, now: now, users: users, volumes: volumes,
-                          orphans: orphans, orphanHealth: orphanHealth)
+        return NodeSurvey(
+            ledger: ledger, ledgerError: ledgerError, table: table, bootID: bootID, now: now, users: users,
+            volumes: volumes,
+            orphans: orphans, orphanHealth: orphanHealth)
     }
 }

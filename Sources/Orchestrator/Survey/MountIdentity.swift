@@ -1,5 +1,5 @@
-import Ledger
 import Glibc
+import Ledger
 import Mounting
 
 /// How pus-mount recognises a mount as its own: by what the ledger recorded (backend, source, mountpoint),
@@ -30,7 +30,8 @@ public enum MountIdentity {
 
     /// stat(2) both paths and compare device and inode.
     public static let statBoth: SameDirectory = { a, b in
-        var x = stat(), y = stat()
+        var x = stat()
+        var y = stat()
         return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino
     }
 
@@ -49,8 +50,10 @@ public enum MountIdentity {
     /// The topmost mount at `record.mountpoint`, judged against the record by the provider of its backend (a
     /// cifs mount is ours when its source is the recorded one; a bind mount when it shows the recorded
     /// directory). A backend this pus-mount does not know owns nothing.
-    public static func presence(of record: MountRecord, top: MountEntry?, index: MountIndex? = nil, cache: inout [String: MountEntry?],
-                                sameDirectory: SameDirectory) -> MountPresence {
+    public static func presence(
+        of record: MountRecord, top: MountEntry?, index: MountIndex? = nil, cache: inout [String: MountEntry?],
+        sameDirectory: SameDirectory
+    ) -> MountPresence {
         guard let m = top else { return .absent }
         guard let kind = Providers.kind(record.backend) else { return .foreign(m) }
         return kind.presence(of: record, top: m, index: index, cache: &cache, sameDirectory: sameDirectory)
@@ -67,7 +70,9 @@ extension MountIdentity {
 
     /// The location of `directory` from the mount table alone. Directories under one parent (local.root)
     /// share the parent's lookup through `cache`.
-    static func locate(_ directory: String, index: MountIndex, excluding target: String, cache: inout [String: MountEntry?]) -> Location? {
+    static func locate(
+        _ directory: String, index: MountIndex, excluding target: String, cache: inout [String: MountEntry?]
+    ) -> Location? {
         guard directory.hasPrefix("/") else { return nil }
         func resolve(_ path: String) -> (MountEntry, String)? {
             var ancestor = Substring(path)
@@ -101,7 +106,9 @@ extension MountIdentity {
     /// Whether bind mount `m` binds `directory`, read from the mount table alone: the file system holding
     /// `directory` has `m`'s device and `m`'s root is the directory's path inside it. No syscall, so a pass
     /// over 10,000 bind mounts stats nothing; a mismatch (symlinks, odd layouts) falls back to stat.
-    static func bindShows(_ m: MountEntry, directory: String, index: MountIndex, cache: inout [String: MountEntry?]) -> Bool {
+    static func bindShows(_ m: MountEntry, directory: String, index: MountIndex, cache: inout [String: MountEntry?])
+        -> Bool
+    {
         guard let loc = locate(directory, index: index, excluding: m.target, cache: &cache) else { return false }
         return loc.device == m.device && loc.inside == m.root
     }

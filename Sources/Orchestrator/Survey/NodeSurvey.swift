@@ -13,7 +13,9 @@ public struct UserFacts: Sendable {
     public var stacked: Int
     public var leases: [LeaseCheck]
 
-    public init(name: String, entry: Ledger.Entry?, state: MountState, live: MountEntry?, stacked: Int, leases: [LeaseCheck]) {
+    public init(
+        name: String, entry: Ledger.Entry?, state: MountState, live: MountEntry?, stacked: Int, leases: [LeaseCheck]
+    ) {
         self.name = name
         self.entry = entry
         self.state = state

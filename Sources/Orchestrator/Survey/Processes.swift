@@ -29,7 +29,9 @@ public struct LeaseCheck: Sendable, Equatable {
 public enum LeaseLiveness {
     /// Why `lease` is dead, or nil. With `strictBoot` (bootstrap) a lease that recorded no boot (a version 1
     /// ledger) counts as another boot's.
-    public static func deadReason(_ lease: Ledger.Lease, processes: ProcessInspector, strictBoot: Bool = false) -> String? {
+    public static func deadReason(_ lease: Ledger.Lease, processes: ProcessInspector, strictBoot: Bool = false)
+        -> String?
+    {
         if let b = lease.bootID, b != processes.bootID { return "made in an earlier boot" }
         if lease.bootID == nil && strictBoot { return "made before this boot" }
         guard let pid = lease.pid else { return nil }
@@ -39,13 +41,17 @@ public enum LeaseLiveness {
     }
 
     /// Every lease of `entry`, checked.
-    public static func check(_ leases: [Ledger.Lease], processes: ProcessInspector, strictBoot: Bool = false) -> [LeaseCheck] {
+    public static func check(_ leases: [Ledger.Lease], processes: ProcessInspector, strictBoot: Bool = false)
+        -> [LeaseCheck]
+    {
         leases.map { LeaseCheck(lease: $0, dead: deadReason($0, processes: processes, strictBoot: strictBoot)) }
     }
 
     /// The leases of many entries, checked on two threads when there are enough of them to matter (each
     /// check with a pid reads /proc/PID/stat: a pass over 10,000 users spends most of this in the kernel).
-    public static func checkAll(_ all: [[Ledger.Lease]], processes: any ProcessInspector, strictBoot: Bool = false) -> [[LeaseCheck]] {
+    public static func checkAll(_ all: [[Ledger.Lease]], processes: any ProcessInspector, strictBoot: Bool = false)
+        -> [[LeaseCheck]]
+    {
         guard all.count >= 1024 else { return all.map { check($0, processes: processes, strictBoot: strictBoot) } }
         let half = all.count / 2
         let second = Array(all[half...])

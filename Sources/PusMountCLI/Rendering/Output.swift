@@ -15,7 +15,9 @@ struct StderrLogHandler: LogHandler {
     func log(event: LogEvent) {
         var line = "pus-mount: \(event.level): \(event.message)"
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
-        if !all.isEmpty { line += " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") }
+        if !all.isEmpty {
+            line += " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        }
         Output.stderr(Redaction.redact(line))
     }
 }

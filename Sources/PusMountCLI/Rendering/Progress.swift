@@ -32,15 +32,21 @@ final class Progress {
         let rate = Double(done) / secs
         let pct = total > 0 ? Int(Double(done) * 100 / Double(total)) : 100
         let eta = rate > 0 && total > done ? " ETA \(Self.duration(Double(total - done) / rate))" : ""
-        show("\(Self.size(done)) of \(Self.size(total)) (\(pct)%), \(Self.size(Int64(rate)))/s\(eta)", force: done == total)
+        show(
+            "\(Self.size(done)) of \(Self.size(total)) (\(pct)%), \(Self.size(Int64(rate)))/s\(eta)",
+            force: done == total)
     }
 
     private var started: Double?
 
     static func size(_ n: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var v = Double(n), i = 0
-        while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
+        var v = Double(n)
+        var i = 0
+        while v >= 1024 && i < units.count - 1 {
+            v /= 1024
+            i += 1
+        }
         return i == 0 ? "\(n) B" : String(Int(v * 10) / 10) + "." + String(Int(v * 10) % 10) + " " + units[i]
     }
 

@@ -7,7 +7,9 @@ enum ReconcileRendering {
     static func lines(_ r: ReconcileReport, command: String, exitStatus: Int32) -> [String] {
         var out: [String] = []
         if let b = r.rebuild {
-            out.append("~ ledger: \(b.movedTo.map { "moved the unusable ledger to \($0); " } ?? "")rebuilt \(b.ledger.entries.count) user(s) and \(b.ledger.volumes.count) volume(s) from the mount table and \(b.knownFrom ?? "no earlier copy"), \(b.leasesKept) lease(s) kept\(r.dryRun ? " (dry run)" : "")")
+            out.append(
+                "~ ledger: \(b.movedTo.map { "moved the unusable ledger to \($0); " } ?? "")rebuilt \(b.ledger.entries.count) user(s) and \(b.ledger.volumes.count) volume(s) from the mount table and \(b.knownFrom ?? "no earlier copy"), \(b.leasesKept) lease(s) kept\(r.dryRun ? " (dry run)" : "")"
+            )
             for s in b.skipped { out.append("! \(s.mountpoint): not taken into the ledger: \(s.why)") }
         }
         for a in r.actions {
@@ -16,11 +18,19 @@ enum ReconcileRendering {
             var tail = ""
             switch a.result {
             case .done: op = String(f.op.rawValue)
-            case .planned: op = String(f.op.rawValue); tail = " (dry run)"
-            case .deferred: op = "!"; tail = " (deferred)"
+            case .planned:
+                op = String(f.op.rawValue)
+                tail = " (dry run)"
+            case .deferred:
+                op = "!"
+                tail = " (deferred)"
             case .reported: op = "!"
-            case .busy: op = "!"; tail = " (skipped: another pus-mount holds the lock)"
-            case .failed: op = "!"; tail = " FAILED: " + (a.error.map { ErrorMapping.pusError($0).oneLine } ?? "unknown error")
+            case .busy:
+                op = "!"
+                tail = " (skipped: another pus-mount holds the lock)"
+            case .failed:
+                op = "!"
+                tail = " FAILED: " + (a.error.map { ErrorMapping.pusError($0).oneLine } ?? "unknown error")
             }
             out.append("\(op) \(f.subject): \(f.what) [\(f.kind.rawValue)]\(tail)")
         }
@@ -40,24 +50,44 @@ enum ReconcileRendering {
     static func json(_ r: ReconcileReport) -> [(String, JSON)] {
         var fields: [(String, JSON)] = [
             ("drift", .object(r.drift.map { ($0.0.rawValue, .int($0.1)) })),
-            ("actions", .array(r.actions.map { a in
-                var o: [(String, JSON)] = [("kind", .string(a.finding.kind.rawValue)), ("subject", .string(a.finding.subject)),
-                                           ("op", .string(String(a.finding.op.rawValue))), ("what", .string(a.finding.what)),
-                                           ("result", .string(a.result.rawValue))]
-                o.append(("error", a.error.map { .string(ErrorMapping.pusError($0).oneLine) } ?? .null))
-                return .object(o)
-            })),
+            (
+                "actions",
+                .array(
+                    r.actions.map { a in
+                        var o: [(String, JSON)] = [
+                            ("kind", .string(a.finding.kind.rawValue)), ("subject", .string(a.finding.subject)),
+                            ("op", .string(String(a.finding.op.rawValue))), ("what", .string(a.finding.what)),
+                            ("result", .string(a.result.rawValue)),
+                        ]
+                        o.append(("error", a.error.map { .string(ErrorMapping.pusError($0).oneLine) } ?? .null))
+                        return .object(o)
+                    })
+            ),
             ("converged", .bool(r.converged)),
             ("busy", .array(r.busy.map { .string($0) })),
-            ("users", .int(r.users)), ("mounts", .int(r.mounts)), ("leases", .int(r.leases)), ("live_leases", .int(r.liveLeases)),
+            ("users", .int(r.users)), ("mounts", .int(r.mounts)), ("leases", .int(r.leases)),
+            ("live_leases", .int(r.liveLeases)),
             ("dry_run", .bool(r.dryRun)), ("seconds", .double((r.seconds * 1000).rounded() / 1000)),
         ]
         if let b = r.rebuild {
-            fields.append(("rebuild", .object([("moved_to", .string(b.movedTo)), ("users", .int(b.ledger.entries.count)),
-                                                ("volumes", .int(b.ledger.volumes.count)), ("rest_requests", .int(b.restRequests)),
-                                                ("known_from", .string(b.knownFrom)), ("leases_kept", .int(b.leasesKept)),
-                                                ("leases_dropped", .int(b.leasesDropped)), ("recovered", .array(b.recovered.map { .string($0) })),
-                                                ("skipped", .array(b.skipped.map { .object([("mountpoint", .string($0.mountpoint)), ("why", .string($0.why))]) }))])))
+            fields.append(
+                (
+                    "rebuild",
+                    .object([
+                        ("moved_to", .string(b.movedTo)), ("users", .int(b.ledger.entries.count)),
+                        ("volumes", .int(b.ledger.volumes.count)), ("rest_requests", .int(b.restRequests)),
+                        ("known_from", .string(b.knownFrom)), ("leases_kept", .int(b.leasesKept)),
+                        ("leases_dropped", .int(b.leasesDropped)),
+                        ("recovered", .array(b.recovered.map { .string($0) })),
+                        (
+                            "skipped",
+                            .array(
+                                b.skipped.map {
+                                    .object([("mountpoint", .string($0.mountpoint)), ("why", .string($0.why))])
+                                })
+                        ),
+                    ])
+                ))
         } else {
             fields.append(("rebuild", .null))
         }
@@ -69,8 +99,12 @@ enum ReconcileRendering {
     /// for a person (reported drift) makes it 1.
     static func exitStatus(_ r: ReconcileReport) -> Int32 {
         if r.converged { return 0 }
-        if r.dryRun && r.busy.isEmpty && r.actions.allSatisfy({ $0.result == .planned || $0.result == .deferred }) { return 0 }
-        return r.retryable({ ErrorMapping.pusError($0).kind == .temporary || ErrorMapping.pusError($0).kind == .unavailable }) ? 75 : 1
+        if r.dryRun && r.busy.isEmpty && r.actions.allSatisfy({ $0.result == .planned || $0.result == .deferred }) {
+            return 0
+        }
+        return r.retryable({
+            ErrorMapping.pusError($0).kind == .temporary || ErrorMapping.pusError($0).kind == .unavailable
+        }) ? 75 : 1
     }
 }
 
@@ -84,22 +118,37 @@ enum ReconcileMetrics {
             t += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
             for (labels, value) in samples { t += "\(name)\(labels) \(value)\n" }
         }
-        metric("pus_mount_reconcile_drift", "Drift found by the last \(command) pass, by kind.", "gauge",
-               r.drift.map { ("{kind=\"\($0.0.rawValue)\"}", String($0.1)) })
-        metric("pus_mount_reconcile_repairs", "Findings of the last pass by result.", "gauge",
-               ["done", "deferred", "reported", "failed", "busy"].map { res in
-                   ("{result=\"\(res)\"}", String(r.actions.filter { $0.result.rawValue == res }.count))
-               })
-        metric("pus_mount_mounts", "Mounts pus-mount made that are in place (users and volumes).", "gauge", [("", String(r.mounts))])
+        metric(
+            "pus_mount_reconcile_drift", "Drift found by the last \(command) pass, by kind.", "gauge",
+            r.drift.map { ("{kind=\"\($0.0.rawValue)\"}", String($0.1)) })
+        metric(
+            "pus_mount_reconcile_repairs", "Findings of the last pass by result.", "gauge",
+            ["done", "deferred", "reported", "failed", "busy"].map { res in
+                ("{result=\"\(res)\"}", String(r.actions.filter { $0.result.rawValue == res }.count))
+            })
+        metric(
+            "pus_mount_mounts", "Mounts pus-mount made that are in place (users and volumes).", "gauge",
+            [("", String(r.mounts))])
         metric("pus_mount_users", "Users in the ledger.", "gauge", [("", String(r.users))])
         metric("pus_mount_leases", "Session leases in the ledger after the pass.", "gauge", [("", String(r.leases))])
-        metric("pus_mount_live_leases", "Session leases whose holder still runs.", "gauge", [("", String(r.liveLeases))])
-        metric("pus_mount_reconcile_busy_users", "Users skipped because another pus-mount held their lock.", "gauge", [("", String(r.busy.count))])
-        metric("pus_mount_reconcile_converged", "1 when the last pass converged.", "gauge", [("", r.converged ? "1" : "0")])
+        metric(
+            "pus_mount_live_leases", "Session leases whose holder still runs.", "gauge", [("", String(r.liveLeases))])
+        metric(
+            "pus_mount_reconcile_busy_users", "Users skipped because another pus-mount held their lock.", "gauge",
+            [("", String(r.busy.count))])
+        metric(
+            "pus_mount_reconcile_converged", "1 when the last pass converged.", "gauge", [("", r.converged ? "1" : "0")]
+        )
         metric("pus_mount_reconcile_exit_status", "Exit status of the last pass.", "gauge", [("", String(exitStatus))])
-        metric("pus_mount_reconcile_duration_seconds", "Wall time of the last pass.", "gauge", [("", String((r.seconds * 1e6).rounded() / 1e6))])
-        metric("pus_mount_reconcile_last_run_timestamp_seconds", "Unix time of the last pass.", "gauge", [("", String(now))])
-        metric("pus_mount_reconcile_last_success_timestamp_seconds", "Unix time of the last pass that converged.", "gauge", [("", String(lastSuccess))])
+        metric(
+            "pus_mount_reconcile_duration_seconds", "Wall time of the last pass.", "gauge",
+            [("", String((r.seconds * 1e6).rounded() / 1e6))])
+        metric(
+            "pus_mount_reconcile_last_run_timestamp_seconds", "Unix time of the last pass.", "gauge",
+            [("", String(now))])
+        metric(
+            "pus_mount_reconcile_last_success_timestamp_seconds", "Unix time of the last pass that converged.", "gauge",
+            [("", String(lastSuccess))])
         // Root writes here on an administrator's word: not through a directory a user could redirect.
         let real = try FilePolicy.checkRootControlledPath(path, kind: "metrics file")
         try AtomicFile.write(Array(Redaction.redact(t).utf8), to: real, mode: 0o644)
@@ -108,7 +157,8 @@ enum ReconcileMetrics {
     /// The last success time recorded in an earlier file, kept when this pass did not converge.
     static func previousSuccess(_ path: String) -> Int? {
         guard let bytes = try? Syscalls.readFile(path) else { return nil }
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("pus_mount_reconcile_last_success_timestamp_seconds ") {
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+        where line.hasPrefix("pus_mount_reconcile_last_success_timestamp_seconds ") {
             return Int(line.split(separator: " ").last ?? "")
         }
         return nil
