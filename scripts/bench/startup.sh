@@ -77,8 +77,8 @@ chmod 644 "$work/azure.toml"
 : > "$work/emu.log"
 "$bin" --config "$work/azure.toml" provision pusu01 >/dev/null
 # The request a known user's provision sends, as the emulator logged it ("Operation METHOD path?query -> status").
-[ "$(grep -c ' -> ' "$work/emu.log")" = 1 ] || { echo "startup: expected one request per known-user provision" >&2; cat "$work/emu.log" >&2; exit 1; }
-read -r _ method target _ < <(grep ' -> ' "$work/emu.log")
+[ "$(grep -ac ' -> ' "$work/emu.log")" = 1 ] || { echo "startup: expected one request per known-user provision" >&2; cat "$work/emu.log" >&2; exit 1; }
+read -r _ method target _ < <(grep -a ' -> ' "$work/emu.log")
 [ "$method" = GET ] || { echo "startup: a known user's provision sent $method, not GET" >&2; exit 1; }
 url="http://127.0.0.1:$port$target"
 "$venv/bin/python" - "$url" benchacct "$work/key" > "$work/curl.args" <<'PY'
