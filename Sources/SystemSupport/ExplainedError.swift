@@ -10,16 +10,10 @@ extension ExplainedError {
     public var description: String { hint.map { "\(message): \($0)" } ?? message }
 }
 
-/// A file or path pus-mount was asked to trust fails ``FilePolicy``.
-public struct FilePolicyError: ExplainedError {
-    public enum Reason: Sendable, Equatable {
-        /// A config or key file that is not root's, or is writable (or, for secrets, readable) by others.
-        case untrustedFile
-        /// A path that must be absolute is not.
-        case relativePath
-        /// A path someone other than root could redirect, or that is not a regular file.
-        case redirectable
-    }
+/// The one shape of a module's error: a reason from the module's own enum, what was wrong, what to do. Each
+/// module declares `typealias XError = Failure<XFailure>` with its reasons; `XError.Reason` is that enum.
+public struct Failure<R: Sendable & Equatable>: ExplainedError {
+    public typealias Reason = R
 
     public let reason: Reason
     public let message: String
@@ -30,4 +24,17 @@ public struct FilePolicyError: ExplainedError {
         self.message = message
         self.hint = hint
     }
+}
+
+/// A file or path pus-mount was asked to trust fails ``FilePolicy``.
+public typealias FilePolicyError = Failure<FilePolicyFailure>
+
+/// Why a file or path fails FilePolicy: the reasons of ``FilePolicyError``.
+public enum FilePolicyFailure: Sendable, Equatable {
+    /// A config or key file that is not root's, or is writable (or, for secrets, readable) by others.
+    case untrustedFile
+    /// A path that must be absolute is not.
+    case relativePath
+    /// A path someone other than root could redirect, or that is not a regular file.
+    case redirectable
 }
