@@ -48,6 +48,24 @@ final class Bench: @unchecked Sendable {
     var mp: String { dir.file("mnt/alice") }
     func mounts(at p: String) -> Int { mounter.entries.filter { $0.target == p }.count }
 
+    /// An azure setup on a running emulator serving account `acct` with keys `key1` and `key2` (both in the
+    /// key file), over real loopback HTTP. Returns the emulator (keep it alive for the test).
+    func useEmulator(
+        in dir: TempDir, key1: String = EmulatorProcess.testKey, key2: String = EmulatorProcess.otherKey(2)
+    ) throws
+        -> EmulatorProcess
+    {
+        let emu = try EmulatorProcess(dir: dir, account: "acct", key: key1, moreAccounts: [("acct", key2)])
+        config.backend = .azure
+        let spec = try AccountSpec(
+            name: "acct", keys: KeyFile(key1: Secret(key1), key2: Secret(key2)), weight: 1,
+            endpointSuffix: "core.windows.net", fileEndpoint: emu.endpoint, smbHost: "smb.example")
+        azure = AzureStorage(
+            accounts: [spec], prefix: "pus", makeTransport: { LazyCurlTransport() }, retry: .none,
+            logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+        return emu
+    }
+
     /// An azure setup whose REST side must not be called (the share is known to the ledger).
     func useAzure(key: String = EmulatorProcess.testKey) throws {
         config.backend = .azure

@@ -213,15 +213,8 @@ extension PlannedMutationTests {
         let dir = TempDir()
         let k1 = EmulatorProcess.testKey
         let k2 = EmulatorProcess.otherKey(2)
-        let emu = try EmulatorProcess(dir: dir, account: "acct", key: k1, moreAccounts: [("acct", k2)])
-        b.config.backend = .azure
-        let spec = try AccountSpec(
-            name: "acct", keys: KeyFile(key1: Secret(k1), key2: Secret(k2)), weight: 1,
-            endpointSuffix: "core.windows.net",
-            fileEndpoint: emu.endpoint, smbHost: "smb.example")
-        b.azure = AzureStorage(
-            accounts: [spec], prefix: "pus", makeTransport: { LazyCurlTransport() }, retry: .none,
-            logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+        let emu = try b.useEmulator(in: dir, key1: k1, key2: k2)
+        defer { withExtendedLifetime(emu) {} }
         let creds = CredentialsStore(directory: b.config.credentialsDir)
         let old = CredentialsFile(username: "acct", password: Secret(k1))
         let alice = try creds.write(old, share: "pus-alice-1")
