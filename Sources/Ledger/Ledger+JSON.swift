@@ -56,18 +56,6 @@ extension Ledger {
             throw FormatError(path: path(), expected: "\(e.reason) (byte \(e.offset))")
         }
     }
-
-    /// Reads the document from a parsed tree.
-    public init(json: JSON) throws {
-        let r = Fields(json, path: "ledger")
-        version = try r.int("version")
-        entries = [:]
-        for (name, value) in try r.object("entries") { entries[name] = try Entry(json: value, path: "entries.\(name)") }
-        volumes = [:]
-        for (name, value) in try r.optionalObject("volumes") ?? [] {
-            volumes[name] = try Volume(json: value, path: "volumes.\(name)")
-        }
-    }
 }
 
 extension Ledger.Entry {
@@ -155,65 +143,6 @@ extension Ledger.Entry {
         idleSince = idle
         keyID = key
     }
-
-    /// One pass over the members of a parsed tree.
-    init(json: JSON, path: String) throws {
-        let members = try FieldValue.members(json, path)
-        var user: String?
-        var uid: UInt32?
-        var gid: UInt32?
-        var backend: String?
-        var account: String?
-        var share: String?
-        var source: String?
-        var mountpoint: String?
-        var digest: String?
-        var cred: String?
-        var mounted: Bool?
-        var leases: [Ledger.Lease]?
-        var created: Int?
-        var updated: Int?
-        var idle: Int?
-        var key: String?
-        for (k, v) in members {
-            let f = FieldValue(v, path: path, key: k)
-            switch k {
-            case "user": user = try f.string()
-            case "uid": uid = try f.uint32()
-            case "gid": gid = try f.uint32()
-            case "backend": backend = try f.string()
-            case "account": account = try f.optionalString()
-            case "share": share = try f.optionalString()
-            case "source": source = try f.string()
-            case "mountpoint": mountpoint = try f.string()
-            case "optionsDigest": digest = try f.string()
-            case "credentialsPath": cred = try f.optionalString()
-            case "mounted": mounted = try f.bool()
-            case "leases":
-                leases = try f.array().enumerated().map { try Ledger.Lease(json: $1, path: "\(path).leases[\($0)]") }
-            case "createdAt": created = try f.int()
-            case "updatedAt": updated = try f.int()
-            case "idleSince": idle = try f.optionalInt()
-            case "keyID": key = try f.optionalString()
-            default: continue
-            }
-        }
-        func need<T>(_ v: T?, _ k: String) throws -> T {
-            guard let v else { throw Ledger.FormatError(path: "\(path).\(k)", expected: "a value (missing)") }
-            return v
-        }
-        self.init(
-            user: try need(user, "user"), uid: try need(uid, "uid"), gid: try need(gid, "gid"),
-            backend: Backend(rawValue: try need(backend, "backend")),
-            account: account, share: share, source: try need(source, "source"),
-            mountpoint: try need(mountpoint, "mountpoint"),
-            optionsDigest: try need(digest, "optionsDigest"), credentialsPath: cred,
-            mounted: try need(mounted, "mounted"),
-            leases: try need(leases, "leases"), now: try need(created, "createdAt"))
-        updatedAt = try need(updated, "updatedAt")
-        idleSince = idle
-        keyID = key
-    }
 }
 
 extension Ledger.Lease {
@@ -266,26 +195,6 @@ extension Ledger.Lease {
         o.append(("session", .string(session)))
         return .object(o)
     }
-
-    init(json: JSON, path: String) throws {
-        var session: String?
-        var pid: Int?
-        var start: Int?
-        var boot: String?
-        var created: Int?
-        for (k, v) in try FieldValue.members(json, path) {
-            let f = FieldValue(v, path: path, key: k)
-            switch k {
-            case "session": session = try f.string()
-            case "pid": pid = try f.optionalInt()
-            case "pidStartTime": start = try f.optionalInt()
-            case "bootID": boot = try f.optionalString()
-            case "createdAt": created = try f.int()
-            default: continue
-            }
-        }
-        try self.init(session: session, pid: pid, start: start, boot: boot, created: created, path: path)
-    }
 }
 
 extension Ledger.Volume {
@@ -315,7 +224,8 @@ extension Ledger.Volume {
     }
 }
 
-/// Typed access to an object's members, with errors that name the key.
+/// Typed access to an object's members, with errors that name the key (a volume record; the entries and
+/// leases are read straight from the bytes).
 private struct Fields {
     let members: [(String, JSON)]
     let path: String
@@ -359,92 +269,8 @@ private struct Fields {
         return i
     }
 
-    func optionalInt(_ key: String) throws -> Int? {
-        guard let v = try value(key), !v.isNull else { return nil }
-        guard let i = v.intValue else { throw fail(key, "an integer or null") }
-        return i
-    }
-
-    func uint32(_ key: String) throws -> UInt32 {
-        guard let v = UInt32(exactly: try int(key)) else { throw fail(key, "an unsigned 32-bit integer") }
-        return v
-    }
-
     func bool(_ key: String) throws -> Bool {
         guard let b = try required(key).boolValue else { throw fail(key, "true or false") }
         return b
-    }
-
-    func array(_ key: String) throws -> [JSON] {
-        guard let a = try required(key).arrayValue else { throw fail(key, "an array") }
-        return a
-    }
-
-    func object(_ key: String) throws -> [(String, JSON)] {
-        guard let o = try required(key).objectValue else { throw fail(key, "an object") }
-        return o
-    }
-
-    func optionalObject(_ key: String) throws -> [(String, JSON)]? {
-        guard let v = try value(key), !v.isNull else { return nil }
-        guard let o = v.objectValue else { throw fail(key, "an object") }
-        return o
-    }
-}
-
-/// One member's value, typed, with errors that name `path.key`.
-private struct FieldValue {
-    let value: JSON
-    let path: String
-    let key: String
-
-    init(_ value: JSON, path: String, key: String) {
-        self.value = value
-        self.path = path
-        self.key = key
-    }
-
-    static func members(_ json: JSON, _ path: String) throws -> [(String, JSON)] {
-        guard case .object(let o) = json else { throw Ledger.FormatError(path: path, expected: "an object") }
-        return o
-    }
-
-    func fail(_ what: String) -> Ledger.FormatError { Ledger.FormatError(path: "\(path).\(key)", expected: what) }
-
-    func string() throws -> String {
-        guard case .string(let s) = value else { throw fail("a string") }
-        return s
-    }
-
-    func optionalString() throws -> String? {
-        if case .null = value { return nil }
-        guard case .string(let s) = value else { throw fail("a string or null") }
-        return s
-    }
-
-    func int() throws -> Int {
-        guard case .int(let i) = value else { throw fail("an integer") }
-        return i
-    }
-
-    func optionalInt() throws -> Int? {
-        if case .null = value { return nil }
-        guard case .int(let i) = value else { throw fail("an integer or null") }
-        return i
-    }
-
-    func uint32() throws -> UInt32 {
-        guard let v = UInt32(exactly: try int()) else { throw fail("an unsigned 32-bit integer") }
-        return v
-    }
-
-    func bool() throws -> Bool {
-        guard case .bool(let b) = value else { throw fail("true or false") }
-        return b
-    }
-
-    func array() throws -> [JSON] {
-        guard case .array(let a) = value else { throw fail("an array") }
-        return a
     }
 }

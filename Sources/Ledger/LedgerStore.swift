@@ -64,14 +64,19 @@ public struct LedgerStore: Sendable {
     }
 
     func decode(_ bytes: [UInt8]) throws -> Ledger {
-        // The fast path reads straight into the model; any failure takes the slow path, which tells an
-        // unparseable file, a future version and a malformed entry apart.
-        if var ledger = try? JSONParser.read(bytes, maxDepth: 16, { try Ledger(reading: &$0) }),
-            ledger.version >= 1, ledger.version <= Ledger.currentVersion
-        {
+        // One decoder: the pull reader, straight into the model. When it fails, a tree parse only tells an
+        // unparseable file and a future version apart from a malformed entry (whose key the reader named).
+        let failure: any Error
+        do {
+            var ledger = try JSONParser.read(bytes, maxDepth: 16) { try Ledger(reading: &$0) }
             // Version 1 -> 2 adds only optional fields (absent means unknown): nothing to convert.
-            ledger.version = Ledger.currentVersion
-            return ledger
+            if ledger.version >= 1, ledger.version <= Ledger.currentVersion {
+                ledger.version = Ledger.currentVersion
+                return ledger
+            }
+            failure = LedgerError(.futureVersion(ledger.version), path: path)
+        } catch {
+            failure = error
         }
         guard let doc = try? JSONParser.parse(bytes, maxDepth: 16), let version = doc["version"]?.intValue else {
             throw LedgerError(.unparseable, path: path)
@@ -79,13 +84,7 @@ public struct LedgerStore: Sendable {
         guard version <= Ledger.currentVersion, version >= 1 else {
             throw LedgerError(.futureVersion(version), path: path)
         }
-        do {
-            var ledger = try Ledger(json: doc)
-            ledger.version = Ledger.currentVersion
-            return ledger
-        } catch {
-            throw LedgerError(.malformed, path: path, detail: "\(error)")
-        }
+        throw LedgerError(.malformed, path: path, detail: "\(failure)")
     }
 
     /// Moves an unusable ledger aside as `ledger.json.corrupt-<unix time>` (never deleted) and returns the
