@@ -131,7 +131,7 @@ extension Node {
                 "\(user.name) has a share again (\(live.share) in account \(live.account.name)); Undelete Share restores only under a free name",
                 hint: "deprovision or rename the new share first if the deleted one is the one to keep")
         }
-        let versions = try az.deletedShares(user: user.name).deleted
+        let versions = try az.shareVersions(user: user.name).deleted
         let listed = versions.map {
             "\($0.version) (\($0.account.name), deleted \($0.deletedTime ?? "?"), \(AzureStorage.daysLeft($0.remainingDays))\($0.abandoned ? ", given up" : ""))"
         }
@@ -185,7 +185,7 @@ extension Node {
     func abandonDeletedShares(_ user: ResolvedUser, holding lock: FileLock?, dryRun: Bool) throws -> [DeletedShare] {
         let az = try azure()
         let share = az.shareName(for: user.name)
-        let (live, versions) = try az.deletedShares(user: user.name)
+        let (live, versions) = try az.shareVersions(user: user.name)
         let pending = versions.filter { !$0.abandoned }
         guard !pending.isEmpty else { return [] }
         if !live.isEmpty {

@@ -69,7 +69,6 @@ public final class Node {
             sameDirectory: ports.sameDirectory)
         executor = Executor(
             config: config, mounter: ports.mounter, inspector: inspector, ledger: ledger, credentials: credentials,
-            local: local,
             logger: logger, fakeMounts: fakeMounts, clock: ports.clock)
         azureOverride = azure
         self.logger = logger

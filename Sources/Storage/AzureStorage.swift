@@ -137,7 +137,7 @@ public final class AzureStorage {
             // One listing per account says both whether the share is there (then nothing is created: one
             // request for an existing user) and whether a deleted one can still be restored (then nothing may
             // be created over it).
-            let (live, deleted) = try deletedShares(user: user)
+            let (live, deleted) = try shareVersions(user: user)
             if let (account, item) = live.first {
                 try checkOwner(item.metadata, user: user, share: item.name, account: account.name)
                 found = LocatedShare(
@@ -200,7 +200,7 @@ public final class AzureStorage {
     /// The user's existing share, located and owner-checked; "no share anywhere" is a clear error (exit 1).
     public func existingShare(user: String, recordedAccount: String? = nil) throws -> LocatedShare {
         guard let found = try locate(user: user, recordedAccount: recordedAccount) else {
-            let deleted = ((try? deletedShares(user: user))?.deleted ?? []).filter { !$0.abandoned }
+            let deleted = ((try? shareVersions(user: user))?.deleted ?? []).filter { !$0.abandoned }
             let hint =
                 deleted.first.map { d in
                     "its share was deleted: `pus-mount undelete \(user)` restores it (\(deleted.count) version(s), the newest for \(Self.daysLeft(d.remainingDays)))"

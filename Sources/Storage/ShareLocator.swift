@@ -95,11 +95,11 @@ public struct DeletedShare: Sendable {
 }
 
 extension AzureStorage {
-    /// The user's soft-deleted shares in every account, newest first, and the live shares of that name (with
-    /// their quota and metadata): List Shares with the share name as prefix and `include=deleted,metadata` (one
-    /// request per account). A deleted share whose `pus_user` names someone else is not the user's and is left
-    /// out; a live one is returned as it is (the caller checks its owner).
-    public func deletedShares(user: String) throws -> (
+    /// Every version of the user's share in every account: the live shares of that name (with their quota and
+    /// metadata) and the soft-deleted ones, newest first. List Shares with the share name as prefix and
+    /// `include=deleted,metadata` (one request per account). A deleted share whose `pus_user` names someone else
+    /// is not the user's and is left out; a live one is returned as it is (the caller checks its owner).
+    public func shareVersions(user: String) throws -> (
         live: [(account: AccountSpec, item: FilesClient.ShareItem)], deleted: [DeletedShare]
     ) {
         let share = shareName(for: user)
@@ -127,7 +127,7 @@ extension AzureStorage {
     /// was not given up can still be restored: a login must not bury the user's data under an empty share of
     /// the same name.
     public func refuseOverDeleted(user: String) throws {
-        let (live, deleted) = try deletedShares(user: user)
+        let (live, deleted) = try shareVersions(user: user)
         let kept = deleted.filter { !$0.abandoned }
         guard live.isEmpty, let newest = kept.first else { return }
         throw Self.buried(user: user, newest: newest, versions: kept.count)

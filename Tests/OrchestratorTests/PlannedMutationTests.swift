@@ -72,7 +72,7 @@ import Testing
         var isLive: Bool {
             ((try? direct.listAllShares(prefix: share)) ?? []).contains { $0.name == share && !$0.deleted }
         }
-        var deletedVersions: [DeletedShare] { (try? az.deletedShares(user: "alice").deleted) ?? [] }
+        var deletedVersions: [DeletedShare] { (try? az.shareVersions(user: "alice").deleted) ?? [] }
         var lockPath: String { b.config.stateDir + "/locks/alice.lock" }
     }
 

@@ -17,7 +17,6 @@ public final class Executor {
     let inspector: Inspector
     let ledger: LedgerStore
     let credentials: CredentialsStore
-    let local: LocalStore
     /// The provider of a backend: the node hands in its own right after creating the executor.
     var provider: (Backend) throws -> StorageProvider = { b in
         throw OrchestratorError(.notConfigured, "no provider for backend \(b)")
@@ -32,14 +31,13 @@ public final class Executor {
 
     public init(
         config: Config, mounter: any Mounter, inspector: Inspector, ledger: LedgerStore, credentials: CredentialsStore,
-        local: LocalStore, logger: Logger, fakeMounts: Bool, clock: @escaping () -> Int
+        logger: Logger, fakeMounts: Bool, clock: @escaping () -> Int
     ) {
         self.config = config
         self.mounter = mounter
         self.inspector = inspector
         self.ledger = ledger
         self.credentials = credentials
-        self.local = local
         self.logger = logger
         self.fakeMounts = fakeMounts
         self.clock = clock
