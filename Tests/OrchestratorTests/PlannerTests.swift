@@ -234,3 +234,35 @@ import Testing
         }
     }
 }
+
+extension PlannerTests {
+    /// A configured volume mounted but not recorded (an earlier run's ledger write did not happen) is adopted
+    /// when the mount is the one the configuration makes (its provider's identity rule: the recorded cifs
+    /// source); another share, or a bind mount, at the mountpoint is an orphan, never adopted.
+    @Test func anUnrecordedVolumeMountIsAdoptedOnlyWhenItIsTheConfiguredOne() {
+        var target = azure
+        target.spec.target = "/mnt/data"
+        let volume = Config.Volume(name: "data", account: "acct", share: "data", mountpoint: "/mnt/data")
+        func plan(source: String, fstype: String) -> [Finding] {
+            let live = MountEntry(
+                id: 40, parentID: 1, source: source, target: "/mnt/data", fstype: fstype, vfsOptions: "rw",
+                fsOptions: "", root: "/")
+            let facts = VolumeFacts(
+                name: "data", configured: volume, record: nil, state: .foreign(source: source, fstype: fstype),
+                live: live)
+            return Planner.reconcileVolume(
+                facts, desired: .success(target), credentials: nil, policy: .init(now: 100))
+        }
+        let adopted = plan(source: "//H/PUS-ALICE-1", fstype: "cifs")
+        #expect(adopted.count == 1 && adopted[0].steps.count == 1, "\(adopted)")
+        if case .recordVolume(let r)? = adopted.first?.steps.first {
+            #expect(r.name == "data" && r.mounted)
+        } else {
+            Issue.record("the configured share's mount must be recorded: \(adopted)")
+        }
+        for (source, fstype) in [("//h/someone-else", "cifs"), ("/dev/sda1", "ext4"), ("//h/pus-alice-1", "nfs")] {
+            let other = plan(source: source, fstype: fstype)
+            #expect(other.allSatisfy { $0.kind == .orphan } && !other.isEmpty, "\(source) \(fstype): \(other)")
+        }
+    }
+}

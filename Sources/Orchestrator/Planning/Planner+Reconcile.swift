@@ -319,7 +319,7 @@ extension Planner {
             ]
         case .foreign(let source, let fstype):
             let mp = v.record?.mountpoint ?? c.mountpoint
-            if v.record == nil, MountIdentity.sameSource(source, t.spec.source), fstype == "cifs" || fstype == "smb3" {
+            if v.record == nil, let live = v.live, isMount(live, of: t) {
                 // Mounted by an earlier run whose ledger write did not happen: adopt it.
                 return [
                     Finding(
@@ -373,6 +373,16 @@ extension Planner {
             }
             return out
         }
+    }
+
+    /// Whether `m` is the mount `t` describes, by its provider's identity rule and without touching the disk
+    /// (a rule that needs to stat a directory answers no here).
+    static func isMount(_ m: MountEntry, of t: MountTarget) -> Bool {
+        var cache: [String: MountEntry?] = [:]
+        if case .ours = MountIdentity.presence(of: t.record, top: m, cache: &cache, sameDirectory: { _, _ in false }) {
+            return true
+        }
+        return false
     }
 
     static func volumeRecord(_ c: Config.Volume, _ t: MountTarget, mounted: Bool, now: Int) -> Ledger.Volume {

@@ -36,6 +36,15 @@ public struct VolumeFacts: Sendable {
     /// The state at the recorded (else configured) mountpoint.
     public var state: MountState
     public var live: MountEntry?
+
+    public init(name: String, configured: Config.Volume?, record: Ledger.Volume?, state: MountState, live: MountEntry?)
+    {
+        self.name = name
+        self.configured = configured
+        self.record = record
+        self.state = state
+        self.live = live
+    }
 }
 
 /// Everything one pass knows about the node, gathered by ``Inspector`` before anything is planned: the ledger
