@@ -199,64 +199,17 @@ public struct JSONParser {
     mutating func value() throws -> JSON {
         guard i < b.count else { throw fail("unexpected end") }
         switch b[i] {
+        // Containers through the reader's own steps (one copy of the key, separator and depth rules).
         case UInt8(ascii: "{"):
-            depth += 1
-            guard depth <= maxDepth else { throw fail("nested too deeply") }
-            defer { depth -= 1 }
-            i += 1
+            try beginObject()
             var out: [(String, JSON)] = []
-            skipWS()
-            if i < b.count && b[i] == UInt8(ascii: "}") {
-                i += 1
-                return .object(out)
-            }
-            while true {
-                skipWS()
-                guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a key") }
-                let k = try string()
-                skipWS()
-                guard i < b.count, b[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-                i += 1
-                skipWS()
-                out.append((k, try value()))
-                skipWS()
-                guard i < b.count else { throw fail("unexpected end") }
-                if b[i] == UInt8(ascii: ",") {
-                    i += 1
-                    continue
-                }
-                if b[i] == UInt8(ascii: "}") {
-                    i += 1
-                    return .object(out)
-                }
-                throw fail("expected ',' or '}'")
-            }
+            while let k = try nextKey() { out.append((k, try readValue())) }
+            return .object(out)
         case UInt8(ascii: "["):
-            depth += 1
-            guard depth <= maxDepth else { throw fail("nested too deeply") }
-            defer { depth -= 1 }
-            i += 1
+            try beginArray()
             var out: [JSON] = []
-            skipWS()
-            if i < b.count && b[i] == UInt8(ascii: "]") {
-                i += 1
-                return .array(out)
-            }
-            while true {
-                skipWS()
-                out.append(try value())
-                skipWS()
-                guard i < b.count else { throw fail("unexpected end") }
-                if b[i] == UInt8(ascii: ",") {
-                    i += 1
-                    continue
-                }
-                if b[i] == UInt8(ascii: "]") {
-                    i += 1
-                    return .array(out)
-                }
-                throw fail("expected ',' or ']'")
-            }
+            while try nextElement() { out.append(try readValue()) }
+            return .array(out)
         case UInt8(ascii: "\""): return .string(try string())
         case UInt8(ascii: "t"):
             try literal("true")
