@@ -92,12 +92,22 @@ extension Node {
                     t.flatMap { $0.optionsDigest == v.optionsDigest ? $0.spec.options : nil }
                 )
             }
+            // A credentials file is rewritten when its mount is live or the file exists; only those subjects are
+            // locked (a lock is an open descriptor: not one for every user the ledger ever knew).
+            func rewrites(_ path: String?, mounted: Bool) -> Bool {
+                guard let path else { return false }
+                return mounted || (try? Syscalls.linkStatus(path)) != nil
+            }
             let userLocks = Dictionary(
-                uniqueKeysWithValues: ledgerNow.entries.values.filter { $0.account == a.name }.map {
+                uniqueKeysWithValues: ledgerNow.entries.values.filter {
+                    $0.account == a.name && rewrites($0.credentialsPath, mounted: $0.mounted)
+                }.map {
                     ($0.user, lockPath(user: $0.user))
                 })
             let volumeLocks = Dictionary(
-                uniqueKeysWithValues: ledgerNow.volumes.values.filter { $0.account == a.name }.map {
+                uniqueKeysWithValues: ledgerNow.volumes.values.filter {
+                    $0.account == a.name && rewrites($0.credentialsPath, mounted: $0.mounted)
+                }.map {
                     ($0.name, lockPath(volume: $0.name))
                 })
 
@@ -120,7 +130,7 @@ extension Node {
                     fresh.entries.values.filter { userLocks[$0.user] != nil }.compactMap(user)
                     + fresh.volumes.values.filter { volumeLocks[$0.name] != nil }.compactMap(volume)
                 for i in items.sorted(by: { $0.mountpoint < $1.mountpoint }) {
-                    if let path = i.path, i.mounted || (try? Syscalls.linkStatus(path)) != nil { rewrite.append(path) }
+                    if let path = i.path, rewrites(path, mounted: i.mounted) { rewrite.append(path) }
                 }
                 try perform(
                     rewrite.map { .writeCredentials(path: $0, account: a.name) }, for: .node, holding: nil,
