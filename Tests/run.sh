@@ -10,9 +10,9 @@ swift format lint --strict -r --parallel Sources Tests Package.swift
 python3 scripts/mutate.py --check-anchors
 [ -n "${PUS_SKIP_DEPS:-}" ] || scripts/setup-deps.sh
 venv=${PUS_ORACLE_VENV:-.build-oracle-venv}
-if [ ! -x "$venv/bin/python" ]; then
+if ! "$venv/bin/python" -c 'import azure.storage.fileshare, azure.storage.blob' 2>/dev/null; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet azure-storage-file-share==12.27.1 azure-core==1.41.0
+  "$venv/bin/pip" install --quiet azure-storage-file-share==12.27.1 azure-storage-blob==12.31.1 azure-core==1.41.0
 fi
 mkdir -p .build
 "$venv/bin/python" Tests/Oracle/make_vectors.py .build/oracle-vectors.json

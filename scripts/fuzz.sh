@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Time-boxed coverage-guided fuzzing (libFuzzer) of every parser of untrusted or hand-edited bytes
 # (Sources/pus-fuzz: XML bodies, mountinfo, the config, user names, SAS/query/percent-encoding, JSON, the
-# ledger, and the emulator's handling of any request), seeded from Tests/Fuzz/corpus. Inputs libFuzzer finds go to a temporary corpus; a crash, timeout or
+# ledger, and the emulator's handling of any request, Files and Blob), seeded from Tests/Fuzz/corpus. Inputs libFuzzer finds go to a temporary corpus; a crash, timeout or
 # out-of-memory fails the run and its input is kept in .build-fuzz/artifacts/.
 # usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     (default: 15 s each, every target)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-15}
 [ $# -gt 0 ] && shift
-targets=${*:-xml mountinfo config names sas json ledger emulator}
+targets=${*:-xml mountinfo config names sas json ledger emulator blob}
 # SwiftPM renames an executable's main; pus-fuzz calls LLVMFuzzerRunDriver itself. gold cannot link the
 # instrumented binary (an internal error), lld can.
 swift build -c release --scratch-path .build-fuzz --product pus-fuzz \

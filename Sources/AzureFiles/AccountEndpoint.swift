@@ -1,6 +1,6 @@
 import SystemSupport
 
-/// Where one storage account's File service answers, and the key that signs for it.
+/// Where one storage account's File (or Blob) service answers, and the key that signs for it.
 public struct AccountEndpoint: Sendable {
     /// Account name (signs every request).
     public let account: String
@@ -10,11 +10,15 @@ public struct AccountEndpoint: Sendable {
     public let basePath: String
     public let key: SharedKey
 
-    /// Host-style public endpoint `https://<account>.file.<suffix>`, or an explicit override URL.
-    public init(account: String, key: SharedKey, endpointSuffix: String = "core.windows.net", override: String? = nil) {
+    /// Host-style public endpoint `https://<account>.<service>.<suffix>` (`file` or `blob`), or an explicit
+    /// override URL.
+    public init(
+        account: String, key: SharedKey, endpointSuffix: String = "core.windows.net", override: String? = nil,
+        service: String = "file"
+    ) {
         self.account = account
         self.key = key
-        var base = override ?? "https://\(account).file.\(endpointSuffix)"
+        var base = override ?? "https://\(account).\(service).\(endpointSuffix)"
         while base.hasSuffix("/") { base.removeLast() }
         baseURL = base
         if let scheme = base.firstRange(of: "://"), let slash = base[scheme.upperBound...].firstIndex(of: "/") {

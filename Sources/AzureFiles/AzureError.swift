@@ -61,6 +61,10 @@ public struct AzureError: Error, Sendable, CustomStringConvertible {
             return "the share does not exist: run `pus-mount provision <user>`"
         case .shareBeingDeleted:
             return "the share is being deleted; try again in a minute"
+        case .containerNotFound:
+            return "the container does not exist: run `pus-mount provision <user> --blob`"
+        case .containerBeingDeleted:
+            return "the container is being deleted; try again in a minute"
         case .serverBusy:
             return "the service is throttling requests; try again later"
         default:
@@ -86,27 +90,43 @@ extension AzureError {
         /// No code sent (a HEAD, or a server that is not Azure).
         public static let none = Code(rawValue: "")
         public static let authenticationFailed = Code(rawValue: "AuthenticationFailed")
+        public static let authorizationFailure = Code(rawValue: "AuthorizationFailure")
         public static let authorizationPermissionMismatch = Code(rawValue: "AuthorizationPermissionMismatch")
         public static let authorizationProtocolMismatch = Code(rawValue: "AuthorizationProtocolMismatch")
         public static let authorizationResourceTypeMismatch = Code(rawValue: "AuthorizationResourceTypeMismatch")
+        public static let authorizationServiceMismatch = Code(rawValue: "AuthorizationServiceMismatch")
         public static let authorizationSourceIPMismatch = Code(rawValue: "AuthorizationSourceIPMismatch")
+        public static let blobAlreadyExists = Code(rawValue: "BlobAlreadyExists")
+        public static let blobNotFound = Code(rawValue: "BlobNotFound")
+        public static let blockCountExceedsLimit = Code(rawValue: "BlockCountExceedsLimit")
+        public static let blockListTooLong = Code(rawValue: "BlockListTooLong")
         public static let cannotVerifyCopySource = Code(rawValue: "CannotVerifyCopySource")
+        public static let conditionNotMet = Code(rawValue: "ConditionNotMet")
+        public static let containerAlreadyExists = Code(rawValue: "ContainerAlreadyExists")
+        public static let containerBeingDeleted = Code(rawValue: "ContainerBeingDeleted")
+        public static let containerNotFound = Code(rawValue: "ContainerNotFound")
         public static let directoryNotEmpty = Code(rawValue: "DirectoryNotEmpty")
         public static let internalError = Code(rawValue: "InternalError")
+        public static let invalidBlobOrBlock = Code(rawValue: "InvalidBlobOrBlock")
+        public static let invalidBlockList = Code(rawValue: "InvalidBlockList")
         public static let invalidFileOrDirectoryPathName = Code(rawValue: "InvalidFileOrDirectoryPathName")
         public static let invalidHeaderValue = Code(rawValue: "InvalidHeaderValue")
         public static let invalidInput = Code(rawValue: "InvalidInput")
+        public static let invalidMd5 = Code(rawValue: "InvalidMd5")
         public static let invalidMetadata = Code(rawValue: "InvalidMetadata")
         public static let invalidQueryParameterValue = Code(rawValue: "InvalidQueryParameterValue")
         public static let invalidRange = Code(rawValue: "InvalidRange")
         public static let invalidResourceName = Code(rawValue: "InvalidResourceName")
         public static let invalidUri = Code(rawValue: "InvalidUri")
+        public static let invalidXmlDocument = Code(rawValue: "InvalidXmlDocument")
+        public static let md5Mismatch = Code(rawValue: "Md5Mismatch")
         public static let missingRequiredHeader = Code(rawValue: "MissingRequiredHeader")
         public static let noPendingCopyOperation = Code(rawValue: "NoPendingCopyOperation")
         public static let outOfRangeInput = Code(rawValue: "OutOfRangeInput")
         public static let outOfRangeQueryParameterValue = Code(rawValue: "OutOfRangeQueryParameterValue")
         public static let parentNotFound = Code(rawValue: "ParentNotFound")
         public static let readOnlyAttribute = Code(rawValue: "ReadOnlyAttribute")
+        public static let requestBodyTooLarge = Code(rawValue: "RequestBodyTooLarge")
         public static let resourceAlreadyExists = Code(rawValue: "ResourceAlreadyExists")
         public static let resourceNotFound = Code(rawValue: "ResourceNotFound")
         public static let resourceTypeMismatch = Code(rawValue: "ResourceTypeMismatch")

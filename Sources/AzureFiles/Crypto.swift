@@ -26,6 +26,36 @@ public enum Crypto {
         return Array(out[0..<Int(n)])
     }
 
+    /// An MD5 digest fed in pieces: a blob's Content-MD5 over a file read block by block (memory stays flat).
+    public final class MD5Stream {
+        var context: UnsafeMutableRawPointer?
+
+        public init() {
+            guard let c = pus_ssl_md5_begin() else { Crypto.libcryptoMissing() }
+            context = c
+        }
+
+        deinit {
+            var scratch = [UInt8](repeating: 0, count: Int(pus_ssl_max_md_size()))
+            if let context { _ = pus_ssl_md5_end(context, &scratch) }
+        }
+
+        public func update(_ bytes: UnsafeRawBufferPointer) {
+            guard let context, bytes.count > 0 else { return }
+            guard pus_ssl_md5_update(context, bytes.baseAddress, bytes.count) == 1 else { Crypto.libcryptoMissing() }
+        }
+
+        /// The digest; the stream is spent afterwards.
+        public func finish() -> [UInt8] {
+            var out = [UInt8](repeating: 0, count: Int(pus_ssl_max_md_size()))
+            guard let c = context else { return [] }
+            context = nil
+            let n = pus_ssl_md5_end(c, &out)
+            guard n > 0 else { Crypto.libcryptoMissing() }
+            return Array(out[0..<Int(n)])
+        }
+    }
+
     /// Nothing can be signed without libcrypto: the package depends on libssl3, so this is a broken install.
     static func libcryptoMissing() -> Never {
         let why = pus_ssl_load_error().map { String(cString: $0) } ?? "a digest failed"

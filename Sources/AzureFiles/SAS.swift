@@ -1,6 +1,7 @@
 import SystemSupport
 
-/// Shared access signatures for the File service, laid out as in ../shared/azure-files-protocol.md section 2.
+/// Shared access signatures for the File service (../shared/azure-files-protocol.md section 2) and the Blob
+/// service (../shared/azure-blob-protocol.md section 3): one layout per service and `sv`.
 public enum SAS {
     /// What a service SAS grants access to.
     public enum Resource: Sendable, Equatable {
@@ -8,6 +9,28 @@ public enum SAS {
         case share(String)
         /// One file (`sr=f`), path relative to the share, unencoded.
         case file(share: String, path: String)
+        /// A Blob container (`sr=c`).
+        case container(String)
+        /// One blob (`sr=b`), its name unencoded.
+        case blob(container: String, name: String)
+
+        /// The `sr` value.
+        public var signedResource: String {
+            switch self {
+            case .share: return "s"
+            case .file: return "f"
+            case .container: return "c"
+            case .blob: return "b"
+            }
+        }
+
+        /// True for the Blob service's resources.
+        public var isBlob: Bool {
+            switch self {
+            case .container, .blob: return true
+            case .share, .file: return false
+            }
+        }
     }
 
     /// The fields of a service SAS. Times are `YYYY-MM-DDTHH:MM:SSZ` strings.
@@ -23,12 +46,15 @@ public enum SAS {
         /// service answers these Cache-Control, Content-Disposition, Content-Encoding, Content-Language and
         /// Content-Type values instead of the stored ones.
         public var overrides: Overrides
+        /// Blob only: the encryption scope (`ses`, in the string-to-sign from 2020-12-06).
+        public var encryptionScope: String?
 
         public init(
             permissions: String, start: String? = nil, expiry: String? = nil, ip: String? = nil,
             protocolName: String? = nil, identifier: String? = nil, version: String = FilesAPI.version,
-            overrides: Overrides = Overrides()
+            overrides: Overrides = Overrides(), encryptionScope: String? = nil
         ) {
+            self.encryptionScope = encryptionScope
             self.permissions = permissions
             self.start = start
             self.expiry = expiry
@@ -65,47 +91,64 @@ public enum SAS {
         }
     }
 
-    /// Canonical permission order: share `rcwdl`, file `rcwd`. Unknown letters are rejected (nil).
-    public static func canonicalPermissions(_ letters: String, for resource: Resource) -> String? {
-        let order: [Character]
+    /// The letters a resource takes, in canonical order: share `rcwdl`, file `rcwd`, container `racwdl`, blob
+    /// `racwd` (the SDKs' order for the letters pus-mount grants).
+    public static func permissionLetters(for resource: Resource) -> String {
         switch resource {
-        case .share: order = ["r", "c", "w", "d", "l"]
-        case .file: order = ["r", "c", "w", "d"]
+        case .share: return "rcwdl"
+        case .file: return "rcwd"
+        case .container: return "racwdl"
+        case .blob: return "racwd"
         }
+    }
+
+    /// `letters` in canonical order (``permissionLetters(for:)``); unknown letters are rejected (nil).
+    public static func canonicalPermissions(_ letters: String, for resource: Resource) -> String? {
+        let order = Array(permissionLetters(for: resource))
         guard !letters.isEmpty, letters.allSatisfy({ order.contains($0) }) else { return nil }
         return String(order.filter { letters.contains($0) })
     }
 
-    /// `/file/<account>/<share>[/<path>]`, raw (not percent-encoded).
+    /// `/file/<account>/<share>[/<path>]` or `/blob/<account>/<container>[/<blob>]`, raw (not percent-encoded).
     public static func canonicalResource(account: String, resource: Resource) -> String {
         switch resource {
         case .share(let s): return "/file/\(account)/\(s)"
         case .file(let s, let p): return "/file/\(account)/\(s)/\(p)"
+        case .container(let c): return "/blob/\(account)/\(c)"
+        case .blob(let c, let b): return "/blob/\(account)/\(c)/\(b)"
         }
     }
 
-    /// The 13-line service SAS string-to-sign (no trailing newline after `rsct`).
-    public static func serviceStringToSign(account: String, resource: Resource, fields f: ServiceFields) -> String {
-        [
+    /// The service SAS string-to-sign (no trailing newline after `rsct`). File: 13 lines. Blob, by `sv`: the same
+    /// 13 before 2018-11-09; `sr` and the snapshot time after `sv` from 2018-11-09; and `ses` from 2020-12-06
+    /// (azure-blob-protocol.md 3.1). `snapshotTime` is the `snapshot=` a blob-snapshot SAS is used with.
+    public static func serviceStringToSign(
+        account: String, resource: Resource, fields f: ServiceFields, signedResource: String? = nil,
+        snapshotTime: String? = nil
+    ) -> String {
+        var lines = [
             f.permissions, f.start ?? "", f.expiry ?? "", canonicalResource(account: account, resource: resource),
-            f.identifier ?? "", f.ip ?? "", f.protocolName ?? "", f.version, f.overrides.cacheControl ?? "",
-            f.overrides.contentDisposition ?? "", f.overrides.contentEncoding ?? "", f.overrides.contentLanguage ?? "",
-            f.overrides.contentType ?? "",
-        ].joined(separator: "\n")
+            f.identifier ?? "", f.ip ?? "", f.protocolName ?? "", f.version,
+        ]
+        if resource.isBlob && f.version >= "2018-11-09" {
+            lines += [signedResource ?? resource.signedResource, snapshotTime ?? ""]
+            if f.version >= "2020-12-06" { lines.append(f.encryptionScope ?? "") }
+        }
+        lines += [
+            f.overrides.cacheControl ?? "", f.overrides.contentDisposition ?? "", f.overrides.contentEncoding ?? "",
+            f.overrides.contentLanguage ?? "", f.overrides.contentType ?? "",
+        ]
+        return lines.joined(separator: "\n")
     }
 
     /// The service SAS token (no leading `?`), parameters in the SDK's order.
     public static func serviceToken(key: SharedKey, resource: Resource, fields f: ServiceFields) -> String {
         let sig = key.signature(serviceStringToSign(account: key.account, resource: resource, fields: f))
-        let sr: String
-        switch resource {
-        case .share: sr = "s"
-        case .file: sr = "f"
-        }
         return query(
             [
                 ("st", f.start), ("se", f.expiry), ("sp", f.permissions), ("sip", f.ip),
-                ("spr", f.protocolName), ("sv", f.version), ("si", f.identifier), ("sr", sr),
+                ("spr", f.protocolName), ("sv", f.version), ("si", f.identifier), ("sr", resource.signedResource),
+                ("ses", f.encryptionScope),
             ]
                 + f.overrides.given.map { ($0.query, $0.value) } + [("sig", sig)])
     }
@@ -136,12 +179,14 @@ public enum SAS {
         }
     }
 
-    /// The account SAS string-to-sign (form for sv >= 2020-12-06, with the empty encryption-scope line).
+    /// The account SAS string-to-sign; from sv 2020-12-06 with the (empty) encryption-scope line.
     public static func accountStringToSign(account: String, fields f: AccountFields) -> String {
-        [
+        var lines = [
             account, f.permissions, f.services, f.resourceTypes, f.start ?? "", f.expiry, f.ip ?? "",
-            f.protocolName ?? "", f.version, "",
-        ].joined(separator: "\n") + "\n"
+            f.protocolName ?? "", f.version,
+        ]
+        if f.version >= "2020-12-06" { lines.append("") }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     /// The account SAS token (no leading `?`).

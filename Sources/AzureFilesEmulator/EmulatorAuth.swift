@@ -3,17 +3,24 @@ import SystemSupport
 
 /// What a request does, for SAS permission and resource-type checks.
 struct Operation {
+    /// `share` is a File share or a Blob container.
     enum Scope { case service, share, object }
     /// Permission letters any one of which allows the operation.
     let anyOf: String
     let scope: Scope
+    /// Blob: List Blobs, the one container operation a container SAS (`sr=c`) may do.
+    var listsBlobs = false
 }
+
+/// Which service a listener serves: the SAS layouts and resource letters differ.
+enum StorageService { case file, blob }
 
 /// Shared Key and SAS verification, as the service does it (403 AuthenticationFailed / Authorization*).
 struct Authenticator {
     let account: String
     let keys: [SharedKey]
     let now: Int
+    var service = StorageService.file
 
     /// Nil when the request may proceed; otherwise the 403 to send.
     func check(_ r: EmulatorRequest, share: String?, path: String, op: Operation) -> EmulatorResponse? {
@@ -65,8 +72,8 @@ struct Authenticator {
             .error(403, .authenticationFailed, "Server failed to authenticate the request. \(detail)")
         }
         guard let sv = q["sv"], let sig = q["sig"] else { return fail("sv and sig are required.") }
-        guard ServiceVersions.supported.contains(sv) else {
-            return fail("sv=\(sv) is not a version of the File service.")
+        guard service == .blob ? BlobVersions.accepts(sv) : ServiceVersions.supported.contains(sv) else {
+            return fail("sv=\(sv) is not a version of the \(service == .blob ? "Blob" : "File") service.")
         }
         let sp = q["sp"] ?? ""
         let sts: String
@@ -83,12 +90,16 @@ struct Authenticator {
         } else {
             guard let sr = q["sr"], let share else { return fail("sr is required and the URL must name a share.") }
             let resource: SAS.Resource
-            switch sr {
-            case "s": resource = .share(share)
-            case "f":
+            switch (service, sr) {
+            case (.file, "s"): resource = .share(share)
+            case (.file, "f"):
                 guard !path.isEmpty else { return fail("a file SAS must address a file.") }
                 resource = .file(share: share, path: path)
-            default: return fail("sr=\(sr) is not supported by the File service.")
+            case (.blob, "c"): resource = .container(share)
+            case (.blob, "b"), (.blob, "bs"):
+                guard !path.isEmpty else { return fail("a blob SAS must address a blob.") }
+                resource = .blob(container: share, name: path)
+            default: return fail("sr=\(sr) is not supported by the \(service == .blob ? "Blob" : "File") service.")
             }
             sts = SAS.serviceStringToSign(
                 account: account, resource: resource,
@@ -97,7 +108,8 @@ struct Authenticator {
                     identifier: q["si"], version: sv,
                     overrides: SAS.Overrides(
                         cacheControl: q["rscc"], contentDisposition: q["rscd"], contentEncoding: q["rsce"],
-                        contentLanguage: q["rscl"], contentType: q["rsct"])))
+                        contentLanguage: q["rscl"], contentType: q["rsct"]), encryptionScope: q["ses"]),
+                signedResource: sr, snapshotTime: sr == "bs" ? q["snapshot"] : nil)
         }
         guard keys.contains(where: { $0.signature(sts) == sig }) else {
             return .error(
@@ -131,17 +143,26 @@ struct Authenticator {
             case .share: needed = "c"
             case .object: needed = "o"
             }
-            guard ss.contains("f"), srt.contains(needed) else {
+            if service == .blob && !ss.contains("b") {
+                return .error(
+                    403, .authorizationServiceMismatch,
+                    "This request is not authorized to perform this operation using this service.")
+            }
+            guard service == .blob || ss.contains("f"), srt.contains(needed) else {
                 return .error(
                     403, .authorizationResourceTypeMismatch,
                     "This request is not authorized to perform this operation using this resource type.")
             }
         } else {
             let sr = q["sr"] ?? ""
-            let allowed =
-                sr == "s"
-                ? op.scope != .service && (op.scope == .object || op.anyOf.contains("r") || op.anyOf.contains("l"))
-                : op.scope == .object
+            let allowed: Bool
+            switch sr {
+            case "s":
+                allowed =
+                    op.scope == .object || (op.scope == .share && (op.anyOf.contains("r") || op.anyOf.contains("l")))
+            case "c": allowed = op.scope == .object || op.listsBlobs
+            default: allowed = op.scope == .object
+            }
             guard allowed else {
                 return .error(
                     403, .authorizationResourceTypeMismatch,

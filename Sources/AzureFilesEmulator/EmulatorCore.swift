@@ -47,6 +47,12 @@ public final class EmulatorCore: Sendable {
     /// Handles one request, faults first (latency excepted: ``injectedLatencyMs()``).
     public func handle(_ r: EmulatorRequest) -> EmulatorResponse {
         counter.add(1, ordering: .relaxed)
+        if let fault = injectedFault() { return fault }
+        return stamp(lock.withLock { _ in route(r) }, version: Self.requestedVersion(r))
+    }
+
+    /// A dropped connection or an injected status for this request, by the fault plan's odds; nil for none.
+    func injectedFault() -> EmulatorResponse? {
         if faults.dropProbability > 0, Double.random(in: 0..<1) < faults.dropProbability {
             var resp = EmulatorResponse(status: 500)
             resp.dropConnection = true
@@ -61,7 +67,7 @@ public final class EmulatorCore: Sendable {
             if let ra = f.retryAfter { resp.headers.append(("Retry-After", ra)) }
             return stamp(resp)
         }
-        return stamp(lock.withLock { _ in route(r) }, version: Self.requestedVersion(r))
+        return nil
     }
 
     func stamp(_ resp: EmulatorResponse) -> EmulatorResponse { stamp(resp, version: FilesAPI.version) }

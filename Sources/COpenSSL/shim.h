@@ -22,6 +22,11 @@ struct pus_ssl_api {
     __typeof__(EVP_md5) *evp_md5;
     __typeof__(EVP_Digest) *evp_digest;
     __typeof__(SHA256) *sha256;
+    __typeof__(EVP_MD_CTX_new) *ctx_new;
+    __typeof__(EVP_MD_CTX_free) *ctx_free;
+    __typeof__(EVP_DigestInit_ex) *digest_init;
+    __typeof__(EVP_DigestUpdate) *digest_update;
+    __typeof__(EVP_DigestFinal_ex) *digest_final;
 };
 
 /// The resolved entry points (a function-local static: Swift's importer does not emit a header's statics).
@@ -40,6 +45,11 @@ static inline void pus_ssl_load_once(void) {
     PUS_SSL_SYM(evp_md5, "EVP_md5")
     PUS_SSL_SYM(evp_digest, "EVP_Digest")
     PUS_SSL_SYM(sha256, "SHA256")
+    PUS_SSL_SYM(ctx_new, "EVP_MD_CTX_new")
+    PUS_SSL_SYM(ctx_free, "EVP_MD_CTX_free")
+    PUS_SSL_SYM(digest_init, "EVP_DigestInit_ex")
+    PUS_SSL_SYM(digest_update, "EVP_DigestUpdate")
+    PUS_SSL_SYM(digest_final, "EVP_DigestFinal_ex")
 #undef PUS_SSL_SYM
     a->loaded = 1;
 }
@@ -68,6 +78,31 @@ static inline unsigned int pus_ssl_md5(const void *data, size_t len, unsigned ch
     unsigned int n = 0;
     struct pus_ssl_api *a = pus_ssl_table();
     return a->evp_digest(data, len, out, &n, a->evp_md5(), NULL) == 1 ? n : 0;
+}
+
+/// An MD5 digest fed in pieces (a blob's Content-MD5 over a file larger than memory); NULL on failure.
+static inline void *pus_ssl_md5_begin(void) {
+    if (pus_ssl_load() != 0) return NULL;
+    struct pus_ssl_api *a = pus_ssl_table();
+    EVP_MD_CTX *c = a->ctx_new();
+    if (c && a->digest_init(c, a->evp_md5(), NULL) != 1) { a->ctx_free(c); return NULL; }
+    return c;
+}
+
+/// Feeds `len` bytes; 1 on success.
+static inline int pus_ssl_md5_update(void *ctx, const void *data, size_t len) {
+    if (pus_ssl_load() != 0) return 0;
+    return pus_ssl_table()->digest_update((EVP_MD_CTX *)ctx, data, len);
+}
+
+/// Writes the digest to `out` (EVP_MAX_MD_SIZE bytes) and frees the context; the length, 0 on failure.
+static inline unsigned int pus_ssl_md5_end(void *ctx, unsigned char *out) {
+    if (pus_ssl_load() != 0) return 0;
+    unsigned int n = 0;
+    struct pus_ssl_api *a = pus_ssl_table();
+    int ok = a->digest_final((EVP_MD_CTX *)ctx, out, &n);
+    a->ctx_free((EVP_MD_CTX *)ctx);
+    return ok == 1 ? n : 0;
 }
 
 /// libcrypto's SHA256() (the tests' oracle for the Swift implementation); 0 on failure, else 32.

@@ -17,6 +17,12 @@ struct AzFilesEmulator: AsyncParsableCommand {
     @Option(help: "Address to listen on, HOST:PORT (PORT 0 picks a free port).")
     var listen = "127.0.0.1:0"
 
+    @Option(
+        help:
+            "Also serve the Blob service (block blobs) on HOST:PORT, path-style /<account>/<container>/<blob> (PORT 0 picks a free port)."
+    )
+    var blobListen: String?
+
     @Option(help: "Directory holding the shares: DIR/<account>/<share>/...")
     var data: String
 
@@ -121,11 +127,32 @@ struct AzFilesEmulator: AsyncParsableCommand {
             },
             settings: EmulatorSettings(
                 softDeleteDays: softDeleteDays, handles: handles, copyPendingSeconds: copyPending))
+        var blobAddress: (String, Int)?
+        if let blobListen {
+            guard let c = blobListen.lastIndex(of: ":"), let p = Int(blobListen[blobListen.index(after: c)...]) else {
+                throw ValidationError("--blob-listen takes HOST:PORT")
+            }
+            blobAddress = (String(blobListen[..<c]), p)
+        }
         let app = EmulatorServer.application(
             core: core, host: host, port: port, treatHTTPAsHTTPS: treatHttpAsHttps, log: log
         ) { p in
             FileHandle.standardOutput.write(Data("listening on http://\(host):\(p)\n".utf8))
         }
-        try await app.runService()
+        guard let (blobHost, blobPort) = blobAddress else {
+            try await app.runService()
+            return
+        }
+        let blobApp = EmulatorServer.application(
+            core: core, host: blobHost, port: blobPort, treatHTTPAsHTTPS: treatHttpAsHttps, log: log, blob: true
+        ) { p in
+            FileHandle.standardOutput.write(Data("blob listening on http://\(blobHost):\(p)\n".utf8))
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService() }
+            group.addTask { try await blobApp.runService() }
+            try await group.next()
+            group.cancelAll()
+        }
     }
 }

@@ -24,9 +24,12 @@ struct EmulatorResponder: HTTPResponder {
     let core: EmulatorCore
     let treatHTTPAsHTTPS: Bool
     let log: Bool
+    /// True on the Blob listener.
+    let blob: Bool
 
-    public init(core: EmulatorCore, treatHTTPAsHTTPS: Bool, log: Bool) {
+    public init(core: EmulatorCore, treatHTTPAsHTTPS: Bool, log: Bool, blob: Bool = false) {
         self.core = core
+        self.blob = blob
         self.treatHTTPAsHTTPS = treatHTTPAsHTTPS
         self.log = log
     }
@@ -46,19 +49,21 @@ struct EmulatorResponder: HTTPResponder {
         var headers = request.headers.map { ($0.name.rawName, $0.value) }
         // HTTPTypes keeps Host as the authority, not a header: the core reads host-style accounts from it.
         if let host { headers.append(("Host", host)) }
-        let body = try await request.body.collect(upTo: 5 * 1024 * 1024)
+        // Blob: a Put Blob of a 2019-02-02 client may be 256 MiB (a larger one is refused by the body limit of
+        // its version, not here); Files: a Put Range is at most 4 MiB.
+        let body = try await request.body.collect(upTo: blob ? 320 << 20 : 5 << 20)
         let r = EmulatorRequest(
             method: request.method.rawValue, rawPath: rawPath, rawQuery: rawQuery, headers: headers,
             body: Array(buffer: body), remoteIP: context.remoteIP,
             isHTTPS: treatHTTPAsHTTPS)
         let latency = core.injectedLatencyMs()
         if latency > 0 { try await Task.sleep(nanoseconds: UInt64(latency) * 1_000_000) }
-        let out = core.handle(r)
+        let out = blob ? core.handleBlob(r) : core.handle(r)
         if log {
             let code = out.headers.first { $0.0 == "x-ms-error-code" }.map { " " + $0.1 } ?? ""
             FileHandle.standardError.write(
                 Data(
-                    "\(EmulatorCore.operationName(r)) \(r.method) \(Redaction.redact(rawPath + "?" + rawQuery)) -> \(out.status)\(code)\n"
+                    "\(blob ? EmulatorCore.blobOperationName(r) : EmulatorCore.operationName(r)) \(r.method) \(Redaction.redact(rawPath + "?" + rawQuery)) -> \(out.status)\(code)\n"
                         .utf8))
         }
         var fields = HTTPFields()
@@ -107,13 +112,13 @@ struct EmulatorResponder: HTTPResponder {
 /// Builds the Hummingbird application serving ``EmulatorCore`` on `host:port`.
 enum EmulatorServer {
     public static func application(
-        core: EmulatorCore, host: String, port: Int, treatHTTPAsHTTPS: Bool, log: Bool,
+        core: EmulatorCore, host: String, port: Int, treatHTTPAsHTTPS: Bool, log: Bool, blob: Bool = false,
         onRunning: @escaping @Sendable (Int) async -> Void
     ) -> some ApplicationProtocol {
         var logger = Logger(label: "azfiles-emulator")
         logger.logLevel = .warning
         return Application(
-            responder: EmulatorResponder(core: core, treatHTTPAsHTTPS: treatHTTPAsHTTPS, log: log),
+            responder: EmulatorResponder(core: core, treatHTTPAsHTTPS: treatHTTPAsHTTPS, log: log, blob: blob),
             configuration: .init(address: .hostname(host, port: port), serverName: "azfiles-emulator"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
             logger: logger)

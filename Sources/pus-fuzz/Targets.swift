@@ -14,7 +14,7 @@ import TOML
 enum FuzzTargets {
     static let all: [String: @Sendable ([UInt8]) -> Void] = [
         "xml": xml, "mountinfo": mountinfo, "config": config, "names": names, "sas": sas, "json": json,
-        "ledger": ledger, "emulator": emulator,
+        "ledger": ledger, "emulator": { emulator($0) }, "blob": blob,
     ]
 
     /// Error and listing bodies from an endpoint.
@@ -82,18 +82,21 @@ enum FuzzTargets {
     /// key as a client would (so they reach the operations, not only authentication), bit 1 picks a core whose
     /// copies stay pending, bit 2 adds x-ms-version. Every input starts from an empty account. Never a trap or a
     /// 5xx, and nothing written next to the data directory.
-    static func emulator(_ b: [UInt8]) {
+    static func emulator(_ b: [UInt8], blob: Bool = false) {
         guard let flags = b.first else { return }
         let env = EmulatorFuzzEnvironment.shared
         env.reset()
         for chunk in String(decoding: b.dropFirst(), as: UTF8.self).split(
             separator: "\n---\n", omittingEmptySubsequences: false
         ).prefix(8) {
-            emulatorRequest(String(chunk), flags: flags, env)
+            emulatorRequest(String(chunk), flags: flags, env, blob: blob)
         }
     }
 
-    static func emulatorRequest(_ text: String, flags: UInt8, _ env: EmulatorFuzzEnvironment) {
+    /// The emulator's Blob service, the same way (`/acct/<container>/<blob>`).
+    static func blob(_ b: [UInt8]) { emulator(b, blob: true) }
+
+    static func emulatorRequest(_ text: String, flags: UInt8, _ env: EmulatorFuzzEnvironment, blob: Bool) {
         let (head, body) =
             text.firstRange(of: "\n\n").map { (String(text[..<$0.lowerBound]), Array(text[$0.upperBound...].utf8)) }
             ?? (text, [])
@@ -119,11 +122,13 @@ enum FuzzTargets {
         let r = EmulatorRequest(
             method: method, rawPath: path, rawQuery: query, headers: headers, body: body, remoteIP: "127.0.0.1",
             isHTTPS: true)
-        let out = (flags & 2 != 0 ? env.pendingCore : env.core).handle(r)
+        let core = flags & 2 != 0 ? env.pendingCore : env.core
+        let out = blob ? core.handleBlob(r) : core.handle(r)
         if case .descriptor(let fd, _, _) = out.body { close(fd) }
         if env.verbose {
             print(
-                EmulatorCore.operationName(r), method, path, query, "->", out.status,
+                blob ? EmulatorCore.blobOperationName(r) : EmulatorCore.operationName(r), method, path, query, "->",
+                out.status,
                 out.headers.first { $0.0 == "x-ms-error-code" }?.1 ?? "")
         }
         precondition((200..<500).contains(out.status), "status \(out.status) for \(method) \(path)?\(query)")

@@ -83,7 +83,8 @@ func pathAndQuery(_ url: String) -> (String, String) {
     }
 
     @Test func sasTokensMatch() throws {
-        #expect(vectors.sas.count >= 6)
+        #expect(vectors.sas.count >= 11)
+        #expect(Set(vectors.sas.map(\.kind)) == ["share", "file", "account", "container", "blob"])
         for v in vectors.sas {
             let i = v.inputs
             switch v.kind {
@@ -94,8 +95,13 @@ func pathAndQuery(_ url: String) -> (String, String) {
                 #expect(SAS.accountStringToSign(account: vectors.account, fields: f) == v.string_to_sign, "\(v.name)")
                 #expect(SAS.accountToken(key: key, fields: f) == v.token, "\(v.name)")
             default:
-                let resource: SAS.Resource =
-                    v.kind == "share" ? .share(i["share"]!) : .file(share: i["share"]!, path: i["path"]!)
+                let resource: SAS.Resource
+                switch v.kind {
+                case "share": resource = .share(i["share"]!)
+                case "file": resource = .file(share: i["share"]!, path: i["path"]!)
+                case "container": resource = .container(i["container"]!)
+                default: resource = .blob(container: i["container"]!, name: i["path"]!)
+                }
                 let f = SAS.ServiceFields(
                     permissions: i["permissions"]!, start: i["start"], expiry: i["expiry"], ip: i["ip"],
                     protocolName: i["protocol"])

@@ -157,6 +157,21 @@ def sas_vectors():
         permissions="rl", resource_types="sco", services="f", start=S, expiry=E)
     rec("sas-account-rwdlc-ip", "account", lambda **k: generate_account_sas(ACCOUNT, KEY, ResourceTypes(container=True, object=True), AccountSasPermissions(read=True, write=True, delete=True, list=True, create=True), expiry, ip="192.0.2.1-192.0.2.7", protocol="https", **k),
         permissions="rwdlc", resource_types="co", services="f", expiry=E, ip="192.0.2.1-192.0.2.7", protocol="https")
+    # Blob (azure-storage-blob 12.x): container, blob and account SAS with ss=b; the blob layout adds sr, the
+    # snapshot time and ses to the string-to-sign (azure-blob-protocol.md 3.1).
+    from azure.storage.blob import (generate_container_sas, generate_blob_sas,
+        generate_account_sas as generate_blob_account_sas, ContainerSasPermissions, BlobSasPermissions,
+        AccountSasPermissions as BlobAccountSasPermissions, ResourceTypes as BlobResourceTypes)
+    rec("sas-container-rl", "container", lambda **k: generate_container_sas(ACCOUNT, "pus-alice", KEY, permission=ContainerSasPermissions(read=True, list=True), start=start, expiry=expiry, **k),
+        container="pus-alice", permissions="rl", start=S, expiry=E)
+    rec("sas-container-racwdl-ip-https", "container", lambda **k: generate_container_sas(ACCOUNT, "pus-alice", KEY, permission=ContainerSasPermissions(read=True, add=True, create=True, write=True, delete=True, list=True), start=start, expiry=expiry, ip="10.0.0.1-10.0.0.9", protocol="https", **k),
+        container="pus-alice", permissions="racwdl", start=S, expiry=E, ip="10.0.0.1-10.0.0.9", protocol="https")
+    rec("sas-blob-unicode", "blob", lambda **k: generate_blob_sas(ACCOUNT, "pus-alice", "docs/Résumé 2026.txt", account_key=KEY, permission=BlobSasPermissions(read=True), start=start, expiry=expiry, **k),
+        container="pus-alice", path="docs/Résumé 2026.txt", permissions="r", start=S, expiry=E)
+    rec("sas-blob-rw-ip-https", "blob", lambda **k: generate_blob_sas(ACCOUNT, "pus-alice", "a b/c+d=e;f.txt", account_key=KEY, permission=BlobSasPermissions(read=True, write=True), expiry=expiry, ip="127.0.0.1", protocol="https", **k),
+        container="pus-alice", path="a b/c+d=e;f.txt", permissions="rw", expiry=E, ip="127.0.0.1", protocol="https")
+    rec("sas-blob-account-rwdlac", "account", lambda **k: generate_blob_account_sas(ACCOUNT, KEY, BlobResourceTypes(service=True, container=True, object=True), BlobAccountSasPermissions(read=True, write=True, delete=True, list=True, add=True, create=True), expiry, start=start, **k),
+        permissions="rwdlac", resource_types="sco", services="b", start=S, expiry=E)
     return out
 
 

@@ -4,6 +4,8 @@ import Foundation
 public final class EmulatorProcess: @unchecked Sendable {
     public let process = Process()
     public let port: Int
+    /// The Blob listener's port (`blob: true`).
+    public let blobPort: Int?
     public let dataDir: String
     public let logPath: String
     public let account: String
@@ -21,7 +23,7 @@ public final class EmulatorProcess: @unchecked Sendable {
     public init(
         dir: TempDir, account: String = "pusacct", key: String = EmulatorProcess.testKey,
         moreAccounts: [(String, String)] = [],
-        extraArgs: [String] = []
+        extraArgs: [String] = [], blob: Bool = false
     ) throws {
         self.account = account
         self.key = key
@@ -31,32 +33,48 @@ public final class EmulatorProcess: @unchecked Sendable {
             "emulator-accounts", ([(account, key)] + moreAccounts).map { "\($0.0)=\($0.1)\n" }.joined(), mode: 0o600)
         process.executableURL = URL(fileURLWithPath: Binaries.emulator)
         process.arguments =
-            ["--listen", "127.0.0.1:0", "--data", dataDir, "--accounts-file", accounts, "--log"] + extraArgs
+            ["--listen", "127.0.0.1:0", "--data", dataDir, "--accounts-file", accounts, "--log"]
+            + (blob ? ["--blob-listen", "127.0.0.1:0"] : []) + extraArgs
         let out = Pipe()
         process.standardOutput = out
         FileManager.default.createFile(atPath: logPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: logPath)
         try process.run()
-        var line = Data()
+        var lines: [String] = []
         let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
+        var line = Data()
+        while Date() < deadline && lines.count < (blob ? 2 : 1) {
             let c = out.fileHandleForReading.readData(ofLength: 1)
             if c.isEmpty { break }
-            if c == Data("\n".utf8) { break }
+            if c == Data("\n".utf8) {
+                lines.append(String(decoding: line, as: UTF8.self))
+                line = Data()
+                continue
+            }
             line.append(c)
         }
-        let text = String(decoding: line, as: UTF8.self)
-        guard text.hasPrefix("listening on http://127.0.0.1:"), let p = Int(text.split(separator: ":").last ?? "")
+        func port(after prefix: String) -> Int? {
+            lines.first { $0.hasPrefix(prefix) }.flatMap { Int($0.split(separator: ":").last ?? "") }
+        }
+        guard let p = port(after: "listening on http://127.0.0.1:"),
+            !blob || port(after: "blob listening on http://127.0.0.1:") != nil
         else {
             process.terminate()
             throw NSError(
-                domain: "emulator", code: 1, userInfo: [NSLocalizedDescriptionKey: "emulator did not start: \(text)"])
+                domain: "emulator", code: 1,
+                userInfo: [NSLocalizedDescriptionKey: "emulator did not start: \(lines.joined(separator: " / "))"])
         }
-        port = p
+        self.port = p
+        blobPort = port(after: "blob listening on http://127.0.0.1:")
     }
 
     /// The path-style account URL.
     public var endpoint: String { endpoint(of: account) }
+
+    /// The path-style Blob account URL of `account` (the emulator started with `blob: true`).
+    public func blobEndpoint(of account: String? = nil) -> String {
+        "http://127.0.0.1:\(blobPort ?? 0)/\(account ?? self.account)"
+    }
 
     /// The path-style URL of any account this emulator serves.
     public func endpoint(of account: String) -> String { "http://127.0.0.1:\(port)/\(account)" }
