@@ -8,6 +8,8 @@ public struct Config: Sendable, Equatable {
         public var keyFile: String
         public var weight: Int = 1
         public var fileEndpoint: String?
+        /// The Blob REST endpoint override (emulator, private link); default `https://<name>.blob.<suffix>`.
+        public var blobEndpoint: String?
         public var smbHost: String?
         /// What the operator knows of the account's share soft delete (a management-plane setting a Shared Key
         /// client cannot read): false makes deprovision refuse there without --no-soft-delete; nil: unknown.
@@ -50,6 +52,8 @@ public struct Config: Sendable, Equatable {
     public var minUID = 1000
     public var denyUsers = ["root"]
     public var sasMaxExpiryHours = 24
+    /// `[blob] enabled`: each user also has a private Blob container beside the share (same account, same name).
+    public var blobEnabled = false
     public var stateDir = "/var/lib/pus-mount"
     public var credentialsDir = "/etc/pus-mount/credentials"
     public var auditLog = "/var/log/pus-mount/audit.jsonl"

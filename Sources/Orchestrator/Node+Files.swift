@@ -150,17 +150,33 @@ extension Node {
     /// What `provision` made sure of.
     public enum Provisioned: Sendable {
         case directory(path: String, created: Bool)
-        case share(AzureStorage.Provisioned)
+        /// The share, and with `[blob] enabled` the container beside it.
+        case share(AzureStorage.Provisioned, container: AzureStorage.ProvisionedContainer?)
+        /// `provision --blob`: the container only.
+        case container(AzureStorage.ProvisionedContainer)
     }
 
     /// Ensures the user's storage exists: the local directory, or the share (located first; never over a
-    /// restorable deleted one) with quota and owner metadata; an explicit quota is converged.
-    public func provision(_ user: ResolvedUser, quotaGiB: Int?, dryRun: Bool) throws -> Provisioned {
+    /// restorable deleted one) with quota and owner metadata, an explicit quota converged; with `[blob]
+    /// enabled` the container too, in the share's account. `containerOnly`: `provision --blob`.
+    public func provision(_ user: ResolvedUser, quotaGiB: Int?, dryRun: Bool, containerOnly: Bool = false) throws
+        -> Provisioned
+    {
+        if containerOnly {
+            if quotaGiB != nil {
+                throw OrchestratorError(.invalidArgument, "--quota applies to the share, not to --blob")
+            }
+            return .container(try blob.provision(user))
+        }
         if let quotaGiB, !ShareQuota.isValid(quotaGiB) {
             throw OrchestratorError(
                 .invalidArgument, "--quota \(quotaGiB) is out of range",
                 hint: "Azure file shares take \(ShareQuota.rangeText)")
         }
-        return try provider.provision(user, quotaGiB: quotaGiB, dryRun: dryRun)
+        let p = try provider.provision(user, quotaGiB: quotaGiB, dryRun: dryRun)
+        if case .share(let share, nil) = p, config.blobEnabled {
+            return .share(share, container: try blob.provision(user))
+        }
+        return p
     }
 }

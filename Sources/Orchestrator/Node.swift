@@ -21,6 +21,7 @@ public final class Node {
     let azureOverride: (() throws -> AzureStorage)?
     var azureStorage: AzureStorage?
     var providerCache: StorageProvider?
+    var blobProviderCache: BlobContainerProvider?
     /// `--dry-run`: mutating REST requests are recorded here instead of sent.
     public var dryRunRecorder: ((HTTPRequest) -> Void)?
     /// Called with the share a REST command works on (share, then account once located): the CLI names them
@@ -97,7 +98,7 @@ public final class Node {
         let specs = try config.accounts.map { a in
             try AccountSpec(
                 name: a.name, keys: KeyFile.read(a.keyFile), weight: a.weight, endpointSuffix: config.endpointSuffix,
-                fileEndpoint: a.fileEndpoint, smbHost: a.smbHost)
+                fileEndpoint: a.fileEndpoint, smbHost: a.smbHost, blobEndpoint: a.blobEndpoint)
         }
         let retry = RetryPolicy(
             maxAttempts: config.retryMaxAttempts, initialDelay: Double(config.retryInitialDelayMs) / 1000,

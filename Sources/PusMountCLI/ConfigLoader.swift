@@ -69,13 +69,17 @@ public enum ConfigLoader {
                 var a = Config.Account(name: name, keyFile: keyFile)
                 a.weight = try acct.int("weight", in: 0...1000) ?? 1
                 a.fileEndpoint = try acct.string("file_endpoint")
-                if let e = a.fileEndpoint,
-                    !(e.hasPrefix("https://") || e.hasPrefix("http://")) || e.contains(where: { $0.isWhitespace })
-                {
+                a.blobEndpoint = try acct.string("blob_endpoint")
+                for (key, e, service) in [
+                    ("file_endpoint", a.fileEndpoint, "file"), ("blob_endpoint", a.blobEndpoint, "blob"),
+                ] {
+                    guard let e,
+                        !(e.hasPrefix("https://") || e.hasPrefix("http://")) || e.contains(where: { $0.isWhitespace })
+                    else { continue }
                     throw PusError(
-                        .config, "\(source): azure.accounts file_endpoint \"\(e)\" must start with http:// or https://",
+                        .config, "\(source): azure.accounts \(key) \"\(e)\" must start with http:// or https://",
                         hint:
-                            "for example https://<account>.file.core.windows.net or http://127.0.0.1:10000/<account> (emulator)"
+                            "for example https://<account>.\(service).core.windows.net or http://127.0.0.1:10000/<account> (emulator)"
                     )
                 }
                 a.smbHost = try acct.string("smb_host")
@@ -114,6 +118,10 @@ public enum ConfigLoader {
             c.minUID = try users.int("min_uid", in: 1...Int(Int32.max)) ?? c.minUID
             c.denyUsers = try users.strings("deny") ?? c.denyUsers
             try users.finish()
+        }
+        if let blob = try root.table("blob") {
+            c.blobEnabled = try blob.bool("enabled") ?? c.blobEnabled
+            try blob.finish()
         }
         if let sas = try root.table("sas") {
             c.sasMaxExpiryHours = try sas.int("max_expiry_hours", in: 1...8760) ?? c.sasMaxExpiryHours

@@ -28,11 +28,13 @@ struct DeprovisionCommand: ParsableCommand {
             "Also give up every deleted version of the share (kept by Azure until its retention ends), so that the next attach creates a new share; without a live share, only that."
     )
     var purgeDeleted = false
+    @Flag(help: "Delete the user's Blob container and every blob in it instead of the share.") var blob = false
     @Flag(help: "Print the REST calls and change nothing.") var dryRun = false
 
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: "deprovision") { rt in
             let u = try rt.resolve(user)
+            if blob { return try deprovisionContainer(rt, u) }
             guard yes || dryRun else {
                 throw PusError(
                     .usage, "deprovision deletes \(u.name)'s share, everything in it and all its snapshots",
@@ -90,6 +92,36 @@ struct DeprovisionCommand: ParsableCommand {
                 ])
         }
     }
+
+    func deprovisionContainer(_ rt: Runtime, _ u: ResolvedUser) throws {
+        guard yes || dryRun else {
+            throw PusError(
+                .usage, "deprovision --blob deletes \(u.name)'s container and every blob in it",
+                hint: "add --yes to confirm (or --dry-run to see what would go)")
+        }
+        if purgeDeleted { throw PusError(.usage, "--purge-deleted applies to shares, not to --blob") }
+        let r = try rt.node().blob.deprovision(u, allowUnrecoverable: noSoftDelete, dryRun: dryRun)
+        rt.auditShare = r.container
+        rt.auditAccount = r.account
+        let what =
+            "container \(r.container) in account \(r.account) and its \(r.blobs)\(r.blobs == 5000 ? "+" : "") blob(s)"
+        var human = [dryRun ? "would delete \(what)" : "deleted \(what)"]
+        if !dryRun {
+            human.append(
+                r.retentionDays.map {
+                    "recoverable for \($0) more day(s) (the account's container soft delete): pus-mount undelete \(u.name) --blob"
+                } ?? "not recoverable: account \(r.account) kept no deleted copy (container soft delete is off there)")
+        }
+        rt.emit(
+            human: human,
+            json: [
+                ("user", .string(u.name)), ("container", .string(r.container)), ("account", .string(r.account)),
+                ("blobs", .int(r.blobs)), ("deleted", .bool(!dryRun)),
+                ("recoverable", dryRun ? .null : .bool(r.retentionDays != nil)),
+                ("retention_days", r.retentionDays.map { .int($0) } ?? .null),
+                ("deleted_version", r.deletedVersion.map(JSON.string) ?? .null),
+            ])
+    }
 }
 
 /// `pus-mount undelete <user> [--version V] [--dry-run]`: list the user's deleted shares and restore one (the
@@ -103,11 +135,27 @@ struct UndeleteCommand: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Login name.") var user: String
     @Option(help: "The deleted version to restore (as listed; default: the newest not given up).") var version: String?
+    @Flag(help: "Restore the user's deleted Blob container instead of the share.") var blob = false
     @Flag(help: "Print the REST calls and change nothing.") var dryRun = false
 
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: "undelete") { rt in
             let u = try rt.resolve(user)
+            if blob {
+                let d = try rt.node().blob.undelete(u, version: version, dryRun: dryRun)
+                rt.auditShare = d.container
+                rt.auditAccount = d.account.name
+                rt.emit(
+                    human: [
+                        "\(dryRun ? "would restore" : "restored") container \(d.container) in account \(d.account.name) (version \(d.version), deleted \(d.deletedTime ?? "?"))"
+                    ],
+                    json: [
+                        ("user", .string(u.name)), ("container", .string(d.container)),
+                        ("account", .string(d.account.name)), ("version_restored", .string(d.version)),
+                        ("restored", .bool(!dryRun)),
+                    ])
+                return
+            }
             let r = try rt.node().undelete(u, version: version, dryRun: dryRun)
             rt.auditShare = r.share
             rt.auditAccount = r.account

@@ -14,11 +14,21 @@ struct GetCommand: ParsableCommand {
     @Argument(help: "File inside the share.") var remote: String
     @Argument(help: "Local destination (default: the remote file's name in the current directory).") var local: String?
     @Flag(help: "Replace LOCAL if it exists.") var force = false
+    @Flag(help: "Download blob REMOTE of the user's Blob container (ranges checked against its ETag and MD5).")
+    var blob = false
 
     func run() throws {
         try CommandRunner.run(global, audit: "get") { rt in
             let u = try rt.resolve(user)
-            let src = try RemotePaths.check(remote, what: "REMOTE", allowRoot: false)
+            let src: String
+            if blob {
+                if let problem = BlobContainerProvider.problem(with: remote) {
+                    throw PusError(.badInput, "NAME \(remote): \(problem)")
+                }
+                src = remote
+            } else {
+                src = try RemotePaths.check(remote, what: "REMOTE", allowRoot: false)
+            }
             var dest = local ?? AtomicFile.basename(of: src)
             if let st = try? Syscalls.fileStatus(dest), (st.st_mode & S_IFMT) == S_IFDIR {
                 dest += "/" + AtomicFile.basename(of: src)
@@ -37,13 +47,19 @@ struct GetCommand: ParsableCommand {
             let progress = Progress(label: "get \(src)", json: global.json)
             let n = try withExtendedLifetime(progress) {
                 defer { progress.finish() }
-                return try rt.node().download(u.name, remote: src, to: dest) { progress.bytes($0, $1) }
+                guard blob else {
+                    return try rt.node().download(u.name, remote: src, to: dest) { progress.bytes($0, $1) }
+                }
+                let t = try rt.node().blob.download(u.name, name: src, to: dest) { progress.bytes($0, $1) }
+                rt.auditShare = t.container
+                rt.auditAccount = t.account
+                return t.bytes
             }
             rt.emit(
                 human: ["downloaded \(n) bytes to \(dest)"],
                 json: [
-                    ("user", .string(u.name)), ("remote", .string("/" + src)), ("local", .string(dest)),
-                    ("bytes", .int(Int(n))),
+                    ("user", .string(u.name)), (blob ? "blob" : "remote", .string(blob ? src : "/" + src)),
+                    ("local", .string(dest)), ("bytes", .int(Int(n))),
                 ])
         }
     }

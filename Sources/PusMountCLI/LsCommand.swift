@@ -10,11 +10,49 @@ struct LsCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Login name.") var user: String
-    @Argument(help: "Directory inside the share (default: the root).") var path: String = ""
+    @Argument(help: "Directory inside the share (default: the root); with --blob, a blob name prefix.")
+    var path: String = ""
+    @Flag(help: "List the user's Blob container: blobs under PREFIX, one level (`/` as delimiter).") var blob = false
+    @Flag(help: "With --blob: every blob under PREFIX, not one level.") var recursive = false
 
     func run() throws {
         try CommandRunner.run(global) { rt in
             let u = try rt.resolve(user)
+            guard blob else {
+                if recursive { throw PusError(.usage, "--recursive applies to --blob listings") }
+                return try listShare(rt, u)
+            }
+            if !path.isEmpty, path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+                throw PusError(.badInput, "PREFIX cannot hold control characters")
+            }
+            let l = try rt.node().blob.list(u.name, prefix: path, recursive: recursive)
+            let rows =
+                l.prefixes.map { ["dir", "-", $0] }
+                + l.blobs.map { [$0.contentType ?? "-", String($0.size), $0.name] }
+            rt.emit(
+                human: Output.table(rows),
+                json: [
+                    ("user", .string(u.name)), ("container", .string(l.container)), ("account", .string(l.account)),
+                    ("prefix", .string(path)), ("recursive", .bool(recursive)),
+                    ("count", .int(l.blobs.count + l.prefixes.count)), ("pages", .int(l.pages)),
+                    ("prefixes", .array(l.prefixes.map(JSON.string))),
+                    (
+                        "blobs",
+                        .array(
+                            l.blobs.map { b in
+                                .object([
+                                    ("name", .string(b.name)), ("size", .int(Int(b.size))),
+                                    ("content_type", .string(b.contentType)), ("content_md5", .string(b.contentMD5)),
+                                    ("last_modified", .string(b.lastModified)),
+                                ])
+                            })
+                    ),
+                ])
+        }
+    }
+
+    func listShare(_ rt: Runtime, _ u: ResolvedUser) throws {
+        do {
             let p = try RemotePaths.check(path, what: "PATH", allowRoot: true)
             let l = try rt.node().list(u.name, path: p)
             let share = l.share

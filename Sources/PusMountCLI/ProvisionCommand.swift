@@ -5,6 +5,15 @@ import SystemSupport
 
 /// `pus-mount provision <user> [--quota GiB] [--dry-run]`
 struct ProvisionCommand: ParsableCommand {
+    static func line(_ user: String, _ c: AzureStorage.ProvisionedContainer, dryRun: Bool) -> String {
+        let state = dryRun ? (c.created ? "would be created" : "exists") : (c.created ? "created" : "exists")
+        return "\(user): container \(c.container) in account \(c.account) \(state) (private)"
+    }
+
+    static func json(_ c: AzureStorage.ProvisionedContainer) -> JSON {
+        .object([("name", .string(c.container)), ("account", .string(c.account)), ("created", .bool(c.created))])
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "provision",
         abstract:
@@ -17,12 +26,14 @@ struct ProvisionCommand: ParsableCommand {
         help:
             "Quota in GiB (default: shares.quota_gib). Given explicitly, an existing share's quota is converged to it.")
     var quota: Int?
+    @Flag(help: "The user's Blob container only (private, owner metadata), in the account of the user's share.")
+    var blob = false
     @Flag(help: "Print the REST calls and change nothing.") var dryRun = false
 
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: "provision") { rt in
             let u = try rt.resolve(user)
-            switch try rt.node().provision(u, quotaGiB: quota, dryRun: dryRun) {
+            switch try rt.node().provision(u, quotaGiB: quota, dryRun: dryRun, containerOnly: blob) {
             case .directory(let path, let created):
                 rt.emit(
                     human: ["\(u.name): local directory \(path) \(created ? "created" : "exists")"],
@@ -30,18 +41,31 @@ struct ProvisionCommand: ParsableCommand {
                         ("user", .string(u.name)), ("backend", .string("local")), ("path", .string(path)),
                         ("created", .bool(created)),
                     ])
-            case .share(let p):
+            case .share(let p, let container):
                 rt.auditShare = p.share  // the audit line names what was created (it said null; issue 15, item 11)
                 rt.auditAccount = p.account
                 let state = dryRun ? (p.created ? "would be created" : "exists") : (p.created ? "created" : "exists")
+                var human = [
+                    "\(u.name): share \(p.share) in account \(p.account) \(state), quota \(p.quotaGiB.map { "\($0) GiB" } ?? "unknown")\(p.quotaChanged ? " (changed)" : "")"
+                ]
+                if let c = container { human.append(Self.line(u.name, c, dryRun: dryRun)) }
                 rt.emit(
-                    human: [
-                        "\(u.name): share \(p.share) in account \(p.account) \(state), quota \(p.quotaGiB.map { "\($0) GiB" } ?? "unknown")\(p.quotaChanged ? " (changed)" : "")"
-                    ],
+                    human: human,
                     json: [
                         ("user", .string(u.name)), ("share", .string(p.share)), ("account", .string(p.account)),
                         ("created", .bool(p.created)), ("quota_gib", p.quotaGiB.map { .int($0) } ?? .null),
-                        ("quota_changed", .bool(p.quotaChanged)), ("rest_requests", .int(rt.requestsSent)),
+                        ("quota_changed", .bool(p.quotaChanged)),
+                        ("container", container.map { Self.json($0) } ?? .null),
+                        ("rest_requests", .int(rt.requestsSent)),
+                    ])
+            case .container(let c):
+                rt.auditShare = c.container
+                rt.auditAccount = c.account
+                rt.emit(
+                    human: [Self.line(u.name, c, dryRun: dryRun)],
+                    json: [
+                        ("user", .string(u.name)), ("container", Self.json(c)), ("account", .string(c.account)),
+                        ("created", .bool(c.created)), ("rest_requests", .int(rt.requestsSent)),
                     ])
             }
         }

@@ -66,9 +66,9 @@ final class Runtime {
         guard let cmd = auditCommand, !dryRun else { return }
         let subject = auditSubject()
         // The result's own fields, minus what the subject says and what must not or need not be kept: a SAS
-        // URL (its signature is a credential), listings and plans.
+        // URL or token (its signature is a credential), listings and plans.
         let dropped: Set<String> = Set(subject.map(\.0)).union([
-            "url", "entries", "plan", "planned_requests", "actions",
+            "url", "token", "entries", "blobs", "prefixes", "plan", "planned_requests", "actions",
         ])
         AuditLog.record(
             path: config.auditLog, command: cmd, outcome: outcome,

@@ -18,6 +18,11 @@ struct SASCommand: ParsableCommand {
     @Option(help: "Start time, YYYY-MM-DDTHH:MM:SSZ (default: now minus 5 minutes, for clock skew).") var start: String?
     @Option(help: "Expiry: a time (YYYY-MM-DDTHH:MM:SSZ) or a duration (30m, 8h, 1d); default 1h.") var expiry: String?
     @Option(help: "Allowed client address or range, a.b.c.d or a.b.c.d-e.f.g.h.") var ip: String?
+    @Flag(
+        help:
+            "A SAS for the user's Blob container (sr=c; letters r a c w d l, default rl), or with --path for one blob (sr=b; r a c w d, default r)."
+    )
+    var blob = false
 
     func run() throws {
         try CommandRunner.run(global, audit: "sas") { rt in
@@ -45,6 +50,21 @@ struct SASCommand: ParsableCommand {
             if let ip, !Self.validIPRange(ip) {
                 throw PusError(.badInput, "--ip \(ip) is not a.b.c.d or a.b.c.d-e.f.g.h")
             }
+            if blob {
+                let g = try rt.node().blob.sas(
+                    u.name, name: path, permissions: permissions, start: startTime, expiry: expiryTime, ip: ip)
+                rt.auditShare = g.container
+                rt.auditAccount = g.account
+                rt.emit(
+                    human: [g.url],
+                    json: [
+                        ("user", .string(u.name)), ("container", .string(g.container)),
+                        ("account", .string(g.account)), ("url", .string(g.url)), ("token", .string(g.token)),
+                        ("permissions", .string(g.permissions)), ("start", .string(SAS.timestamp(startTime))),
+                        ("expiry", .string(SAS.timestamp(expiryTime))),
+                    ])
+                return
+            }
             let g = try rt.node().sas(
                 u.name, path: path, permissions: permissions, start: startTime, expiry: expiryTime, ip: ip)
             let url = g.url
@@ -54,7 +74,9 @@ struct SASCommand: ParsableCommand {
                 human: [url],
                 json: [
                     ("user", .string(u.name)), ("share", .string(share)), ("account", .string(g.account)),
-                    ("url", .string(url)), ("permissions", .string(perms)),
+                    ("url", .string(url)),
+                    ("token", .string(String(url.split(separator: "?", maxSplits: 1).last ?? ""))),
+                    ("permissions", .string(perms)),
                     ("start", .string(SAS.timestamp(startTime))), ("expiry", .string(SAS.timestamp(expiryTime))),
                 ])
         }

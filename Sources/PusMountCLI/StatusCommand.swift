@@ -137,6 +137,21 @@ struct StatusCommand: ParsableCommand {
                     ]))
             }
             var human = rows.count == 1 ? ["no users attached"] : Output.table(rows)
+            // `[blob] enabled`: the user's container, asked of the service (one List Containers per account).
+            var containerJSON = JSON.null
+            if let user, rt.config.blobEnabled {
+                do {
+                    let c = try node.blob.container(user)
+                    human.append("container: \(c.container) in account \(c.account.name)")
+                    containerJSON = .object([
+                        ("name", .string(c.container)), ("account", .string(c.account.name)), ("exists", .bool(true)),
+                    ])
+                } catch {
+                    let why = (error as? any ExplainedError)?.message ?? "\(error)"
+                    human.append("container: \(why)")
+                    containerJSON = .object([("exists", .bool(false)), ("error", .string(why))])
+                }
+            }
             if s.ledgerError != nil {
                 human.insert("ledger unreadable: showing the live mounts under \(rt.config.mountRoot) only", at: 0)
             }
@@ -146,6 +161,7 @@ struct StatusCommand: ParsableCommand {
                     ("ledger", .string(s.ledgerError == nil ? "ok" : "unreadable")),
                     ("ledger_error", .string(s.ledgerError?.message)), ("users", .array(items + orphanItems)),
                     ("orphans", .array(orphanItems)), ("volumes", .array(volumeItems)),
+                    ("container", containerJSON),
                 ])
         }
     }

@@ -10,9 +10,12 @@ public struct AccountSpec: Sendable {
     public let keys: KeyFile
     public let weight: Int
     public let smbHost: String
+    /// The account's Blob service (the user's container).
+    public let blobEndpoint: AccountEndpoint
 
     public init(
-        name: String, keys: KeyFile, weight: Int, endpointSuffix: String, fileEndpoint: String?, smbHost: String?
+        name: String, keys: KeyFile, weight: Int, endpointSuffix: String, fileEndpoint: String?, smbHost: String?,
+        blobEndpoint: String? = nil
     ) throws {
         guard let sk = SharedKey(account: name, key: keys.key1) else {
             throw StorageError(.badKey, "the key for account \(name) is not valid base64")
@@ -21,6 +24,8 @@ public struct AccountSpec: Sendable {
         self.keys = keys
         self.weight = weight
         endpoint = AccountEndpoint(account: name, key: sk, endpointSuffix: endpointSuffix, override: fileEndpoint)
+        self.blobEndpoint = AccountEndpoint(
+            account: name, key: sk, endpointSuffix: endpointSuffix, override: blobEndpoint, service: "blob")
         self.smbHost = smbHost ?? (fileEndpoint == nil ? "\(name).file.\(endpointSuffix)" : endpoint.host)
     }
 }
@@ -36,6 +41,7 @@ public final class AzureStorage {
     let logger: Logger
     let requestTimeout: Double
     var clients: [String: FilesClient] = [:]
+    var blobClients: [String: BlobClient] = [:]
     /// When set, every client records mutating requests here instead of sending them (`--dry-run`).
     public var dryRunRecorder: ((HTTPRequest) -> Void)?
 
@@ -54,12 +60,18 @@ public final class AzureStorage {
     }
 
     /// REST requests sent so far by all clients.
-    public var requestsSent: Int { clients.values.reduce(0) { $0 + $1.requestsSent } + verifyRequests }
+    public var requestsSent: Int {
+        clients.values.reduce(0) { $0 + $1.requestsSent } + blobClients.values.reduce(0) { $0 + $1.rest.requestsSent }
+            + verifyRequests
+    }
     /// Requests sent by ``verify(key:of:)``'s own clients.
     var verifyRequests = 0
 
     /// The service's request ids received so far, account by account (the audit log's `request_ids`).
-    public var requestIDs: [String] { clients.sorted { $0.key < $1.key }.flatMap(\.value.requestIDs) }
+    public var requestIDs: [String] {
+        clients.sorted { $0.key < $1.key }.flatMap(\.value.requestIDs)
+            + blobClients.sorted { $0.key < $1.key }.flatMap(\.value.rest.requestIDs)
+    }
 
     /// The share name of `user`.
     public func shareName(for user: String) -> String { ShareName.forUser(user, prefix: prefix) }
@@ -71,6 +83,17 @@ public final class AzureStorage {
         c.requestTimeout = requestTimeout
         c.dryRunRecorder = dryRunRecorder
         clients[account.name] = c
+        return c
+    }
+
+    /// The Blob client of `account` (its own transport: one connection per service).
+    public func blobClient(_ account: AccountSpec) -> BlobClient {
+        if let c = blobClients[account.name] { return c }
+        let rest = FilesClient(endpoint: account.blobEndpoint, transport: makeTransport(), retry: retry, logger: logger)
+        rest.requestTimeout = requestTimeout
+        rest.dryRunRecorder = dryRunRecorder
+        let c = BlobClient(rest: rest)
+        blobClients[account.name] = c
         return c
     }
 

@@ -22,6 +22,7 @@ public struct TestConfig {
                 key_file = "\(keyFile)"
                 file_endpoint = "\(endpoint ?? emulator.endpoint)"
                 smb_host = "127.0.0.1"
+                \(emulator.blobPort != nil ? "blob_endpoint = \"\(emulator.blobEndpoint())\"" : "")
 
                 """
         }

@@ -221,7 +221,8 @@ final class AzureFilesProvider: StorageProvider {
             credentialsPath: node.credentials.path(for: share),
             uid: user.uid, gid: user.gid, fileMode: c.fileMode, dirMode: c.dirMode, readOnly: false)
         t.readiness = MountTarget.Readiness(
-            what: "provision share \(share) in account \(account.name) (Create Share; 409 checks the owner)",
+            what:
+                "provision share \(share)\(c.blobEnabled ? " and its container" : "") in account \(account.name) (Create Share\(c.blobEnabled ? ", Create Container" : ""); 409 checks the owner)",
             restOperation:
                 "Create Share \(share) in account \(account.name) (PUT ?restype=share with quota and pus_user metadata; on 409 Get Share Properties checks the owner)",
             everyAttach: false)
@@ -255,6 +256,8 @@ final class AzureFilesProvider: StorageProvider {
             throw OrchestratorError(.notConfigured, "account \(t.account ?? "?") is not configured")
         }
         try az.create(user: user.name, uid: user.uid, quotaGiB: node.config.quotaGiB, in: a)
+        // `[blob] enabled`: the container beside the share, in the same account (owner-checked on 409).
+        if node.config.blobEnabled { try az.createContainer(user: user.name, uid: user.uid, in: a) }
     }
 
     func checks(_ env: DoctorEnvironment) -> [DoctorCheck] {
@@ -277,6 +280,6 @@ final class AzureFilesProvider: StorageProvider {
             try node.azure().provision(
                 user: user.name, uid: user.uid, quotaGiB: quotaGiB ?? node.config.quotaGiB,
                 explicitQuota: quotaGiB != nil,
-                recordedAccount: node.recordedAccount(of: user.name)))
+                recordedAccount: node.recordedAccount(of: user.name)), container: nil)
     }
 }
