@@ -56,8 +56,7 @@ measure() {  # label, command...: prints "label seconds rss_kib"
   /usr/bin/time -f "%e %M" -o "$work/t" "$@" > /dev/null
   echo "$label $(cat "$work/t")"
 }
-sdk() {
-  "$venv/bin/python" - "$blob_url" "$account" "$work/key" "$container" "$@" <<'EOF'
+cat > "$work/sdk.py" <<'EOF'
 import sys
 from azure.storage.blob import BlobServiceClient
 url, account, keyfile, container, op, name, path = sys.argv[1:8]
@@ -69,12 +68,13 @@ else:
     with open(path, "wb") as f:
         c.download_blob(name).readinto(f)
 EOF
-}
+sdk=("$venv/bin/python" "$work/sdk.py" "$blob_url" "$account" "$work/key" "$container")
+pmc=("$bin/pus-mount" --config "$work/etc/c.toml")
 {
-  measure put-pus-mount pm put "$user" --blob "$work/src.bin" bench/pus.bin
-  measure put-sdk sdk put bench/sdk.bin "$work/src.bin"
-  measure get-pus-mount pm get "$user" --blob bench/pus.bin "$work/pus.out"
-  measure get-sdk sdk get bench/sdk.bin "$work/sdk.out"
+  measure put-pus-mount "${pmc[@]}" put "$user" --blob "$work/src.bin" bench/pus.bin
+  measure put-sdk "${sdk[@]}" put bench/sdk.bin "$work/src.bin"
+  measure get-pus-mount "${pmc[@]}" get "$user" --blob bench/pus.bin "$work/pus.out"
+  measure get-sdk "${sdk[@]}" get bench/sdk.bin "$work/sdk.out"
 } > "$work/results"
 cmp -s "$work/src.bin" "$work/pus.out" || { echo "FAIL: pus-mount get differs" >&2; exit 1; }
 cmp -s "$work/src.bin" "$work/sdk.out" || { echo "FAIL: the SDK's download differs" >&2; exit 1; }
