@@ -67,6 +67,8 @@ import Testing
             "restype=container&comp=list&delimiter=%2F&maxresults=2&marker=" + PercentEncoding.encode(m ?? ""))
         #expect(names(second) == ["z.txt"], "the prefix is not emitted again")
         #expect(marker(second) == nil)
+        let all = send("GET", "/box1", "restype=container&comp=list&delimiter=%2F")
+        #expect(names(all) == ["a.txt", "testdir2/", "z.txt"], "one BlobPrefix for six blobs under it")
         let only = send("GET", "/box1", "restype=container&comp=list&prefix=testdir2%2F&delimiter=%2F&maxresults=6")
         #expect(names(only).count == 6 && marker(only) == nil)
         let bad = send("GET", "/box1", "restype=container&comp=list&marker=garbage")

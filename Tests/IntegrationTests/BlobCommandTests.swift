@@ -164,8 +164,9 @@ import Testing
         let emu = try EmulatorProcess(
             dir: dir, account: "accta", moreAccounts: [("acctb", EmulatorProcess.otherKey(1))], blob: true)
         let user = TestUsers.name(8)
-        let one = TestConfig(dir: dir, emulator: emu, extra: Self.blobOn)
-        #expect(try cfg(one).run(["provision", user]).status == 0)
+        // Blob not enabled yet: the share alone, in accta (the only account then).
+        let one = TestConfig(dir: dir, emulator: emu)
+        #expect(try one.run(["provision", user]).status == 0)
         let keyB = dir.write("b.key", EmulatorProcess.otherKey(1) + "\n", mode: 0o600)
         let state2 = dir.file("state2")
         let both = dir.write(
@@ -194,7 +195,7 @@ import Testing
             """, mode: 0o600)
         let c2 = TestConfig(existing: both, dir: dir)
         let name = ShareName.forUser(user, prefix: "pus")
-        // The share was made in accta (the only account then); the container has not been made yet.
+        #expect(!FileManager.default.fileExists(atPath: containerFile(emu, name, account: "accta")))
         let r = try c2.run(["--json", "provision", user, "--blob"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try json(r.stdout)["account"] as? String == "accta")
@@ -211,8 +212,6 @@ import Testing
         #expect(ls.status == 0, "\(ls.stderr)")
         #expect(try json(ls.stdout)["account"] as? String == "accta")
     }
-
-    func cfg(_ c: TestConfig) -> TestConfig { c }
 
     /// A node's first attach of a user ensures the container beside the share (same account); a second attach,
     /// which the ledger knows, sends no Blob request at all.
