@@ -21,7 +21,6 @@ public final class Node {
     let azureOverride: (() throws -> AzureStorage)?
     var azureStorage: AzureStorage?
     var providerCache: StorageProvider?
-    var blobProviderCache: BlobContainerProvider?
     /// `--dry-run`: mutating REST requests are recorded here instead of sent.
     public var dryRunRecorder: ((HTTPRequest) -> Void)?
     /// Called with the share a REST command works on (share, then account once located): the CLI names them

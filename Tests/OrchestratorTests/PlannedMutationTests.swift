@@ -264,4 +264,52 @@ extension PlannedMutationTests {
         #expect(
             try FileManager.default.contentsOfDirectory(atPath: b.config.stateDir).contains { $0.contains("corrupt") })
     }
+
+    /// undelete --blob whose restored container turns out to be someone else's deletes it again: Restore
+    /// Container and the owner check are steps of one plan, and the check's failure undoes the restore. (The
+    /// listing says alice; the restored container's properties, scripted, say mallory.)
+    @Test func anUndeleteThatFindsAForeignContainerDeletesItAgain() throws {
+        let b = Bench()
+        let dir = TempDir()
+        let emu = try EmulatorProcess(dir: dir, account: "acct", extraArgs: ["--soft-delete-days", "7"], blob: true)
+        let spec = try AccountSpec(
+            name: "acct", keys: KeyFile(key1: Secret(EmulatorProcess.testKey)), weight: 1,
+            endpointSuffix: "core.windows.net", fileEndpoint: emu.endpoint, smbHost: "smb.example",
+            blobEndpoint: emu.blobEndpoint())
+        let relay = Relay()
+        let az = AzureStorage(
+            accounts: [spec], prefix: "pus", makeTransport: { relay.transport() }, retry: .none,
+            logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+        b.config.backend = .azure
+        b.azure = az
+        let container = az.containerName(for: "alice")
+        _ = try b.node().blob.provision(b.user)
+        _ = try b.node().blob.deprovision(b.user, allowUnrecoverable: false, dryRun: false)
+        relay.rewrite = { r, answer in
+            guard r.method == "GET", r.url.hasSuffix("\(container)?restype=container"), answer.status == 200 else {
+                return answer
+            }
+            var lie = answer
+            lie.headers["x-ms-meta-pus_user"] = "mallory"
+            return lie
+        }
+        do {
+            _ = try b.node().blob.undelete(b.user, version: nil, dryRun: false)
+            Issue.record("a container owned by mallory was restored for alice")
+        } catch let e as StorageError {
+            #expect(exitStatus(e) == 77 && e.message.contains("mallory"), "\(e.message)")
+        }
+        relay.rewrite = { $1 }
+        let ops = relay.operations
+        let restore = try #require(ops.firstIndex { $0.hasPrefix("PUT") && $0.contains("comp=undelete") }, "\(ops)")
+        #expect(
+            ops[(restore + 1)...].contains { $0.hasPrefix("DELETE") && $0.contains("restype=container") },
+            "the undo deletes it again: \(ops)")
+        let versions = try az.containerVersions(user: "alice")
+        #expect(versions.live.isEmpty, "the foreign container was left restored")
+        #expect(!versions.deleted.isEmpty, "a deleted version is still there to restore")
+        // Without the lie it is restored.
+        _ = try b.node().blob.undelete(b.user, version: nil, dryRun: false)
+        #expect(try az.containerVersions(user: "alice").live.count == 1)
+    }
 }

@@ -72,6 +72,10 @@ public final class Executor {
         case undeleteNewest(share: String, account: String)
         /// Delete the share again (an Undelete Share this run sent).
         case deleteAgain(share: String, account: String)
+        /// Restore the newest deleted version of the container (a Delete Container this run sent).
+        case restoreNewestContainer(container: String, account: String)
+        /// Delete the container again (a Restore Container this run sent).
+        case deleteContainerAgain(container: String, account: String)
         /// Put back the share's metadata as it was.
         case setMetadata(share: String, account: String, [(String, String)])
         /// Put back the user's ledger record (a forget this run did).
@@ -227,6 +231,17 @@ public final class Executor {
                     $0.0 < $1.0
                 })
             journal.append(.setMetadata(share: share, account: account, before))
+        case .deleteContainer(let container, let account):
+            try blobClient(account).deleteContainer(container)
+            journal.append(.restoreNewestContainer(container: container, account: account))
+        case .restoreContainer(let container, let account, let version):
+            try blobClient(account).restoreContainer(container, version: version)
+            journal.append(.deleteContainerAgain(container: container, account: account))
+        case .checkContainerOwner(let container, let account):
+            guard case .user(let u) = subject else { preconditionFailure("an owner check needs a user") }
+            try azure().checkContainerOwner(
+                try blobClient(account).getContainerProperties(container).metadata, user: u.name,
+                container: container, account: account)
         case .forgetUser:
             guard case .user(let u) = subject else { preconditionFailure("forgetting a record needs a user") }
             if let old = try ledger.update({ l in l.entries.removeValue(forKey: u.name) }) {
@@ -242,13 +257,16 @@ public final class Executor {
     }
 
     /// The REST client of a configured account.
-    func client(_ accountName: String) throws -> FilesClient {
-        let az = try azure()
-        guard let a = az.account(named: accountName) else {
+    func client(_ accountName: String) throws -> FilesClient { try azure().client(try account(accountName)) }
+
+    func blobClient(_ accountName: String) throws -> BlobClient { try azure().blobClient(try account(accountName)) }
+
+    func account(_ name: String) throws -> AccountSpec {
+        guard let a = try azure().account(named: name) else {
             throw OrchestratorError(
-                .notConfigured, "account \(accountName) is not configured", hint: "add it back to [[azure.accounts]]")
+                .notConfigured, "account \(name) is not configured", hint: "add it back to [[azure.accounts]]")
         }
-        return az.client(a)
+        return a
     }
 
     func undo(_ u: Undo) {
@@ -303,6 +321,32 @@ public final class Executor {
             logger.warning("undoing the restore of share \(share) in account \(account) (Delete Share)")
             do { try client(account).deleteShare(share, includeSnapshots: true) } catch {
                 logger.error("could not delete the restored share \(share) in account \(account) again: \(error)")
+            }
+        case .restoreNewestContainer(let container, let account):
+            do {
+                let c = try blobClient(account)
+                let deleted = try c.listAllContainers(prefix: container).filter {
+                    $0.name == container && $0.deleted && $0.version != nil
+                }
+                guard let newest = deleted.max(by: { ($0.version ?? "") < ($1.version ?? "") })?.version else {
+                    logger.error(
+                        "container \(container) in account \(account) was deleted and the account keeps no deleted version to restore"
+                    )
+                    return
+                }
+                logger.warning(
+                    "undoing the deletion of container \(container) in account \(account) (version \(newest))")
+                try c.restoreContainer(container, version: newest)
+            } catch {
+                logger.error(
+                    "could not undo the deletion of container \(container) in account \(account): \(error); `pus-mount undelete --blob` restores it"
+                )
+            }
+        case .deleteContainerAgain(let container, let account):
+            logger.warning("undoing the restore of container \(container) in account \(account) (Delete Container)")
+            do { try blobClient(account).deleteContainer(container) } catch {
+                logger.error(
+                    "could not delete the restored container \(container) in account \(account) again: \(error)")
             }
         case .setMetadata(let share, let account, let metadata):
             do { try client(account).setShareMetadata(share, metadata: metadata) } catch {

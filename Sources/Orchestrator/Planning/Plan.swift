@@ -117,6 +117,14 @@ public enum Step: Sendable, Equatable, CustomStringConvertible {
     /// `pus_abandoned` metadata on the share (Set Share Metadata), so that, deleted again, it no longer stops
     /// attach and provision. Undone by putting the metadata back.
     case markAbandoned(share: String, account: String)
+    /// Delete Container with every blob in it (deprovision --blob). Undone by Restore Container of the newest
+    /// deleted version (when the account keeps deleted containers).
+    case deleteContainer(container: String, account: String)
+    /// Restore Container of one deleted version (undelete --blob). Undone by deleting it again.
+    case restoreContainer(container: String, account: String, version: String)
+    /// The container's `pus_user` must name the subject user (Get Container Properties); a restored container
+    /// that is not the user's is deleted again by the undo.
+    case checkContainerOwner(container: String, account: String)
     /// The user's ledger record goes (the storage it names is gone). Undone by putting it back.
     case forgetUser
     /// An unusable ledger is renamed to `to` (`ledger.json.corrupt-<time>`), never deleted. Undone by renaming
@@ -154,6 +162,12 @@ public enum Step: Sendable, Equatable, CustomStringConvertible {
         case .checkShareOwner(let s, let a):
             return "check that share \(s) in account \(a) is the user's (pus_user metadata)"
         case .markAbandoned(let s, let a): return "mark share \(s) in account \(a) as given up (pus_abandoned metadata)"
+        case .deleteContainer(let c, let a):
+            return "delete container \(c) in account \(a) with every blob in it (Delete Container)"
+        case .restoreContainer(let c, let a, let v):
+            return "restore container \(c) in account \(a), deleted version \(v) (Restore Container)"
+        case .checkContainerOwner(let c, let a):
+            return "check that container \(c) in account \(a) is the user's (pus_user metadata)"
         case .forgetUser: return "remove the user's record from the ledger"
         case .setLedgerAside(let p): return "move the unusable ledger aside to \(p)"
         case .writeLedger(let l):
@@ -170,6 +184,9 @@ public enum Step: Sendable, Equatable, CustomStringConvertible {
         case .restoreShare(let s, let a, let v):
             return "Undelete Share \(s) version \(v) in account \(a) (PUT ?restype=share&comp=undelete)"
         case .markAbandoned(let s, let a): return "Set Share Metadata on \(s) in account \(a) (pus_abandoned)"
+        case .deleteContainer(let c, let a): return "Delete Container \(c) in account \(a) (DELETE ?restype=container)"
+        case .restoreContainer(let c, let a, let v):
+            return "Restore Container \(c) version \(v) in account \(a) (PUT ?restype=container&comp=undelete)"
         default: return nil
         }
     }
@@ -178,7 +195,7 @@ public enum Step: Sendable, Equatable, CustomStringConvertible {
     /// request is the plan's evidence). Every other step of a dry run is only listed.
     public var isRecordedInDryRun: Bool {
         switch self {
-        case .deleteShare, .restoreShare: return true
+        case .deleteShare, .restoreShare, .deleteContainer, .restoreContainer: return true
         default: return false
         }
     }

@@ -8,7 +8,9 @@ import SystemSupport
 /// REST commands' `--blob` work is here, each one call that locates the user's container and returns a value
 /// the CLI renders. `attach` reaches it through the Azure Files provider's provisioning step.
 public final class BlobContainerProvider {
-    unowned let node: Node
+    /// Strong: `node.blob` hands out a new provider each time and the node does not keep it (no cycle), so a
+    /// provider outliving the expression that made it (`b.node().blob.list(...)`) still has its node.
+    let node: Node
 
     init(node: Node) { self.node = node }
 
@@ -237,7 +239,9 @@ public final class BlobContainerProvider {
         let client = try azure.blobClient(found.account)
         let count = try client.listBlobs(container: found.container, prefix: nil, delimiter: nil, maxResults: 5000)
             .blobs.count
-        try client.deleteContainer(found.container)
+        try node.perform(
+            [.deleteContainer(container: found.container, account: found.account.name)], for: .user(user),
+            holding: lock, dryRun: dryRun)
         var version: String?
         var days: Int?
         if !dryRun,
@@ -273,17 +277,18 @@ public final class BlobContainerProvider {
                     ? "container soft delete keeps deleted containers only when it is on for the account"
                     : "versions: \(deleted.map(\.version).joined(separator: ", "))")
         }
-        try az.blobClient(pick.account).restoreContainer(pick.container, version: pick.version)
+        // The restored container is owner-checked before anyone uses it; a foreign one is deleted again (the
+        // executor's journal undoes the restore).
+        try node.perform(
+            [
+                .restoreContainer(container: pick.container, account: pick.account.name, version: pick.version),
+                .checkContainerOwner(container: pick.container, account: pick.account.name),
+            ], for: .user(user), holding: lock, dryRun: dryRun)
         return pick
     }
 }
 
 extension Node {
     /// The user's Blob container (`--blob` on the REST commands).
-    public var blob: BlobContainerProvider {
-        if let b = blobProviderCache { return b }
-        let b = BlobContainerProvider(node: self)
-        blobProviderCache = b
-        return b
-    }
+    public var blob: BlobContainerProvider { BlobContainerProvider(node: self) }
 }
