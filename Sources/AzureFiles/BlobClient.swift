@@ -123,6 +123,13 @@ public final class BlobClient {
         return (items, root.text(of: "NextMarker").flatMap { $0.isEmpty ? nil : $0 })
     }
 
+    /// One authenticated request (List Containers, maxresults=1) for preflight checks.
+    public func probe() throws {
+        try rest.perform(
+            "list containers (probe)", method: "GET", path: "/", query: [("comp", "list"), ("maxresults", "1")],
+            expect: [200])
+    }
+
     /// Every page of List Containers (a repeated marker is refused: ``ListingPages``).
     public func listAllContainers(prefix: String?) throws -> [ContainerItem] {
         var all: [ContainerItem] = []

@@ -72,6 +72,26 @@ import Testing
         #expect(b.status == 78 && b.stderr.contains("not_a_key"), "like every other command: \(b.stderr)")
     }
 
+    /// `[blob] enabled`: doctor asks the Blob endpoint too; one that does not answer is a failed check naming it.
+    @Test func theBlobEndpointIsCheckedWhenEnabled() throws {
+        let dir = TempDir()
+        let emu = try EmulatorProcess(dir: dir, blob: true)
+        let on = TestConfig(dir: dir, emulator: emu, extra: "[blob]\nenabled = true\n")
+        let r = try on.run(["doctor"])
+        let ok = r.stdout.split(separator: "\n").first { $0.hasPrefix("ok   account pusacct: Blob") }
+        #expect(ok?.contains(emu.blobEndpoint()) == true, "\(r.stdout)")
+        // A Blob endpoint where nothing listens (port 9, discard): a failed check with the fix.
+        let text = try String(contentsOfFile: on.path, encoding: .utf8).replacingOccurrences(
+            of: emu.blobEndpoint(), with: "http://127.0.0.1:9/pusacct")
+        let off = TestConfig(dir: dir, emulator: emu)
+        #expect(!(try off.run(["doctor"]).stdout.contains("account pusacct: Blob")), "not asked when disabled")
+        let broken = TestConfig(existing: dir.write("broken.toml", text, mode: 0o644), dir: dir)
+        let b = try broken.run(["doctor"])
+        #expect(b.status == 1)
+        let fail = b.stdout.split(separator: "\n").first { $0.hasPrefix("fail account pusacct: Blob") }
+        #expect(fail?.contains("127.0.0.1:9") == true && fail?.contains("blob_endpoint") == true, "\(b.stdout)")
+    }
+
     @Test func aPrivateMountNamespaceIsNotOk() throws {
         let dir = TempDir()
         let cfg = TestConfig(dir: dir, emulator: nil, backend: "local")

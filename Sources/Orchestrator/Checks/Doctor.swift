@@ -192,6 +192,23 @@ extension Node {
                             : "check file_endpoint / endpoint_suffix, DNS, proxy settings and outbound HTTPS (443)"))
             }
         }
+        // [blob] enabled: the Blob endpoint answers an authenticated request too (List Containers).
+        if config.blobEnabled {
+            let t0 = Clock.monotonicSeconds()
+            do {
+                try az.blobClient(a).probe()
+                let ms = Int((Clock.monotonicSeconds() - t0) * 1000)
+                out.append(
+                    DoctorCheck(
+                        "\(name): Blob", .ok, "\(a.blobEndpoint.baseURL) accepted an authenticated request in \(ms) ms")
+                )
+            } catch {
+                out.append(
+                    DoctorCheck(
+                        "\(name): Blob", .fail, "\(a.blobEndpoint.baseURL): \(ErrorText.short(error))",
+                        fix: "check blob_endpoint / endpoint_suffix and outbound HTTPS, or set [blob] enabled = false"))
+            }
+        }
         return out
     }
 
