@@ -279,6 +279,30 @@ public final class BlobClient {
         fd: Int32, size: Int64, container: String, name: String, contentType: String, overwrite: Bool,
         progress: ((Int64, Int64) -> Void)? = nil
     ) throws {
+        if rest.dryRunRecorder != nil {
+            // A dry run records the same requests without reading the file (a plan, not a copy of the data).
+            if size <= Int64(Self.blockSize) {
+                try putBlob(
+                    container: container, name: name, body: .file(fd: fd, offset: 0, length: Int(size)),
+                    contentType: contentType, contentMD5: nil, overwrite: overwrite)
+                return
+            }
+            var ids: [String] = []
+            var offset: Int64 = 0
+            while offset < size {
+                let n = Int(min(Int64(Self.blockSize), size - offset))
+                ids.append(Self.blockID(ids.count))
+                try rest.perform(
+                    "put block of \(name)", method: "PUT", path: Self.path(container, name),
+                    query: [("comp", "block"), ("blockid", ids[ids.count - 1])],
+                    body: .file(fd: fd, offset: offset, length: n), expect: [201])
+                offset += Int64(n)
+            }
+            try putBlockList(
+                container: container, name: name, ids: ids, contentType: contentType, contentMD5: nil,
+                overwrite: overwrite)
+            return
+        }
         let md5 = Crypto.MD5Stream()
         if size <= Int64(Self.blockSize) {
             let body = try Self.read(fd, offset: 0, count: Int(size))

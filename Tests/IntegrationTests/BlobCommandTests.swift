@@ -85,6 +85,25 @@ import Testing
         #expect(emu.requestLog.filter { $0.hasPrefix("GET /\(emu.account)/") && $0.hasSuffix("-> 206") }.count == 3)
     }
 
+    /// put --blob --dry-run lists the requests a real upload sends (three Put Block, one Put Block List for
+    /// 20 MiB) and sends no write.
+    @Test func aDryRunPutListsTheBlocksAndWritesNothing() throws {
+        let dir = TempDir()
+        let emu = try EmulatorProcess(dir: dir, blob: true)
+        let cfg = TestConfig(dir: dir, emulator: emu, extra: Self.blobOn)
+        let user = TestUsers.name(13)
+        #expect(try cfg.run(["provision", user, "--blob"]).status == 0)
+        let local = dir.file("big.bin")
+        FileManager.default.createFile(atPath: local, contents: Data(count: 20 << 20))
+        let writes = emu.requestLog.filter { $0.hasPrefix("PUT") }.count
+        let r = try cfg.run(["--json", "put", user, "--blob", local, "--dry-run"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let planned = try #require(try json(r.stdout)["planned_requests"] as? [[String: Any]], "\(r.stdout)")
+        let urls = planned.compactMap { $0["url"] as? String }
+        #expect(urls.filter { $0.contains("comp=block&") }.count == 3 && urls.last?.contains("comp=blocklist") == true)
+        #expect(emu.requestLog.filter { $0.hasPrefix("PUT") }.count == writes, "a dry run writes nothing")
+    }
+
     /// Bad input: one line, its exit code, nothing created (no blob, no temp file, no container).
     @Test func badInputLeavesNothing() throws {
         let dir = TempDir()
