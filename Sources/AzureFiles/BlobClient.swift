@@ -281,7 +281,7 @@ public final class BlobClient {
     ) throws {
         if rest.dryRunRecorder != nil {
             // A dry run records the same requests without reading the file (a plan, not a copy of the data).
-            if size <= Int64(Self.blockSize) {
+            guard size > Int64(Self.blockSize) else {
                 try putBlob(
                     container: container, name: name, body: .file(fd: fd, offset: 0, length: Int(size)),
                     contentType: contentType, contentMD5: nil, overwrite: overwrite)
