@@ -12,6 +12,16 @@ import Testing
         #expect(ShareName.isValid(n), "\(n)")
     }
 
+    /// The Blob endpoint follows the sovereign-cloud suffix like the File endpoint; an override is kept as given.
+    @Test func blobEndpointsFollowTheSuffix() throws {
+        let key = try #require(SharedKey(account: "acct", key: Secret("AAAA")))
+        let china = AccountEndpoint(account: "acct", key: key, endpointSuffix: "core.chinacloudapi.cn", service: "blob")
+        #expect(china.baseURL == "https://acct.blob.core.chinacloudapi.cn" && china.basePath == "")
+        #expect(AccountEndpoint(account: "acct", key: key).baseURL == "https://acct.file.core.windows.net")
+        let emu = AccountEndpoint(account: "acct", key: key, override: "http://127.0.0.1:10001/acct/", service: "blob")
+        #expect(emu.baseURL == "http://127.0.0.1:10001/acct" && emu.basePath == "/acct")
+    }
+
     @Test func shareNamesNeverCollideAndFitAzure() {
         #expect(ShareName.forUser("john.doe", prefix: "pus") != ShareName.forUser("john_doe", prefix: "pus"))
         let long = ShareName.forUser(String(repeating: "x", count: 200), prefix: "pus")

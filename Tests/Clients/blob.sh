@@ -34,7 +34,7 @@ sas_rw=$("$PM" --config "$conf" sas "$user" --blob --permissions racwdl --expiry
 echo "ok: pus-mount provision --blob made $container; sas --blob printed ${sas_rl%%&sig=*}&sig=..."
 
 echo "=== azure-storage-blob 2.1.0 (the concept note's code, verbatim apart from the endpoint)"
-"$LEGACY_VENV/bin/python" Tests/Clients/blob_seed_legacy.py "$BLOB_URL" "$ACCOUNT" "$KEYFILE" "$container" 2>&1 \
+"$LEGACY_VENV/bin/python" Tests/Clients/blob_seed_legacy.py "$BLOB_URL" "$ACCOUNT" "$KEYFILE" "$container" "$sas_rl" 2>&1 \
   | grep -v "Retry policy did not allow"
 
 echo "=== azure-storage-blob 12.31.1 (current SDK; SAS from pus-mount)"

@@ -85,6 +85,27 @@ import Testing
         #expect(emu.requestLog.filter { $0.hasPrefix("GET /\(emu.account)/") && $0.hasSuffix("-> 206") }.count == 3)
     }
 
+    /// The configuration: a blob_endpoint that is not a URL is a configuration error (78) naming the key;
+    /// `--blob` on the local backend says it needs azure (78); `[blob]` takes no unknown key.
+    @Test func blobConfigurationIsChecked() throws {
+        let dir = TempDir()
+        let emu = try EmulatorProcess(dir: dir, blob: true)
+        let cfg = TestConfig(dir: dir, emulator: emu, extra: Self.blobOn)
+        let text = try String(contentsOfFile: cfg.path, encoding: .utf8)
+        let bad = TestConfig(
+            existing: dir.write(
+                "bad.toml", text.replacingOccurrences(of: emu.blobEndpoint(), with: "ftp://x/acct"), mode: 0o644),
+            dir: dir)
+        let r = try bad.run(["ls", TestUsers.name(14), "--blob"])
+        #expect(r.status == 78 && r.stderr.contains("blob_endpoint"), "\(r.stderr)")
+        let typo = TestConfig(
+            existing: dir.write("typo.toml", text + "[blob]\nenable = true\n", mode: 0o644), dir: dir)
+        #expect(try typo.run(["ls", TestUsers.name(14), "--blob"]).status == 78)
+        let local = TestConfig(dir: dir, emulator: nil, backend: "local")
+        let l = try local.run(["ls", TestUsers.name(14), "--blob"])
+        #expect(l.status == 78 && l.stderr.contains("azure"), "\(l.stderr)")
+    }
+
     /// put --blob --dry-run lists the requests a real upload sends (three Put Block, one Put Block List for
     /// 20 MiB) and sends no write.
     @Test func aDryRunPutListsTheBlocksAndWritesNothing() throws {
