@@ -66,7 +66,11 @@ public struct AzureError: Error, Sendable, CustomStringConvertible {
         case .containerBeingDeleted:
             return "the container is being deleted; try again in a minute"
         case .serverBusy:
-            return "the service is throttling requests; try again later"
+            return
+                "the service throttled the account past the retry budget (\(message)); try again later, or spread users over more accounts"
+        case .handleLimitExceeded:
+            return
+                "the share is at the service's open-handle limit (10,000 on its root, 2,000 per file or directory): close files on the nodes using it and try again"
         default:
             return nil
         }
@@ -106,6 +110,7 @@ extension AzureError {
         public static let containerBeingDeleted = Code(rawValue: "ContainerBeingDeleted")
         public static let containerNotFound = Code(rawValue: "ContainerNotFound")
         public static let directoryNotEmpty = Code(rawValue: "DirectoryNotEmpty")
+        public static let handleLimitExceeded = Code(rawValue: "HandleLimitExceeded")
         public static let internalError = Code(rawValue: "InternalError")
         public static let invalidBlobOrBlock = Code(rawValue: "InvalidBlobOrBlock")
         public static let invalidBlockList = Code(rawValue: "InvalidBlockList")
@@ -135,6 +140,7 @@ extension AzureError {
         public static let shareBeingDeleted = Code(rawValue: "ShareBeingDeleted")
         public static let shareHasSnapshots = Code(rawValue: "ShareHasSnapshots")
         public static let shareNotFound = Code(rawValue: "ShareNotFound")
+        public static let totalSharesCountExceedsAccountLimit = Code(rawValue: "TotalSharesCountExceedsAccountLimit")
         public static let unsupportedHttpVerb = Code(rawValue: "UnsupportedHttpVerb")
     }
 }

@@ -49,6 +49,17 @@ extension EmulatorCore {
 
     func createShare(_ s: ShareStore, _ r: EmulatorRequest) -> EmulatorResponse {
         if s.exists { return .error(409, .shareAlreadyExists, "The specified share already exists.") }
+        if let cap = settings.maxShares[s.account] ?? settings.maxShares["*"] {
+            let shares =
+                (try? FileManager.default.contentsOfDirectory(atPath: "\(s.accountDir)/.emulator/shares")) ?? []
+            if shares.filter({ $0.hasSuffix(".json") }).count >= cap {
+                // The service's answer to a share beyond the account's limit (the status is not documented;
+                // clients key on the code).
+                return .error(
+                    409, .totalSharesCountExceedsAccountLimit,
+                    "The total number of shares in the storage account exceeds the account limit.")
+            }
+        }
         let (meta, badMeta) = metadata(from: r)
         if let badMeta { return badMeta }
         let (quota, badQuota) = quota(from: r, default: 5120)

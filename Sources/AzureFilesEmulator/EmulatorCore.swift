@@ -61,9 +61,11 @@ public final class EmulatorCore: Sendable {
         for f in faults.statuses where Double.random(in: 0..<1) < f.probability {
             var resp = EmulatorResponse.error(
                 f.status,
-                f.status == 503
-                    ? .serverBusy : (f.status == 500 ? .internalError : AzureError.Code(rawValue: "InjectedFault")),
-                "Injected fault.")
+                f.code.map { AzureError.Code(rawValue: $0) }
+                    ?? (f.status == 503
+                        ? .serverBusy
+                        : (f.status == 500 ? .internalError : AzureError.Code(rawValue: "InjectedFault"))),
+                f.message ?? "Injected fault.")
             if let ra = f.retryAfter { resp.headers.append(("Retry-After", ra)) }
             return stamp(resp)
         }

@@ -85,6 +85,9 @@ public struct FaultPlan: Sendable {
         public var status: Int
         public var probability: Double
         public var retryAfter: String?
+        /// An error code and message of the service's (`503:ServerBusy:P[:ingress|egress|operations]`).
+        public var code: String?
+        public var message: String?
     }
     public var statuses: [StatusFault] = []
     public var latencyMs: Int = 0
@@ -109,17 +112,32 @@ public struct FaultPlan: Sendable {
             }
             dropProbability = p
         default:
-            guard let status = Int(parts[0]), (400...599).contains(status), let p = Double(parts[1]),
+            // STATUS:PROB, or STATUS:CODE:PROB with the service's message for the code (ServerBusy names which
+            // account limit: ingress, egress or operations per second, the last by default).
+            var rest = parts.dropFirst()
+            var code: String?
+            if let c = rest.first, Double(c) == nil, c.first?.isLetter == true {
+                code = c
+                rest = rest.dropFirst()
+            }
+            guard let status = Int(parts[0]), (400...599).contains(status), let p = rest.first.flatMap(Double.init),
                 (0...1).contains(p)
             else {
-                return "fault spec \(spec): expected STATUS:PROBABILITY, e.g. 503:0.3"
+                return
+                    "fault spec \(spec): expected STATUS:PROBABILITY or STATUS:CODE:PROBABILITY, e.g. 503:0.3 or 503:ServerBusy:0.3:egress"
             }
             var retryAfter: String? = "1"
-            for extra in parts.dropFirst(2) {
+            var message: String?
+            if code == "ServerBusy" { message = "Operations per second is over the account limit." }
+            for extra in rest.dropFirst() {
                 if extra.hasPrefix("retry-after=") { retryAfter = String(extra.dropFirst(12)) }
                 if extra == "no-retry-after" { retryAfter = nil }
+                if extra == "ingress" { message = "Ingress is over the account limit." }
+                if extra == "egress" { message = "Egress is over the account limit." }
+                if extra == "operations" { message = "Operations per second is over the account limit." }
             }
-            statuses.append(StatusFault(status: status, probability: p, retryAfter: retryAfter))
+            statuses.append(
+                StatusFault(status: status, probability: p, retryAfter: retryAfter, code: code, message: message))
         }
         return nil
     }
@@ -135,11 +153,15 @@ public struct EmulatorSettings: Sendable {
     /// Copy File answers `pending` and the copy stays pending for this many seconds (then `success`), so
     /// clients can test their polling and Abort Copy File. nil: copies finish before the answer.
     public var copyPendingSeconds: Int?
+    /// Shares an account may hold (Create Share beyond: 409 TotalSharesCountExceedsAccountLimit), by account
+    /// name, `*` for every account.
+    public var maxShares: [String: Int] = [:]
 
     public init(
         softDeleteDays: Int? = nil, handles: (@Sendable (String, String) -> [OpenHandle])? = nil,
-        copyPendingSeconds: Int? = nil
+        copyPendingSeconds: Int? = nil, maxShares: [String: Int] = [:]
     ) {
+        self.maxShares = maxShares
         self.softDeleteDays = softDeleteDays
         self.handles = handles
         self.copyPendingSeconds = copyPendingSeconds

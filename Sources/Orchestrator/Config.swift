@@ -14,6 +14,10 @@ public struct Config: Sendable, Equatable {
         /// What the operator knows of the account's share soft delete (a management-plane setting a Shared Key
         /// client cannot read): false makes deprovision refuse there without --no-soft-delete; nil: unknown.
         public var softDelete: Bool?
+        /// At most this many users' shares in the account (`max_shares`); nil: no cap of ours.
+        public var maxShares: Int?
+        /// Takes no new users, keeps its existing ones (`draining = true`).
+        public var draining = false
         public init(name: String, keyFile: String) {
             self.name = name
             self.keyFile = keyFile

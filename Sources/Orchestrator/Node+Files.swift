@@ -147,6 +147,9 @@ extension Node {
         return SASGrant(share: share, account: acct.name, url: url + "?" + token, permissions: perms)
     }
 
+    /// Every account's users' shares against its cap (`pus-mount accounts`; one List Shares each).
+    public func accountUsage() throws -> [AzureStorage.AccountUsage] { try azure().usage() }
+
     /// What `provision` made sure of.
     public enum Provisioned: Sendable {
         case directory(path: String, created: Bool)

@@ -97,7 +97,8 @@ public final class Node {
         let specs = try config.accounts.map { a in
             try AccountSpec(
                 name: a.name, keys: KeyFile.read(a.keyFile), weight: a.weight, endpointSuffix: config.endpointSuffix,
-                fileEndpoint: a.fileEndpoint, smbHost: a.smbHost, blobEndpoint: a.blobEndpoint)
+                fileEndpoint: a.fileEndpoint, smbHost: a.smbHost, blobEndpoint: a.blobEndpoint,
+                maxShares: a.maxShares, draining: a.draining)
         }
         let retry = RetryPolicy(
             maxAttempts: config.retryMaxAttempts, initialDelay: Double(config.retryInitialDelayMs) / 1000,

@@ -84,6 +84,8 @@ public enum ConfigLoader {
                 }
                 a.smbHost = try acct.string("smb_host")
                 a.softDelete = try acct.bool("soft_delete")
+                a.maxShares = try acct.int("max_shares", in: 1...1_000_000)
+                a.draining = try acct.bool("draining") ?? false
                 try acct.finish()
                 c.accounts.append(a)
             }

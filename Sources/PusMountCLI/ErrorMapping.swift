@@ -30,6 +30,8 @@ enum ErrorMapping {
         case .noShare, .ambiguous: return .other
         // A restorable deleted share is the user's storage missing, not a failure: the documented 67.
         case .deletedRestorable: return .unknownUser
+        // Every account full or draining: temporary, an account can be added (issue 19).
+        case .noCapacity: return .temporary
         }
     }
 
@@ -85,7 +87,8 @@ enum ErrorMapping {
             switch (e.status, e.code) {
             case (403, _):
                 return PusError(.permission, base, hint: e.hint)
-            case (409, .shareBeingDeleted), (429, _), (408, _), (500, _), (502, _), (503, _), (504, _):
+            case (409, .shareBeingDeleted), (429, _), (408, _), (500, _), (502, _), (503, _), (504, _),
+                (_, .handleLimitExceeded):
                 return PusError(
                     .temporary, base,
                     hint: e.hint ?? "the service did not recover within the retry budget; try again later")

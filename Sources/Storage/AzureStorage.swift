@@ -12,11 +12,17 @@ public struct AccountSpec: Sendable {
     public let smbHost: String
     /// The account's Blob service (the user's container).
     public let blobEndpoint: AccountEndpoint
+    /// At most this many users' shares (`max_shares`); nil: no cap of ours (the service's own limit still holds).
+    public let maxShares: Int?
+    /// Takes no new users, keeps serving its existing ones (`draining = true`).
+    public let draining: Bool
 
     public init(
         name: String, keys: KeyFile, weight: Int, endpointSuffix: String, fileEndpoint: String?, smbHost: String?,
-        blobEndpoint: String? = nil
+        blobEndpoint: String? = nil, maxShares: Int? = nil, draining: Bool = false
     ) throws {
+        self.maxShares = maxShares
+        self.draining = draining
         guard let sk = SharedKey(account: name, key: keys.key1) else {
             throw StorageError(.badKey, "the key for account \(name) is not valid base64")
         }
@@ -42,6 +48,8 @@ public final class AzureStorage {
     let requestTimeout: Double
     var clients: [String: FilesClient] = [:]
     var blobClients: [String: BlobClient] = [:]
+    /// Users' shares per account, counted once per run for capacity-aware placement (Placement.swift).
+    var shareCounts: [String: Int] = [:]
     /// When set, every client records mutating requests here instead of sending them (`--dry-run`).
     public var dryRunRecorder: ((HTTPRequest) -> Void)?
 
@@ -116,18 +124,21 @@ public final class AzureStorage {
     public func account(named name: String) -> AccountSpec? { accounts.first { $0.name == name } }
 
     /// Weighted rendezvous placement: stable for a user as long as the account list is unchanged, and adding an
-    /// account moves only the users it wins. Callers with a recorded account (the ledger) use that instead.
+    /// account moves only the users it wins. Callers with a recorded account (the ledger) use that instead. This
+    /// is the first choice only: ``placeNewUser(_:)`` skips accounts that are full or draining.
     public func placement(for user: String) -> AccountSpec {
         precondition(!accounts.isEmpty, "no accounts configured")
-        var best: (score: Double, account: AccountSpec)?
-        for a in accounts where a.weight > 0 {
+        return placementOrder(for: user).first ?? accounts[0]
+    }
+
+    /// The accounts a new user may go to, best first: weight above 0 and not draining, by rendezvous score.
+    public func placementOrder(for user: String) -> [AccountSpec] {
+        accounts.filter { $0.weight > 0 && !$0.draining }.map { a -> (Double, AccountSpec) in
             let h = Crypto.sha256(Array("\(a.name)\u{0}\(user)".utf8))
             let x = h.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
             let u = (Double(x >> 11) + 0.5) / Double(1 << 53)
-            let score = -Double(a.weight) / Glibc.log(u)
-            if best == nil || score > best!.score { best = (score, a) }
-        }
-        return best?.account ?? accounts[0]
+            return (-Double(a.weight) / Glibc.log(u), a)
+        }.sorted { $0.0 > $1.0 }.map(\.1)
     }
 
     /// What ``provision(user:uid:quotaGiB:explicitQuota:account:)`` found or did.
@@ -170,17 +181,31 @@ public final class AzureStorage {
                 throw Self.buried(user: user, newest: newest, versions: deleted.filter { !$0.abandoned }.count)
             }
         }
+        var placedIn: AccountSpec?
         if found == nil {
-            let acct = placement(for: user)
-            switch try create(user: user, uid: uid, quotaGiB: quotaGiB, in: acct) {
-            case nil: created = true
-            case let props?: found = LocatedShare(account: acct, share: shareName(for: user), properties: props)
+            // The first account in placement order with room; one the service itself refuses as full is
+            // skipped and the next one tried.
+            var full: Set<String> = []
+            while true {
+                let acct = try placeNewUser(user, excluding: full)
+                do {
+                    switch try create(user: user, uid: uid, quotaGiB: quotaGiB, in: acct) {
+                    case nil: created = true
+                    case let props?:
+                        found = LocatedShare(account: acct, share: shareName(for: user), properties: props)
+                    }
+                    placedIn = acct
+                    break
+                } catch let e as AzureError where Self.isAccountFull(e) {
+                    logger.warning("account \(acct.name) refused a new share as full (\(e.code)); trying the next one")
+                    full.insert(acct.name)
+                }
             }
         }
         guard let found else {
             return Provisioned(
-                share: shareName(for: user), account: placement(for: user).name, created: created, quotaGiB: quotaGiB,
-                quotaChanged: false)
+                share: shareName(for: user), account: (placedIn ?? placement(for: user)).name, created: created,
+                quotaGiB: quotaGiB, quotaChanged: false)
         }
         let change = explicitQuota && found.properties.quotaGiB != quotaGiB
         if change { try client(found.account).setShareQuota(found.share, quotaGiB: quotaGiB) }

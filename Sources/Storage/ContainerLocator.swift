@@ -110,7 +110,7 @@ extension AzureStorage {
                 "\(user)'s container \(newest.container) was deleted and can be restored (\(deleted.count) version(s); the newest in account \(newest.account.name), for \(Self.daysLeft(newest.remainingDays))); refusing to create a new, empty one in its place",
                 hint: "restore it with `pus-mount undelete \(user) --blob` (--version picks another)")
         }
-        let home = share?.account ?? placement(for: user)
+        let home = try share?.account ?? placeNewUser(user)
         let created = try createContainer(user: user, uid: uid, in: home)
         return ProvisionedContainer(container: containerName(for: user), account: home.name, created: created)
     }

@@ -125,11 +125,16 @@ extension AzureStorage {
 
     /// Refuses (67) to create a new share for `user` while no live share exists and a soft-deleted one that
     /// was not given up can still be restored: a login must not bury the user's data under an empty share of
-    /// the same name.
-    public func refuseOverDeleted(user: String) throws {
+    /// the same name. Returns the account of the user's live share, when the listing found one.
+    @discardableResult
+    public func refuseOverDeleted(user: String) throws -> AccountSpec? {
         let (live, deleted) = try shareVersions(user: user)
+        if let (account, item) = live.first {
+            try checkOwner(item.metadata, user: user, share: item.name, account: account.name)
+            return account
+        }
         let kept = deleted.filter { !$0.abandoned }
-        guard live.isEmpty, let newest = kept.first else { return }
+        guard let newest = kept.first else { return nil }
         throw Self.buried(user: user, newest: newest, versions: kept.count)
     }
 

@@ -17,6 +17,8 @@ public enum StorageFailure: Sendable, Equatable {
     case ambiguous
     /// The user's share was deleted and can be restored: a new one would bury it.
     case deletedRestorable
+    /// No configured account takes a new user (all full or draining): worth retrying once an account is added.
+    case noCapacity
     /// A local-backend directory is not one pus-mount can trust (a planted symlink or file, the wrong owner).
     case untrustedDirectory
 }

@@ -67,9 +67,28 @@ struct AzFilesEmulator: AsyncParsableCommand {
 
     @Option(
         help:
+            "Shares an account may hold: N for every account or ACCOUNT=N (repeat); Create Share beyond answers 409 TotalSharesCountExceedsAccountLimit."
+    )
+    var maxShares: [String] = []
+
+    @Option(
+        help:
             "Copy File answers pending, and the copy stays pending for SECONDS (then success): for testing a client's polling and Abort Copy File. By default copies finish before the answer."
     )
     var copyPending: Int?
+
+    /// `--max-shares N` (every account) and `ACCOUNT=N`.
+    static func caps(_ specs: [String]) throws -> [String: Int] {
+        var caps: [String: Int] = [:]
+        for spec in specs {
+            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+            guard let n = Int(parts.last ?? ""), n >= 0 else {
+                throw ValidationError("--max-shares takes N or ACCOUNT=N")
+            }
+            caps[parts.count == 2 ? parts[0] : "*"] = n
+        }
+        return caps
+    }
 
     func run() async throws {
         var entries = account
@@ -126,7 +145,8 @@ struct AzFilesEmulator: AsyncParsableCommand {
                 }
             },
             settings: EmulatorSettings(
-                softDeleteDays: softDeleteDays, handles: handles, copyPendingSeconds: copyPending))
+                softDeleteDays: softDeleteDays, handles: handles, copyPendingSeconds: copyPending,
+                maxShares: try Self.caps(maxShares)))
         var blobAddress: (String, Int)?
         if let blobListen {
             guard let c = blobListen.lastIndex(of: ":"), let p = Int(blobListen[blobListen.index(after: c)...]) else {

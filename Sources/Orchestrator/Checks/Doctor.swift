@@ -192,6 +192,23 @@ extension Node {
                             : "check file_endpoint / endpoint_suffix, DNS, proxy settings and outbound HTTPS (443)"))
             }
         }
+        // Capacity: users' shares against max_shares, and whether placement sends new users here.
+        if a.maxShares != nil || a.draining {
+            let u = az.usage(of: a)
+            let counted = u.shares.map { "\($0)\(a.maxShares.map { " of \($0)" } ?? "") users' shares" } ?? "?"
+            if let e = u.error {
+                out.append(DoctorCheck("\(name): capacity", .warn, "could not count its shares: \(e)"))
+            } else if a.draining {
+                out.append(DoctorCheck("\(name): capacity", .ok, "\(counted); draining: takes no new users"))
+            } else if u.full {
+                out.append(
+                    DoctorCheck(
+                        "\(name): capacity", .warn, "\(counted): full, new users go to other accounts",
+                        fix: "add an account, or raise max_shares where the service allows more"))
+            } else {
+                out.append(DoctorCheck("\(name): capacity", .ok, counted))
+            }
+        }
         // [blob] enabled: the Blob endpoint answers an authenticated request too (List Containers).
         if config.blobEnabled {
             let t0 = Clock.monotonicSeconds()

@@ -233,20 +233,32 @@ final class AzureFilesProvider: StorageProvider {
         guard !(entry?.backend == .azure && entry?.account != nil) else { return t }
         let az = try node.azure()
         var t = t
+        var found = false
         if az.mustLocateFirst(recordedAccount: nil) {
             // Nothing recorded on this node: the share may exist in any account (made on another node, or
             // before an account was added). Ask them all before placing the user (under the user's lock,
-            // never the ledger's). With one account the provisioning step's Create Share asks instead.
-            if let found = try az.locate(user: user.name) {
-                t = try target(for: user, entry: entry, account: found.account)
-                t.storageFound = true
+            // never the ledger's). With one account the listing below asks instead.
+            if let located = try az.locate(user: user.name) {
+                t = try target(for: user, entry: entry, account: located.account)
+                found = true
             }
         }
-        if !t.storageFound {
+        if !found {
             // Nothing recorded here and no share found: never create one over a deleted share that can still be
             // restored (one List Shares per account, only on a node whose ledger does not know the user).
-            try az.refuseOverDeleted(user: user.name)
+            if let live = try az.refuseOverDeleted(user: user.name) {
+                // The listing found the share (one account: nothing was located first): it stays where it is.
+                if live.name != t.account { t = try target(for: user, entry: entry, account: live) }
+                found = true
+            } else {
+                // A new user: the first account in placement order with room (full and draining ones skipped).
+                let home = try az.placeNewUser(user.name)
+                if home.name != t.account { t = try target(for: user, entry: entry, account: home) }
+            }
         }
+        // A found share needs no provisioning step, unless `[blob] enabled`: that step also ensures the
+        // container beside it (a node's first attach of the user).
+        t.storageFound = found && !node.config.blobEnabled
         return t
     }
 
@@ -255,7 +267,14 @@ final class AzureFilesProvider: StorageProvider {
         guard let name = t.account, let a = az.account(named: name) else {
             throw OrchestratorError(.notConfigured, "account \(t.account ?? "?") is not configured")
         }
-        try az.create(user: user.name, uid: user.uid, quotaGiB: node.config.quotaGiB, in: a)
+        do {
+            try az.create(user: user.name, uid: user.uid, quotaGiB: node.config.quotaGiB, in: a)
+        } catch let e as AzureError where AzureStorage.isAccountFull(e) {
+            // The mount is planned against this account: the next attempt places the user anew.
+            throw StorageError(
+                .noCapacity, "account \(a.name) refused a new share for \(user.name) as full (\(e.code))",
+                hint: "set max_shares (or draining = true) for \(a.name) so placement skips it, or add an account")
+        }
         // `[blob] enabled`: the container beside the share, in the same account (owner-checked on 409).
         if node.config.blobEnabled { try az.createContainer(user: user.name, uid: user.uid, in: a) }
     }

@@ -1,0 +1,133 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Capacity-aware placement (issue 19, item 1) against the emulator with several accounts.
+@Suite(.serialized) struct CapacityTests {
+    func json(_ text: String) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not JSON: \(text)")
+    }
+
+    /// Accounts with max_shares and weights, written as a config; `extra` accounts are appended as given.
+    func config(
+        _ dir: TempDir, _ emu: EmulatorProcess, _ accounts: [(name: String, weight: Int, cap: Int?, extra: String)],
+        file: String
+    ) -> TestConfig {
+        var text = "backend = \"azure\"\n"
+        for (i, a) in accounts.enumerated() {
+            let key = dir.write(
+                "\(a.name).key", (i == 0 ? EmulatorProcess.testKey : EmulatorProcess.otherKey(i)) + "\n", mode: 0o600)
+            text += """
+                [[azure.accounts]]
+                name = "\(a.name)"
+                key_file = "\(key)"
+                file_endpoint = "\(emu.endpoint(of: a.name))"
+                weight = \(a.weight)
+                \(a.cap.map { "max_shares = \($0)" } ?? "")
+                \(a.extra)
+
+                """
+        }
+        text += """
+            [paths]
+            state_dir = "\(dir.file("state"))"
+            credentials_dir = "\(dir.file("creds"))"
+            audit_log = "\(dir.file("audit.jsonl"))"
+            [retry]
+            max_attempts = 2
+            initial_delay_ms = 10
+            total_seconds = 5
+
+            """
+        return TestConfig(existing: dir.write(file, text, mode: 0o600), dir: dir)
+    }
+
+    func shares(_ emu: EmulatorProcess, _ account: String) -> Int {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "\(emu.dataDir)/\(account)")) ?? []).filter {
+            !$0.hasPrefix(".")
+        }.count
+    }
+
+    /// The issue's figures: caps 2, 2 and 100 with weights 1000, 1000 and 1: ten new users put two in each of
+    /// the first two and six in the third; a fourth account added as draining gets none; existing users stay
+    /// put; with every account full, provision exits 75 and creates nothing.
+    @Test func fullAndDrainingAccountsAreSkipped() throws {
+        let dir = TempDir()
+        let emu = try EmulatorProcess(
+            dir: dir, account: "acca",
+            moreAccounts: [
+                ("accb", EmulatorProcess.otherKey(1)), ("accc", EmulatorProcess.otherKey(2)),
+                ("accd", EmulatorProcess.otherKey(3)),
+            ])
+        let three = [("acca", 1000, 2, ""), ("accb", 1000, 2, ""), ("accc", 1, 100, "")].map {
+            (name: $0.0, weight: $0.1, cap: Optional($0.2), extra: $0.3)
+        }
+        let cfg = config(
+            dir, emu, three + [(name: "accd", weight: 1000, cap: nil, extra: "draining = true")], file: "c.toml")
+        var placed: [String: String] = [:]
+        for i in 1...10 {
+            let user = TestUsers.name(30 + i)
+            let r = try cfg.run(["--json", "provision", user])
+            #expect(r.status == 0, "\(user): \(r.stderr)")
+            placed[user] = try json(r.stdout)["account"] as? String
+        }
+        #expect(shares(emu, "acca") == 2 && shares(emu, "accb") == 2, "\(placed)")
+        #expect(shares(emu, "accc") == 6 && shares(emu, "accd") == 0, "\(placed)")
+        // Existing users stay put: provisioning them again finds each where it is.
+        for (user, account) in placed {
+            let r = try cfg.run(["--json", "provision", user])
+            #expect(try json(r.stdout)["account"] as? String == account && json(r.stdout)["created"] as? Bool == false)
+        }
+        let acc = try json(try cfg.run(["--json", "accounts"]).stdout)["accounts"] as? [[String: Any]] ?? []
+        #expect(acc.map { $0["shares"] as? Int } == [2, 2, 6, 0])
+        #expect(acc.map { $0["takes_new_users"] as? Bool } == [false, false, true, false])
+        let doctor = try cfg.run(["doctor"]).stdout
+        #expect(doctor.contains("warn account acca: capacity: 2 of 2 users' shares: full"), "\(doctor)")
+        #expect(doctor.contains("ok   account accc: capacity: 6 of 100 users' shares"), "\(doctor)")
+        #expect(doctor.contains("account accd: capacity: 0 users' shares; draining"), "\(doctor)")
+        // Every account full or draining: 75, nothing created.
+        let tight = config(
+            dir, emu,
+            [
+                (name: "acca", weight: 1, cap: 2, extra: ""), (name: "accb", weight: 1, cap: 2, extra: ""),
+                (name: "accc", weight: 1, cap: 6, extra: ""),
+                (name: "accd", weight: 1, cap: nil, extra: "draining = true"),
+            ], file: "tight.toml")
+        let before = emu.requestLog.filter { $0.contains("restype=share -> 201") }.count
+        let full = try tight.run(["provision", TestUsers.name(45)])
+        #expect(full.status == 75, "\(full.stderr)")
+        #expect(full.stderr.contains("add an account") && full.stderr.contains("acca (2 of 2)"), "\(full.stderr)")
+        #expect(emu.requestLog.filter { $0.contains("restype=share -> 201") }.count == before, "nothing created")
+    }
+
+    /// An account without a cap that the service refuses as full (409 TotalSharesCountExceedsAccountLimit) is
+    /// skipped for the next one in placement order by provision.
+    @Test func theServicesOwnRefusalMovesOnToTheNextAccount() throws {
+        let dir = TempDir()
+        let emu = try EmulatorProcess(
+            dir: dir, account: "acca", moreAccounts: [("accb", EmulatorProcess.otherKey(1))],
+            extraArgs: ["--max-shares", "acca=0"])
+        let cfg = config(
+            dir, emu,
+            [(name: "acca", weight: 1000, cap: nil, extra: ""), (name: "accb", weight: 1, cap: nil, extra: "")],
+            file: "c.toml")
+        let r = try cfg.run(["--json", "provision", TestUsers.name(46)])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try json(r.stdout)["account"] as? String == "accb")
+        #expect(emu.operationLog.contains { $0.contains("409 TotalSharesCountExceedsAccountLimit") })
+    }
+
+    /// Throttling: 503 ServerBusy is retried within the budget and then exits 75 naming the limit the service
+    /// reported (here egress); the retries honour Retry-After.
+    @Test func throttlingPastTheBudgetIsATemporaryFailureNamingTheLimit() throws {
+        let dir = TempDir()
+        let emu = try EmulatorProcess(dir: dir, extraArgs: ["--fault", "503:ServerBusy:1:egress:retry-after=0"])
+        let cfg = TestConfig(
+            dir: dir, emulator: emu, retry: "max_attempts = 3\ninitial_delay_ms = 10\ntotal_seconds = 5")
+        let r = try cfg.run(["provision", TestUsers.name(47)])
+        #expect(r.status == 75, "\(r.stderr)")
+        #expect(r.stderr.contains("ServerBusy") && r.stderr.contains("Egress is over the account limit"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count <= 2, "one line (and its hint): \(r.stderr)")
+        #expect(emu.operationLog.count == 3, "three attempts within the budget: \(emu.operationLog)")
+    }
+}
