@@ -15,7 +15,7 @@ public struct PusMountCommand: ParsableCommand {
             AttachCommand.self, DetachCommand.self, StatusCommand.self, ReconcileCommand.self, BootstrapCommand.self,
             ProvisionCommand.self, SASCommand.self, LsCommand.self, PutCommand.self, GetCommand.self,
             QuotaCommand.self, SnapshotCommand.self, DeprovisionCommand.self, UndeleteCommand.self,
-            RotateKeyCommand.self, AccountsCommand.self, DoctorCommand.self, VersionCommand.self,
+            RotateKeyCommand.self, AccountsCommand.self, WhereCommand.self, DoctorCommand.self, VersionCommand.self,
             ProbeCommand.self, ProbeManyCommand.self, MountChildCommand.self, UnmountChildCommand.self,
             SetPassword2ChildCommand.self, HygieneCommand.self,
         ])

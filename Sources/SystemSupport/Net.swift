@@ -53,6 +53,40 @@ public enum Net {
         return .failure(Failure(isDNS: false, description: lastError))
     }
 
+    /// This host's interface addresses, numeric (getifaddrs(3)): how `where` marks this node among a share's
+    /// clients.
+    public static func localAddresses() -> Set<String> {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let first = list else { return [] }
+        defer { freeifaddrs(first) }
+        var out: Set<String> = []
+        var p: UnsafeMutablePointer<ifaddrs>? = first
+        while let i = p {
+            p = i.pointee.ifa_next
+            guard let sa = i.pointee.ifa_addr else { continue }
+            let family = Int32(sa.pointee.sa_family)
+            guard family == AF_INET || family == AF_INET6 else { continue }
+            let len = socklen_t(family == AF_INET ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size)
+            out.insert(numeric(sa, len))
+        }
+        return out
+    }
+
+    /// The name a reverse lookup (getnameinfo(3), NI_NAMEREQD) gives a numeric address; nil when none does.
+    public static func reverseName(_ address: String) -> String? {
+        var hints = addrinfo()
+        hints.ai_flags = AI_NUMERICHOST
+        hints.ai_family = AF_UNSPEC
+        var res: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(address, nil, &hints, &res) == 0, let ai = res else { return nil }
+        defer { freeaddrinfo(ai) }
+        var buf = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        guard
+            getnameinfo(ai.pointee.ai_addr, ai.pointee.ai_addrlen, &buf, socklen_t(buf.count), nil, 0, NI_NAMEREQD) == 0
+        else { return nil }
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     static func numeric(_ sa: UnsafeMutablePointer<sockaddr>?, _ len: socklen_t) -> String {
         var buf = [CChar](repeating: 0, count: Int(NI_MAXHOST))
         guard let sa, getnameinfo(sa, len, &buf, socklen_t(buf.count), nil, 0, NI_NUMERICHOST) == 0 else { return "?" }

@@ -2,8 +2,8 @@ import Foundation
 import TestSupport
 import Testing
 
-/// Capacity-aware placement (issue 19, item 1) against the emulator with several accounts.
-@Suite(.serialized) struct CapacityTests {
+/// Fleet operations (issue 19): capacity-aware placement, throttling, where a user is mounted.
+@Suite(.serialized) struct FleetTests {
     func json(_ text: String) throws -> [String: Any] {
         try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "not JSON: \(text)")
     }
@@ -129,5 +129,34 @@ import Testing
         #expect(r.stderr.contains("ServerBusy") && r.stderr.contains("Egress is over the account limit"), "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count <= 2, "one line (and its hint): \(r.stderr)")
         #expect(emu.operationLog.count == 3, "three attempts within the budget: \(emu.operationLog)")
+    }
+
+    /// where: the clients with open handles on the user's share, grouped by address (the port dropped), busiest
+    /// first, the service's client name kept, this node's own address marked.
+    @Test func whereListsTheClientsOfAShare() throws {
+        let dir = TempDir()
+        let hook = dir.write(
+            "handles.sh",
+            """
+            #!/bin/sh
+            printf 'a.txt\\t10.9.8.7:50001\\tnode17\\n'
+            printf 'b/c.txt\\t10.9.8.7:50002\\tnode17\\n'
+            printf 'd.txt\\t10.9.8.7:50003\\tnode17\\n'
+            printf 'e.txt\\t127.0.0.1:445\\t\\n'
+            """, mode: 0o755)
+        let emu = try EmulatorProcess(dir: dir, extraArgs: ["--handles-hook", hook])
+        let cfg = TestConfig(dir: dir, emulator: emu)
+        let user = TestUsers.name(48)
+        #expect(try cfg.run(["provision", user]).status == 0)
+        let r = try cfg.run(["--json", "where", user, "--no-resolve"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let clients = try #require(try json(r.stdout)["clients"] as? [[String: Any]])
+        #expect(clients.map { $0["address"] as? String } == ["10.9.8.7", "127.0.0.1"], "\(clients)")
+        #expect(clients.map { $0["handles"] as? Int } == [3, 1])
+        #expect(clients.first?["name"] as? String == "node17" && clients.first?["this_node"] as? Bool == false)
+        #expect(clients.last?["this_node"] as? Bool == true, "127.0.0.1 is one of this node's addresses")
+        #expect((clients.first?["oldest_open"] as? String)?.hasSuffix("GMT") == true)
+        let human = try cfg.run(["where", user, "--no-resolve"]).stdout
+        #expect(human.contains("(this node)") && human.contains("node17"), "\(human)")
     }
 }
