@@ -18,6 +18,11 @@ public struct Config: Sendable, Equatable {
         public var maxShares: Int?
         /// Takes no new users, keeps its existing ones (`draining = true`).
         public var draining = false
+        /// `profile = "premium"`: SSD shares, mounted with SMB multichannel (`multichannel,max_channels=N`);
+        /// `"standard"` (the default): `mount.options` alone.
+        public var profile = MountProfile.standard
+        /// Channels of a premium mount (1 to 4).
+        public var maxChannels = 4
         public init(name: String, keyFile: String) {
             self.name = name
             self.keyFile = keyFile
@@ -36,6 +41,21 @@ public struct Config: Sendable, Equatable {
             self.share = share
             self.mountpoint = mountpoint
         }
+    }
+
+    /// An account's mount option set (issue 19, item 6).
+    public enum MountProfile: String, Sendable, Equatable, CaseIterable {
+        case standard, premium
+    }
+
+    /// The cifs options for a mount in `account`: `mount.options`, plus for a premium account
+    /// `multichannel,max_channels=N` (unless `mount.options` sets them already).
+    public func mountOptions(for account: String) -> [String] {
+        guard let a = accounts.first(where: { $0.name == account }), a.profile == .premium else { return mountOptions }
+        let keys = Set(mountOptions.map { $0.split(separator: "=").first.map(String.init) ?? $0 })
+        return mountOptions
+            + [("multichannel", "multichannel"), ("max_channels", "max_channels=\(a.maxChannels)")]
+            .filter { !keys.contains($0.0) }.map(\.1)
     }
 
     public var backend: Backend = .local

@@ -152,11 +152,12 @@ public final class Node {
         fileMode: String, dirMode: String, readOnly: Bool
     ) throws -> MountTarget {
         let options: String
+        let extra = config.mountOptions(for: account.name).filter { !readOnly || $0 != "rw" }
         do {
             options = try CIFSOptions.build(
                 vers: config.vers, credentialsPath: credentialsPath, uid: uid, gid: gid, fileMode: fileMode,
                 dirMode: dirMode,
-                extra: (readOnly ? ["ro"] : []) + config.mountOptions.filter { !readOnly || $0 != "rw" })
+                extra: (readOnly ? ["ro"] : []) + extra)
         } catch let e as CIFSOptions.Invalid {
             throw OrchestratorError(.notConfigured, e.description, hint: "fix the value in the configuration")
         }

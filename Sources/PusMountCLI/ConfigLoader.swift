@@ -86,6 +86,22 @@ public enum ConfigLoader {
                 a.softDelete = try acct.bool("soft_delete")
                 a.maxShares = try acct.int("max_shares", in: 1...1_000_000)
                 a.draining = try acct.bool("draining") ?? false
+                if let p = try acct.string("profile") {
+                    guard let profile = Config.MountProfile(rawValue: p) else {
+                        throw PusError(
+                            .config, "\(source): azure.accounts profile = \"\(p)\" is not known",
+                            hint: "use \"standard\" or \"premium\" (SSD shares: SMB multichannel)")
+                    }
+                    a.profile = profile
+                }
+                if let n = try acct.int("max_channels", in: 1...4) {
+                    guard a.profile == .premium else {
+                        throw PusError(
+                            .config, "\(source): azure.accounts max_channels applies to profile = \"premium\" only",
+                            hint: "multichannel is for premium (SSD) shares")
+                    }
+                    a.maxChannels = n
+                }
                 try acct.finish()
                 c.accounts.append(a)
             }

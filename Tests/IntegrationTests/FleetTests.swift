@@ -159,4 +159,39 @@ import Testing
         let human = try cfg.run(["where", user, "--no-resolve"]).stdout
         #expect(human.contains("(this node)") && human.contains("node17"), "\(human)")
     }
+
+    /// Mount profiles: a premium account's mounts get SMB multichannel (max_channels from the config), a standard
+    /// one's do not; unknown profiles and max_channels outside premium are configuration errors; doctor warns
+    /// that vers 3.0 leaves encryption in transit off.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/sbin/mount.cifs")))
+    func premiumAccountsMountWithMultichannel() throws {
+        let dir = TempDir()
+        let emu = try EmulatorProcess(dir: dir)
+        let ns = try MountNamespace()
+        func options(_ extra: String, vers: String = "3.0") throws -> (String?, TestConfig) {
+            let base = TestConfig(dir: dir, emulator: emu, mount: "vers = \"\(vers)\"")
+            let text = try String(contentsOfFile: base.path, encoding: .utf8).replacingOccurrences(
+                of: "smb_host = \"127.0.0.1\"\n", with: "smb_host = \"127.0.0.1\"\n\(extra)\n")
+            let cfg = TestConfig(existing: dir.write("p.toml", text, mode: 0o600), dir: dir)
+            let user = TestUsers.name(49)
+            let r = try ns.run(
+                Binaries.pusMount, ["--config", cfg.path, "--json", "attach", user, "--fake-mount", "--dry-run"])
+            let plan = (try? json(r.stdout))?["plan"] as? [String: Any]
+            return ((plan?["mount"] as? [String: String])?["options"], cfg)
+        }
+        let (premium, _) = try options("profile = \"premium\"\nmax_channels = 2")
+        #expect(premium?.hasSuffix(",multichannel,max_channels=2") == true, "\(premium ?? "no plan")")
+        let (standard, cfg) = try options("profile = \"standard\"", vers: "3.1.1")
+        #expect(standard?.contains("multichannel") == false && standard?.hasPrefix("vers=3.1.1,") == true)
+        #expect(try cfg.run(["doctor"]).stdout.contains("ok   smb dialect: mount.vers = \"3.1.1\""))
+        let (_, old) = try options("")
+        #expect(
+            try old.run(["doctor"]).stdout.contains(
+                "warn smb dialect: mount.vers = \"3.0\": SMB encryption in transit is off"))
+        let (_, gold) = try options("profile = \"gold\"")
+        let g = try gold.run(["status"])
+        #expect(g.status == 78 && g.stderr.contains("profile"), "\(g.stderr)")
+        let (_, bad) = try options("max_channels = 2")
+        #expect(try bad.run(["status"]).status == 78)
+    }
 }

@@ -155,6 +155,26 @@ extension Node {
         )
     }
 
+    /// SMB encryption in transit needs SMB 3.1.1 on the Linux client: `vers = "3.0"` (the design's default)
+    /// leaves it off, which is worth knowing (a warning, not a failure); a premium account's multichannel needs
+    /// a 5.x kernel or later.
+    func encryptionCheck(_ env: DoctorEnvironment) -> DoctorCheck {
+        let premium = config.accounts.filter { $0.profile == .premium }.map(\.name)
+        let major = Int(env.kernelRelease.split(separator: ".").first ?? "") ?? 0
+        if !premium.isEmpty && major < 5 {
+            return DoctorCheck(
+                "smb dialect", .warn,
+                "kernel \(env.kernelRelease) is older than 5.x: SMB multichannel (profile = \"premium\": \(premium.joined(separator: ", "))) will not be used",
+                fix: "boot a newer kernel, or use profile = \"standard\"")
+        }
+        if config.vers == "3.0" {
+            return DoctorCheck(
+                "smb dialect", .warn, "mount.vers = \"3.0\": SMB encryption in transit is off",
+                fix: "set mount.vers = \"3.1.1\" (Linux encrypts SMB 3.1.1 to Azure Files)")
+        }
+        return DoctorCheck("smb dialect", .ok, "mount.vers = \"\(config.vers)\"")
+    }
+
     func accountChecks(_ a: AccountSpec, _ az: AzureStorage, _ env: DoctorEnvironment) -> [DoctorCheck] {
         var out: [DoctorCheck] = []
         let name = "account \(a.name)"

@@ -281,7 +281,7 @@ final class AzureFilesProvider: StorageProvider {
 
     func checks(_ env: DoctorEnvironment) -> [DoctorCheck] {
         var out = [
-            Node.helperCheck(env), Node.kernelCifsCheck(env),
+            Node.helperCheck(env), Node.kernelCifsCheck(env), node.encryptionCheck(env),
             Node.directoryCheck("credentials directory", node.config.credentialsDir, wantMode: 0o700),
         ]
         do {
