@@ -140,6 +140,7 @@ extension AzureError {
         public static let shareBeingDeleted = Code(rawValue: "ShareBeingDeleted")
         public static let shareHasSnapshots = Code(rawValue: "ShareHasSnapshots")
         public static let shareNotFound = Code(rawValue: "ShareNotFound")
+        public static let shareSnapshotNotFound = Code(rawValue: "ShareSnapshotNotFound")
         public static let totalSharesCountExceedsAccountLimit = Code(rawValue: "TotalSharesCountExceedsAccountLimit")
         public static let unsupportedHttpVerb = Code(rawValue: "UnsupportedHttpVerb")
     }

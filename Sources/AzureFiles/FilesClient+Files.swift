@@ -78,9 +78,10 @@ extension FilesClient {
     /// One page of List Directories and Files.
     public func listDirectory(
         share: String, path: String, prefix: String? = nil, maxResults: Int? = nil,
-        marker: String? = nil
+        marker: String? = nil, snapshot: String? = nil
     ) throws -> (entries: [DirectoryEntry], nextMarker: String?) {
         var q: [(String, String)] = [("restype", "directory"), ("comp", "list")]
+        if let snapshot { q.append(("sharesnapshot", snapshot)) }
         if let prefix { q.append(("prefix", prefix)) }
         if let marker { q.append(("marker", marker)) }
         if let maxResults { q.append(("maxresults", String(maxResults))) }
@@ -100,6 +101,60 @@ extension FilesClient {
                 size: e.child("Properties")?.text(of: "Content-Length").flatMap { Int64($0) })
         }
         return (entries, root.text(of: "NextMarker").flatMap { $0.isEmpty ? nil : $0 })
+    }
+
+    /// Every entry of a directory (all pages), of the share or of one of its snapshots.
+    public func listAll(share: String, path: String, snapshot: String? = nil) throws -> [DirectoryEntry] {
+        var all: [DirectoryEntry] = []
+        var marker: String?
+        var pages = ListingPages(operation: "list /\(path)")
+        repeat {
+            let page = try listDirectory(share: share, path: path, marker: marker, snapshot: snapshot)
+            all += page.entries
+            marker = try pages.next(page.nextMarker)
+        } while marker != nil
+        return all
+    }
+
+    /// Whether `path` is a file of the share (or of a snapshot): Get File Properties, 404 is false.
+    public func fileExists(share: String, path: String, snapshot: String? = nil) throws -> Bool {
+        do {
+            try perform(
+                "get properties of \(path)", method: "HEAD", path: Self.sharePath(share, path),
+                query: snapshot.map { [("sharesnapshot", $0)] } ?? [], expect: [200])
+            return true
+        } catch let e as AzureError where e.status == 404 {
+            return false
+        }
+    }
+
+    /// Copy File within the account, server-side (no data through this node): `source` is a share-relative
+    /// path of `share` or of its snapshot `snapshot`. Waits for a pending copy (Get File Properties,
+    /// `x-ms-copy-status`) up to `timeout` seconds.
+    public func copyFile(share: String, path: String, from source: String, snapshot: String?, timeout: Double = 300)
+        throws
+    {
+        var url =
+            String(endpoint.baseURL.dropLast(endpoint.basePath.count)) + endpoint.basePath
+            + Self.sharePath(share, source)
+        if let snapshot { url += "?sharesnapshot=" + PercentEncoding.encode(snapshot) }
+        let r = try perform(
+            "copy \(source) to \(path)", method: "PUT", path: Self.sharePath(share, path),
+            headers: [("x-ms-copy-source", url)],
+            expect: [202])
+        var status = r.headers["x-ms-copy-status"] ?? "success"
+        let deadline = Clock.monotonicSeconds() + timeout
+        while status == "pending" && Clock.monotonicSeconds() < deadline {
+            usleep(500_000)
+            let p = try perform(
+                "get copy status of \(path)", method: "HEAD", path: Self.sharePath(share, path), expect: [200])
+            status = p.headers["x-ms-copy-status"] ?? "success"
+        }
+        guard status == "success" else {
+            throw AzureError(
+                status: 202, code: .none, message: "the copy of \(source) ended \(status)", operation: "copy to \(path)"
+            )
+        }
     }
 
     /// Uploads the local file at `localPath` to `remotePath`, creating parent directories, in 4 MiB ranges read

@@ -82,11 +82,26 @@ extension FilesClient {
     }
 
     /// Snapshot Share; returns the snapshot timestamp (`x-ms-snapshot`).
-    public func createSnapshot(_ share: String) throws -> String {
+    public func createSnapshot(_ share: String, metadata: [(String, String)] = []) throws -> String {
         let r = try perform(
             "snapshot \(share)", method: "PUT", path: Self.sharePath(share),
-            query: [("restype", "share"), ("comp", "snapshot")], expect: [201])
+            query: [("restype", "share"), ("comp", "snapshot")], headers: metadata.map { ("x-ms-meta-" + $0.0, $0.1) },
+            expect: [201])
         return r.headers["x-ms-snapshot"] ?? ""
+    }
+
+    /// Delete Share of one snapshot (`sharesnapshot=`): the share and its other snapshots stay.
+    public func deleteSnapshot(_ share: String, snapshot: String) throws {
+        try perform(
+            "delete snapshot \(snapshot) of \(share)", method: "DELETE", path: Self.sharePath(share),
+            query: [("restype", "share"), ("sharesnapshot", snapshot)], expect: [202])
+    }
+
+    /// The share's snapshots (List Shares with `include=snapshots,metadata`), oldest first.
+    public func listSnapshots(_ share: String) throws -> [ShareItem] {
+        try listAllShares(prefix: share, include: [.metadata, .snapshots]).filter {
+            $0.name == share && $0.snapshot != nil && !$0.deleted
+        }.sorted { ($0.snapshot ?? "") < ($1.snapshot ?? "") }
     }
 
     /// One share in a listing.

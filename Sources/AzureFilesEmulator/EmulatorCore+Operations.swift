@@ -125,8 +125,11 @@ extension EmulatorCore {
             status: 200, headers: [("ETag", m.etag), ("Last-Modified", CivilTime(unixSeconds: m.lastModified).rfc1123)])
     }
 
-    func snapshotShare(_ s: ShareStore) -> EmulatorResponse {
-        guard s.exists else { return .error(404, .shareNotFound, "The specified share does not exist.") }
+    func snapshotShare(_ s: ShareStore, _ r: EmulatorRequest) -> EmulatorResponse {
+        guard let base = s.load() else { return .error(404, .shareNotFound, "The specified share does not exist.") }
+        // The snapshot's metadata: the request's x-ms-meta-*, else the share's (as the service does).
+        let (given, bad) = metadata(from: r)
+        if let bad { return bad }
         var ts = SAS.timestamp(now()).dropLast().description + ".0000000Z"
         let fm = FileManager.default
         var n = 0
@@ -137,10 +140,28 @@ extension EmulatorCore {
         do {
             try fm.createDirectory(atPath: s.snapshotDir, withIntermediateDirectories: true)
             try fm.copyItem(atPath: s.dir, toPath: "\(s.snapshotDir)/\(ts)")
+            var meta = base
+            meta.metadata = given.isEmpty ? base.metadata : given
+            let file = s.snapshotMetaFile(ts)
+            try fm.createDirectory(
+                atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try JSONEncoder().encode(meta).write(to: URL(fileURLWithPath: file))
         } catch {
             return .error(500, .internalError, "storage: \(error)")
         }
         return EmulatorResponse(status: 201, headers: [("x-ms-snapshot", ts), ("ETag", etag())])
+    }
+
+    /// Delete Share with `sharesnapshot=`: that snapshot only.
+    func deleteSnapshot(_ s: ShareStore, _ ts: String) -> EmulatorResponse {
+        guard s.hasSnapshot(ts) else {
+            return .error(404, .shareSnapshotNotFound, "The specified share snapshot does not exist.")
+        }
+        do { try FileManager.default.removeItem(atPath: "\(s.snapshotDir)/\(ts)") } catch {
+            return .error(500, .internalError, "storage: \(error)")
+        }
+        _ = unlink(s.snapshotMetaFile(ts))
+        return EmulatorResponse(status: 202)
     }
 
     func shareStats(_ s: ShareStore) -> EmulatorResponse {

@@ -159,8 +159,11 @@ extension EmulatorCore {
             if let m = store.load() {
                 if include.contains("snapshots") {
                     for ts in ((try? fm.contentsOfDirectory(atPath: store.snapshotDir)) ?? []).sorted() {
+                        let own = (try? Data(contentsOf: URL(fileURLWithPath: store.snapshotMetaFile(ts)))).flatMap {
+                            try? JSONDecoder().decode(ShareStore.Meta.self, from: $0)
+                        }
                         xml +=
-                            "<Share><Name>\(name)</Name><Snapshot>\(ts)</Snapshot>\(properties(m))\(metadata(m))</Share>"
+                            "<Share><Name>\(name)</Name><Snapshot>\(ts)</Snapshot>\(properties(own ?? m))\(metadata(own ?? m))</Share>"
                     }
                 }
                 xml += "<Share><Name>\(name)</Name>\(properties(m))\(metadata(m))</Share>"

@@ -181,6 +181,10 @@ public final class EmulatorCore: Sendable {
         let store = ShareStore(root: dataDir, account: account, share: share)
         // Reads may address a share snapshot; the snapshot's files are read where it keeps them.
         var reader = store
+        if let snap = q["sharesnapshot"], !snap.isEmpty, r.method == "DELETE", q["restype"] == "share", path.isEmpty {
+            if let deny = gate("d", .share) { return deny }
+            return deleteSnapshot(store, snap)
+        }
         if let snap = q["sharesnapshot"], !snap.isEmpty {
             guard r.method == "GET" || r.method == "HEAD" else {
                 return .error(
@@ -211,7 +215,7 @@ public final class EmulatorCore: Sendable {
             return setShareMetadata(store, r)
         case ("PUT", "share", "snapshot", true):
             if let deny = gate("cw", .share) { return deny }
-            return snapshotShare(store)
+            return snapshotShare(store, r)
         case ("GET", "share", "stats", true):
             if let deny = gate("r", .share) { return deny }
             return shareStats(store)

@@ -13,6 +13,8 @@ struct ShareStore {
     var dir: String { snapshot.map { "\(snapshotDir)/\($0)" } ?? "\(accountDir)/\(share)" }
     var metaFile: String { "\(accountDir)/.emulator/shares/\(share).json" }
     var snapshotDir: String { "\(accountDir)/.emulator/snapshots/\(share)" }
+    /// A snapshot's own metadata (given with Snapshot Share), beside the snapshots, not among them.
+    func snapshotMetaFile(_ ts: String) -> String { "\(accountDir)/.emulator/snapshot-meta/\(share)/\(ts).json" }
 
     /// Whether `name` is one of this share's snapshots: a plain name (no "/", not "." or "..") that exists.
     /// Every reader of `sharesnapshot=` (a GET, a copy source) asks this before using it in a path.

@@ -46,12 +46,6 @@ extension Node {
             usedBytes: try client.getShareStats(found.share))
     }
 
-    /// A snapshot of the user's share: its timestamp.
-    public func snapshot(_ user: String) throws -> (share: String, account: String, snapshot: String) {
-        let found = try userShare(user)
-        return (found.share, found.account.name, try azure().client(found.account).createSnapshot(found.share))
-    }
-
     public struct Listing: Sendable {
         public let share: String
         public let account: String

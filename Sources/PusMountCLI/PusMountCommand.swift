@@ -14,7 +14,8 @@ public struct PusMountCommand: ParsableCommand {
         subcommands: [
             AttachCommand.self, DetachCommand.self, StatusCommand.self, ReconcileCommand.self, BootstrapCommand.self,
             ProvisionCommand.self, SASCommand.self, LsCommand.self, PutCommand.self, GetCommand.self,
-            QuotaCommand.self, SnapshotCommand.self, DeprovisionCommand.self, UndeleteCommand.self,
+            QuotaCommand.self, SnapshotCommand.self, SnapshotsCommand.self, RestoreCommand.self,
+            DeprovisionCommand.self, UndeleteCommand.self,
             RotateKeyCommand.self, AccountsCommand.self, WhereCommand.self, DoctorCommand.self, VersionCommand.self,
             ProbeCommand.self, ProbeManyCommand.self, MountChildCommand.self, UnmountChildCommand.self,
             SetPassword2ChildCommand.self, HygieneCommand.self,

@@ -1,6 +1,21 @@
+import AzureFiles
 import Foundation
+import Logging
+import SystemSupport
 import TestSupport
 import Testing
+
+/// A plain client on the emulator's account (a snapshot taken by someone else than pus-mount).
+struct ShareClientForTest {
+    let client: FilesClient
+    init(_ emu: EmulatorProcess) throws {
+        let key = try #require(SharedKey(account: emu.account, key: Secret(emu.key)))
+        client = FilesClient(
+            endpoint: AccountEndpoint(account: emu.account, key: key, override: emu.endpoint),
+            transport: LazyCurlTransport(), retry: .none, logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+    }
+    func snapshot(_ share: String) throws -> String { try client.createSnapshot(share) }
+}
 
 /// Fleet operations (issue 19): capacity-aware placement, throttling, where a user is mounted.
 @Suite(.serialized) struct FleetTests {
@@ -193,5 +208,49 @@ import Testing
         #expect(g.status == 78 && g.stderr.contains("profile"), "\(g.stderr)")
         let (_, bad) = try options("max_channels = 2")
         #expect(try bad.run(["status"]).status == 78)
+    }
+
+    /// Snapshots a user can get back: `snapshots` lists what `snapshot` made (and marks it), `--keep 2` leaves
+    /// two of pus-mount's own, `restore` copies a file and a directory tree back byte-identical (server-side), and
+    /// refuses to overwrite an existing file without --force.
+    @Test func snapshotsAndRestore() throws {
+        let dir = TempDir()
+        let emu = try EmulatorProcess(dir: dir)
+        let cfg = TestConfig(dir: dir, emulator: emu)
+        let user = TestUsers.name(44)
+        #expect(try cfg.run(["provision", user]).status == 0)
+        let share = "\(emu.dataDir)/\(emu.account)/" + ShareName.forUser(user, prefix: "pus")
+        try FileManager.default.createDirectory(atPath: share + "/proj/sub", withIntermediateDirectories: true)
+        let a = Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        FileManager.default.createFile(atPath: share + "/proj/a.bin", contents: a)
+        FileManager.default.createFile(atPath: share + "/proj/sub/b.txt", contents: Data("bee".utf8))
+        // Someone else's snapshot (no pus_snapshot metadata), then three of pus-mount's.
+        let other = try ShareClientForTest(emu).snapshot(ShareName.forUser(user, prefix: "pus"))
+        var taken: [String] = []
+        for i in 0..<3 {
+            let r = try cfg.run(["--json", "snapshot", user] + (i == 2 ? ["--keep", "2"] : []))
+            #expect(r.status == 0, "\(r.stderr)")
+            taken.append(try json(r.stdout)["snapshot"] as? String ?? "")
+            if i == 2 { #expect(try json(r.stdout)["pruned"] as? [String] == [taken[0]]) }
+        }
+        let listed = try json(try cfg.run(["--json", "snapshots", user]).stdout)["snapshots"] as? [[String: Any]] ?? []
+        #expect(listed.map { $0["time"] as? String } == [other, taken[1], taken[2]], "\(listed)")
+        #expect(listed.map { $0["by_pus_mount"] as? Bool } == [false, true, true])
+        // The files change after the snapshots; restore brings back the snapshot's bytes.
+        FileManager.default.createFile(atPath: share + "/proj/a.bin", contents: Data("changed".utf8))
+        try FileManager.default.removeItem(atPath: share + "/proj/sub")
+        let refused = try cfg.run(["restore", user, "--snapshot", taken[2], "proj/a.bin"])
+        #expect(refused.status == 1 && refused.stderr.contains("--force"), "\(refused.stderr)")
+        #expect(FileManager.default.contents(atPath: share + "/proj/a.bin") == Data("changed".utf8), "nothing copied")
+        let file = try cfg.run(["restore", user, "--snapshot", taken[2], "proj/a.bin", "--force"])
+        #expect(file.status == 0, "\(file.stderr)")
+        #expect(FileManager.default.contents(atPath: share + "/proj/a.bin") == a)
+        let tree = try cfg.run(["--json", "restore", user, "--snapshot", taken[2], "proj", "--to", "back/proj"])
+        #expect(tree.status == 0, "\(tree.stderr)")
+        #expect(FileManager.default.contents(atPath: share + "/back/proj/a.bin") == a)
+        #expect(FileManager.default.contents(atPath: share + "/back/proj/sub/b.txt") == Data("bee".utf8))
+        #expect(emu.requestLog.filter { $0.hasPrefix("PUT") && $0.contains("-> 202") }.count == 3, "Copy File x3")
+        let missing = try cfg.run(["restore", user, "--snapshot", "2001-01-01T00:00:00.0000000Z", "proj"])
+        #expect(missing.status == 65, "\(missing.stderr)")
     }
 }
