@@ -1,4 +1,4 @@
-# deprovision against a share in use on "another node" (a cifs mount the ledger does not know, a file held
+# where and deprovision against a share in use on "another node" (a cifs mount the ledger does not know, a file held
 # open there): refused with the open handle named; once closed it deletes, says the share is recoverable for
 # the emulator's soft-delete days, and undelete brings the data back. Its own user: 40-reboot leaves alice
 # attached for the second boot.
@@ -13,6 +13,10 @@ printf 'username=%s\npassword=%s\n' "$ACCOUNT" "$KEY" > /tmp/nodeb.cred; chmod 6
 check "node B mounts the share" mount -t cifs "//127.0.0.1/$SHARE" /mnt/nodeb -o "credentials=/tmp/nodeb.cred,vers=3.0"
 exec 3< /mnt/nodeb/keep.txt
 echo "samba reports open: $(/host/handles-hook pusacct "$SHARE" | tr '\t\n' ' ;')"
+# where: the samba-backed List Handles shows the guest's own mount (node B is this guest: 127.0.0.1).
+where=$($PUS --json where dave --no-resolve)
+echo "$where"
+check "where lists the client holding the file, marked as this node" sh -c "echo '$where' | grep -q '\"address\":\"127.0.0.1\".*\"this_node\":true'"
 rc=0; $PUS deprovision dave --yes 2> /tmp/deprov.err || rc=$?
 cat /tmp/deprov.err
 check "deprovision with an open handle exits 1" [ "$rc" = 1 ]
