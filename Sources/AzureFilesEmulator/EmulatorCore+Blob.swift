@@ -49,16 +49,7 @@ extension EmulatorCore {
             return .error(400, .invalidUri, "Path-style URL expected: /<account>/<container>/<blob>; unknown account.")
         }
         let q = r.query
-        if let v = r.header("x-ms-version"), !BlobVersions.accepts(v) {
-            return .error(
-                400, .invalidHeaderValue, "The value for one of the HTTP headers is not in the correct format.",
-                extra: [("HeaderName", "x-ms-version"), ("HeaderValue", v)])
-        }
-        if r.header("x-ms-version") == nil && q["sig"] == nil {
-            return .error(
-                400, .missingRequiredHeader, "An HTTP header that's mandatory for this request is not specified.",
-                extra: [("HeaderName", "x-ms-version")])
-        }
+        if let bad = Self.versionProblem(r, accepts: BlobVersions.accepts) { return bad }
         let container = segments.count > 1 ? PercentEncoding.decode(segments[1]) : nil
         // rclone sends `/` inside a blob name as %2F: decoding each segment and joining gives the same name.
         let name = segments.dropFirst(2).map { PercentEncoding.decode($0) }.joined(separator: "/")

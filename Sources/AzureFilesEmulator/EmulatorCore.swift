@@ -82,6 +82,22 @@ public final class EmulatorCore: Sendable {
         return r
     }
 
+    /// The 400 for an `x-ms-version` the service does not take (`accepts` says which it does), or for a request
+    /// with neither a version nor a SAS; nil when the request may go on. Both services check it first.
+    static func versionProblem(_ r: EmulatorRequest, accepts: (String) -> Bool) -> EmulatorResponse? {
+        if let v = r.header("x-ms-version"), !accepts(v) {
+            return .error(
+                400, .invalidHeaderValue, "The value for one of the HTTP headers is not in the correct format.",
+                extra: [("HeaderName", "x-ms-version"), ("HeaderValue", v)])
+        }
+        if r.header("x-ms-version") == nil && r.query["sig"] == nil {
+            return .error(
+                400, .missingRequiredHeader, "An HTTP header that's mandatory for this request is not specified.",
+                extra: [("HeaderName", "x-ms-version")])
+        }
+        return nil
+    }
+
     /// The version a request executes with: its `x-ms-version`, else a SAS's `sv`, else the emulator's.
     static func requestedVersion(_ r: EmulatorRequest) -> String {
         r.header("x-ms-version") ?? r.query["sv"] ?? FilesAPI.version
@@ -149,16 +165,7 @@ public final class EmulatorCore: Sendable {
             return .error(400, .invalidUri, "Path-style URL expected: /<account>/<share>/<path>; unknown account.")
         }
         let q = r.query
-        if let v = r.header("x-ms-version"), !ServiceVersions.supported.contains(v) {
-            return .error(
-                400, .invalidHeaderValue, "The value for one of the HTTP headers is not in the correct format.",
-                extra: [("HeaderName", "x-ms-version"), ("HeaderValue", v)])
-        }
-        if r.header("x-ms-version") == nil && q["sig"] == nil {
-            return .error(
-                400, .missingRequiredHeader, "An HTTP header that's mandatory for this request is not specified.",
-                extra: [("HeaderName", "x-ms-version")])
-        }
+        if let bad = Self.versionProblem(r, accepts: { ServiceVersions.supported.contains($0) }) { return bad }
         let share = segments.first.map { PercentEncoding.decode($0) }
         let path = segments.dropFirst().map { PercentEncoding.decode($0) }.joined(separator: "/")
         let restype = q["restype"]
