@@ -74,11 +74,7 @@ struct BlobStore {
     static func save<T: Encodable>(_ value: T, to path: String) throws {
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let tmp = path + ".tmp"
-        guard FileManager.default.createFile(atPath: tmp, contents: try JSONEncoder().encode(value)) else {
-            throw SystemError("write", errno: EIO, path: tmp)
-        }
-        guard rename(tmp, path) == 0 else { throw SystemError("rename", path: path) }
+        try AtomicFile.write(Array(try JSONEncoder().encode(value)), to: path, mode: 0o644, durable: false)
     }
 
     /// Every blob of the container, by name (UTF-8 byte order, as the service lists).

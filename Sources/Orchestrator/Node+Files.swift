@@ -172,7 +172,7 @@ extension Node {
         }
         let p = try provider.provision(user, quotaGiB: quotaGiB, dryRun: dryRun)
         if case .share(let share, nil) = p, config.blobEnabled {
-            return .share(share, container: try blob.provision(user))
+            return .share(share, container: try blob.provision(user, shareAccount: share.account))
         }
         return p
     }

@@ -235,13 +235,15 @@ public final class AzureStorage {
 
     /// Refuses a share whose `pus_user` metadata names someone else (or nobody), before any of its data is read
     /// or written.
-    public func checkOwner(_ metadata: [String: String], user: String, share: String, account: String? = nil) throws {
+    public func checkOwner(
+        _ metadata: [String: String], user: String, share: String, account: String? = nil, kind: String = "share"
+    ) throws {
         let owner = metadata["pus_user"]
         guard owner == user else {
             throw StorageError(
                 .foreignOwner,
-                "share \(share)\(account.map { " in account \($0)" } ?? "") belongs to \(owner.map { "user \($0)" } ?? "no pus-mount user (no pus_user metadata)"), not \(user)",
-                hint: "pick another shares.prefix or fix the share's pus_user metadata by hand")
+                "\(kind) \(share)\(account.map { " in account \($0)" } ?? "") belongs to \(owner.map { "user \($0)" } ?? "no pus-mount user (no pus_user metadata)"), not \(user)",
+                hint: "pick another shares.prefix or fix the \(kind)'s pus_user metadata by hand")
         }
     }
 

@@ -57,13 +57,7 @@ extension AzureStorage {
     public func checkContainerOwner(_ metadata: [String: String], user: String, container: String, account: String)
         throws
     {
-        let owner = metadata["pus_user"]
-        guard owner == user else {
-            throw StorageError(
-                .foreignOwner,
-                "container \(container) in account \(account) belongs to \(owner.map { "user \($0)" } ?? "no pus-mount user (no pus_user metadata)"), not \(user)",
-                hint: "pick another shares.prefix or fix the container's pus_user metadata by hand")
-        }
+        try checkOwner(metadata, user: user, share: container, account: account, kind: "container")
     }
 
     /// The user's existing container, wherever it is; none is a clear error naming what to run.
@@ -90,16 +84,17 @@ extension AzureStorage {
     /// Ensures the user's container exists: where one is, it stays (owner-checked); otherwise it is made in the
     /// account of the user's share (the share locator), or, when the user has no share yet, in the placement
     /// winner, which is where the share will go. Never over a deleted container that can still be restored.
-    public func provisionContainer(user: String, uid: UInt32, recordedAccount: String?) throws
-        -> ProvisionedContainer
-    {
+    public func provisionContainer(
+        user: String, uid: UInt32, recordedAccount: String?, shareAccount: AccountSpec? = nil
+    ) throws -> ProvisionedContainer {
         let (live, deleted) = try containerVersions(user: user)
-        let share = try locate(user: user, recordedAccount: recordedAccount)
+        // The share's account: given by a caller that has just provisioned the share, else the share locator.
+        let share = try shareAccount ?? locate(user: user, recordedAccount: recordedAccount)?.account
         if let found = live.first {
-            if let share, share.account.name != found.account.name {
+            if let share, share.name != found.account.name {
                 throw StorageError(
                     .ambiguous,
-                    "\(user)'s share is in account \(share.account.name) but the container \(found.container) is in \(found.account.name)",
+                    "\(user)'s share is in account \(share.name) but the container \(found.container) is in \(found.account.name)",
                     hint: "a user's share and container belong in one account: move the container's data by hand")
             }
             return ProvisionedContainer(container: found.container, account: found.account.name, created: false)
@@ -110,7 +105,7 @@ extension AzureStorage {
                 "\(user)'s container \(newest.container) was deleted and can be restored (\(deleted.count) version(s); the newest in account \(newest.account.name), for \(Self.daysLeft(newest.remainingDays))); refusing to create a new, empty one in its place",
                 hint: "restore it with `pus-mount undelete \(user) --blob` (--version picks another)")
         }
-        let home = try share?.account ?? placeNewUser(user)
+        let home = try share ?? placeNewUser(user)
         let created = try createContainer(user: user, uid: uid, in: home)
         return ProvisionedContainer(container: containerName(for: user), account: home.name, created: created)
     }

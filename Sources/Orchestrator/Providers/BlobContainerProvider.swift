@@ -34,9 +34,12 @@ public final class BlobContainerProvider {
     }
 
     /// `provision --blob` (and the container half of provision and attach when `[blob] enabled`).
-    public func provision(_ user: ResolvedUser) throws -> AzureStorage.ProvisionedContainer {
-        let p = try azure.provisionContainer(
-            user: user.name, uid: user.uid, recordedAccount: node.recordedAccount(of: user.name))
+    public func provision(_ user: ResolvedUser, shareAccount: String? = nil) throws -> AzureStorage.ProvisionedContainer
+    {
+        let az = try azure
+        let p = try az.provisionContainer(
+            user: user.name, uid: user.uid, recordedAccount: node.recordedAccount(of: user.name),
+            shareAccount: shareAccount.flatMap { az.account(named: $0) })
         node.onShareLocated?(p.container, p.account)
         return p
     }
