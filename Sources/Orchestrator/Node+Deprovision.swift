@@ -157,20 +157,21 @@ extension Node {
                 hint: "the retention period may have passed, or share soft delete was off when it was deleted")
         }
         let client = az.client(chosen.account)
+        let name = chosen.share  // an adopted share comes back under its own name
         // The restored share is checked like any other before anyone uses it; a foreign one is deleted again.
         try perform(
             [
-                .restoreShare(share: share, account: chosen.account.name, version: chosen.version),
-                .checkShareOwner(share: share, account: chosen.account.name),
+                .restoreShare(share: name, account: chosen.account.name, version: chosen.version),
+                .checkShareOwner(share: name, account: chosen.account.name),
             ],
             for: .user(user), holding: lock, dryRun: dryRun)
         let snapshots =
             dryRun
             ? []
-            : try client.listAllShares(prefix: share, include: [.snapshots]).filter { $0.name == share }.compactMap(
+            : try client.listAllShares(prefix: name, include: [.snapshots]).filter { $0.name == name }.compactMap(
                 \.snapshot)
         return UndeleteResult(
-            share: share, account: chosen.account.name, version: chosen.version, snapshots: snapshots,
+            share: name, account: chosen.account.name, version: chosen.version, snapshots: snapshots,
             versions: versions)
     }
 
@@ -185,10 +186,10 @@ extension Node {
     func abandonDeletedShares(_ user: ResolvedUser, holding lock: FileLock?, dryRun: Bool) throws -> [DeletedShare] {
         let az = try azure()
         let share = az.shareName(for: user.name)
-        let (live, versions) = try az.shareVersions(user: user.name)
-        let pending = versions.filter { !$0.abandoned }
+        let listing = try az.shareVersions(user: user.name)
+        let pending = listing.deleted.filter { !$0.abandoned }
         guard !pending.isEmpty else { return [] }
-        if !live.isEmpty {
+        if !listing.live.isEmpty {
             throw OrchestratorError(
                 .refused,
                 "\(user.name) has a live share \(share): deleted versions can be given up only while the name is free",
@@ -200,9 +201,9 @@ extension Node {
             let a = d.account.name
             try perform(
                 [
-                    .restoreShare(share: share, account: a, version: d.version),
-                    .checkShareOwner(share: share, account: a),
-                    .markAbandoned(share: share, account: a), .deleteShare(share: share, account: a),
+                    .restoreShare(share: d.share, account: a, version: d.version),
+                    .checkShareOwner(share: d.share, account: a),
+                    .markAbandoned(share: d.share, account: a), .deleteShare(share: d.share, account: a),
                 ],
                 for: .user(user), holding: lock, dryRun: dryRun)
         }

@@ -12,12 +12,18 @@ extension Node {
         (try? ledger.read())?.entries[user]?.account
     }
 
+    /// The share this node's ledger records for the user (an adopted share has a name of its own).
+    public func recordedShare(of user: String) -> String? {
+        (try? ledger.read())?.entries[user]?.share
+    }
+
     /// The user's share, wherever it is (this node's ledger record first, then every account), owner-checked
     /// before any of its data is read or written.
     public func userShare(_ user: String) throws -> LocatedShare {
         let az = try azure()
         onShareLocated?(az.shareName(for: user), nil)
-        let found = try az.existingShare(user: user, recordedAccount: recordedAccount(of: user))
+        let entry = (try? ledger.read())?.entries[user]
+        let found = try az.existingShare(user: user, recordedAccount: entry?.account, recordedShare: entry?.share)
         onShareLocated?(found.share, found.account.name)
         return found
     }
@@ -175,5 +181,36 @@ extension Node {
             return .share(share, container: try blob.provision(user, shareAccount: share.account))
         }
         return p
+    }
+
+    /// `provision <user> --adopt SHARE [--account NAME]`: an existing share becomes the user's (its metadata is
+    /// the record every node's locator reads), under the user's lock so that no attach of the user runs
+    /// meanwhile; with `[blob] enabled` the container is ensured beside it.
+    public func adopt(_ user: ResolvedUser, share: String, account: String?, quotaGiB: Int?, dryRun: Bool) throws
+        -> (AzureStorage.Adopted, container: AzureStorage.ProvisionedContainer?)
+    {
+        guard config.backend == .azure else {
+            throw OrchestratorError(
+                .invalidArgument,
+                "--adopt takes an Azure file share; this node's backend is \(config.backend.rawValue)",
+                hint: "set backend = \"azure\" and its [[azure.accounts]]")
+        }
+        guard ShareName.isValid(share) else {
+            throw OrchestratorError(
+                .invalidArgument, "--adopt \(UserPolicy.quoted(share)) is not a valid share name",
+                hint: "a share name is 3 to 63 lower-case letters, digits and single inner hyphens")
+        }
+        if let quotaGiB, !ShareQuota.isValid(quotaGiB) {
+            throw OrchestratorError(
+                .invalidArgument, "--quota \(quotaGiB) is out of range",
+                hint: "Azure file shares take \(ShareQuota.rangeText)")
+        }
+        let lock = dryRun ? nil : try userLock(user.name)
+        defer { withExtendedLifetime(lock) {} }
+        let a = try azure().adopt(
+            user: user.name, uid: user.uid, share: share, accountName: account, quotaGiB: quotaGiB,
+            now: Clock.unixSeconds())
+        onShareLocated?(a.share, a.account)
+        return (a, config.blobEnabled ? try blob.provision(user, shareAccount: a.account) : nil)
     }
 }

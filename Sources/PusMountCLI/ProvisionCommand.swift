@@ -28,11 +28,51 @@ struct ProvisionCommand: ParsableCommand {
     var quota: Int?
     @Flag(help: "The user's Blob container only (private, owner metadata), in the account of the user's share.")
     var blob = false
+    @Option(
+        help: ArgumentHelp(
+            "Take this existing share (made by hand or for an fstab mount) as the user's: pus_user metadata is set, a share of someone else is refused (77), and every node finds it.",
+            valueName: "share"))
+    var adopt: String?
+    @Option(
+        help: ArgumentHelp(
+            "With --adopt: the account that holds the share (default: look in every one).", valueName: "name"))
+    var account: String?
     @Flag(help: "Print the REST calls and change nothing.") var dryRun = false
+
+    func validate() throws {
+        if account != nil && adopt == nil { throw ValidationError("--account goes with --adopt") }
+        if adopt != nil && blob {
+            throw ValidationError("--adopt takes a file share; it cannot be combined with --blob")
+        }
+    }
 
     func run() throws {
         try CommandRunner.run(global, dryRun: dryRun, audit: "provision") { rt in
             let u = try rt.resolve(user)
+            if let share = adopt {
+                let (a, container) = try rt.node().adopt(
+                    u, share: share, account: account, quotaGiB: quota, dryRun: dryRun)
+                rt.auditShare = a.share
+                rt.auditAccount = a.account
+                let state =
+                    a.marked
+                    ? (dryRun ? "would be adopted (pus_user metadata set)" : "adopted (pus_user metadata set)")
+                    : "is already \(u.name)'s"
+                var human = [
+                    "\(u.name): share \(a.share) in account \(a.account) \(state), quota \(a.quotaGiB.map { "\($0) GiB" } ?? "unknown")\(a.quotaChanged ? " (changed)" : "")"
+                ]
+                if let c = container { human.append(Self.line(u.name, c, dryRun: dryRun)) }
+                rt.emit(
+                    human: human,
+                    json: [
+                        ("user", .string(u.name)), ("share", .string(a.share)), ("account", .string(a.account)),
+                        ("created", .bool(false)), ("adopted", .bool(a.marked)),
+                        ("quota_gib", a.quotaGiB.map { .int($0) } ?? .null), ("quota_changed", .bool(a.quotaChanged)),
+                        ("container", container.map { Self.json($0) } ?? .null),
+                        ("rest_requests", .int(rt.requestsSent)),
+                    ])
+                return
+            }
             switch try rt.node().provision(u, quotaGiB: quota, dryRun: dryRun, containerOnly: blob) {
             case .directory(let path, let created):
                 rt.emit(

@@ -158,27 +158,28 @@ public final class AzureStorage {
     /// Ensures the user's share exists, wherever it is: the locator first (``mustLocateFirst(recordedAccount:)``);
     /// only when no configured account has it, Create Share in the placement winner (quota and owner metadata
     /// in the same request). An explicit quota is converged on the share found.
-    public func provision(user: String, uid: UInt32, quotaGiB: Int, explicitQuota: Bool, recordedAccount: String? = nil)
-        throws -> Provisioned
-    {
+    public func provision(
+        user: String, uid: UInt32, quotaGiB: Int, explicitQuota: Bool, recordedAccount: String? = nil,
+        recordedShare: String? = nil
+    ) throws -> Provisioned {
         var found: LocatedShare?
+        var versions: ShareVersions?
         // A dry run looks first too (reads are sent), so its plan says what would really happen.
         if mustLocateFirst(recordedAccount: recordedAccount) || dryRunRecorder != nil {
-            found = try locate(user: user, recordedAccount: recordedAccount)
+            let f = try find(user: user, recordedAccount: recordedAccount, recordedShare: recordedShare)
+            found = f.share
+            versions = f.versions
         }
         var created = false
         if found == nil {
-            // One listing per account says both whether the share is there (then nothing is created: one
-            // request for an existing user) and whether a deleted one can still be restored (then nothing may
-            // be created over it).
-            let (live, deleted) = try shareVersions(user: user)
-            if let (account, item) = live.first {
-                try checkOwner(item.metadata, user: user, share: item.name, account: account.name)
-                found = LocatedShare(
-                    account: account, share: item.name,
-                    properties: FilesClient.ShareProperties(quotaGiB: item.quotaGiB, metadata: item.metadata))
-            } else if let newest = deleted.first(where: { !$0.abandoned }) {
-                throw Self.buried(user: user, newest: newest, versions: deleted.filter { !$0.abandoned }.count)
+            // One listing per account (the locator's, when it made one) says whether the share is there under
+            // the computed name or adopted (then nothing is created) and whether a deleted one can still be
+            // restored (then nothing may be created over it).
+            let v = try versions ?? shareVersions(user: user)
+            if let live = try liveShare(in: v, user: user) {
+                found = live
+            } else if let newest = v.deleted.first(where: { !$0.abandoned }) {
+                throw Self.buried(user: user, newest: newest, versions: v.deleted.filter { !$0.abandoned }.count)
             }
         }
         var placedIn: AccountSpec?
@@ -248,9 +249,12 @@ public final class AzureStorage {
     }
 
     /// The user's existing share, located and owner-checked; "no share anywhere" is a clear error (exit 1).
-    public func existingShare(user: String, recordedAccount: String? = nil) throws -> LocatedShare {
-        guard let found = try locate(user: user, recordedAccount: recordedAccount) else {
-            let deleted = ((try? shareVersions(user: user))?.deleted ?? []).filter { !$0.abandoned }
+    public func existingShare(user: String, recordedAccount: String? = nil, recordedShare: String? = nil) throws
+        -> LocatedShare
+    {
+        let f = try find(user: user, recordedAccount: recordedAccount, recordedShare: recordedShare)
+        guard let found = f.share else {
+            let deleted = (f.versions?.deleted ?? []).filter { !$0.abandoned }
             let hint =
                 deleted.first.map { d in
                     "its share was deleted: `pus-mount undelete \(user)` restores it (\(deleted.count) version(s), the newest for \(Self.daysLeft(d.remainingDays)))"

@@ -18,15 +18,32 @@ extension AzureStorage {
     /// The user's share, or nil when no configured account has it (every account answered 404).
     /// Throws 77 when a share of that name belongs to someone else, 1 when two accounts both hold one, and the
     /// lookup's own error when an account could not be asked and no other has the share.
-    public func locate(user: String, recordedAccount: String? = nil) throws -> LocatedShare? {
+    public func locate(user: String, recordedAccount: String? = nil, recordedShare: String? = nil) throws
+        -> LocatedShare?
+    {
+        try find(user: user, recordedAccount: recordedAccount, recordedShare: recordedShare).share
+    }
+
+    /// What the locator found: the user's share, or, when no account holds one under the computed name, the
+    /// listing that looked for an adopted one (``ShareVersions``, reused by callers that go on to create).
+    public struct Finding {
+        public let share: LocatedShare?
+        /// Set when the listing was made (the computed name is in no account).
+        public let versions: ShareVersions?
+    }
+
+    /// ``locate(user:recordedAccount:recordedShare:)`` with the listing it made, if any. `recordedShare` is the
+    /// share this node's ledger records (an adopted share's name is not the computed one).
+    public func find(user: String, recordedAccount: String? = nil, recordedShare: String? = nil) throws -> Finding {
         let share = shareName(for: user)
         var asked: Set<String> = []
         if let name = recordedAccount, let acct = account(named: name) {
-            asked.insert(name)
+            let recorded = recordedShare ?? share
+            if recorded == share { asked.insert(name) }
             do {
-                let props = try client(acct).getShareProperties(share)
-                try checkOwner(props.metadata, user: user, share: share, account: acct.name)
-                return LocatedShare(account: acct, share: share, properties: props)
+                let props = try client(acct).getShareProperties(recorded)
+                try checkOwner(props.metadata, user: user, share: recorded, account: acct.name)
+                return Finding(share: LocatedShare(account: acct, share: recorded, properties: props), versions: nil)
             } catch let e as AzureError where e.code == .shareNotFound {
                 // Deleted elsewhere, or the ledger is stale: ask every account, as for an unrecorded user.
             }
@@ -52,12 +69,35 @@ extension AzureStorage {
                 "\(user) has a share \(share) in more than one account (\(found.map(\.account.name).joined(separator: ", "))); pus-mount will not pick one",
                 hint: "keep the share that holds the user's data and delete or rename the others, then try again")
         }
-        if let one = found.first { return one }
+        if let one = found.first { return Finding(share: one, versions: nil) }
         if let (acct, e) = failures.first {
             // Not knowing is not "not found": creating now could give the user a second, empty share.
             throw ShareLookupError(account: acct.name, user: user, share: share, underlying: e)
         }
-        return nil
+        // No account holds the computed name: an adopted share is found by its metadata, in the listing that
+        // also says which deleted versions there are (one List Shares per account; a new user pays it once).
+        let versions = try shareVersions(user: user)
+        return Finding(share: try liveShare(in: versions, user: user), versions: versions)
+    }
+
+    /// The user's live share in a listing: the computed name first, else the one adopted share (two adopted
+    /// shares are not guessed between), owner-checked.
+    public func liveShare(in versions: ShareVersions, user: String) throws -> LocatedShare? {
+        let share = shareName(for: user)
+        let adopted = versions.live.filter { $0.item.name != share }
+        guard let (account, item) = versions.live.first(where: { $0.item.name == share }) ?? adopted.first else {
+            return nil
+        }
+        if item.name != share && adopted.count > 1 {
+            throw StorageError(
+                .ambiguous,
+                "\(user) has more than one adopted share (\(adopted.map { "\($0.item.name) in \($0.account.name)" }.joined(separator: ", "))); pus-mount will not pick one",
+                hint: "remove the pus_adopted metadata from every share but the user's one, then try again")
+        }
+        try checkOwner(item.metadata, user: user, share: item.name, account: account.name)
+        return LocatedShare(
+            account: account, share: item.name,
+            properties: FilesClient.ShareProperties(quotaGiB: item.quotaGiB, metadata: item.metadata))
     }
 
     /// Get Share Properties of `share` in each account, side by side (one thread per extra account, each
@@ -82,6 +122,14 @@ extension AzureStorage {
     }
 }
 
+/// The user's shares in a listing of every account (``AzureStorage/shareVersions(user:)``).
+public struct ShareVersions: Sendable {
+    /// Live shares under the computed name, then adopted ones; owners not yet checked.
+    public let live: [(account: AccountSpec, item: FilesClient.ShareItem)]
+    /// Soft-deleted versions that are the user's, newest first.
+    public let deleted: [DeletedShare]
+}
+
 /// A soft-deleted version of a user's share (List Shares `include=deleted`), owner-checked.
 public struct DeletedShare: Sendable {
     public let account: AccountSpec
@@ -95,45 +143,52 @@ public struct DeletedShare: Sendable {
 }
 
 extension AzureStorage {
-    /// Every version of the user's share in every account: the live shares of that name (with their quota and
-    /// metadata) and the soft-deleted ones, newest first. List Shares with the share name as prefix and
-    /// `include=deleted,metadata` (one request per account). A deleted share whose `pus_user` names someone else
-    /// is not the user's and is left out; a live one is returned as it is (the caller checks its owner).
-    public func shareVersions(user: String) throws -> (
-        live: [(account: AccountSpec, item: FilesClient.ShareItem)], deleted: [DeletedShare]
-    ) {
+    /// Every version of the user's share in every account: the live shares under the computed name (with their
+    /// quota and metadata) and the ones adopted for the user (`pus_adopted` and `pus_user` metadata; computed
+    /// name first), and the soft-deleted ones, newest first. List Shares with `include=deleted,metadata`, without
+    /// a prefix since an adopted share may have any name (one request per account and 5,000 shares). A deleted
+    /// share whose `pus_user` names someone else is not the user's and is left out; a live one under the computed
+    /// name is returned as it is (the caller checks its owner).
+    public func shareVersions(user: String) throws -> ShareVersions {
         let share = shareName(for: user)
         var out: [DeletedShare] = []
         var live: [(account: AccountSpec, item: FilesClient.ShareItem)] = []
+        var adopted: [(account: AccountSpec, item: FilesClient.ShareItem)] = []
         for a in accounts {
-            for item in try client(a).listAllShares(prefix: share, include: [.deleted, .metadata])
-            where item.name == share && item.snapshot == nil {
+            for item in try client(a).listAllShares(prefix: nil, include: [.deleted, .metadata])
+            where item.snapshot == nil && (item.name == share || Self.isAdopted(item.metadata, by: user)) {
                 guard item.deleted else {
-                    live.append((a, item))
+                    if item.name == share { live.append((a, item)) } else { adopted.append((a, item)) }
                     continue
                 }
                 guard let v = item.version, item.metadata["pus_user"] == user else { continue }
                 out.append(
                     DeletedShare(
-                        account: a, share: share, version: v, deletedTime: item.deletedTime,
+                        account: a, share: item.name, version: v, deletedTime: item.deletedTime,
                         remainingDays: item.remainingRetentionDays,
                         abandoned: item.metadata["pus_abandoned"] != nil))
             }
         }
-        return (live, out.sorted { $0.version > $1.version })
+        return ShareVersions(live: live + adopted, deleted: out.sorted { $0.version > $1.version })
+    }
+
+    /// The metadata that marks a share adopted for a user (`provision --adopt`): its name is not the computed
+    /// one, so the locator finds it by this mark.
+    public static let adoptedKey = "pus_adopted"
+
+    /// Whether `metadata` marks a share adopted for `user`.
+    public static func isAdopted(_ metadata: [String: String], by user: String) -> Bool {
+        metadata["pus_user"] == user && metadata[adoptedKey] != nil
     }
 
     /// Refuses (67) to create a new share for `user` while no live share exists and a soft-deleted one that
     /// was not given up can still be restored: a login must not bury the user's data under an empty share of
-    /// the same name. Returns the account of the user's live share, when the listing found one.
+    /// the same name. Returns the user's live share, when the listing (`versions`, else a new one) found one.
     @discardableResult
-    public func refuseOverDeleted(user: String) throws -> AccountSpec? {
-        let (live, deleted) = try shareVersions(user: user)
-        if let (account, item) = live.first {
-            try checkOwner(item.metadata, user: user, share: item.name, account: account.name)
-            return account
-        }
-        let kept = deleted.filter { !$0.abandoned }
+    public func refuseOverDeleted(user: String, versions: ShareVersions? = nil) throws -> LocatedShare? {
+        let v = try versions ?? shareVersions(user: user)
+        if let live = try liveShare(in: v, user: user) { return live }
+        let kept = v.deleted.filter { !$0.abandoned }
         guard let newest = kept.first else { return nil }
         throw Self.buried(user: user, newest: newest, versions: kept.count)
     }

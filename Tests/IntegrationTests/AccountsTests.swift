@@ -209,6 +209,110 @@ import Testing
         #expect(try node.run(["ls", user]).status == 0)
     }
 
+    /// A plain client on account B of the emulator: the "by hand" side (an administrator, an fstab-era script).
+    func handClient(_ emu: EmulatorProcess) throws -> FilesClient {
+        let key = try #require(SharedKey(account: Self.b.name, key: Secret(Self.b.key)))
+        return FilesClient(
+            endpoint: AccountEndpoint(account: Self.b.name, key: key, override: emu.endpoint(of: Self.b.name)),
+            transport: LazyCurlTransport(), retry: .none, logger: Logger(label: "t") { _ in SwiftLogNoOpLogHandler() })
+    }
+
+    /// Issue 19, item 5: a share made by hand becomes the user's with `provision --adopt`; attach then mounts
+    /// it, a second node with an empty ledger finds it by its metadata, and no share under the computed name is
+    /// ever created. A foreign-owned share, a name in pus-mount's own name space, a missing share, a bad name
+    /// and a second adoption are each refused with their exit status and change nothing.
+    @Test func aHandMadeShareIsAdoptedAndEveryNodeFindsIt() throws {
+        let dir = TempDir()
+        let emu = try emulator(dir)
+        let user = TestUsers.name(36)
+        let computed = ShareName.forUser(user, prefix: "pus")
+        let hand = try handClient(emu)
+        _ = try hand.createShare("projects-data", quotaGiB: 10, metadata: [("team", "physics")])
+        try hand.upload(
+            localPath: dir.write("old.txt", "from the fstab days\n"), share: "projects-data", remotePath: "old.txt")
+        _ = try hand.createShare("someone-elses", quotaGiB: 5, metadata: [("pus_user", TestUsers.name(35))])
+        _ = try hand.createShare("pus-bob-0a1b2c3d", quotaGiB: 5, metadata: [])
+        _ = try hand.createShare("scratch-data", quotaGiB: 5, metadata: [])
+        let one = Node("one", dir: dir, emulator: emu, accounts: [Self.a, Self.b])
+        func meta(_ share: String) throws -> [String: String] { try hand.getShareProperties(share).metadata }
+
+        let writes0 = emu.requestLog.filter { $0.hasPrefix("PUT ") }.count
+        let refusals: [([String], Int32, String)] = [
+            (["--adopt", "Not_A_Share"], 65, "is not a valid share name"),
+            (["--adopt", "no-such-share"], 1, "there is no share no-such-share in any configured account"),
+            (["--adopt", "projects-data", "--account", "nosuch"], 1, "--account nosuch is not one of"),
+            (["--adopt", "someone-elses"], 77, "belongs to user \(TestUsers.name(35))"),
+            (["--adopt", "pus-bob-0a1b2c3d"], 77, "named like pus-mount's own shares"),
+        ]
+        for (args, status, text) in refusals {
+            let r = try one.run(["provision", user] + args)
+            #expect(r.status == status, "\(args): \(r.stderr)")
+            #expect(r.stderr.contains(text), "\(args): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").first?.hasPrefix("pus-mount: ") == true, "\(r.stderr)")
+        }
+        #expect(emu.requestLog.filter { $0.hasPrefix("PUT ") }.count == writes0, "a refusal changed something")
+        #expect(try meta("someone-elses")["pus_user"] == TestUsers.name(35))
+        #expect(try meta("pus-bob-0a1b2c3d")["pus_user"] == nil)
+        #expect(try one.run(["provision", user, "--account", "actb"]).status == 64, "--account without --adopt")
+
+        // The adoption: pus_user and pus_adopted set, the share's own metadata kept.
+        let r = try one.run(["--json", "provision", user, "--adopt", "projects-data"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let out = try json(r.stdout)
+        #expect(out["share"] as? String == "projects-data")
+        #expect(out["account"] as? String == "actb")
+        #expect(out["adopted"] as? Bool == true)
+        #expect(out["quota_gib"] as? Int == 10)
+        let m = try meta("projects-data")
+        #expect(m["pus_user"] == user && m["pus_uid"] == "42036" && m["team"] == "physics", "\(m)")
+        #expect(m["pus_adopted"].flatMap { Int($0) } != nil, "\(m)")
+        let again = try one.run(["--json", "provision", user, "--adopt", "projects-data"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try json(again.stdout)["adopted"] as? Bool == false, "\(again.stdout)")
+        // One share per user: a second adoption is refused and changes nothing.
+        let second = try one.run(["provision", user, "--adopt", "scratch-data"])
+        #expect(second.status == 1 && second.stderr.contains("already has a share (projects-data"), "\(second.stderr)")
+        #expect(try meta("scratch-data")["pus_user"] == nil)
+
+        // attach mounts the adopted share and the ledger records its name.
+        let ns = try MountNamespace()
+        let att = try ns.run(
+            Binaries.pusMount, ["--config", one.config, "--json", "--verbose", "attach", user, "--fake-mount"])
+        #expect(att.status == 0, "\(att.stderr)")
+        #expect(
+            ((try json(att.stdout)["plan"] as? [String: Any])?["mount"] as? [String: String])?["source"]
+                == "//127.0.0.1/projects-data", "\(att.stdout)")
+        let ledger = try json(String(contentsOfFile: "\(one.root)/state/ledger.json", encoding: .utf8))
+        let entry = (ledger["entries"] as? [String: Any])?[user] as? [String: Any]
+        #expect(entry?["share"] as? String == "projects-data" && entry?["account"] as? String == "actb", "\(ledger)")
+        #expect(try ns.run(Binaries.pusMount, ["--config", one.config, "detach", user, "--all"]).status == 0)
+
+        // A second node that has never seen the user finds it (metadata, not node state).
+        let two = Node("two", dir: dir, emulator: emu, accounts: [Self.a, Self.b])
+        let ls = try two.run(["--json", "ls", user])
+        #expect(ls.status == 0, "\(ls.stderr)")
+        #expect(
+            (try json(ls.stdout)["entries"] as? [[String: Any]])?.contains { $0["name"] as? String == "old.txt" }
+                == true, "\(ls.stdout)")
+        let prov = try two.run(["--json", "provision", user])
+        #expect(prov.status == 0, "\(prov.stderr)")
+        #expect(try json(prov.stdout)["share"] as? String == "projects-data", "\(prov.stdout)")
+        #expect(try json(prov.stdout)["created"] as? Bool == false)
+        let ns2 = try MountNamespace()
+        let att2 = try ns2.run(
+            Binaries.pusMount, ["--config", two.config, "--json", "--verbose", "attach", user, "--fake-mount"])
+        #expect(att2.status == 0, "\(att2.stderr)")
+        #expect(
+            ((try json(att2.stdout)["plan"] as? [String: Any])?["mount"] as? [String: String])?["source"]
+                == "//127.0.0.1/projects-data", "\(att2.stdout)")
+        // A node with only account B (one account: no locating first, the listing finds it).
+        let onlyB = Node("onlyb", dir: dir, emulator: emu, accounts: [Self.b])
+        let p1 = try onlyB.run(["--json", "provision", user])
+        #expect(p1.status == 0, "\(p1.stderr)")
+        #expect(try json(p1.stdout)["share"] as? String == "projects-data", "\(p1.stdout)")
+        #expect(!shareExists(emu, "acta", computed) && !shareExists(emu, "actb", computed), "no second share")
+    }
+
     @Test func aShareInTwoAccountsIsNotGuessedBetween() throws {
         let dir = TempDir()
         let emu = try emulator(dir)

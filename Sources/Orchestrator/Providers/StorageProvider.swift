@@ -195,9 +195,11 @@ final class AzureFilesProvider: StorageProvider {
         try target(for: user, entry: entry, account: nil)
     }
 
-    /// `located` (where the locator found an unrecorded user's share) comes before placement, so adding an
-    /// account never moves an existing user.
-    func target(for user: ResolvedUser, entry: Ledger.Entry?, account located: AccountSpec?) throws -> MountTarget {
+    /// `located` (where the locator found an unrecorded user's share, and its name: an adopted share's is not
+    /// the computed one) comes before placement, so adding an account never moves an existing user.
+    func target(for user: ResolvedUser, entry: Ledger.Entry?, account located: AccountSpec?, share found: String? = nil)
+        throws -> MountTarget
+    {
         let az = try node.azure()
         let recorded = entry?.backend == .azure ? entry : nil
         let account: AccountSpec
@@ -214,7 +216,7 @@ final class AzureFilesProvider: StorageProvider {
         } else {
             account = az.placement(for: user.name)
         }
-        let share = recorded?.share ?? az.shareName(for: user.name)
+        let share = found ?? recorded?.share ?? az.shareName(for: user.name)
         let c = node.config
         var t = try node.cifsTarget(
             account: account, share: share, mountpoint: c.mountpoint(for: user.name),
@@ -234,21 +236,27 @@ final class AzureFilesProvider: StorageProvider {
         let az = try node.azure()
         var t = t
         var found = false
+        var versions: ShareVersions?
         if az.mustLocateFirst(recordedAccount: nil) {
             // Nothing recorded on this node: the share may exist in any account (made on another node, or
             // before an account was added). Ask them all before placing the user (under the user's lock,
             // never the ledger's). With one account the listing below asks instead.
-            if let located = try az.locate(user: user.name) {
-                t = try target(for: user, entry: entry, account: located.account)
+            let f = try az.find(user: user.name)
+            versions = f.versions
+            if let located = f.share {
+                t = try target(for: user, entry: entry, account: located.account, share: located.share)
                 found = true
             }
         }
         if !found {
             // Nothing recorded here and no share found: never create one over a deleted share that can still be
-            // restored (one List Shares per account, only on a node whose ledger does not know the user).
-            if let live = try az.refuseOverDeleted(user: user.name) {
-                // The listing found the share (one account: nothing was located first): it stays where it is.
-                if live.name != t.account { t = try target(for: user, entry: entry, account: live) }
+            // restored (one List Shares per account, only on a node whose ledger does not know the user; the
+            // locator's own listing when it made one).
+            if let live = try az.refuseOverDeleted(user: user.name, versions: versions) {
+                // The listing found the share (one account: nothing was located first; or an adopted share).
+                if live.account.name != t.account || live.share != t.share {
+                    t = try target(for: user, entry: entry, account: live.account, share: live.share)
+                }
                 found = true
             } else {
                 // A new user: the first account in placement order with room (full and draining ones skipped).
@@ -299,6 +307,7 @@ final class AzureFilesProvider: StorageProvider {
             try node.azure().provision(
                 user: user.name, uid: user.uid, quotaGiB: quotaGiB ?? node.config.quotaGiB,
                 explicitQuota: quotaGiB != nil,
-                recordedAccount: node.recordedAccount(of: user.name)), container: nil)
+                recordedAccount: node.recordedAccount(of: user.name), recordedShare: node.recordedShare(of: user.name)),
+            container: nil)
     }
 }
