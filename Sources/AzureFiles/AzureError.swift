@@ -15,6 +15,8 @@ public struct AzureError: Error, Sendable, CustomStringConvertible {
     public let authenticationDetail: String?
     /// What we were doing, for example `create share pus-alice-1a2b3c4d`.
     public let operation: String
+    /// The share (or container) the request was about, when it named one (set by the client).
+    public var resource: String?
 
     public init(
         status: Int, code: Code, message: String, requestID: String? = nil, clientRequestID: String? = nil,
@@ -70,10 +72,27 @@ public struct AzureError: Error, Sendable, CustomStringConvertible {
                 "the service throttled the account past the retry budget (\(message)); try again later, or spread users over more accounts"
         case .handleLimitExceeded:
             return
-                "the share is at the service's open-handle limit (10,000 on its root, 2,000 per file or directory): close files on the nodes using it and try again"
+                "\(resource.map { "share \($0)" } ?? "the share") is at the service's open-handle limit (10,000 on its root, 2,000 per file or directory): `pus-mount where <user>` lists the clients holding it open; close files there and try again"
         default:
             return nil
         }
+    }
+
+    /// The service limit this answer reports, counted across runs for the metrics file: `throttled` with the
+    /// limit its message names (`ingress`, `egress`, `operations`, else `other`), `handle_limit`, or
+    /// `account_full`. nil for any other answer.
+    public var limitEvent: (kind: String, limit: String)? {
+        switch code {
+        case .handleLimitExceeded: return ("handle_limit", "")
+        case .totalSharesCountExceedsAccountLimit: return ("account_full", "")
+        case .serverBusy: break
+        default: guard status == 503 || status == 429 else { return nil }
+        }
+        let m = message.lowercased()
+        if m.hasPrefix("ingress") { return ("throttled", "ingress") }
+        if m.hasPrefix("egress") { return ("throttled", "egress") }
+        if m.contains("operations per second") { return ("throttled", "operations") }
+        return ("throttled", "other")
     }
 
     public var description: String {

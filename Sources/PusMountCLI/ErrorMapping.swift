@@ -74,8 +74,10 @@ enum ErrorMapping {
                         "check file_endpoint (or endpoint_suffix) in the configuration: https://ACCOUNT.file.core.windows.net, or http://HOST:PORT/ACCOUNT for the emulator"
                 )
             }
+            // The open-handle limit is the share's: the line names it, whatever path the operation was on.
+            let on = e.code == .handleLimitExceeded ? e.resource.map { " on share \($0)" } ?? "" : ""
             let base =
-                "\(e.operation): \(e.code == .none ? "HTTP \(e.status)" : "\(e.code) (HTTP \(e.status))"): \(e.message)"
+                "\(e.operation): \(e.code == .none ? "HTTP \(e.status)" : "\(e.code) (HTTP \(e.status))")\(on): \(e.message)"
                 + requestID
             if e.code == .invalidUri {
                 return PusError(

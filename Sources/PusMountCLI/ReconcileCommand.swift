@@ -70,8 +70,10 @@ enum ReconcileRun {
             status = ReconcileRendering.exitStatus(report)
             if let m = metricsFile {
                 do {
+                    rt.recordServiceStats()  // this pass's own answers count too
                     try ReconcileMetrics.write(
-                        report, to: m, command: command, now: Clock.unixSeconds(), exitStatus: status)
+                        report, to: m, command: command, now: Clock.unixSeconds(), exitStatus: status,
+                        stats: ServiceStats.read(stateDir: rt.config.stateDir), accounts: rt.config.accounts)
                 } catch {
                     rt.logger.warning("could not write the metrics file \(m): \(error)")
                 }

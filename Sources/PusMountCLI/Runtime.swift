@@ -32,6 +32,17 @@ final class Runtime {
     /// REST requests sent so far.
     var requestsSent: Int { cachedNode?.requestsSent ?? 0 }
 
+    private var statsRecorded = false
+    /// Adds what this run saw of the service's limits, and its share counts, to the state directory's
+    /// ServiceStats file (once per run; a failure to write is logged, never the command's failure).
+    func recordServiceStats() {
+        guard !statsRecorded, let node = cachedNode else { return }
+        statsRecorded = true
+        do { try node.recordServiceStats(now: Clock.unixSeconds()) } catch {
+            logger.warning("could not record the service's limit counters: \(error)")
+        }
+    }
+
     /// The command name recorded in the audit log (mutating commands, sas, get), and what the command worked
     /// on, filled in as it learns it.
     var auditCommand: String?
@@ -124,6 +135,7 @@ enum CommandRunner {
         _ body: (Runtime) throws -> Void
     ) throws {
         var runtime: Runtime?
+        defer { runtime?.recordServiceStats() }
         do {
             if requireRoot && geteuid() != 0 {
                 throw PusError(

@@ -8,11 +8,13 @@ extension AzureStorage {
     /// The service's answer when an account holds as many shares as it may (Create Share).
     public static func isAccountFull(_ e: AzureError) -> Bool { e.code == .totalSharesCountExceedsAccountLimit }
 
-    /// Users' shares (live, named `<prefix>-...`) in `account`: one listing, counted once per run.
+    /// Users' shares (live, named `<prefix>-...` or adopted) in `account`: one listing, counted once per run.
     public func shareCount(_ account: AccountSpec) throws -> Int {
         if let n = shareCounts[account.name] { return n }
-        let n = try client(account).listAllShares(prefix: prefix + "-").filter { $0.snapshot == nil && !$0.deleted }
-            .count
+        let n = try client(account).listAllShares(prefix: nil, include: [.metadata]).filter {
+            $0.snapshot == nil && !$0.deleted
+                && ($0.name.hasPrefix(prefix + "-") || $0.metadata[Self.adoptedKey] != nil)
+        }.count
         shareCounts[account.name] = n
         return n
     }
@@ -62,4 +64,26 @@ extension AzureStorage {
             return AccountUsage(account: a, shares: nil, error: (error as? any ExplainedError)?.message ?? "\(error)")
         }
     }
+
+    /// Answers of one account that reported a service limit (``AzureError/limitEvent``), this run.
+    public struct LimitEvent: Sendable, Equatable {
+        public let account: String
+        public let kind: String
+        public let limit: String
+        public let count: Int
+    }
+
+    /// Every client's limit answers this run (Files and Blob), per account.
+    public var limitEvents: [LimitEvent] {
+        var sum: [String: Int] = [:]
+        for (name, c) in clients { for (k, n) in c.limitEvents { sum["\(name)|\(k)", default: 0] += n } }
+        for (name, c) in blobClients { for (k, n) in c.rest.limitEvents { sum["\(name)|\(k)", default: 0] += n } }
+        return sum.sorted { $0.key < $1.key }.map { key, n in
+            let p = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            return LimitEvent(account: p[0], kind: p[1], limit: p[2], count: n)
+        }
+    }
+
+    /// Users' shares per account as counted this run (with this run's own placements).
+    public var countedShares: [String: Int] { shareCounts }
 }

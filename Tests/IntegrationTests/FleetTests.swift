@@ -96,6 +96,24 @@ struct ShareClientForTest {
         let acc = try json(try cfg.run(["--json", "accounts"]).stdout)["accounts"] as? [[String: Any]] ?? []
         #expect(acc.map { $0["shares"] as? Int } == [2, 2, 6, 0])
         #expect(acc.map { $0["takes_new_users"] as? Bool } == [false, false, true, false])
+        // The metrics file reports each account's count (as `accounts` last counted it) against its cap, and
+        // reconcile asks Azure nothing for it.
+        let sent = emu.requestLog.count
+        let prom = dir.file("m.prom")
+        #expect(try cfg.run(["reconcile", "--metrics-file", prom]).status == 0)
+        #expect(emu.requestLog.count == sent, "reconcile without drift sends no request")
+        let m = try String(contentsOfFile: prom, encoding: .utf8)
+        for line in [
+            "pus_mount_account_shares{account=\"acca\"} 2", "pus_mount_account_shares{account=\"accc\"} 6",
+            "pus_mount_account_shares{account=\"accd\"} 0", "pus_mount_account_max_shares{account=\"acca\"} 2",
+            "pus_mount_account_max_shares{account=\"accc\"} 100",
+            "pus_mount_account_takes_new_users{account=\"acca\"} 0",
+            "pus_mount_account_takes_new_users{account=\"accc\"} 1",
+            "pus_mount_account_takes_new_users{account=\"accd\"} 0",
+        ] {
+            #expect(m.contains(line + "\n"), "\(line) missing from:\n\(m)")
+        }
+        #expect(!m.contains("pus_mount_account_max_shares{account=\"accd\"}"), "accd has no cap")
         let doctor = try cfg.run(["doctor"]).stdout
         #expect(doctor.contains("warn account acca: capacity: 2 of 2 users' shares: full"), "\(doctor)")
         #expect(doctor.contains("ok   account accc: capacity: 6 of 100 users' shares"), "\(doctor)")
@@ -130,6 +148,10 @@ struct ShareClientForTest {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(try json(r.stdout)["account"] as? String == "accb")
         #expect(emu.operationLog.contains { $0.contains("409 TotalSharesCountExceedsAccountLimit") })
+        let prom = dir.file("m.prom")
+        #expect(try cfg.run(["reconcile", "--metrics-file", prom]).status == 0)
+        let m = try String(contentsOfFile: prom, encoding: .utf8)
+        #expect(m.contains("pus_mount_service_account_full_total{account=\"acca\"} 1\n"), "\(m)")
     }
 
     /// Throttling: 503 ServerBusy is retried within the budget and then exits 75 naming the limit the service
@@ -144,6 +166,42 @@ struct ShareClientForTest {
         #expect(r.stderr.contains("ServerBusy") && r.stderr.contains("Egress is over the account limit"), "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count <= 2, "one line (and its hint): \(r.stderr)")
         #expect(emu.operationLog.count == 3, "three attempts within the budget: \(emu.operationLog)")
+        // Counted in the metrics file: every throttled answer, by the limit the service named.
+        let prom = dir.file("m.prom")
+        _ = try cfg.run(["reconcile", "--metrics-file", prom])
+        let m = try String(contentsOfFile: prom, encoding: .utf8)
+        #expect(
+            m.contains("pus_mount_service_throttled_total{account=\"\(emu.account)\",limit=\"egress\"} 3\n"), "\(m)")
+        _ = try cfg.run(["provision", TestUsers.name(47)])
+        _ = try cfg.run(["reconcile", "--metrics-file", prom])
+        #expect(
+            try String(contentsOfFile: prom, encoding: .utf8).contains(
+                "pus_mount_service_throttled_total{account=\"\(emu.account)\",limit=\"egress\"} 6\n"),
+            "counters add up across runs")
+    }
+
+    /// HandleLimitExceeded: one line naming the share and the limit, exit 75, counted in the metrics file.
+    @Test func theOpenHandleLimitNamesTheShare() throws {
+        let dir = TempDir()
+        let user = TestUsers.name(47)
+        let share = ShareName.forUser(user, prefix: "pus")
+        let setup = try EmulatorProcess(dir: dir)
+        let plain = TestConfig(dir: dir, emulator: setup)
+        #expect(try plain.run(["provision", user]).status == 0)
+        setup.process.terminate()
+        setup.process.waitUntilExit()
+        // The same data directory, now answering every request as a share at its handle limit would.
+        let emu = try EmulatorProcess(dir: dir, extraArgs: ["--fault", "400:HandleLimitExceeded:1"])
+        let cfg = TestConfig(dir: dir, emulator: emu)
+        let r = try cfg.run(["ls", user])
+        #expect(r.status == 75, "\(r.stderr)")
+        #expect(r.stderr.contains("HandleLimitExceeded (HTTP 400) on share \(share)"), "\(r.stderr)")
+        #expect(r.stderr.contains("share \(share) is at the service's open-handle limit (10,000"), "\(r.stderr)")
+        #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        let prom = dir.file("m.prom")
+        _ = try cfg.run(["reconcile", "--metrics-file", prom])
+        let m = try String(contentsOfFile: prom, encoding: .utf8)
+        #expect(m.contains("pus_mount_service_handle_limit_total{account=\"\(emu.account)\"} 1\n"), "\(m)")
     }
 
     /// where: the clients with open handles on the user's share, grouped by address (the port dropped), busiest

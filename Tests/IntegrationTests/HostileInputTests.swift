@@ -6,8 +6,9 @@ import Testing
 /// server: 4xx/5xx, garbage, truncated, slow, silent, huge), a full state directory, and bad arguments. Every row
 /// asserts the documented exit status, one clear line naming what was wrong, no secret in the output, and that
 /// nothing was left behind: the directory tree (files, modes, sizes, contents) and the mount table are as before.
-/// (Not compared: lock files, kept by design; the audit log, which records failures; and the directories a node
-/// keeps anyway: the state directory, mount.root, local.root and a user's provisioned directory, like a share.)
+/// (Not compared: lock files, kept by design; the audit log and the service-stats counters, which record
+/// failures; and the directories a node keeps anyway: the state directory, mount.root, local.root and a user's
+/// provisioned directory, like a share.)
 @Suite(.serialized) struct HostileInputTests {
     struct Row: Sendable, CustomTestStringConvertible {
         var testDescription: String { what }
@@ -591,14 +592,15 @@ import Testing
         chmod(d.file("local/\(u)"), 0o700)
     }
 
-    /// Files, directories and modes under `path` (contents hashed), without lock files and the audit log.
+    /// Files, directories and modes under `path` (contents hashed), without lock files, the audit log and the
+    /// service-stats counters (both record failures on purpose).
     static func snapshot(_ path: String) -> [String] {
         var out: [String] = []
         let fm = FileManager.default
         guard let e = fm.enumerator(atPath: path) else { return [] }
         while let rel = e.nextObject() as? String {
             if rel.hasSuffix(".lock") || rel.hasPrefix("state/locks") || rel == "audit.jsonl"
-                || rel.hasPrefix("server-")
+                || rel == "state/service-stats.json" || rel.hasPrefix("server-")
             {
                 continue
             }

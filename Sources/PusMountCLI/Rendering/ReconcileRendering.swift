@@ -110,7 +110,10 @@ enum ReconcileRendering {
 
 /// A Prometheus textfile for node_exporter's textfile collector, written atomically (temp file + rename, 0644).
 enum ReconcileMetrics {
-    static func write(_ r: ReconcileReport, to path: String, command: String, now: Int, exitStatus: Int32) throws {
+    static func write(
+        _ r: ReconcileReport, to path: String, command: String, now: Int, exitStatus: Int32,
+        stats: ServiceStats = ServiceStats(), accounts: [Config.Account] = []
+    ) throws {
         var lastSuccess = r.converged ? now : previousSuccess(path) ?? 0
         if lastSuccess < 0 { lastSuccess = 0 }
         var t = ""
@@ -149,9 +152,71 @@ enum ReconcileMetrics {
         metric(
             "pus_mount_reconcile_last_success_timestamp_seconds", "Unix time of the last pass that converged.", "gauge",
             [("", String(lastSuccess))])
+        t += serviceMetrics(stats, accounts: accounts)
         // Root writes here on an administrator's word: not through a directory a user could redirect.
         let real = try FilePolicy.checkRootControlledPath(path, kind: "metrics file")
         try AtomicFile.write(Array(Redaction.redact(t).utf8), to: real, mode: 0o644)
+    }
+
+    /// The service's limits as this node met them (``ServiceStats``: counters across runs) and each account's
+    /// users' shares against its cap, as last counted: all from the state directory, no request to Azure.
+    static func serviceMetrics(_ s: ServiceStats, accounts: [Config.Account]) -> String {
+        var t = ""
+        func metric(_ name: String, _ help: String, _ type: String, _ samples: [(String, String)]) {
+            guard !samples.isEmpty else { return }
+            t += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for (labels, value) in samples { t += "\(name)\(labels) \(value)\n" }
+        }
+        func label(_ v: String) -> String {  // Prometheus label value escaping
+            var o = ""
+            for c in v {
+                if c == "\n" {
+                    o += "\\n"
+                    continue
+                }
+                if c == "\\" || c == "\"" { o.append("\\") }
+                o.append(c)
+            }
+            return o
+        }
+        let counters = s.counters.sorted { $0.key < $1.key }.map { k, n in
+            (k.split(separator: "|", omittingEmptySubsequences: false).map(String.init), n)
+        }.filter { $0.0.count == 3 }
+        func samples(_ kind: String, withLimit: Bool) -> [(String, String)] {
+            counters.filter { $0.0[1] == kind }.map { p, n in
+                let l = withLimit ? ",limit=\"\(label(p[2]))\"" : ""
+                return ("{account=\"\(label(p[0]))\"\(l)}", String(n))
+            }
+        }
+        metric(
+            "pus_mount_service_throttled_total",
+            "Answers in which the service throttled an account (503 ServerBusy), by the limit it named.", "counter",
+            samples("throttled", withLimit: true))
+        metric(
+            "pus_mount_service_handle_limit_total", "Answers 400 HandleLimitExceeded (a share's open-handle limit).",
+            "counter", samples("handle_limit", withLimit: false))
+        metric(
+            "pus_mount_service_account_full_total",
+            "Create Share refused with TotalSharesCountExceedsAccountLimit (the account is full).", "counter",
+            samples("account_full", withLimit: false))
+        let counted = accounts.compactMap { a in s.shares[a.name].map { (a, $0) } }
+        metric(
+            "pus_mount_account_shares", "Users' shares in the account when last counted (placement, accounts, doctor).",
+            "gauge", counted.map { ("{account=\"\(label($0.0.name))\"}", String($0.1.count)) })
+        metric(
+            "pus_mount_account_shares_counted_timestamp_seconds", "Unix time of that count.", "gauge",
+            counted.map { ("{account=\"\(label($0.0.name))\"}", String($0.1.at)) })
+        metric(
+            "pus_mount_account_max_shares", "The account's max_shares (accounts with a cap).", "gauge",
+            accounts.compactMap { a in a.maxShares.map { ("{account=\"\(label(a.name))\"}", String($0)) } })
+        metric(
+            "pus_mount_account_takes_new_users", "1 unless the account is draining, weight 0 or full as last counted.",
+            "gauge",
+            accounts.map { a in
+                let full = a.maxShares.map { cap in (s.shares[a.name]?.count ?? 0) >= cap } ?? false
+                return ("{account=\"\(label(a.name))\"}", a.draining || a.weight == 0 || full ? "0" : "1")
+            })
+        return t
     }
 
     /// The last success time recorded in an earlier file, kept when this pass did not converge.
