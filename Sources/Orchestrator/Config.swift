@@ -78,6 +78,8 @@ public struct Config: Sendable, Equatable {
     public var sasMaxExpiryHours = 24
     /// `[blob] enabled`: each user also has a private Blob container beside the share (same account, same name).
     public var blobEnabled = false
+    /// `[nodes]`: node names by client address (canonical numeric form), for `where`.
+    public var nodeNames: [String: String] = [:]
     public var stateDir = "/var/lib/pus-mount"
     public var credentialsDir = "/etc/pus-mount/credentials"
     public var auditLog = "/var/log/pus-mount/audit.jsonl"

@@ -10,7 +10,8 @@ extension Node {
     public struct ShareClient: Sendable {
         /// The client's address as the service saw it (without the port).
         public let address: String
-        /// From the service's ClientName, else a reverse lookup (unless disabled); nil when neither names it.
+        /// From the configuration's `[nodes]` map, else the service's ClientName, else a reverse lookup (unless
+        /// disabled); nil when none names it.
         public let name: String?
         /// Open handles of this client on the share.
         public let handles: Int
@@ -37,7 +38,8 @@ extension Node {
         var byAddress: [String: [FilesClient.Handle]] = [:]
         for h in handles { byAddress[Self.address(ofClient: h.clientIP), default: []].append(h) }
         let clients = byAddress.map { address, hs -> ShareClient in
-            let given = hs.lazy.map(\.clientName).first { !$0.isEmpty }
+            let mapped = Net.canonicalAddress(address).flatMap { config.nodeNames[$0] }
+            let given = mapped ?? hs.lazy.map(\.clientName).first { !$0.isEmpty }
             let oldest = hs.compactMap { h in RFC1123Time(h.openTime) }.min().map(\.text)
             return ShareClient(
                 address: address, name: given ?? (resolve ? Net.reverseName(address) : nil), handles: hs.count,

@@ -141,6 +141,26 @@ public enum ConfigLoader {
             c.blobEnabled = try blob.bool("enabled") ?? c.blobEnabled
             try blob.finish()
         }
+        if let nodes = try root.table("nodes") {
+            // Address = node name: how `where` names a client the service and DNS leave nameless.
+            for k in nodes.table.keys {
+                guard let name = try nodes.string(k) else { continue }
+                guard let address = Net.canonicalAddress(k) else {
+                    throw PusError(
+                        .config, "\(source): nodes key \"\(k)\" is not an IP address",
+                        hint: "write each node as \"10.0.0.17\" = \"node17\"")
+                }
+                guard (1...253).contains(name.utf8.count),
+                    name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._".contains($0)) })
+                else {
+                    throw PusError(
+                        .config, "\(source): nodes name for \(k) is not a host name",
+                        hint: "1-253 letters, digits, '-', '.' and '_'")
+                }
+                c.nodeNames[address] = name
+            }
+            try nodes.finish()
+        }
         if let sas = try root.table("sas") {
             c.sasMaxExpiryHours = try sas.int("max_expiry_hours", in: 1...8760) ?? c.sasMaxExpiryHours
             try sas.finish()

@@ -87,6 +87,19 @@ public enum Net {
         return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// A numeric IPv4 or IPv6 address in its canonical text (`2001:DB8::0:1` → `2001:db8::1`); nil for anything
+    /// that is not one (a name is never looked up).
+    public static func canonicalAddress(_ text: String) -> String? {
+        var hints = addrinfo()
+        hints.ai_flags = AI_NUMERICHOST
+        hints.ai_family = AF_UNSPEC
+        var res: UnsafeMutablePointer<addrinfo>?
+        guard !text.isEmpty, getaddrinfo(text, nil, &hints, &res) == 0, let ai = res else { return nil }
+        defer { freeaddrinfo(ai) }
+        let n = numeric(ai.pointee.ai_addr, ai.pointee.ai_addrlen)
+        return n == "?" ? nil : n
+    }
+
     static func numeric(_ sa: UnsafeMutablePointer<sockaddr>?, _ len: socklen_t) -> String {
         var buf = [CChar](repeating: 0, count: Int(NI_MAXHOST))
         guard let sa, getnameinfo(sa, len, &buf, socklen_t(buf.count), nil, 0, NI_NUMERICHOST) == 0 else { return "?" }

@@ -231,6 +231,21 @@ struct ShareClientForTest {
         #expect((clients.first?["oldest_open"] as? String)?.hasSuffix("GMT") == true)
         let human = try cfg.run(["where", user, "--no-resolve"]).stdout
         #expect(human.contains("(this node)") && human.contains("node17"), "\(human)")
+        // A configured map names a client (before the service's name and DNS); a key that is no address is 78.
+        let base = try String(contentsOfFile: cfg.path, encoding: .utf8)
+        let mapped = TestConfig(
+            existing: dir.write(
+                "mapped.toml", base + "\n[nodes]\n\"127.0.0.1\" = \"login-1\"\n\"10.9.8.7\" = \"gpu-17\"\n", mode: 0o600
+            ),
+            dir: dir)
+        let mr = try mapped.run(["--json", "where", user, "--no-resolve"])
+        #expect(mr.status == 0, "\(mr.stderr)")
+        let named = try #require(try json(mr.stdout)["clients"] as? [[String: Any]])
+        #expect(named.map { $0["name"] as? String } == ["gpu-17", "login-1"], "\(named)")
+        let bad = TestConfig(
+            existing: dir.write("bad.toml", base + "\n[nodes]\n\"node17\" = \"x\"\n", mode: 0o600), dir: dir)
+        let br = try bad.run(["where", user])
+        #expect(br.status == 78 && br.stderr.contains("nodes key \"node17\" is not an IP address"), "\(br.stderr)")
     }
 
     /// Mount profiles: a premium account's mounts get SMB multichannel (max_channels from the config), a standard
