@@ -79,7 +79,7 @@ import Testing
         let lock = dir.file("state/locks/\(user).lock")
         let r = try ns.sh(
             """
-            flock -o \(lock) sh -c 'touch \(dir.file("held")); sleep 1; date +%s%N > \(dir.file("released"))' & holder=$!
+            flock -o \(lock) sh -c 'touch \(dir.file("held")); sleep 1; date +%s%N > \(dir.file("released")); sleep 0.1' & holder=$!
             while [ ! -e \(dir.file("held")) ]; do sleep 0.01; done
             \(Binaries.pusMount) --config \(cfg.path) rotate-key >/dev/null; rc=$?
             wait $holder
@@ -93,6 +93,8 @@ import Testing
         var st = stat()
         #expect(stat(cred, &st) == 0)
         let written = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        // `released` is taken 0.1 s before the lock goes: file times come from the kernel's coarse clock, which
+        // may lag `date` by a tick, so a write right after the release could otherwise look earlier than it.
         #expect(written >= released, "the credentials file was rewritten while the user's lock was held")
         #expect(try String(contentsOfFile: cred, encoding: .utf8).contains("password2=\(k2)"))
     }
