@@ -100,6 +100,10 @@ gzip -9n < man/pus-mount.8 > "$pkg/usr/share/man/man8/pus-mount.8.gz"
 gzip -9n < man/pus-mount.toml.5 > "$pkg/usr/share/man/man5/pus-mount.toml.5.gz"
 install -m 0644 etc/pus-mount.toml.example "$doc/pus-mount.toml.example"
 install -m 0644 etc/cron.d/pus-mount "$doc/examples/cron.d-pus-mount"
+# The callers' recipes (Slurm, JupyterHub, container launcher), as tested by RecipeTests.
+for f in $(cd etc/recipes && find . -type f | sort); do
+  install -D -m "$(stat -c %a "etc/recipes/$f")" "etc/recipes/$f" "$doc/examples/recipes/${f#./}"
+done
 chmod 0644 "$pkg"/usr/share/man/man*/*.gz
 
 {

@@ -22,6 +22,9 @@ check "logrotate for the audit log" grep -q '/var/log/pus-mount/audit.jsonl' /et
 check "pus-mount(8) is installed" [ -s /usr/share/man/man8/pus-mount.8.gz ]
 check "pus-mount.toml(5) is installed" [ -s /usr/share/man/man5/pus-mount.toml.5.gz ]
 check "the example config is where the hints say" [ -s /usr/share/doc/pus-mount/pus-mount.toml.example ]
+check "the callers' recipes are in the examples, the scripts executable" sh -c '
+  d=/usr/share/doc/pus-mount/examples/recipes
+  [ -x $d/slurm/prolog.sh ] && [ -x $d/slurm/epilog.sh ] && [ -x $d/container/launch.sh ] && [ -s $d/jupyterhub/pus_mount_hooks.py ]'
 check "dpkg -V: every installed file as packaged" sh -c "dpkg -V pus-mount > /tmp/dpkg-V.out 2>&1 && [ ! -s /tmp/dpkg-V.out ]"
 echo '# an edit' >> /usr/share/pam-configs/pus-mount
 dpkg -V pus-mount > /tmp/dpkg-V.out 2>&1 || true
