@@ -75,8 +75,10 @@ extension Node {
         }
         let (handles, more) = try client.listHandles(share: found.share, limit: 20)
         if !handles.isEmpty && !force {
-            let shown = handles.prefix(3).map {
-                "/\($0.path) from \($0.clientIP.isEmpty ? "?" : $0.clientIP)\($0.clientName.isEmpty ? "" : " (\($0.clientName))")"
+            let shown = handles.prefix(3).map { h -> String in
+                let address = Self.address(ofClient: h.clientIP)
+                let name = knownName(ofClient: address, given: h.clientName.isEmpty ? nil : h.clientName)
+                return "/\(h.path) from \(address.isEmpty ? "?" : address)\(name.map { " (\($0))" } ?? "")"
             }
             throw OrchestratorError(
                 .refused,

@@ -38,14 +38,19 @@ extension Node {
         var byAddress: [String: [FilesClient.Handle]] = [:]
         for h in handles { byAddress[Self.address(ofClient: h.clientIP), default: []].append(h) }
         let clients = byAddress.map { address, hs -> ShareClient in
-            let mapped = Net.canonicalAddress(address).flatMap { config.nodeNames[$0] }
-            let given = mapped ?? hs.lazy.map(\.clientName).first { !$0.isEmpty }
+            let given = knownName(ofClient: address, given: hs.lazy.map(\.clientName).first { !$0.isEmpty })
             let oldest = hs.compactMap { h in RFC1123Time(h.openTime) }.min().map(\.text)
             return ShareClient(
                 address: address, name: given ?? (resolve ? Net.reverseName(address) : nil), handles: hs.count,
                 oldestOpen: oldest ?? hs.first?.openTime, isThisNode: local.contains(address))
         }.sorted { ($0.handles, $1.address) > ($1.handles, $0.address) }
         return WhereReport(share: found.share, account: found.account.name, clients: clients, more: more)
+    }
+
+    /// A client's name without a lookup: the configuration's `[nodes]` map, else the service's ClientName.
+    /// `where` and deprovision's refusal name clients alike.
+    func knownName(ofClient address: String, given: String?) -> String? {
+        Net.canonicalAddress(address).flatMap { config.nodeNames[$0] } ?? given
     }
 
     /// `10.0.0.5:49999` → `10.0.0.5`, `[fe80::1]:445` → `fe80::1`; anything else as given.

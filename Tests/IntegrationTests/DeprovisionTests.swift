@@ -44,6 +44,14 @@ import Testing
             FileManager.default.fileExists(atPath: "\(emu.dataDir)/\(emu.account)/\(share)/work/notes.txt"),
             "nothing deleted")
         #expect(!emu.requestLog.contains { $0.hasPrefix("DELETE ") })
+        // The refusal names clients as `where` does: the configured [nodes] map first.
+        let mapped = TestConfig(
+            existing: dir.write(
+                "mapped.toml",
+                try String(contentsOfFile: cfg.path, encoding: .utf8) + "\n[nodes]\n\"10.1.2.3\" = \"gpu-7\"\n",
+                mode: 0o600), dir: dir)
+        let named = try mapped.run(["deprovision", user, "--yes"])
+        #expect(named.status == 1 && named.stderr.contains("from 10.1.2.3 (gpu-7))"), "\(named.stderr)")
 
         try FileManager.default.removeItem(atPath: dir.file("handles/\(share)"))
         let r = try cfg.run(["--json", "deprovision", user, "--yes"])
