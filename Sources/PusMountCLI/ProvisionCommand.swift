@@ -14,6 +14,29 @@ struct ProvisionCommand: ParsableCommand {
         .object([("name", .string(c.container)), ("account", .string(c.account)), ("created", .bool(c.created))])
     }
 
+    /// The report of a share provisioned or adopted (`adopted` only for `--adopt`); the audit line names it.
+    static func emitShare(
+        _ rt: Runtime, _ u: ResolvedUser, share: String, account: String, state: String, quotaGiB: Int?,
+        quotaChanged: Bool, created: Bool, adopted: Bool?, container: AzureStorage.ProvisionedContainer?, dryRun: Bool
+    ) {
+        rt.auditShare = share  // the audit line names what was created (it said null; issue 15, item 11)
+        rt.auditAccount = account
+        var human = [
+            "\(u.name): share \(share) in account \(account) \(state), quota \(quotaGiB.map { "\($0) GiB" } ?? "unknown")\(quotaChanged ? " (changed)" : "")"
+        ]
+        if let c = container { human.append(line(u.name, c, dryRun: dryRun)) }
+        var json: [(String, JSON)] = [
+            ("user", .string(u.name)), ("share", .string(share)), ("account", .string(account)),
+            ("created", .bool(created)),
+        ]
+        if let adopted { json.append(("adopted", .bool(adopted))) }
+        json += [
+            ("quota_gib", quotaGiB.map { .int($0) } ?? .null), ("quota_changed", .bool(quotaChanged)),
+            ("container", container.map { Self.json($0) } ?? .null), ("rest_requests", .int(rt.requestsSent)),
+        ]
+        rt.emit(human: human, json: json)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "provision",
         abstract:
@@ -52,25 +75,14 @@ struct ProvisionCommand: ParsableCommand {
             if let share = adopt {
                 let (a, container) = try rt.node().adopt(
                     u, share: share, account: account, quotaGiB: quota, dryRun: dryRun)
-                rt.auditShare = a.share
-                rt.auditAccount = a.account
                 let state =
                     a.marked
                     ? (dryRun ? "would be adopted (pus_user metadata set)" : "adopted (pus_user metadata set)")
                     : "is already \(u.name)'s"
-                var human = [
-                    "\(u.name): share \(a.share) in account \(a.account) \(state), quota \(a.quotaGiB.map { "\($0) GiB" } ?? "unknown")\(a.quotaChanged ? " (changed)" : "")"
-                ]
-                if let c = container { human.append(Self.line(u.name, c, dryRun: dryRun)) }
-                rt.emit(
-                    human: human,
-                    json: [
-                        ("user", .string(u.name)), ("share", .string(a.share)), ("account", .string(a.account)),
-                        ("created", .bool(false)), ("adopted", .bool(a.marked)),
-                        ("quota_gib", a.quotaGiB.map { .int($0) } ?? .null), ("quota_changed", .bool(a.quotaChanged)),
-                        ("container", container.map { Self.json($0) } ?? .null),
-                        ("rest_requests", .int(rt.requestsSent)),
-                    ])
+                Self.emitShare(
+                    rt, u, share: a.share, account: a.account, state: state, quotaGiB: a.quotaGiB,
+                    quotaChanged: a.quotaChanged, created: false, adopted: a.marked, container: container,
+                    dryRun: dryRun)
                 return
             }
             switch try rt.node().provision(u, quotaGiB: quota, dryRun: dryRun, containerOnly: blob) {
@@ -82,22 +94,11 @@ struct ProvisionCommand: ParsableCommand {
                         ("created", .bool(created)),
                     ])
             case .share(let p, let container):
-                rt.auditShare = p.share  // the audit line names what was created (it said null; issue 15, item 11)
-                rt.auditAccount = p.account
                 let state = dryRun ? (p.created ? "would be created" : "exists") : (p.created ? "created" : "exists")
-                var human = [
-                    "\(u.name): share \(p.share) in account \(p.account) \(state), quota \(p.quotaGiB.map { "\($0) GiB" } ?? "unknown")\(p.quotaChanged ? " (changed)" : "")"
-                ]
-                if let c = container { human.append(Self.line(u.name, c, dryRun: dryRun)) }
-                rt.emit(
-                    human: human,
-                    json: [
-                        ("user", .string(u.name)), ("share", .string(p.share)), ("account", .string(p.account)),
-                        ("created", .bool(p.created)), ("quota_gib", p.quotaGiB.map { .int($0) } ?? .null),
-                        ("quota_changed", .bool(p.quotaChanged)),
-                        ("container", container.map { Self.json($0) } ?? .null),
-                        ("rest_requests", .int(rt.requestsSent)),
-                    ])
+                Self.emitShare(
+                    rt, u, share: p.share, account: p.account, state: state, quotaGiB: p.quotaGiB,
+                    quotaChanged: p.quotaChanged, created: p.created, adopted: nil, container: container, dryRun: dryRun
+                )
             case .container(let c):
                 rt.auditShare = c.container
                 rt.auditAccount = c.account

@@ -274,14 +274,16 @@ import Testing
         #expect(second.status == 1 && second.stderr.contains("already has a share (projects-data"), "\(second.stderr)")
         #expect(try meta("scratch-data")["pus_user"] == nil)
 
+        /// attach on `node` (libmount's fake mode, a namespace of its own): the mount source it planned.
+        func attachedSource(_ node: Node, _ ns: MountNamespace) throws -> String? {
+            let att = try ns.run(
+                Binaries.pusMount, ["--config", node.config, "--json", "--verbose", "attach", user, "--fake-mount"])
+            #expect(att.status == 0, "\(att.stderr)")
+            return ((try json(att.stdout)["plan"] as? [String: Any])?["mount"] as? [String: String])?["source"]
+        }
         // attach mounts the adopted share and the ledger records its name.
         let ns = try MountNamespace()
-        let att = try ns.run(
-            Binaries.pusMount, ["--config", one.config, "--json", "--verbose", "attach", user, "--fake-mount"])
-        #expect(att.status == 0, "\(att.stderr)")
-        #expect(
-            ((try json(att.stdout)["plan"] as? [String: Any])?["mount"] as? [String: String])?["source"]
-                == "//127.0.0.1/projects-data", "\(att.stdout)")
+        #expect(try attachedSource(one, ns) == "//127.0.0.1/projects-data")
         let ledger = try json(String(contentsOfFile: "\(one.root)/state/ledger.json", encoding: .utf8))
         let entry = (ledger["entries"] as? [String: Any])?[user] as? [String: Any]
         #expect(entry?["share"] as? String == "projects-data" && entry?["account"] as? String == "actb", "\(ledger)")
@@ -298,13 +300,7 @@ import Testing
         #expect(prov.status == 0, "\(prov.stderr)")
         #expect(try json(prov.stdout)["share"] as? String == "projects-data", "\(prov.stdout)")
         #expect(try json(prov.stdout)["created"] as? Bool == false)
-        let ns2 = try MountNamespace()
-        let att2 = try ns2.run(
-            Binaries.pusMount, ["--config", two.config, "--json", "--verbose", "attach", user, "--fake-mount"])
-        #expect(att2.status == 0, "\(att2.stderr)")
-        #expect(
-            ((try json(att2.stdout)["plan"] as? [String: Any])?["mount"] as? [String: String])?["source"]
-                == "//127.0.0.1/projects-data", "\(att2.stdout)")
+        #expect(try attachedSource(two, try MountNamespace()) == "//127.0.0.1/projects-data")
         // A node with only account B (one account: no locating first, the listing finds it).
         let onlyB = Node("onlyb", dir: dir, emulator: emu, accounts: [Self.b])
         let p1 = try onlyB.run(["--json", "provision", user])
