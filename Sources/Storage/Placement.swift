@@ -8,15 +8,24 @@ extension AzureStorage {
     /// The service's answer when an account holds as many shares as it may (Create Share).
     public static func isAccountFull(_ e: AzureError) -> Bool { e.code == .totalSharesCountExceedsAccountLimit }
 
-    /// Users' shares (live, named `<prefix>-...` or adopted) in `account`: one listing, counted once per run.
+    /// Users' shares in `account`: one listing, counted once per run (the locator's listing of every share,
+    /// when it made one, counts too: ``noteShareCount(_:in:)``).
     public func shareCount(_ account: AccountSpec) throws -> Int {
         if let n = shareCounts[account.name] { return n }
-        let n = try client(account).listAllShares(prefix: nil, include: [.metadata]).filter {
-            $0.snapshot == nil && !$0.deleted
-                && ($0.name.hasPrefix(prefix + "-") || $0.metadata[Self.adoptedKey] != nil)
-        }.count
-        shareCounts[account.name] = n
-        return n
+        let items = try client(account).listAllShares(prefix: nil, include: [.metadata])
+        noteShareCount(items, in: account)
+        return shareCounts[account.name] ?? 0
+    }
+
+    /// Counts the users' shares (live, named `<prefix>-...` or adopted) in a listing of every share of
+    /// `account`, unless this run counted them already (its own placements are added to that count).
+    func noteShareCount(_ items: [FilesClient.ShareItem], in account: AccountSpec) {
+        guard shareCounts[account.name] == nil else { return }
+        shareCounts[account.name] =
+            items.filter {
+                $0.snapshot == nil && !$0.deleted
+                    && ($0.name.hasPrefix(prefix + "-") || $0.metadata[Self.adoptedKey] != nil)
+            }.count
     }
 
     /// The account a new user's share goes to: the first in ``placementOrder(for:)`` that has room (an account
@@ -52,7 +61,16 @@ extension AzureStorage {
         public let shares: Int?
         public let error: String?
         public var full: Bool { account.maxShares.map { (shares ?? 0) >= $0 } ?? false }
-        public var takesNewUsers: Bool { account.weight > 0 && !account.draining && !full }
+        public var takesNewUsers: Bool {
+            Self.takesNewUsers(
+                weight: account.weight, draining: account.draining, maxShares: account.maxShares, shares: shares)
+        }
+
+        /// Whether placement sends new users to an account: weight above 0, not draining, not at its cap (an
+        /// unknown count counts as 0). The metrics file asks it of the configuration and the last count.
+        public static func takesNewUsers(weight: Int, draining: Bool, maxShares: Int?, shares: Int?) -> Bool {
+            weight > 0 && !draining && !(maxShares.map { (shares ?? 0) >= $0 } ?? false)
+        }
     }
 
     /// Every account's users' shares against its cap (one listing each).
@@ -65,23 +83,24 @@ extension AzureStorage {
         }
     }
 
-    /// Answers of one account that reported a service limit (``AzureError/limitEvent``), this run.
-    public struct LimitEvent: Sendable, Equatable {
+    /// A service limit (``AzureError/serviceLimit``) one account's answers reported.
+    public struct LimitCounter: Hashable, Sendable {
         public let account: String
-        public let kind: String
-        public let limit: String
-        public let count: Int
+        public let limit: AzureError.ServiceLimit
+        public init(account: String, limit: AzureError.ServiceLimit) {
+            self.account = account
+            self.limit = limit
+        }
     }
 
-    /// Every client's limit answers this run (Files and Blob), per account.
-    public var limitEvents: [LimitEvent] {
-        var sum: [String: Int] = [:]
-        for (name, c) in clients { for (k, n) in c.limitEvents { sum["\(name)|\(k)", default: 0] += n } }
-        for (name, c) in blobClients { for (k, n) in c.rest.limitEvents { sum["\(name)|\(k)", default: 0] += n } }
-        return sum.sorted { $0.key < $1.key }.map { key, n in
-            let p = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-            return LimitEvent(account: p[0], kind: p[1], limit: p[2], count: n)
+    /// Every client's limit answers this run (Files and Blob), counted per account.
+    public var limitEvents: [LimitCounter: Int] {
+        var sum: [LimitCounter: Int] = [:]
+        let all = clients.map { ($0.key, $0.value) } + blobClients.map { ($0.key, $0.value.rest) }
+        for (name, c) in all {
+            for (limit, n) in c.limitEvents { sum[LimitCounter(account: name, limit: limit), default: 0] += n }
         }
+        return sum
     }
 
     /// Users' shares per account as counted this run (with this run's own placements).

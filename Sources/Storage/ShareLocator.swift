@@ -155,7 +155,9 @@ extension AzureStorage {
         var live: [(account: AccountSpec, item: FilesClient.ShareItem)] = []
         var adopted: [(account: AccountSpec, item: FilesClient.ShareItem)] = []
         for a in accounts {
-            for item in try client(a).listAllShares(prefix: nil, include: [.deleted, .metadata])
+            let items = try client(a).listAllShares(prefix: nil, include: [.deleted, .metadata])
+            noteShareCount(items, in: a)  // placement of a new user needs no second listing of the account
+            for item in items
             where item.snapshot == nil && (item.name == share || Self.isAdopted(item.metadata, by: user)) {
                 guard item.deleted else {
                     if item.name == share { live.append((a, item)) } else { adopted.append((a, item)) }
