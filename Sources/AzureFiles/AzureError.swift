@@ -78,21 +78,37 @@ public struct AzureError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The service limit this answer reports, counted across runs for the metrics file: `throttled` with the
-    /// limit its message names (`ingress`, `egress`, `operations`, else `other`), `handle_limit`, or
-    /// `account_full`. nil for any other answer.
-    public var limitEvent: (kind: String, limit: String)? {
+    /// A service limit an answer reported, counted across runs for the metrics file.
+    public struct ServiceLimit: Hashable, Sendable {
+        public enum Kind: String, Sendable, CaseIterable {
+            case throttled
+            case handleLimit = "handle_limit"
+            case accountFull = "account_full"
+        }
+        public let kind: Kind
+        /// For throttling, the limit the message names: `ingress`, `egress`, `operations`, else `other`; empty
+        /// for the other kinds.
+        public let which: String
+        public init(_ kind: Kind, _ which: String = "") {
+            self.kind = kind
+            self.which = which
+        }
+    }
+
+    /// The service limit this answer reports (503 ServerBusy or any 503/429, HandleLimitExceeded,
+    /// TotalSharesCountExceedsAccountLimit); nil for any other answer.
+    public var serviceLimit: ServiceLimit? {
         switch code {
-        case .handleLimitExceeded: return ("handle_limit", "")
-        case .totalSharesCountExceedsAccountLimit: return ("account_full", "")
+        case .handleLimitExceeded: return ServiceLimit(.handleLimit)
+        case .totalSharesCountExceedsAccountLimit: return ServiceLimit(.accountFull)
         case .serverBusy: break
         default: guard status == 503 || status == 429 else { return nil }
         }
         let m = message.lowercased()
-        if m.hasPrefix("ingress") { return ("throttled", "ingress") }
-        if m.hasPrefix("egress") { return ("throttled", "egress") }
-        if m.contains("operations per second") { return ("throttled", "operations") }
-        return ("throttled", "other")
+        if m.hasPrefix("ingress") { return ServiceLimit(.throttled, "ingress") }
+        if m.hasPrefix("egress") { return ServiceLimit(.throttled, "egress") }
+        if m.contains("operations per second") { return ServiceLimit(.throttled, "operations") }
+        return ServiceLimit(.throttled, "other")
     }
 
     public var description: String {

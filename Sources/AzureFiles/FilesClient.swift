@@ -11,8 +11,8 @@ public final class FilesClient {
     let logger: Logger
     /// Requests sent on the wire (attempts included), for `--verbose` summaries and the benchmarks.
     public private(set) var requestsSent = 0
-    /// Answers that reported a service limit, by ``AzureError/limitEvent`` (`kind|limit`), retried ones too.
-    public private(set) var limitEvents: [String: Int] = [:]
+    /// Answers that reported a service limit (``AzureError/serviceLimit``), retried ones too.
+    public private(set) var limitEvents: [AzureError.ServiceLimit: Int] = [:]
     /// The service's `x-ms-request-id` of every response received, in order (for the audit log); the first
     /// ``requestIDLimit`` are kept.
     public private(set) var requestIDs: [String] = []
@@ -85,7 +85,7 @@ public final class FilesClient {
                 if expect.contains(response.status) { return response }
                 var error = AzureError.from(response, operation: operation, clientRequestID: clientRequestID)
                 error.resource = path.split(separator: "/").first.map(String.init)
-                if let (kind, limit) = error.limitEvent { limitEvents["\(kind)|\(limit)", default: 0] += 1 }
+                if let limit = error.serviceLimit { limitEvents[limit, default: 0] += 1 }
                 guard RetryPolicy.isRetryable(status: response.status) else { throw error }
                 retryAfter = RetryPolicy.parseRetryAfter(response.headers["retry-after"])
                 failure = error

@@ -1,3 +1,4 @@
+import AzureFiles
 import Storage
 import SystemSupport
 
@@ -7,8 +8,8 @@ import SystemSupport
 /// as last counted (placement, `accounts`, `doctor`), with when. Every command adds what it saw when it ends;
 /// `reconcile --metrics-file` reports it without asking Azure anything (a pass without drift sends no request).
 public struct ServiceStats: Sendable, Equatable {
-    /// `account|kind|limit` to the number of answers, since the file was created.
-    public var counters: [String: Int] = [:]
+    /// Answers per account and limit, since the file was created (stored as `account|kind|which` keys).
+    public var counters: [AzureStorage.LimitCounter: Int] = [:]
     /// Account to (users' shares, Unix time counted).
     public var shares: [String: Count] = [:]
 
@@ -29,7 +30,12 @@ public struct ServiceStats: Sendable, Equatable {
             json["version"]?.intValue == 1
         else { return ServiceStats() }
         var s = ServiceStats()
-        for (k, v) in json["counters"]?.objectValue ?? [] { if let n = v.intValue, n >= 0 { s.counters[k] = n } }
+        for (k, v) in json["counters"]?.objectValue ?? [] {
+            let p = k.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            guard p.count == 3, let kind = AzureError.ServiceLimit.Kind(rawValue: p[1]), let n = v.intValue, n >= 0
+            else { continue }
+            s.counters[AzureStorage.LimitCounter(account: p[0], limit: AzureError.ServiceLimit(kind, p[2]))] = n
+        }
         for (k, v) in json["shares"]?.objectValue ?? [] {
             if let n = v["count"]?.intValue, let at = v["at"]?.intValue { s.shares[k] = Count(count: n, at: at) }
         }
@@ -39,7 +45,12 @@ public struct ServiceStats: Sendable, Equatable {
     var json: JSON {
         .object([
             ("version", .int(1)),
-            ("counters", .object(counters.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })),
+            (
+                "counters",
+                .object(
+                    counters.map { c, n in ("\(c.account)|\(c.limit.kind.rawValue)|\(c.limit.which)", JSON.int(n)) }
+                        .sorted { $0.0 < $1.0 })
+            ),
             (
                 "shares",
                 .object(
@@ -53,14 +64,14 @@ public struct ServiceStats: Sendable, Equatable {
     /// Adds `events` and the fresh `counts` to the file, under its lock (read, add, write a temp file, rename).
     /// Nothing is written when there is nothing to add.
     public static func record(
-        stateDir: String, events: [AzureStorage.LimitEvent], counts: [String: Int], now: Int
+        stateDir: String, events: [AzureStorage.LimitCounter: Int], counts: [String: Int], now: Int
     ) throws {
         guard !events.isEmpty || !counts.isEmpty else { return }
         try Syscalls.mkdirs(stateDir, mode: 0o700)  // as the ledger makes it
         let lock = try FileLock.acquire(path: "\(stateDir)/service-stats.lock", timeout: 5)
         defer { withExtendedLifetime(lock) {} }
         var s = read(stateDir: stateDir)
-        for e in events { s.counters["\(e.account)|\(e.kind)|\(e.limit)", default: 0] += e.count }
+        for (c, n) in events { s.counters[c, default: 0] += n }
         for (a, n) in counts { s.shares[a] = Count(count: n, at: now) }
         try AtomicFile.write(s.json.serialized(), to: path(stateDir: stateDir), mode: 0o644)
     }

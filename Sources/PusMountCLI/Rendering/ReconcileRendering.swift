@@ -1,4 +1,6 @@
+import AzureFiles
 import Orchestrator
+import Storage
 import SystemSupport
 
 /// How reconcile and bootstrap reports look: one line per action (`+` added, `~` changed, `-` removed, `!`
@@ -118,8 +120,7 @@ enum ReconcileMetrics {
         if lastSuccess < 0 { lastSuccess = 0 }
         var t = ""
         func metric(_ name: String, _ help: String, _ type: String = "gauge", _ samples: [(String, String)]) {
-            t += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-            for (labels, value) in samples { t += "\(name)\(labels) \(value)\n" }
+            t += block(name, help, type, samples)
         }
         metric(
             "pus_mount_reconcile_drift", "Drift found by the last \(command) pass, by kind.", "gauge",
@@ -163,9 +164,7 @@ enum ReconcileMetrics {
     static func serviceMetrics(_ s: ServiceStats, accounts: [Config.Account]) -> String {
         var t = ""
         func metric(_ name: String, _ help: String, _ type: String, _ samples: [(String, String)]) {
-            guard !samples.isEmpty else { return }
-            t += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-            for (labels, value) in samples { t += "\(name)\(labels) \(value)\n" }
+            t += block(name, help, type, samples)
         }
         func label(_ v: String) -> String {  // Prometheus label value escaping
             var o = ""
@@ -179,26 +178,23 @@ enum ReconcileMetrics {
             }
             return o
         }
-        let counters = s.counters.sorted { $0.key < $1.key }.map { k, n in
-            (k.split(separator: "|", omittingEmptySubsequences: false).map(String.init), n)
-        }.filter { $0.0.count == 3 }
-        func samples(_ kind: String, withLimit: Bool) -> [(String, String)] {
-            counters.filter { $0.0[1] == kind }.map { p, n in
-                let l = withLimit ? ",limit=\"\(label(p[2]))\"" : ""
-                return ("{account=\"\(label(p[0]))\"\(l)}", String(n))
-            }
+        func samples(_ kind: AzureError.ServiceLimit.Kind, withLimit: Bool) -> [(String, String)] {
+            s.counters.filter { $0.key.limit.kind == kind }.map { c, n in
+                let l = withLimit ? ",limit=\"\(label(c.limit.which))\"" : ""
+                return ("{account=\"\(label(c.account))\"\(l)}", String(n))
+            }.sorted { $0.0 < $1.0 }
         }
         metric(
             "pus_mount_service_throttled_total",
             "Answers in which the service throttled an account (503 ServerBusy), by the limit it named.", "counter",
-            samples("throttled", withLimit: true))
+            samples(.throttled, withLimit: true))
         metric(
             "pus_mount_service_handle_limit_total", "Answers 400 HandleLimitExceeded (a share's open-handle limit).",
-            "counter", samples("handle_limit", withLimit: false))
+            "counter", samples(.handleLimit, withLimit: false))
         metric(
             "pus_mount_service_account_full_total",
             "Create Share refused with TotalSharesCountExceedsAccountLimit (the account is full).", "counter",
-            samples("account_full", withLimit: false))
+            samples(.accountFull, withLimit: false))
         let counted = accounts.compactMap { a in s.shares[a.name].map { (a, $0) } }
         metric(
             "pus_mount_account_shares", "Users' shares in the account when last counted (placement, accounts, doctor).",
@@ -213,9 +209,18 @@ enum ReconcileMetrics {
             "pus_mount_account_takes_new_users", "1 unless the account is draining, weight 0 or full as last counted.",
             "gauge",
             accounts.map { a in
-                let full = a.maxShares.map { cap in (s.shares[a.name]?.count ?? 0) >= cap } ?? false
-                return ("{account=\"\(label(a.name))\"}", a.draining || a.weight == 0 || full ? "0" : "1")
+                let takes = AzureStorage.AccountUsage.takesNewUsers(
+                    weight: a.weight, draining: a.draining, maxShares: a.maxShares, shares: s.shares[a.name]?.count)
+                return ("{account=\"\(label(a.name))\"}", takes ? "1" : "0")
             })
+        return t
+    }
+
+    /// One metric: its HELP and TYPE lines and its samples; nothing when there is no sample.
+    static func block(_ name: String, _ help: String, _ type: String, _ samples: [(String, String)]) -> String {
+        guard !samples.isEmpty else { return "" }
+        var t = "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+        for (labels, value) in samples { t += "\(name)\(labels) \(value)\n" }
         return t
     }
 
