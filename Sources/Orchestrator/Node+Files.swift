@@ -6,15 +6,11 @@ import SystemSupport
 /// The REST commands' work (quota, snapshot, ls, get, put, sas, provision): each one call that locates the
 /// user's share (owner-checked) and returns a value the CLI renders. No command reaches a client itself.
 extension Node {
-    /// The account this node's ledger records for the user's share: a hint for the locator (a ledger that
-    /// cannot be read gives none, and every account is asked).
-    public func recordedAccount(of user: String) -> String? {
-        (try? ledger.read())?.entries[user]?.account
-    }
-
-    /// The share this node's ledger records for the user (an adopted share has a name of its own).
-    public func recordedShare(of user: String) -> String? {
-        (try? ledger.read())?.entries[user]?.share
+    /// The account and share this node's ledger records for the user (one read; an adopted share has a name of
+    /// its own): hints for the locator (a ledger that cannot be read gives none, and every account is asked).
+    public func recorded(of user: String) -> (account: String?, share: String?) {
+        let entry = (try? ledger.read())?.entries[user]
+        return (entry?.account, entry?.share)
     }
 
     /// The user's share, wherever it is (this node's ledger record first, then every account), owner-checked
@@ -22,8 +18,8 @@ extension Node {
     public func userShare(_ user: String) throws -> LocatedShare {
         let az = try azure()
         onShareLocated?(az.shareName(for: user), nil)
-        let entry = (try? ledger.read())?.entries[user]
-        let found = try az.existingShare(user: user, recordedAccount: entry?.account, recordedShare: entry?.share)
+        let r = recorded(of: user)
+        let found = try az.existingShare(user: user, recordedAccount: r.account, recordedShare: r.share)
         onShareLocated?(found.share, found.account.name)
         return found
     }
@@ -171,16 +167,21 @@ extension Node {
             }
             return .container(try blob.provision(user))
         }
-        if let quotaGiB, !ShareQuota.isValid(quotaGiB) {
-            throw OrchestratorError(
-                .invalidArgument, "--quota \(quotaGiB) is out of range",
-                hint: "Azure file shares take \(ShareQuota.rangeText)")
-        }
+        try Self.checkQuota(quotaGiB)
         let p = try provider.provision(user, quotaGiB: quotaGiB, dryRun: dryRun)
         if case .share(let share, nil) = p, config.blobEnabled {
             return .share(share, container: try blob.provision(user, shareAccount: share.account))
         }
         return p
+    }
+
+    /// A `--quota` the service would refuse, refused first (65).
+    static func checkQuota(_ quotaGiB: Int?) throws {
+        if let quotaGiB, !ShareQuota.isValid(quotaGiB) {
+            throw OrchestratorError(
+                .invalidArgument, "--quota \(quotaGiB) is out of range",
+                hint: "Azure file shares take \(ShareQuota.rangeText)")
+        }
     }
 
     /// `provision <user> --adopt SHARE [--account NAME]`: an existing share becomes the user's (its metadata is
@@ -200,11 +201,7 @@ extension Node {
                 .invalidArgument, "--adopt \(UserPolicy.quoted(share)) is not a valid share name",
                 hint: "a share name is 3 to 63 lower-case letters, digits and single inner hyphens")
         }
-        if let quotaGiB, !ShareQuota.isValid(quotaGiB) {
-            throw OrchestratorError(
-                .invalidArgument, "--quota \(quotaGiB) is out of range",
-                hint: "Azure file shares take \(ShareQuota.rangeText)")
-        }
+        try Self.checkQuota(quotaGiB)
         let lock = dryRun ? nil : try userLock(user.name)
         defer { withExtendedLifetime(lock) {} }
         let a = try azure().adopt(

@@ -37,9 +37,11 @@ public final class BlobContainerProvider {
     public func provision(_ user: ResolvedUser, shareAccount: String? = nil) throws -> AzureStorage.ProvisionedContainer
     {
         let az = try azure
+        let home = shareAccount.flatMap { az.account(named: $0) }
+        // The ledger's hint is for the share locator, asked only when the caller did not name the account.
         let p = try az.provisionContainer(
-            user: user.name, uid: user.uid, recordedAccount: node.recordedAccount(of: user.name),
-            shareAccount: shareAccount.flatMap { az.account(named: $0) })
+            user: user.name, uid: user.uid, recordedAccount: home == nil ? node.recorded(of: user.name).account : nil,
+            shareAccount: home)
         node.onShareLocated?(p.container, p.account)
         return p
     }

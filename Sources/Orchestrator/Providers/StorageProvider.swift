@@ -303,11 +303,11 @@ final class AzureFilesProvider: StorageProvider {
     }
 
     func provision(_ user: ResolvedUser, quotaGiB: Int?, dryRun: Bool) throws -> Node.Provisioned {
-        .share(
+        let r = node.recorded(of: user.name)
+        return .share(
             try node.azure().provision(
                 user: user.name, uid: user.uid, quotaGiB: quotaGiB ?? node.config.quotaGiB,
-                explicitQuota: quotaGiB != nil,
-                recordedAccount: node.recordedAccount(of: user.name), recordedShare: node.recordedShare(of: user.name)),
+                explicitQuota: quotaGiB != nil, recordedAccount: r.account, recordedShare: r.share),
             container: nil)
     }
 }
