@@ -74,30 +74,33 @@ public enum Net {
 
     /// The name a reverse lookup (getnameinfo(3), NI_NAMEREQD) gives a numeric address; nil when none does.
     public static func reverseName(_ address: String) -> String? {
-        var hints = addrinfo()
-        hints.ai_flags = AI_NUMERICHOST
-        hints.ai_family = AF_UNSPEC
-        var res: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(address, nil, &hints, &res) == 0, let ai = res else { return nil }
-        defer { freeaddrinfo(ai) }
-        var buf = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-        guard
-            getnameinfo(ai.pointee.ai_addr, ai.pointee.ai_addrlen, &buf, socklen_t(buf.count), nil, 0, NI_NAMEREQD) == 0
-        else { return nil }
-        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        withNumericAddress(address) { sa, len in
+            var buf = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            guard getnameinfo(sa, len, &buf, socklen_t(buf.count), nil, 0, NI_NAMEREQD) == 0 else { return nil }
+            return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
     }
 
     /// A numeric IPv4 or IPv6 address in its canonical text (`2001:DB8::0:1` → `2001:db8::1`); nil for anything
     /// that is not one (a name is never looked up).
     public static func canonicalAddress(_ text: String) -> String? {
+        withNumericAddress(text) { sa, len in
+            let n = numeric(sa, len)
+            return n == "?" ? nil : n
+        }
+    }
+
+    /// `text` parsed as a numeric address (getaddrinfo(3) with AI_NUMERICHOST: never a name lookup), handed to
+    /// `body`; nil when it is not one.
+    static func withNumericAddress<T>(_ text: String, _ body: (UnsafeMutablePointer<sockaddr>, socklen_t) -> T?) -> T? {
         var hints = addrinfo()
         hints.ai_flags = AI_NUMERICHOST
         hints.ai_family = AF_UNSPEC
         var res: UnsafeMutablePointer<addrinfo>?
         guard !text.isEmpty, getaddrinfo(text, nil, &hints, &res) == 0, let ai = res else { return nil }
         defer { freeaddrinfo(ai) }
-        let n = numeric(ai.pointee.ai_addr, ai.pointee.ai_addrlen)
-        return n == "?" ? nil : n
+        guard let sa = ai.pointee.ai_addr else { return nil }
+        return body(sa, ai.pointee.ai_addrlen)
     }
 
     static func numeric(_ sa: UnsafeMutablePointer<sockaddr>?, _ len: socklen_t) -> String {
